@@ -1,0 +1,163 @@
+"""Build the embedded default database from the plain-text sources in ``data/``.
+
+The file is written beside its destination and moved into place only when complete, so a
+reader never sees a half-built database. The storage version is pinned (``STORAGE_VERSION``)
+so the pinned duckdb, and any reader from 1.4 on, can open it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from core.db import STORAGE_VERSION, close_all, default_db_path
+from core.generator import CohortFrames, frames_for, generate_pgep, load_spec
+from core.schema import AE_COLUMNS, DDL, PATIENTS, SCHEMA_VERSION, TREATMENT_COLUMNS
+
+Progress = Callable[[str], None]
+
+
+def content_hash(frames: CohortFrames) -> str:
+    """A short, deterministic hash of a cohort's rows (its data version)."""
+    h = hashlib.sha256()
+    for frame in (frames.patients, frames.treatments, frames.adverse_events):
+        if len(frame):
+            ordered = frame.reindex(sorted(frame.columns), axis=1)
+            h.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
+        h.update(b"|")
+    return h.hexdigest()[:12]
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for stmt in DDL:
+        con.execute(stmt)
+    con.execute("INSERT INTO meta VALUES ('schema_version', ?), ('duckdb_version', ?)",
+                [SCHEMA_VERSION, duckdb.__version__])
+
+
+def insert_cohort(
+    con: duckdb.DuckDBPyConnection,
+    meta: dict,
+    frames: CohortFrames,
+    *,
+    created_at: datetime | None = None,
+) -> str:
+    """Insert one cohort's rows and its ``cohorts`` row; return its data version."""
+    cid = meta["cohort_id"]
+    version = content_hash(frames)
+    pts = frames.patients.copy()
+    pts.insert(0, "cohort_id", cid)
+    con.register("_pts", pts)
+    cols = ", ".join(f'"{c}"' for c in ("cohort_id", *PATIENTS))
+    con.execute(f"INSERT INTO patients ({cols}) SELECT {cols} FROM _pts")
+    con.unregister("_pts")
+    if len(frames.treatments):
+        tx = frames.treatments.copy()
+        tx.insert(0, "cohort_id", cid)
+        if "approximated" not in tx:
+            tx["approximated"] = False
+        con.register("_tx", tx)
+        tcols = ", ".join(TREATMENT_COLUMNS)
+        con.execute(f"INSERT INTO treatments ({tcols}) SELECT {tcols} FROM _tx")
+        con.unregister("_tx")
+    if len(frames.adverse_events):
+        ae = frames.adverse_events.copy()
+        ae.insert(0, "cohort_id", cid)
+        if "note" not in ae:
+            ae["note"] = None
+        con.register("_ae", ae)
+        acols = ", ".join(AE_COLUMNS)
+        con.execute(f"INSERT INTO adverse_events ({acols}) SELECT {acols} FROM _ae")
+        con.unregister("_ae")
+    if frames.case_notes is not None and len(frames.case_notes):
+        notes = frames.case_notes.copy()
+        notes.insert(0, "cohort_id", cid)
+        con.register("_notes", notes)
+        con.execute("INSERT INTO case_notes SELECT cohort_id, patient_id, note FROM _notes")
+        con.unregister("_notes")
+    con.execute(
+        "INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [cid, meta["title"], meta.get("description", ""), meta["provenance"],
+         meta.get("citation", ""), len(frames.patients), version,
+         created_at or datetime.now(UTC).replace(tzinfo=None)],
+    )
+    return version
+
+
+def _write(path: Path, fill: Callable[[duckdb.DuckDBPyConnection], None]) -> Path:
+    """Write a fresh database to a temporary file via ``fill``, then move it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    for stale in (tmp, Path(str(tmp) + ".wal")):
+        stale.unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH ? AS out (STORAGE_VERSION '{STORAGE_VERSION}')", [str(tmp)])
+        con.execute("USE out")
+        create_schema(con)
+        fill(con)
+        con.execute("CHECKPOINT out")
+        con.execute("USE memory")
+        con.execute("DETACH out")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    close_all()
+    os.replace(tmp, path)
+    return path
+
+
+def build_default(path: Path | None = None, progress: Progress | None = None) -> Path:
+    """Write the default database with the four seed cohorts (and the benchmark registry)."""
+    path = Path(path) if path is not None else default_db_path()
+    spec = load_spec()
+    say = progress or (lambda _msg: None)
+    epoch = datetime(2026, 1, 1)
+
+    def fill(con: duckdb.DuckDBPyConnection) -> None:
+        for i, meta in enumerate(spec["cohorts"]):
+            say(f"Generating {meta['cohort_id']} ({meta['n']} patients)")
+            frames = frames_for(meta)
+            insert_cohort(con, meta, frames, created_at=epoch.replace(minute=i))
+        say("Writing the database")
+
+    return _write(path, fill)
+
+
+def build_synthetic(n: int, path: Path, seed: int = 7, progress: Progress | None = None) -> Path:
+    """Write a database with one pgep-like cohort of ``n`` patients (benchmarks, load tests)."""
+    say = progress or (lambda _msg: None)
+    cid = f"synth-{n}"
+
+    def fill(con: duckdb.DuckDBPyConnection) -> None:
+        say(f"Generating {n} patients")
+        frames = generate_pgep(n=n, seed=seed)
+        meta = {
+            "cohort_id": cid,
+            "title": f"Synthetic benchmark cohort ({n:,} patients)",
+            "provenance": "synthetic",
+            "description": "Generated by the pgep-mibg-211 generator at a larger size, for "
+            "speed and load measurements only.",
+            "citation": "",
+        }
+        say("Writing the database")
+        insert_cohort(con, meta, frames)
+
+    return _write(Path(path), fill)
+
+
+def ensure_default(path: Path | None = None, progress: Progress | None = None) -> bool:
+    """Build the default database when it is missing; return True if it was built."""
+    p = Path(path) if path is not None else default_db_path()
+    if p.exists():
+        return False
+    build_default(p, progress)
+    return True

@@ -1,0 +1,139 @@
+"""Database access: one read-only connection per database file, a cursor per query.
+
+Every value reaches DuckDB as a bound parameter; identifiers come from :mod:`core.schema`.
+Problems with the file (missing, not a DuckDB database, written by an unreadable storage
+version, locked by a writer) become :class:`DatabaseUnavailable` with a message a person can
+act on, never a raw traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from core.schema import COHORT_COLUMNS, CohortInfo, column
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = ROOT / "data" / "cohorts.duckdb"
+DB_ENV = "NET_EXPLORER_DB"
+STORAGE_VERSION = "v1.4.0"
+"""Storage format written by `core build`, readable by the pinned duckdb (and by 1.4 onwards)."""
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get(DB_ENV, DEFAULT_DB))
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be read; ``hint`` says what to do about it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+_connections: dict[str, duckdb.DuckDBPyConnection] = {}
+_lock = threading.Lock()
+
+
+def _open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.exists():
+        raise DatabaseUnavailable(
+            f"The database {path} does not exist.",
+            "Build the default database with `python -m core build` (the app does it on start).",
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        con.execute("SELECT count(*) FROM cohorts").fetchone()
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise DatabaseUnavailable(
+                f"The database {path} is locked by another process that is writing to it.",
+                "Wait for the import or build to finish, then reload.",
+            ) from exc
+        raise DatabaseUnavailable(
+            f"The database {path} could not be opened: it is damaged or not a DuckDB file.",
+            "Rebuild the default database with `python -m core build --force`.",
+        ) from exc
+    except duckdb.Error as exc:
+        raise DatabaseUnavailable(
+            f"The database {path} is not a cohort database ({type(exc).__name__}).",
+            "Rebuild the default database with `python -m core build --force`.",
+        ) from exc
+    return con
+
+
+def connection(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
+    """Return the shared read-only connection for ``path`` (opened on first use)."""
+    p = Path(path) if path is not None else default_db_path()
+    key = str(p.resolve())
+    with _lock:
+        con = _connections.get(key)
+        if con is None:
+            con = _open_read_only(p)
+            _connections[key] = con
+        return con
+
+
+def close_all() -> None:
+    """Close every cached connection (tests; before a writer replaces the file)."""
+    with _lock:
+        for con in _connections.values():
+            try:
+                con.close()
+            except duckdb.Error:
+                pass
+        _connections.clear()
+
+
+def query_df(sql: str, params: Sequence[Any] = (), path: Path | str | None = None) -> pd.DataFrame:
+    """Run one query on its own cursor and return a DataFrame."""
+    cur = connection(path).cursor()
+    try:
+        return cur.execute(sql, list(params)).df()
+    finally:
+        cur.close()
+
+
+def query_arrays(sql: str, params: Sequence[Any] = (), path: Path | str | None = None) -> dict:
+    """Run one query on its own cursor and return ``{column: numpy array}``."""
+    cur = connection(path).cursor()
+    try:
+        return cur.execute(sql, list(params)).fetchnumpy()
+    finally:
+        cur.close()
+
+
+def query_rows(sql: str, params: Sequence[Any] = (), path: Path | str | None = None) -> list[tuple]:
+    cur = connection(path).cursor()
+    try:
+        return cur.execute(sql, list(params)).fetchall()
+    finally:
+        cur.close()
+
+
+def list_cohorts(path: Path | str | None = None) -> list[CohortInfo]:
+    cols = ", ".join(column(c, "cohorts") for c in COHORT_COLUMNS)
+    rows = query_rows(f"SELECT {cols} FROM cohorts ORDER BY created_at, cohort_id", path=path)
+    return [
+        CohortInfo(
+            cohort_id=r[0], title=r[1], description=r[2] or "", provenance=r[3],
+            citation=r[4] or "", n_patients=int(r[5]), data_version=r[6],
+            created_at=str(r[7]),
+        )
+        for r in rows
+    ]
+
+
+def cohort_info(cohort_id: str, path: Path | str | None = None) -> CohortInfo | None:
+    for c in list_cohorts(path):
+        if c.cohort_id == cohort_id:
+            return c
+    return None
