@@ -37,8 +37,10 @@ def content_hash(frames: CohortFrames) -> str:
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for stmt in DDL:
         con.execute(stmt)
-    con.execute("INSERT INTO meta VALUES ('schema_version', ?), ('duckdb_version', ?)",
-                [SCHEMA_VERSION, duckdb.__version__])
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', ?), ('duckdb_version', ?)",
+        [SCHEMA_VERSION, duckdb.__version__],
+    )
 
 
 def insert_cohort(
@@ -83,9 +85,16 @@ def insert_cohort(
         con.unregister("_notes")
     con.execute(
         "INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [cid, meta["title"], meta.get("description", ""), meta["provenance"],
-         meta.get("citation", ""), len(frames.patients), version,
-         created_at or datetime.now(UTC).replace(tzinfo=None)],
+        [
+            cid,
+            meta["title"],
+            meta.get("description", ""),
+            meta["provenance"],
+            meta.get("citation", ""),
+            len(frames.patients),
+            version,
+            created_at or datetime.now(UTC).replace(tzinfo=None),
+        ],
     )
     return version
 

@@ -8,6 +8,7 @@ act on, never a raw traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Sequence
@@ -86,10 +87,8 @@ def close_all() -> None:
     """Close every cached connection (tests; before a writer replaces the file)."""
     with _lock:
         for con in _connections.values():
-            try:
+            with contextlib.suppress(duckdb.Error):
                 con.close()
-            except duckdb.Error:
-                pass
         _connections.clear()
 
 
@@ -124,8 +123,13 @@ def list_cohorts(path: Path | str | None = None) -> list[CohortInfo]:
     rows = query_rows(f"SELECT {cols} FROM cohorts ORDER BY created_at, cohort_id", path=path)
     return [
         CohortInfo(
-            cohort_id=r[0], title=r[1], description=r[2] or "", provenance=r[3],
-            citation=r[4] or "", n_patients=int(r[5]), data_version=r[6],
+            cohort_id=r[0],
+            title=r[1],
+            description=r[2] or "",
+            provenance=r[3],
+            citation=r[4] or "",
+            n_patients=int(r[5]),
+            data_version=r[6],
             created_at=str(r[7]),
         )
         for r in rows

@@ -165,7 +165,8 @@ class Filters:
         both = set(result.prior_yes) & set(result.prior_no)
         if both:
             notices.append(
-                "Ignored prior-therapy codes asked both with and without: " + ", ".join(sorted(both))
+                "Ignored prior-therapy codes asked both with and without: "
+                + ", ".join(sorted(both))
             )
             result = replace(
                 result,

@@ -178,10 +178,20 @@ def generate_pgep(n: int = 211, seed: int = 20190211, targets: dict | None = Non
     df["n_treatments"] = n_tx
     fa = t["first_activity_mbq"]
     first = quantile_values(
-        rng, n,
-        [(0.0, 5550.0), (0.25, fa["q1"]), (0.35, 14800.0), (0.42, fa["median"]),
-         (0.5, fa["median"]), (0.62, fa["median"]), (0.75, fa["q3"]), (1.0, 22200.0)],
-        exact=(n == N), step=1.0,
+        rng,
+        n,
+        [
+            (0.0, 5550.0),
+            (0.25, fa["q1"]),
+            (0.35, 14800.0),
+            (0.42, fa["median"]),
+            (0.5, fa["median"]),
+            (0.62, fa["median"]),
+            (0.75, fa["q3"]),
+            (1.0, 22200.0),
+        ],
+        exact=(n == N),
+        step=1.0,
     )
     df["first_activity_mbq"] = first
 
@@ -243,7 +253,9 @@ def generate_pgep(n: int = 211, seed: int = 20190211, targets: dict | None = Non
     df["imaging_response"] = np.where(np.isin(img, ["CR", "PR", "SD", "PD"]), img, "NE")
     df.loc[~has_img, "imaging_response"] = None
     df["imaging_response_days"] = np.where(has_img, np.minimum(first_fu, os_d), np.nan)
-    prog = np.where(img == "PD", first_fu, lognormal_days(rng, np.full(n, 1.9 * DAYS_PER_YEAR), 0.8))
+    prog = np.where(
+        img == "PD", first_fu, lognormal_days(rng, np.full(n, 1.9 * DAYS_PER_YEAR), 0.8)
+    )
     prog = np.maximum(prog, first_fu)
     pfs_time = np.minimum(prog, os_d)
     pfs_event = ((prog <= os_d) | (os_event == 1)).astype(int)
@@ -256,7 +268,9 @@ def generate_pgep(n: int = 211, seed: int = 20190211, targets: dict | None = Non
     sprog = np.where(
         sym == "improved",
         lognormal_days(rng, np.full(n, 1.9 * DAYS_PER_YEAR), 0.8),
-        np.where(sym == "worse", first_fu, lognormal_days(rng, np.full(n, 0.6 * DAYS_PER_YEAR), 0.8)),
+        np.where(
+            sym == "worse", first_fu, lognormal_days(rng, np.full(n, 0.6 * DAYS_PER_YEAR), 0.8)
+        ),
     )
     sprog = np.maximum(sprog, first_fu)
     df["pfs_symptom_days"] = np.where(has_sym, np.ceil(np.minimum(sprog, os_d)), np.nan)
@@ -266,9 +280,7 @@ def generate_pgep(n: int = 211, seed: int = 20190211, targets: dict | None = Non
     has_bio = bio != "none"
     df["biochem_response"] = np.where(has_bio, bio, None)
     df["biochem_marker"] = None
-    df.loc[has_bio, "biochem_marker"] = categorical(
-        rng, t["biochem_marker"], int(has_bio.sum())
-    )
+    df.loc[has_bio, "biochem_marker"] = categorical(rng, t["biochem_marker"], int(has_bio.sum()))
     bprog = np.where(
         bio == "progression",
         first_fu,
@@ -286,7 +298,10 @@ def generate_pgep(n: int = 211, seed: int = 20190211, targets: dict | None = Non
 
     treatments = _treatments_for(rng, df, first, later_median=12950.0)
     df["cumulative_activity_mbq"] = (
-        treatments.groupby("patient_id", sort=False)["activity_mbq"].sum().reindex(df["patient_id"]).to_numpy()
+        treatments.groupby("patient_id", sort=False)["activity_mbq"]
+        .sum()
+        .reindex(df["patient_id"])
+        .to_numpy()
     )
     empty_ae = pd.DataFrame(columns=["patient_id", "term", "ctcae_grade", "note"])
     return CohortFrames(finish_patients(df), treatments, empty_ae)
@@ -300,8 +315,10 @@ def _treatments_for(
     os_d = df["os_days"].to_numpy().astype(float)
     ids = df["patient_id"].to_numpy()
     rows_pid = np.repeat(ids, n_tx)
-    cycle = np.concatenate([np.arange(1, k + 1) for k in n_tx]) if len(n_tx) < 5000 else (
-        np.arange(n_tx.sum()) - np.repeat(np.cumsum(n_tx) - n_tx, n_tx) + 1
+    cycle = (
+        np.concatenate([np.arange(1, k + 1) for k in n_tx])
+        if len(n_tx) < 5000
+        else (np.arange(n_tx.sum()) - np.repeat(np.cumsum(n_tx) - n_tx, n_tx) + 1)
     )
     os_rep = np.repeat(os_d, n_tx)
     k_rep = np.repeat(n_tx, n_tx)
@@ -318,8 +335,12 @@ def _treatments_for(
     agent = np.repeat(df["agent"].to_numpy(), n_tx)
     return pd.DataFrame(
         {
-            "patient_id": rows_pid, "cycle": cycle.astype(int), "day": day.astype(int),
-            "route": route, "agent": agent, "activity_mbq": act.astype(float),
+            "patient_id": rows_pid,
+            "cycle": cycle.astype(int),
+            "day": day.astype(int),
+            "route": route,
+            "agent": agent,
+            "activity_mbq": act.astype(float),
             "approximated": False,
         }
     )
@@ -336,8 +357,17 @@ def generate_stage4(n: int = 50, seed: int = 20140601) -> CohortFrames:
     df["race"] = categorical(rng, {"white": 42, "black": 6, "other": 2}, n)
     df["age"] = np.clip(np.rint(60 + 11 * rng.standard_normal(n)), 25, AGE_CAP).astype(int)
     site = categorical(
-        rng, {"small_bowel": 24, "pancreas": 8, "lung": 6, "unknown": 5, "rectum": 3, "colon": 2,
-              "stomach": 2}, n,
+        rng,
+        {
+            "small_bowel": 24,
+            "pancreas": 8,
+            "lung": 6,
+            "unknown": 5,
+            "rectum": 3,
+            "colon": 2,
+            "stomach": 2,
+        },
+        n,
     )
     df["primary_site"] = site
     sb = site == "small_bowel"
@@ -376,13 +406,19 @@ def generate_stage4(n: int = 50, seed: int = 20140601) -> CohortFrames:
     df["imaging_response"] = categorical(rng, {"PR": 5, "SD": 28, "PD": 12, "NE": 5}, n)
     df["imaging_response_days"] = 91
     os_d = df["os_days"].to_numpy()
-    prog = np.where(df["imaging_response"].to_numpy() == "PD", 91,
-                    lognormal_days(rng, np.full(n, 1.5 * DAYS_PER_YEAR), 0.8))
+    prog = np.where(
+        df["imaging_response"].to_numpy() == "PD",
+        91,
+        lognormal_days(rng, np.full(n, 1.5 * DAYS_PER_YEAR), 0.8),
+    )
     df["pfs_imaging_days"] = np.ceil(np.minimum(np.maximum(prog, 91), os_d))
     df["pfs_imaging_event"] = ((prog <= os_d) | (df["os_event"].to_numpy() == 1)).astype(int)
     treatments = _treatments_for(rng, df, first, later_median=11100.0)
     df["cumulative_activity_mbq"] = (
-        treatments.groupby("patient_id", sort=False)["activity_mbq"].sum().reindex(df["patient_id"]).to_numpy()
+        treatments.groupby("patient_id", sort=False)["activity_mbq"]
+        .sum()
+        .reindex(df["patient_id"])
+        .to_numpy()
     )
     empty_ae = pd.DataFrame(columns=["patient_id", "term", "ctcae_grade", "note"])
     return CohortFrames(finish_patients(df), treatments, empty_ae)
@@ -409,8 +445,11 @@ def generate_nguyen(n: int = 32, seed: int = 20041001) -> CohortFrames:
     )
     df["grade"] = "GX"
     df["index_year"] = rng.integers(1996, 2003, size=n)
-    first = np.where(agent == "i131_mibg", np.round(rng.uniform(3700, 7400, size=n) / 100) * 100,
-                     np.where(agent == "in111_pentetreotide", 7000.0, np.nan))
+    first = np.where(
+        agent == "i131_mibg",
+        np.round(rng.uniform(3700, 7400, size=n) / 100) * 100,
+        np.where(agent == "in111_pentetreotide", 7000.0, np.nan),
+    )
     df["first_activity_mbq"] = first
     df["met_liver"] = flag(rng, 26, n)
     df["followup_approximated"] = False
@@ -454,7 +493,10 @@ def generate_nguyen(n: int = 32, seed: int = 20041001) -> CohortFrames:
     tx.loc[mibg, "activity_mbq"] = np.repeat(first[agent == "i131_mibg"], 3)
     tx.loc[~mibg, "activity_mbq"] = 7000.0
     df["cumulative_activity_mbq"] = (
-        tx.groupby("patient_id", sort=False)["activity_mbq"].sum().reindex(df["patient_id"]).to_numpy()
+        tx.groupby("patient_id", sort=False)["activity_mbq"]
+        .sum()
+        .reindex(df["patient_id"])
+        .to_numpy()
     )
     empty_ae = pd.DataFrame(columns=["patient_id", "term", "ctcae_grade", "note"])
     return CohortFrames(finish_patients(df), tx, empty_ae)

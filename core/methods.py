@@ -150,7 +150,7 @@ class ResponseDomain(_Labelled):
 
 CONVENTIONS = (
     "Months are days / 30.4375. Kaplan-Meier variance by Greenwood's formula; default pointwise "
-    "95% CI on the log-log scale (R survival's conf.type=\"log-log\"). Number at risk at time t "
+    '95% CI on the log-log scale (R survival\'s conf.type="log-log"). Number at risk at time t '
     "counts patients still under observation just before t (R's summary(fit, times=t)). Medians "
     "and quartiles follow R's print.survfit rule; a median the curve does not reach is reported "
     "as 'not reached'."

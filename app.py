@@ -1,0 +1,30 @@
+"""NET Outcomes Explorer: the Streamlit entry point (`streamlit run app.py`)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.build import ensure_default
+from pages import _data, _ui
+
+st.set_page_config(
+    page_title="NET Outcomes Explorer",
+    page_icon="📈",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+if not _data.db_path().exists():
+    with st.spinner("Building the default cohort database (first start, a few seconds)…"):
+        ensure_default(_data.db_path())
+        _data.clear()
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon="🏠", url_path="overview", default=True),
+    st.Page("pages/dictionary.py", title="Data dictionary", icon="📖", url_path="dictionary"),
+]
+
+page = st.navigation(PAGES)
+st.sidebar.caption("NET Outcomes Explorer · radionuclide therapy outcomes")
+if _ui.database_guard():
+    page.run()

@@ -1,0 +1,1 @@
+"""Sub-commands of ``python -m core`` (one module each; see core/cli.py)."""

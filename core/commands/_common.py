@@ -1,0 +1,83 @@
+"""Arguments shared by the sub-commands: --db, --cohort, --filter."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.db import default_db_path, list_cohorts
+from core.filters import URL_KEYS, Filters
+
+
+class InvalidInput(ValueError):
+    """Bad command-line input; printed on stderr with exit code 2."""
+
+
+def add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", type=Path, default=None, help=f"database file (default {default_db_path()})"
+    )
+
+
+def add_selection(parser: argparse.ArgumentParser, cohort_required: bool = True) -> None:
+    add_db(parser)
+    parser.add_argument("--cohort", required=cohort_required, help="cohort id")
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="FIELD=V1,V2",
+        help="restrict patients, e.g. primary_site=small_bowel grade=G1,G2 age_min=50 "
+        f"(fields: {', '.join(sorted(URL_KEYS - {'cohort'}))})",
+    )
+
+
+def selection(args: argparse.Namespace) -> Filters:
+    """Filters from --cohort and --filter; unknown fields or values raise InvalidInput."""
+    params: dict[str, str] = {}
+    for item in args.filter:
+        key, sep, value = item.partition("=")
+        if not sep or key not in URL_KEYS or key == "cohort":
+            raise InvalidInput(
+                f"--filter {item!r}: expected FIELD=V1,V2 with FIELD one of "
+                + ", ".join(sorted(URL_KEYS - {"cohort"}))
+            )
+        params[key] = f"{params[key]},{value}" if key in params else value
+    cohorts = [c.cohort_id for c in list_cohorts(args.db)]
+    if getattr(args, "cohort", None):
+        if args.cohort not in cohorts:
+            raise InvalidInput(
+                f"--cohort {args.cohort!r}: no such cohort (have: {', '.join(cohorts)})"
+            )
+        params["cohort"] = args.cohort
+    filters, notices = Filters.from_query_params(params, cohorts)
+    if notices:
+        raise InvalidInput("; ".join(notices))
+    return filters
+
+
+def clean_json(value: Any) -> Any:
+    """Replace NaN/inf with None recursively so the output is strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalar
+        return clean_json(value.item())
+    return value
+
+
+def print_json(obj: Any) -> None:
+    json.dump(clean_json(obj), sys.stdout, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+def fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2

@@ -1,0 +1,86 @@
+"""The app's only cache layer: every st.cache_* in the project lives in this module.
+
+Pages call these functions instead of core directly when the result is worth caching. Keys
+are frozen core values (``Filters``) plus the database file's identity (path and modification
+time), so a rebuilt or re-imported database is never served from a stale cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core import db, queries
+from core.filters import Filters
+from core.schema import CohortInfo
+from core.table1 import Table1, table1
+
+CACHE_TTL = 3600
+MAX_ENTRIES = 256
+
+
+def db_path() -> Path:
+    return db.default_db_path()
+
+
+def db_stamp() -> str:
+    """Identity of the current database file: changes when it is rebuilt or imported into."""
+    p = db_path()
+    try:
+        st_ = p.stat()
+    except FileNotFoundError:
+        return "missing"
+    return f"{p}:{st_.st_mtime_ns}:{st_.st_size}"
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _cohorts(stamp: str) -> list[CohortInfo]:
+    return db.list_cohorts()
+
+
+def cohorts() -> list[CohortInfo]:
+    return _cohorts(db_stamp())
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _count(stamp: str, filters: Filters) -> int:
+    return queries.count_patients(filters)
+
+
+def count(filters: Filters) -> int:
+    return _count(db_stamp(), filters)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _codes(stamp: str, field: str, cohorts: tuple[str, ...]) -> list[str]:
+    return queries.distinct_codes(field, cohorts)
+
+
+def codes(field: str, cohorts: tuple[str, ...]) -> list[str]:
+    return _codes(db_stamp(), field, cohorts)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
+def _patients(stamp: str, filters: Filters) -> pd.DataFrame:
+    return queries.patients_frame(filters)
+
+
+def patients(filters: Filters) -> pd.DataFrame:
+    return _patients(db_stamp(), filters)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
+def _table1(stamp: str, filters: Filters, split_by: str | None) -> Table1:
+    return table1(queries.patients_frame(filters), split_by)
+
+
+def baseline_table(filters: Filters, split_by: str | None) -> Table1:
+    return _table1(db_stamp(), filters, split_by)
+
+
+def clear() -> None:
+    """Drop every cached result (after a rebuild or an import)."""
+    st.cache_data.clear()
+    db.close_all()

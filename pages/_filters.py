@@ -1,0 +1,128 @@
+"""Sidebar filters bound to the URL.
+
+On a session's first run the URL's query parameters seed the widgets (untrusted values are
+dropped with a notice by ``Filters.from_query_params``); afterwards the widgets are the
+truth and every change is written back to the URL, so a copied link reproduces the view.
+Other modules' URL keys (page controls) are left untouched.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.filters import CODE_FILTERS, PRIOR_CODES, URL_KEYS, Filters
+from core.schema import PATIENTS, PRIOR_THERAPIES
+from pages import _data
+
+_SEEDED = "_filters_seeded"
+_NOTICES = "_filters_notices"
+K = "flt_"  # widget key prefix
+
+AGE_SLIDER = (0, 90)
+PRIOR_LABELS = {name.removeprefix("prior_"): label for name, label in PRIOR_THERAPIES}
+
+
+def _seed_from_url() -> None:
+    cohorts = [c.cohort_id for c in _data.cohorts()]
+    raw = {k: st.query_params.get_all(k) for k in st.query_params if k in URL_KEYS}
+    unknown = [k for k in st.query_params if k not in URL_KEYS and not k.startswith("v_")]
+    filters, notices = Filters.from_query_params(raw, cohorts)
+    for key in unknown:
+        if key not in _page_keys():
+            notices.append(f"Ignored unknown link parameter {key!r}.")
+    if not filters.cohorts and cohorts:
+        filters = filters.with_cohorts([cohorts[0]])
+    st.session_state[K + "cohorts"] = list(filters.cohorts)
+    for name in CODE_FILTERS:
+        st.session_state[K + name] = list(getattr(filters, name))
+    st.session_state[K + "age"] = (
+        filters.age_min if filters.age_min is not None else AGE_SLIDER[0],
+        min(filters.age_max, AGE_SLIDER[1]) if filters.age_max is not None else AGE_SLIDER[1],
+    )
+    st.session_state[K + "tx_min"] = filters.treatments_min
+    st.session_state[K + "tx_max"] = filters.treatments_max
+    st.session_state[K + "prior_yes"] = list(filters.prior_yes)
+    st.session_state[K + "prior_no"] = list(filters.prior_no)
+    st.session_state[_NOTICES] = notices
+    st.session_state[_SEEDED] = True
+
+
+_EXTRA_KEYS: set[str] = set()
+
+
+def register_page_keys(*keys: str) -> None:
+    """Page controls that also live in the URL (so they are not reported as unknown)."""
+    _EXTRA_KEYS.update(keys)
+
+
+def _page_keys() -> set[str]:
+    return _EXTRA_KEYS | {"page"}
+
+
+def sidebar_filters() -> Filters:
+    """Render the sidebar filters and return the current selection."""
+    if not st.session_state.get(_SEEDED):
+        _seed_from_url()
+    infos = _data.cohorts()
+    ids = [c.cohort_id for c in infos]
+    titles = {c.cohort_id: c for c in infos}
+    sb = st.sidebar
+    sb.header("Patients")
+    chosen = sb.multiselect(
+        "Cohort",
+        ids,
+        key=K + "cohorts",
+        format_func=lambda cid: f"{cid} ({titles[cid].provenance})",
+        help="Empty means every cohort in the database.",
+    )
+    scope = tuple(chosen) or tuple(ids)
+    values: dict = {"cohorts": tuple(chosen)}
+    for name in CODE_FILTERS:
+        field = PATIENTS[name]
+        present = _data.codes(name, scope)
+        current = [v for v in st.session_state.get(K + name, []) if v in field.codes]
+        options = [c for c in field.codes if c in present or c in current]
+        st.session_state[K + name] = current
+        values[name] = tuple(
+            sb.multiselect(
+                field.label, options, key=K + name, format_func=field.label_of, placeholder="All"
+            )
+        )
+    lo, hi = sb.slider(
+        "Age at index, years", *AGE_SLIDER, key=K + "age", help="Ages over 89 are stored as 90."
+    )
+    values["age_min"] = lo if lo > AGE_SLIDER[0] else None
+    values["age_max"] = hi if hi < AGE_SLIDER[1] else None
+    c1, c2 = sb.columns(2)
+    values["treatments_min"] = c1.number_input(
+        "Treatments ≥", min_value=0, max_value=50, step=1, key=K + "tx_min"
+    )
+    values["treatments_max"] = c2.number_input(
+        "Treatments ≤", min_value=0, max_value=50, step=1, key=K + "tx_max"
+    )
+    for key, label in (("prior_yes", "Prior therapy: had"), ("prior_no", "Prior therapy: not had")):
+        values[key] = tuple(
+            sb.multiselect(
+                label,
+                list(PRIOR_CODES),
+                key=K + key,
+                format_func=lambda c: PRIOR_LABELS[c],
+                placeholder="Any",
+            )
+        )
+    raw = Filters(**values).to_query_params()
+    filters, notices = Filters.from_query_params(raw, ids)
+    for msg in st.session_state.get(_NOTICES, []) + notices:
+        sb.warning(msg, icon="⚠️")
+    _write_url(filters)
+    return filters
+
+
+def _write_url(filters: Filters) -> None:
+    wanted = filters.to_query_params()
+    for key in list(st.query_params):
+        if key in URL_KEYS and key not in wanted:
+            del st.query_params[key]
+    for key, value in wanted.items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value

@@ -1,0 +1,83 @@
+"""Shared page furniture: provenance badges, captions, the database guard."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.build import build_default
+from core.db import DatabaseUnavailable
+from core.filters import Filters
+from core.methods import CONVENTIONS, Provenance
+from core.schema import CohortInfo
+from pages import _data
+
+BADGE_COLOR = {
+    Provenance.SYNTHETIC.value: "orange",
+    Provenance.PUBLISHED_CASES.value: "blue",
+    Provenance.IMPORTED.value: "green",
+}
+
+
+def provenance_badge(info: CohortInfo) -> None:
+    prov = Provenance.parse(info.provenance)
+    st.badge(prov.label.split(":")[0], color=BADGE_COLOR[prov.value])
+
+
+def provenance_note(infos: list[CohortInfo]) -> str:
+    """A sentence naming the synthetic cohorts in view (empty when there are none)."""
+    synth = [c.cohort_id for c in infos if c.provenance == Provenance.SYNTHETIC.value]
+    if not synth:
+        return ""
+    return (
+        f"Synthetic data ({', '.join(synth)}): generated to match published aggregates; "
+        "not real patients."
+    )
+
+
+def selected_infos(filters: Filters) -> list[CohortInfo]:
+    all_ = _data.cohorts()
+    wanted = set(filters.cohorts) or {c.cohort_id for c in all_}
+    return [c for c in all_ if c.cohort_id in wanted]
+
+
+def caption(filters: Filters, n: int, methods: str = "") -> str:
+    """The caption every figure carries: selection, data versions, provenance, methods."""
+    infos = selected_infos(filters)
+    versions = ", ".join(f"{c.cohort_id} v{c.data_version}" for c in infos)
+    parts = [filters.describe(n), f"data {versions}"]
+    note = provenance_note(infos)
+    if note:
+        parts.append(note)
+    if methods:
+        parts.append(methods)
+    return " · ".join(parts)
+
+
+def conventions_expander() -> None:
+    with st.expander("Conventions"):
+        st.markdown(CONVENTIONS)
+
+
+def database_guard() -> bool:
+    """Show a clear message and a way out when the database cannot be read."""
+    try:
+        _data.cohorts()
+        return True
+    except DatabaseUnavailable as exc:
+        st.error(str(exc))
+        if exc.hint:
+            st.info(exc.hint)
+        if st.button("Rebuild the default database", type="primary"):
+            with st.spinner("Rebuilding the default database…"):
+                _data.clear()
+                build_default(_data.db_path())
+                _data.clear()
+            st.rerun()
+        return False
+
+
+def empty_state(filters: Filters) -> None:
+    st.info(
+        f"No patients match this selection ({filters.describe(0)}). "
+        "Widen the filters in the sidebar."
+    )

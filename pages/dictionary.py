@@ -1,0 +1,38 @@
+"""Data dictionary: every field of the data model, its codes and meaning."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.schema import PATIENT_FIELDS
+from pages._filters import sidebar_filters
+
+sidebar_filters()
+st.title("Data dictionary")
+st.caption(
+    "One row per patient. Times are whole days from the index date (the first radionuclide "
+    "administration); the only calendar field is the index year; ages over 89 are stored as 90. "
+    "Events: 1 = event, 0 = censored, empty where not assessed."
+)
+rows = [
+    {
+        "Field": f.name,
+        "Label": f.label,
+        "Type": f.kind,
+        "Unit": f.unit,
+        "Codes": "; ".join(f"{c} = {lbl}" for c, lbl in zip(f.codes, f.code_labels, strict=True)),
+        "Meaning": f.description,
+        "Required on import": "yes" if f.required else "",
+    }
+    for f in PATIENT_FIELDS
+]
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=700)
+st.subheader("Other tables")
+st.markdown(
+    "- **treatments**: one row per administration: patient, cycle, day from index, route, "
+    "agent, activity (MBq), and whether the day was approximated from a publication.\n"
+    "- **adverse_events**: patient, CTCAE term, CTCAE grade (1-5), note.\n"
+    "- **cohorts**: id, title, description, provenance (synthetic, published-cases, imported), "
+    "citation, number of patients, data version (a content hash), creation time."
+)

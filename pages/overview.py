@@ -1,0 +1,86 @@
+"""Overview: cohort cards with provenance, n after filtering, and Table 1."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.schema import PATIENTS
+from core.table1 import SPLITTABLE
+from pages import _data, _ui
+from pages._filters import register_page_keys, sidebar_filters
+
+register_page_keys("split")
+filters = sidebar_filters()
+n = _data.count(filters)
+
+st.title("NET Outcomes Explorer")
+st.caption(
+    "Survival and response after radionuclide therapy for neuroendocrine tumours. "
+    "Choose patients in the sidebar; every page recomputes from the same selection."
+)
+
+st.subheader("Cohorts")
+infos = _data.cohorts()
+cols = st.columns(min(len(infos), 4) or 1)
+for i, info in enumerate(infos):
+    with cols[i % len(cols)].container(border=True):
+        _ui.provenance_badge(info)
+        st.markdown(f"**{info.title}**")
+        in_view = not filters.cohorts or info.cohort_id in filters.cohorts
+        st.metric(
+            "Patients",
+            f"{info.n_patients:,}",
+            help=f"`{info.cohort_id}` · data version {info.data_version}",
+        )
+        st.caption(("In view" if in_view else "Not selected") + f" · `{info.cohort_id}`")
+        with st.popover("About this cohort"):
+            st.markdown(info.description)
+            st.caption(f"Source: {info.citation}")
+
+note = _ui.provenance_note(_ui.selected_infos(filters))
+if note:
+    st.warning(note, icon="🧪")
+
+st.subheader(f"Baseline characteristics · n = {n:,}")
+st.caption(filters.describe(n))
+if n == 0:
+    _ui.empty_state(filters)
+    st.stop()
+
+split_options = [None, *SPLITTABLE]
+split_default = st.query_params.get("split")
+split = st.selectbox(
+    "Split by",
+    split_options,
+    index=split_options.index(split_default) if split_default in split_options else 0,
+    format_func=lambda f: (
+        "No split"
+        if f is None
+        else (
+            PATIENTS[f].label
+            if f in PATIENTS
+            else {"cohort_id": "Cohort", "n_treatments_group": "Single vs multiple treatments"}[f]
+        )
+    ),
+)
+if split:
+    st.query_params["split"] = split
+elif "split" in st.query_params:
+    del st.query_params["split"]
+
+t1 = _data.baseline_table(filters, split)
+st.dataframe(t1.to_frame(), hide_index=True, width="stretch", height=600)
+st.caption(
+    _ui.caption(
+        filters,
+        n,
+        "Categorical: n (% of patients with a known value); continuous: "
+        "mean (SD) and median (IQR, R type-7 quantiles).",
+    )
+)
+st.download_button(
+    "Download Table 1 (CSV)",
+    t1.to_frame().to_csv(index=False),
+    file_name="table1.csv",
+    mime="text/csv",
+)

@@ -1,0 +1,40 @@
+"""AppTest fixtures: every app test runs against a database built once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.build import build_default
+from core.db import DB_ENV, close_all
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def app_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("appdb") / "cohorts.duckdb"
+    build_default(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _use_app_db(app_db, monkeypatch):
+    monkeypatch.setenv(DB_ENV, str(app_db))
+    yield
+    close_all()
+
+
+def run_page(page: str, query: dict | None = None, timeout: float = 60):
+    """Run app.py switched to ``page`` (a path under pages/) with URL query parameters."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    if page != "pages/overview.py":
+        at.switch_page(page)
+        at.run()
+    return at
