@@ -39,7 +39,8 @@ class DatabaseUnavailable(RuntimeError):
         self.hint = hint
 
 
-_connections: dict[str, duckdb.DuckDBPyConnection] = {}
+_connections: dict[str, tuple[tuple[int, int], duckdb.DuckDBPyConnection]] = {}
+_retired: list[duckdb.DuckDBPyConnection] = []
 _lock = threading.Lock()
 
 
@@ -75,21 +76,32 @@ def connection(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     """Return the shared read-only connection for ``path`` (opened on first use)."""
     p = Path(path) if path is not None else default_db_path()
     key = str(p.resolve())
+    try:
+        st = p.stat()
+        identity = (st.st_ino, st.st_mtime_ns)
+    except FileNotFoundError:
+        identity = (0, 0)
     with _lock:
-        con = _connections.get(key)
-        if con is None:
-            con = _open_read_only(p)
-            _connections[key] = con
+        cached = _connections.get(key)
+        if cached is not None and cached[0] == identity:
+            return cached[1]
+        # First use, or the file was replaced by a writer: open the new file. Cursors already
+        # running on the old connection finish on the old file (its handle stays valid).
+        con = _open_read_only(p)
+        _connections[key] = (identity, con)
+        if cached is not None:
+            _retired.append(cached[1])
         return con
 
 
 def close_all() -> None:
     """Close every cached connection (tests; before a writer replaces the file)."""
     with _lock:
-        for con in _connections.values():
+        for con in [c for _, c in _connections.values()] + _retired:
             with contextlib.suppress(duckdb.Error):
                 con.close()
         _connections.clear()
+        _retired.clear()
 
 
 def query_df(sql: str, params: Sequence[Any] = (), path: Path | str | None = None) -> pd.DataFrame:
