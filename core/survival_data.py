@@ -374,3 +374,152 @@ def hazard_ratios(
     return cox_group_hr(
         df["t"].to_numpy(), df["ev"].to_numpy(), df["g"].to_numpy(), reference, entry=entry
     )
+
+
+# ------------------------------------------------------------------ tables and JSON
+def _scaled(x: float | None, scale: float) -> float | None:
+    return None if x is None else x / scale
+
+
+def summary_frame(analysis: SurvivalAnalysis, unit) -> pd.DataFrame:
+    """One row per group: n, events, median (95% CI), quartiles, RMST, in ``unit``."""
+    from core.formatting import fmt_est_ci
+    from core.methods import TIME_UNIT_DAYS
+
+    s = TIME_UNIT_DAYS[unit]
+    rows = []
+    for g in analysis.groups:
+        q = {round(x.p, 2): x for x in g.quantiles}
+        med = q.get(0.5)
+        rows.append(
+            {
+                "Group": g.label,
+                "n": g.n,
+                "Events": g.events,
+                f"Median, {unit.label} (95% CI)": fmt_est_ci(
+                    _scaled(med.estimate, s), _scaled(med.lower, s), _scaled(med.upper, s)
+                )
+                if med
+                else "–",
+                f"25th percentile, {unit.label}": fmt_est_ci(
+                    _scaled(q[0.25].estimate, s),
+                    _scaled(q[0.25].lower, s),
+                    _scaled(q[0.25].upper, s),
+                )
+                if 0.25 in q
+                else "–",
+                f"75th percentile, {unit.label}": fmt_est_ci(
+                    _scaled(q[0.75].estimate, s),
+                    _scaled(q[0.75].lower, s),
+                    _scaled(q[0.75].upper, s),
+                )
+                if 0.75 in q
+                else "–",
+                f"RMST to {analysis.spec.rmst_months:g} months, {unit.label} (95% CI)": (
+                    fmt_est_ci(g.rmst.estimate / s, g.rmst.lower / s, g.rmst.upper / s)
+                    if g.rmst
+                    else "–"
+                )
+                if analysis.spec.rmst_months
+                else None,
+                "Note": g.message,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    return frame.drop(columns=[c for c in frame.columns if frame[c].isna().all()])
+
+
+def survival_at_frame(analysis: SurvivalAnalysis) -> pd.DataFrame:
+    """Survival (95% CI) and number at risk at the spec's times, one row per group x time."""
+    from core.formatting import fmt_num
+
+    rows = []
+    for g in analysis.groups:
+        for a in g.at:
+            rows.append(
+                {
+                    "Group": g.label,
+                    "Time, months": a.time / DAYS_PER_MONTH,
+                    "Survival, %": fmt_num(None if a.surv is None else 100 * a.surv),
+                    "95% CI, %": "–"
+                    if a.surv is None
+                    else f"{fmt_num(None if a.lower is None else 100 * a.lower)}–"
+                    f"{fmt_num(None if a.upper is None else 100 * a.upper)}",
+                    "At risk": a.n_risk,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def pairwise_frame(analysis: SurvivalAnalysis) -> pd.DataFrame:
+    from core.formatting import fmt_p
+
+    return pd.DataFrame(
+        [
+            {
+                "Group A": p.a,
+                "Group B": p.b,
+                "Chi-square": round(p.chi2, 3),
+                "p": fmt_p(p.p, prefix=False),
+                "p (Holm)": fmt_p(p.p_adj, prefix=False),
+            }
+            for p in analysis.pairwise
+        ]
+    )
+
+
+def hr_frame(hrs: list[GroupHR], reference: str) -> pd.DataFrame:
+    from core.formatting import fmt_est_ci, fmt_p
+
+    return pd.DataFrame(
+        [
+            {
+                "Group": h.label,
+                "Reference": reference,
+                "Hazard ratio (95% CI)": fmt_est_ci(h.hr, h.lower, h.upper, 2),
+                "p (Wald)": fmt_p(h.p, prefix=False),
+            }
+            for h in hrs
+        ]
+    )
+
+
+def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str) -> dict:
+    """The CLI's JSON shape; times in ``unit``; null for what is not reached or not defined."""
+    from core.methods import TIME_UNIT_DAYS
+
+    s = TIME_UNIT_DAYS[unit]
+    groups = []
+    for g in analysis.groups:
+        med = g.median
+        groups.append(
+            {
+                "label": g.label,
+                "n": g.n,
+                "events": g.events,
+                "median": _scaled(med.estimate, s) if med else None,
+                "median_ci": [_scaled(med.lower, s), _scaled(med.upper, s)]
+                if med
+                else [None, None],
+                "at": [
+                    {
+                        "time": a.time / s,
+                        "survival": a.surv,
+                        "ci": [a.lower, a.upper],
+                        "at_risk": a.n_risk,
+                    }
+                    for a in g.at
+                ],
+            }
+        )
+    lr = analysis.logrank
+    return {
+        "cohort": cohort,
+        "description": analysis.filters.describe(analysis.n_analysed),
+        "endpoint": analysis.spec.endpoint.value,
+        "origin": analysis.spec.origin.value,
+        "time_unit": unit.value,
+        "conf_type": analysis.spec.conf_type.value,
+        "groups": groups,
+        "logrank": None if lr is None else {"chi2": lr.chi2, "df": lr.df, "p": lr.p},
+    }

@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import db, queries
+from core import db, queries, survival_data
 from core.filters import Filters
 from core.schema import CohortInfo
+from core.survival_data import SurvivalAnalysis, SurvivalSpec
 from core.table1 import Table1, table1
 
 CACHE_TTL = 3600
@@ -78,6 +79,24 @@ def _table1(stamp: str, filters: Filters, split_by: str | None) -> Table1:
 
 def baseline_table(filters: Filters, split_by: str | None) -> Table1:
     return _table1(db_stamp(), filters, split_by)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _survival(stamp: str, filters: Filters, spec: SurvivalSpec) -> SurvivalAnalysis:
+    return survival_data.analyse(filters, spec)
+
+
+def survival(filters: Filters, spec: SurvivalSpec) -> SurvivalAnalysis:
+    return _survival(db_stamp(), filters, spec)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _hazard_ratios(stamp: str, filters: Filters, spec: SurvivalSpec, reference: str):
+    return survival_data.hazard_ratios(filters, spec, reference)
+
+
+def hazard_ratios(filters: Filters, spec: SurvivalSpec, reference: str):
+    return _hazard_ratios(db_stamp(), filters, spec, reference)
 
 
 def clear() -> None:

@@ -47,22 +47,75 @@ def _seed_from_url() -> None:
     st.session_state[_SEEDED] = True
 
 
-_EXTRA_KEYS: set[str] = set()
-
-
-def register_page_keys(*keys: str) -> None:
-    """Page controls that also live in the URL (so they are not reported as unknown)."""
-    _EXTRA_KEYS.update(keys)
+PAGE_URL_KEYS: frozenset[str] = frozenset(
+    {
+        # survival
+        "endpoint",
+        "origin",
+        "by",
+        "ci",
+        "lt",
+        "lm",
+        "lm_months",
+        "unit",
+        "times",
+        "rmst",
+        "bands",
+        "medline",
+        "na",
+        # overview
+        "split",
+        # response
+        "domain",
+        "denominator",
+        "ci_method",
+        "rby",
+        # benchmarks
+        "bench",
+        "therapy",
+        "bendpoint",
+        # cox
+        "covariates",
+        "ties",
+        "strata",
+    }
+)
+"""Every page control kept in the URL; anything else in a link is reported and ignored."""
 
 
 def _page_keys() -> set[str]:
-    return _EXTRA_KEYS | {"page"}
+    return set(PAGE_URL_KEYS)
+
+
+_STORED = "_filters_stored"
+_WIDGET_KEYS = ("cohorts", *CODE_FILTERS, "age", "tx_min", "tx_max", "prior_yes", "prior_no")
+
+
+def _restore_widgets() -> None:
+    """Page-level widgets lose their state on a page switch: put the last values back."""
+    stored = st.session_state.get(_STORED, {})
+    for name in _WIDGET_KEYS:
+        if K + name not in st.session_state and name in stored:
+            st.session_state[K + name] = stored[name]
+
+
+def _store_widgets() -> None:
+    st.session_state[_STORED] = {
+        name: st.session_state[K + name] for name in _WIDGET_KEYS if K + name in st.session_state
+    }
+
+
+def current_filters() -> Filters:
+    """Render the sidebar filters and return the current selection (call once per page)."""
+    return sidebar_filters()
 
 
 def sidebar_filters() -> Filters:
     """Render the sidebar filters and return the current selection."""
     if not st.session_state.get(_SEEDED):
         _seed_from_url()
+    else:
+        _restore_widgets()
     infos = _data.cohorts()
     ids = [c.cohort_id for c in infos]
     titles = {c.cohort_id: c for c in infos}
@@ -115,6 +168,7 @@ def sidebar_filters() -> Filters:
     for msg in st.session_state.get(_NOTICES, []) + notices:
         sb.warning(msg, icon="⚠️")
     _write_url(filters)
+    _store_widgets()
     return filters
 
 

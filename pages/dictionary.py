@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from core.schema import PATIENT_FIELDS
-from pages._filters import sidebar_filters
+from pages._filters import current_filters
 
-sidebar_filters()
+current_filters()
 st.title("Data dictionary")
 st.caption(
     "One row per patient. Times are whole days from the index date (the first radionuclide "

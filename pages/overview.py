@@ -6,11 +6,11 @@ import streamlit as st
 
 from core.schema import PATIENTS
 from core.table1 import SPLITTABLE
+from pages import _controls as ctl
 from pages import _data, _ui
-from pages._filters import register_page_keys, sidebar_filters
+from pages._filters import current_filters
 
-register_page_keys("split")
-filters = sidebar_filters()
+filters = current_filters()
 n = _data.count(filters)
 
 st.title("NET Outcomes Explorer")
@@ -47,27 +47,17 @@ if n == 0:
     _ui.empty_state(filters)
     st.stop()
 
-split_options = [None, *SPLITTABLE]
-split_default = st.query_params.get("split")
-split = st.selectbox(
+SPLIT_LABELS = {"cohort_id": "Cohort", "n_treatments_group": "Single vs multiple treatments"}
+split_code = ctl.select(
     "Split by",
-    split_options,
-    index=split_options.index(split_default) if split_default in split_options else 0,
-    format_func=lambda f: (
-        "No split"
-        if f is None
-        else (
-            PATIENTS[f].label
-            if f in PATIENTS
-            else {"cohort_id": "Cohort", "n_treatments_group": "Single vs multiple treatments"}[f]
-        )
+    "split",
+    ["none", *SPLITTABLE],
+    "none",
+    lambda f: (
+        "No split" if f == "none" else (PATIENTS[f].label if f in PATIENTS else SPLIT_LABELS[f])
     ),
 )
-if split:
-    st.query_params["split"] = split
-elif "split" in st.query_params:
-    del st.query_params["split"]
-
+split = None if split_code == "none" else split_code
 t1 = _data.baseline_table(filters, split)
 st.dataframe(t1.to_frame(), hide_index=True, width="stretch", height=600)
 st.caption(

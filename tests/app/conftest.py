@@ -31,10 +31,9 @@ def run_page(page: str, query: dict | None = None, timeout: float = 60):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if page != "pages/overview.py":
+        at.switch_page(page)
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()
-    if page != "pages/overview.py":
-        at.switch_page(page)
-        at.run()
     return at

@@ -56,7 +56,7 @@ def test_empty_selection_shows_a_clear_message():
 
 def test_split_table1_by_cohort():
     at = run_page("pages/overview.py", {"cohort": "pgep-mibg-211,stage4-unselected-50"})
-    at.selectbox[0].set_value("cohort_id").run()
+    at.selectbox(key="ctl_split").set_value("cohort_id").run()
     assert not at.exception
     cols = list(at.dataframe[0].value.columns)
     assert "pgep-mibg-211 (n=211)" in cols and "stage4-unselected-50 (n=50)" in cols

@@ -1,0 +1,294 @@
+"""Altair chart builders. Each takes result objects and returns a chart; no data access here.
+
+Every chart states its units on the axes and its n in the legend or title; captions (the
+selection, data version and method) are added by the caller.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from core.methods import TIME_UNIT_DAYS, TimeUnit
+from core.survival import at_risk_table
+from core.survival_data import SurvivalAnalysis
+
+PALETTE = [
+    "#1f5fa8",
+    "#d1495b",
+    "#2e8b57",
+    "#edae49",
+    "#6a4c93",
+    "#00798c",
+    "#8d6a9f",
+    "#c05621",
+    "#4a5568",
+    "#b83280",
+    "#2c7a7b",
+    "#744210",
+    "#553c9a",
+    "#9b2c2c",
+]
+FONT = "Helvetica, Arial, sans-serif"
+
+
+def _fmt(x: float | None, digits: int = 1) -> str:
+    return "NR" if x is None else f"{x:.{digits}f}"
+
+
+def group_legend_label(g, unit: TimeUnit) -> str:
+    scale = TIME_UNIT_DAYS[unit]
+    m = g.median
+    med = "not reached" if m is None or m.estimate is None else f"{m.estimate / scale:.1f}"
+    return f"{g.label} (n={g.n}, {g.events} events, median {med})"
+
+
+def km_frames(analysis: SurvivalAnalysis, unit: TimeUnit) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Step data (with CI) and censor marks for every group, time in ``unit``."""
+    scale = TIME_UNIT_DAYS[unit]
+    steps, censors = [], []
+    for g in analysis.groups:
+        if g.km is None:
+            continue
+        label = group_legend_label(g, unit)
+        km = g.km
+        t = np.concatenate(([0.0], km.time)) / scale
+        s = np.concatenate(([1.0], km.surv))
+        lo = np.concatenate(([1.0], km.lower))
+        hi = np.concatenate(([1.0], km.upper))
+        steps.append(
+            pd.DataFrame(
+                {
+                    "group": label,
+                    "time": t,
+                    "surv": s,
+                    "lower": lo,
+                    "upper": hi,
+                    "n_risk": np.concatenate(([km.counts.n_start], km.n_risk)),
+                }
+            )
+        )
+        cens = km.n_censor > 0
+        if cens.any():
+            censors.append(
+                pd.DataFrame(
+                    {
+                        "group": label,
+                        "time": km.time[cens] / scale,
+                        "surv": km.surv[cens],
+                        "n_censor": km.n_censor[cens],
+                    }
+                )
+            )
+    cols_s = ["group", "time", "surv", "lower", "upper", "n_risk"]
+    return (
+        pd.concat(steps) if steps else pd.DataFrame(columns=cols_s),
+        pd.concat(censors)
+        if censors
+        else pd.DataFrame(columns=["group", "time", "surv", "n_censor"]),
+    )
+
+
+def nice_ticks(max_time: float, unit: TimeUnit) -> np.ndarray:
+    step_choices = {
+        TimeUnit.MONTHS: [3, 6, 12, 24, 36, 60],
+        TimeUnit.YEARS: [0.5, 1, 2, 5],
+        TimeUnit.DAYS: [30, 90, 180, 365, 730],
+    }[unit]
+    step = next((s for s in step_choices if max_time / s <= 10), step_choices[-1])
+    return np.arange(0, max_time + step * 0.999, step)
+
+
+def km_chart(
+    analysis: SurvivalAnalysis,
+    unit: TimeUnit = TimeUnit.MONTHS,
+    *,
+    show_ci: bool = True,
+    show_median: bool = False,
+    title: str = "",
+    y_title: str = "Survival probability",
+    overlays: pd.DataFrame | None = None,
+    width: int = 640,
+) -> alt.VConcatChart:
+    """Kaplan-Meier step curves, CI bands, censor ticks, median lines and an at-risk table.
+
+    ``overlays`` (optional): approximate benchmark curves with columns label, time (in
+    ``unit``), surv; drawn dashed.
+    """
+    steps, censors = km_frames(analysis, unit)
+    labels = list(dict.fromkeys(steps["group"])) if len(steps) else []
+    max_t = float(steps["time"].max()) if len(steps) else 1.0
+    ticks = nice_ticks(max_t, unit)
+    x_scale = alt.Scale(domain=[0, float(ticks[-1])], nice=False)
+    color = alt.Color(
+        "group:N",
+        scale=alt.Scale(domain=labels, range=PALETTE[: len(labels)] or PALETTE[:1]),
+        legend=alt.Legend(title=None, orient="bottom", direction="vertical", labelLimit=600),
+    )
+    x = alt.X(
+        "time:Q",
+        title=f"Time from {analysis.spec.origin.label.lower()} ({unit.label})",
+        scale=x_scale,
+        axis=alt.Axis(values=[float(v) for v in ticks]),
+    )
+    y = alt.Y("surv:Q", title=y_title, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"))
+    base = alt.Chart(steps)
+    layers = []
+    if show_ci:
+        layers.append(
+            base.mark_area(interpolate="step-after", opacity=0.15).encode(
+                x=x, y=alt.Y("lower:Q"), y2="upper:Q", color=color
+            )
+        )
+    layers.append(
+        base.mark_line(interpolate="step-after", strokeWidth=2).encode(
+            x=x,
+            y=y,
+            color=color,
+            tooltip=[
+                alt.Tooltip("group:N", title="Group"),
+                alt.Tooltip("time:Q", title=f"Time ({unit.label})", format=".1f"),
+                alt.Tooltip("surv:Q", title="Survival", format=".3f"),
+                alt.Tooltip("lower:Q", title="95% CI lower", format=".3f"),
+                alt.Tooltip("upper:Q", title="95% CI upper", format=".3f"),
+                alt.Tooltip("n_risk:Q", title="At risk"),
+            ],
+        )
+    )
+    if len(censors):
+        layers.append(
+            alt.Chart(censors)
+            .mark_point(shape="stroke", size=60, strokeWidth=1.5, angle=90)
+            .encode(
+                x=alt.X("time:Q", scale=x_scale),
+                y="surv:Q",
+                color=color,
+                tooltip=[
+                    alt.Tooltip("group:N"),
+                    alt.Tooltip("time:Q", format=".1f"),
+                    alt.Tooltip("n_censor:Q", title="Censored"),
+                ],
+            )
+        )
+    if show_median:
+        scale = TIME_UNIT_DAYS[unit]
+        meds = [
+            {"group": group_legend_label(g, unit), "time": g.median.estimate / scale}
+            for g in analysis.groups
+            if g.median and g.median.estimate is not None
+        ]
+        if meds:
+            md = pd.DataFrame(meds)
+            layers.append(
+                alt.Chart(md)
+                .mark_rule(strokeDash=[2, 2])
+                .encode(
+                    x=alt.X("time:Q", scale=x_scale), y=alt.datum(0), y2=alt.datum(0.5), color=color
+                )
+            )
+            layers.append(
+                alt.Chart(pd.DataFrame({"y": [0.5]}))
+                .mark_rule(strokeDash=[2, 2], color="#888")
+                .encode(y="y:Q")
+            )
+    if overlays is not None and len(overlays):
+        layers.append(
+            alt.Chart(overlays)
+            .mark_line(strokeDash=[6, 4], color="#555")
+            .encode(
+                x=alt.X("time:Q", scale=x_scale),
+                y="surv:Q",
+                detail="label:N",
+                tooltip=[alt.Tooltip("label:N", title="Benchmark (approximation)")],
+            )
+        )
+    curve = alt.layer(*layers).properties(width=width, height=340, title=title or "")
+
+    # number at risk, aligned on the same x scale
+    risk_rows = []
+    scale_days = TIME_UNIT_DAYS[unit]
+    for g in analysis.groups:
+        label = group_legend_label(g, unit)
+        n_at = at_risk_table(g.counts, ticks * scale_days)
+        for tk, n in zip(ticks, n_at, strict=True):
+            risk_rows.append({"group": label, "short": g.label, "time": float(tk), "n": int(n)})
+    risk = (
+        pd.DataFrame(risk_rows)
+        if risk_rows
+        else pd.DataFrame(columns=["group", "short", "time", "n"])
+    )
+    table = (
+        alt.Chart(risk)
+        .mark_text(fontSize=11)
+        .encode(
+            x=alt.X(
+                "time:Q",
+                scale=x_scale,
+                title=None,
+                axis=alt.Axis(labels=False, ticks=False, domain=False, grid=False),
+            ),
+            y=alt.Y(
+                "short:N",
+                title="Number at risk",
+                sort=[g.label for g in analysis.groups],
+                axis=alt.Axis(domain=False, ticks=False, grid=False),
+            ),
+            text="n:Q",
+            color=alt.Color(
+                "group:N",
+                scale=alt.Scale(domain=labels, range=PALETTE[: len(labels)] or PALETTE[:1]),
+                legend=None,
+            ),
+        )
+        .properties(width=width, height=max(22 * len(analysis.groups), 22))
+    )
+    return (
+        alt.vconcat(curve, table, spacing=4)
+        .configure(font=FONT)
+        .configure_axis(labelFontSize=12, titleFontSize=13)
+        .configure_legend(labelFontSize=12)
+    )
+
+
+def forest_chart(
+    rows: pd.DataFrame,
+    *,
+    x_title: str,
+    ref_line: float | None,
+    log_scale: bool,
+    highlight: str | None = None,
+    width: int = 560,
+) -> alt.LayerChart:
+    """Dot-and-interval plot: rows with columns label, value, lower, upper[, kind]."""
+    scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
+    order = list(rows["label"])
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=420))
+    colour = (
+        alt.condition(alt.datum.label == highlight, alt.value("#d1495b"), alt.value("#1f5fa8"))
+        if highlight
+        else alt.value("#1f5fa8")
+    )
+    bars = (
+        alt.Chart(rows)
+        .mark_rule(strokeWidth=2)
+        .encode(y=y, x=alt.X("lower:Q", title=x_title, scale=scale), x2="upper:Q", color=colour)
+    )
+    dots = (
+        alt.Chart(rows)
+        .mark_point(filled=True, size=70)
+        .encode(
+            y=y,
+            x=alt.X("value:Q", scale=scale),
+            color=colour,
+            tooltip=[c for c in rows.columns if c not in ("kind",)],
+        )
+    )
+    layers = [bars, dots]
+    if ref_line is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"x": [ref_line]}))
+            .mark_rule(strokeDash=[4, 4], color="#888")
+            .encode(x="x:Q")
+        )
+    return alt.layer(*layers).properties(width=width, height=max(26 * len(order), 60))

@@ -1,0 +1,79 @@
+"""AppTest: the Survival page for every endpoint, origin and grouping, and its URL controls."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.methods import Endpoint, Origin
+from core.survival_data import GROUPINGS
+from tests.app.conftest import run_page
+
+PAGE = "pages/survival.py"
+
+
+def _md(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("endpoint", Endpoint.codes())
+@pytest.mark.parametrize("origin", Origin.codes())
+def test_every_endpoint_and_origin(endpoint, origin):
+    at = run_page(PAGE, {"endpoint": endpoint, "origin": origin})
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) + len(at.get("arrow_vega_lite_chart")) >= 1 or any(
+        "No patient" in i.value for i in at.info
+    )
+
+
+@pytest.mark.parametrize("by", list(GROUPINGS))
+def test_every_grouping(by):
+    at = run_page(PAGE, {"by": by, "cohort": "pgep-mibg-211,stage4-unselected-50"})
+    assert not at.exception
+    summary = at.dataframe[0].value
+    assert summary["n"].sum() <= 261
+
+
+def test_grouping_gives_logrank_and_hr():
+    at = run_page(PAGE, {"by": "treatments"})
+    assert not at.exception
+    assert "Log-rank test" in _md(at)
+    assert "Hazard ratios against **Single**" in _md(at)
+    assert any("immortal-time" in w.value for w in at.warning)
+
+
+def test_landmark_removes_the_warning_and_counts_exclusions():
+    at = run_page(PAGE, {"by": "imaging_response", "lm": "1"})
+    assert not at.exception
+    assert not any("immortal-time" in w.value for w in at.warning)
+    assert any("Landmark at 3 months" in i.value for i in at.info)
+
+
+def test_empty_selection_and_one_patient_group():
+    at = run_page(PAGE, {"cohort": "ia-hepatic-6", "primary_site": "pancreas"})
+    assert not at.exception
+    assert any("No patients match" in i.value for i in at.info)
+    at = run_page(PAGE, {"cohort": "ia-hepatic-6", "by": "primary_site"})
+    assert not at.exception
+    notes = list(at.dataframe[0].value["Note"])
+    assert any("One patient" in n for n in notes)
+
+
+def test_no_data_for_endpoint_gives_a_message():
+    at = run_page(PAGE, {"cohort": "ia-hepatic-6", "endpoint": "pfs_biochem"})
+    assert not at.exception
+    assert any("no " in i.value.lower() for i in at.info)
+
+
+def test_bad_url_values_are_dropped_with_notice():
+    at = run_page(PAGE, {"endpoint": "dfs", "lm_months": "999"})
+    assert not at.exception
+    notes = " ".join(w.value for w in at.warning)
+    assert "endpoint='dfs'" in notes and "lm_months='999'" in notes
+
+
+def test_widget_change_writes_url_and_changes_numbers():
+    at = run_page(PAGE)
+    n_all = at.dataframe[0].value["n"].iloc[0]
+    at.selectbox(key="ctl_by").set_value("treatments").run()
+    assert at.query_params["by"] == "treatments"
+    assert list(at.dataframe[0].value["n"]) == [171, 40] or sum(at.dataframe[0].value["n"]) == n_all
