@@ -1644,10 +1644,26 @@ def _check_point(t: float, s: float) -> None:
 
 
 def exponential_from_point(t: float, s: float, unit: str = "months") -> ParametricCurve:
-    """Exponential curve through one point S(t) = s: hazard λ = -ln(s) / t.
+    """Exponential benchmark curve through one published survival proportion.
 
-    Method: constant hazard matched to one published survival proportion (R:
-    ``rate <- -log(s) / t; pexp(x, rate, lower.tail = FALSE)``).
+    Parameters
+    ----------
+    t : float
+        Landmark time (> 0), in ``unit``.
+    s : float
+        Survival at ``t``, strictly between 0 and 1 (a proportion, not %).
+    unit : str
+        Time unit, used only in the ``construction`` text.
+
+    Returns
+    -------
+    ParametricCurve
+        Exponential curve with hazard λ = -ln(s) / t.
+
+    Notes
+    -----
+    Method: constant hazard matched to one point. R equivalent:
+    ``rate <- -log(s) / t; pexp(x, rate, lower.tail = FALSE)``.
     """
     _check_point(t, s)
     rate = -math.log(s) / t
@@ -1660,10 +1676,24 @@ def exponential_from_point(t: float, s: float, unit: str = "months") -> Parametr
 
 
 def exponential_from_median(median: float, unit: str = "months") -> ParametricCurve:
-    """Exponential curve with the published median: hazard λ = ln 2 / median.
+    """Exponential benchmark curve with a published median.
 
-    Method: constant hazard matched to a published median (R:
-    ``rate <- log(2) / median; pexp(x, rate, lower.tail = FALSE)``).
+    Parameters
+    ----------
+    median : float
+        Published median (> 0), in ``unit``; never a not-reached median.
+    unit : str
+        Time unit, used only in the ``construction`` text.
+
+    Returns
+    -------
+    ParametricCurve
+        Exponential curve with hazard λ = ln 2 / median.
+
+    Notes
+    -----
+    Method: constant hazard matched to the median. R equivalent:
+    ``rate <- log(2) / median; pexp(x, rate, lower.tail = FALSE)``.
     """
     if not (math.isfinite(median) and median > 0):
         raise ValueError(f"median {median!r} must be positive")
@@ -1676,15 +1706,39 @@ def exponential_from_median(median: float, unit: str = "months") -> ParametricCu
     )
 
 
+WEIBULL_SHAPE_RANGE = (0.05, 20.0)
+"""Shapes a two-point Weibull may take; outside it the points are implausible (or typos)."""
+
+
 def weibull_from_two_points(
     p1: tuple[float, float], p2: tuple[float, float], unit: str = "months"
 ) -> ParametricCurve:
-    """Weibull curve through two points (t1, s1) and (t2, s2), e.g. a median and a landmark.
+    """Weibull benchmark curve through two points, e.g. a median and a landmark rate.
 
+    Parameters
+    ----------
+    p1, p2 : tuple of float
+        ``(time, survival)`` pairs; times > 0 and different, survivals strictly between 0
+        and 1, the later time with the lower survival.
+    unit : str
+        Time unit, used only in the ``construction`` text.
+
+    Returns
+    -------
+    ParametricCurve
+        Weibull curve S(t) = exp(-(t/b)^k) passing exactly through both points.
+
+    Raises
+    ------
+    ValueError
+        For impossible points, or when the implied shape lies outside
+        :data:`WEIBULL_SHAPE_RANGE` (implausible, usually a typing error).
+
+    Notes
+    -----
     Method: ln(-ln S(t)) = k ln t - k ln b is linear in ln t, so
-    k = [ln(-ln s2) - ln(-ln s1)] / (ln t2 - ln t1) and b = t1 / (-ln s1)^(1/k)
-    (R: ``pweibull(x, shape = k, scale = b, lower.tail = FALSE)``). The points must describe
-    a falling curve: the later time has the lower survival.
+    k = [ln(-ln s2) - ln(-ln s1)] / (ln t2 - ln t1) and b = t1 / (-ln s1)^(1/k).
+    R equivalent: ``pweibull(x, shape = k, scale = b, lower.tail = FALSE)``.
     """
     (t1, s1), (t2, s2) = p1, p2
     _check_point(t1, s1)
@@ -1694,6 +1748,11 @@ def weibull_from_two_points(
     if (t2 - t1) * (s1 - s2) <= 0:
         raise ValueError("survival must fall over time: the later point needs lower survival")
     shape = (math.log(-math.log(s2)) - math.log(-math.log(s1))) / (math.log(t2) - math.log(t1))
+    if not WEIBULL_SHAPE_RANGE[0] <= shape <= WEIBULL_SHAPE_RANGE[1]:
+        raise ValueError(
+            f"the two points imply a Weibull shape of {shape:.3g}, outside "
+            f"{WEIBULL_SHAPE_RANGE}: not a plausible survival curve"
+        )
     scale = t1 / (-math.log(s1)) ** (1.0 / shape)
     return ParametricCurve(
         CurveKind.WEIBULL,
@@ -1795,9 +1854,27 @@ def _poisson_two_sided_p(x: int, m: float) -> float:
 def poisson_ratio_ci(
     observed: int, expected: float, conf_level: float = 0.95
 ) -> tuple[float, float]:
-    """Exact (Garwood) CI for O/E: chi-square quantiles qchisq(a/2, 2O)/(2E), qchisq(1-a/2, 2O+2)/(2E).
+    """Exact Poisson confidence interval for the ratio O/E.
 
-    Equals R's ``poisson.test(O, E)$conf.int``.
+    Parameters
+    ----------
+    observed : int
+        Observed number of events O (>= 0).
+    expected : float
+        Expected number of events E (> 0).
+    conf_level : float
+        Confidence level.
+
+    Returns
+    -------
+    tuple of float
+        ``(lower, upper)``.
+
+    Notes
+    -----
+    Method: Garwood's exact interval from chi-square quantiles,
+    lower = qchisq(α/2, 2O) / (2E) (0 when O = 0), upper = qchisq(1 - α/2, 2(O + 1)) / (2E).
+    R equivalent: ``poisson.test(O, E)$conf.int``.
     """
     alpha = 1.0 - conf_level
     lower = 0.0 if observed == 0 else stats.chi2.ppf(alpha / 2, 2 * observed) / (2 * expected)
@@ -1814,16 +1891,34 @@ def one_sample_logrank(
 ) -> OneSampleTest:
     """One-sample log-rank test of a cohort against a benchmark survival curve.
 
-    Method: O is the number of events; E = Σ_i [H(t_i) - H(entry_i)], the events expected if
-    the cohort followed the benchmark curve over each patient's own follow-up (delayed entry
-    subtracts the hazard before entry). The statistic (O - E)^2 / E is referred to
-    chi-square with 1 degree of freedom (``p``); O/E has the exact Poisson confidence
-    interval qchisq(α/2, 2O)/(2E) to qchisq(1-α/2, 2(O+1))/(2E), and ``p_exact`` is the
-    exact two-sided Poisson p. R equivalent: ``E <- sum(H(time) - H(entry))``;
-    ``poisson.test(O, E)`` (ratio, CI, ``p_exact``) and
-    ``pchisq((O - E)^2 / E, 1, lower.tail = FALSE)`` (``p``).
+    Parameters
+    ----------
+    time : array_like
+        Follow-up time of each patient (event or censoring), in the curve's time unit
+        (months for registry curves).
+    event : array_like
+        1 (or True) for an event, 0 for censoring.
+    curve : ParametricCurve
+        The benchmark curve; its cumulative hazard H gives the expected events.
+    entry : array_like, optional
+        Delayed-entry (left-truncation) times, same unit; each at most the exit time.
+    conf_level : float
+        Confidence level of the O/E interval.
 
-    ``time`` and ``entry`` must be in the curve's time unit (months for registry curves).
+    Returns
+    -------
+    OneSampleTest
+        O, E, O/E with its exact Poisson CI, the statistic (O - E)^2 / E, its chi-square(1)
+        p-value ``p`` and the exact two-sided Poisson p-value ``p_exact``.
+
+    Notes
+    -----
+    Method: O is the number of events; E = Σ_i [H(t_i) - H(entry_i)] is the number expected
+    if the cohort followed the benchmark over each patient's own follow-up. The statistic
+    (O - E)^2 / E is referred to chi-square with 1 degree of freedom. O/E has the exact
+    Poisson interval of :func:`poisson_ratio_ci`. R equivalent: ``E <- sum(H(time) -
+    H(entry))``; ``poisson.test(O, E)`` (ratio, CI and ``p_exact``) and
+    ``pchisq((O - E)^2 / E, 1, lower.tail = FALSE)`` (``p``).
     """
     t = np.asarray(time, dtype=float)
     ev = np.asarray(event)
@@ -1864,12 +1959,31 @@ def one_sample_logrank(
 
 
 def binomial_test(x: int, n: int, p0: float, conf_level: float = 0.95) -> RateTest:
-    """Exact binomial test of x successes in n against the proportion p0 (two-sided).
+    """Exact two-sided binomial test of a cohort proportion against a benchmark proportion.
 
-    Method: the two-sided p is the total probability of outcomes no more likely than the one
-    observed, with R's relative tolerance, i.e. the sum of dbinom(k, n, p0) over k with
-    dbinom(k) <= dbinom(x) * (1 + 1e-7); the CI is Clopper-Pearson (beta quantiles).
-    R equivalent: ``binom.test(x, n, p0)``.
+    Parameters
+    ----------
+    x : int
+        Number of patients with the outcome (0 <= x <= n).
+    n : int
+        Number of evaluable patients (>= 1).
+    p0 : float
+        Benchmark proportion in [0, 1] (a proportion, not %).
+    conf_level : float
+        Confidence level of the Clopper-Pearson interval.
+
+    Returns
+    -------
+    RateTest
+        x, n, p0, the observed rate x/n, its Clopper-Pearson CI and the two-sided p-value.
+
+    Notes
+    -----
+    Method: the p-value is the total probability, under Binomial(n, p0), of the outcomes no
+    more likely than the one observed: the sum of dbinom(k, n, p0) over k with
+    dbinom(k) <= dbinom(x) * (1 + 1e-7), R's rule. The CI is Clopper-Pearson:
+    qbeta(α/2, x, n - x + 1) to qbeta(1 - α/2, x + 1, n - x). R equivalent:
+    ``binom.test(x, n, p0)``.
     """
     if int(n) != n or n < 1:
         raise ValueError("n must be a positive whole number")
@@ -2086,6 +2200,7 @@ __all__ = [
     "REGISTRY_PATH",
     "STATISTIC_UNIT",
     "TIME_TO_EVENT",
+    "WEIBULL_SHAPE_RANGE",
     "Benchmark",
     "BenchmarkEndpoint",
     "CitationConfidence",
