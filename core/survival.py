@@ -34,9 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
-from scipy.stats import chi2 as _chi2
-from scipy.stats import norm as _norm
+from scipy.special import chdtrc, ndtr, ndtri
 
 from core.methods import ConfType
 
@@ -417,17 +415,26 @@ def _findq(x: np.ndarray, y: np.ndarray, probs: np.ndarray, tol: float) -> np.nd
     if not finite.any() or y[finite].max() < probs.min():
         return out
     xmax = x[-1]
-    # duplicated(y): keep first occurrence of each value (NA counts as one value)
-    _, first = np.unique(y[finite], return_index=True)
+    fidx = np.flatnonzero(finite)
+    yf = y[fidx]
     keep = np.zeros(y.size, dtype=bool)
-    keep[np.flatnonzero(finite)[first]] = True
-    if not finite.all():
+    monotone = bool(np.all(yf[1:] >= yf[:-1]))
+    if monotone:  # the usual case: duplicates are runs, keep the first of each run
+        first = np.ones(yf.size, dtype=bool)
+        first[1:] = yf[1:] != yf[:-1]
+        keep[fidx[first]] = True
+    else:  # duplicated(y): first occurrence of each value
+        _, first_idx = np.unique(yf, return_index=True)
+        keep[fidx[first_idx]] = True
+    if fidx.size < y.size:  # duplicated() keeps the first NA
         keep[np.flatnonzero(~finite)[0]] = True
     x, y = x[keep], y[keep]
     ylast = y[-1]
     fin = ~np.isnan(y)
-    order = np.argsort(y[fin], kind="stable")  # approx() sorts its abscissa, drops NA pairs
-    ys, xs = y[fin][order], x[fin][order]
+    ys, xs = y[fin], x[fin]
+    if not monotone:  # approx() sorts its abscissa (NA pairs dropped)
+        order = np.argsort(ys, kind="stable")
+        ys, xs = ys[order], xs[order]
     hi, lo = ys + tol, ys - tol
     # approx(hi, idx, p, "constant", f=1): value at the smallest abscissa >= p; NA outside range
     i1 = np.searchsorted(hi, probs, side="left")
@@ -565,25 +572,21 @@ class LogRankResult:
 def _logrank_oev(groups: Sequence[SurvivalCounts]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Observed, expected and hypergeometric covariance over the merged event-time grid."""
     k = len(groups)
-    grid = np.unique(np.concatenate([g.time[g.n_event > 0] for g in groups]))
+    has = [g.n_event > 0 for g in groups]
+    ev_times = [g.time[h] for g, h in zip(groups, has, strict=True)]
+    grid = np.unique(np.concatenate(ev_times))  # every time with an event in any group
     m = grid.size
-    if m == 0:
-        z = np.zeros(k)
-        return z, z.copy(), np.zeros((k, k))
     risk = np.empty((k, m))
     dead = np.zeros((k, m))
     for j, g in enumerate(groups):  # loop over groups only
         risk[j] = g.n_risk_before(grid)
-        pos = np.searchsorted(grid, g.time)
-        has = (pos < m) & (grid[np.minimum(pos, m - 1)] == g.time) & (g.n_event > 0)
-        dead[j, pos[has]] = g.n_event[has]
-    n_t = risk.sum(axis=0)
+        dead[j, np.searchsorted(grid, ev_times[j])] = g.n_event[has[j]]
+    n_t = risk.sum(axis=0)  # >= d_t >= 1 on this grid
     d_t = dead.sum(axis=0)
     frac = risk / n_t
     observed = dead.sum(axis=1)
-    expected = (frac * d_t).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(n_t > 1, d_t * (n_t - d_t) / (n_t - 1.0), 0.0)
+    expected = frac @ d_t
+    w = d_t * (n_t - d_t) / np.maximum(n_t - 1.0, 1.0)  # 0 when n_t == 1
     fw = frac * w
     var = np.diag(fw.sum(axis=1)) - fw @ frac.T
     return observed, expected, var
@@ -631,7 +634,7 @@ def logrank_test(groups: Sequence[SurvivalCounts]) -> LogRankResult:
         elif rank > 0:
             chi = float(diff @ np.linalg.pinv(vv) @ diff)
             df = rank
-    p = float(_chi2.sf(chi, df)) if df > 0 else 1.0
+    p = float(chdtrc(df, chi)) if df > 0 else 1.0
     return LogRankResult(chi, df, p, _ro(observed), _ro(expected))
 
 
@@ -781,7 +784,7 @@ def rmst_difference(
     se = float(np.hypot(a.se, b.se))
     if se > 0:
         zz = est / se
-        p = float(2.0 * _norm.sf(abs(zz)))
+        p = float(2.0 * ndtr(-abs(zz)))
     else:
         zz = float("nan")
         p = float("nan")
@@ -884,7 +887,7 @@ def cox_group_hr(
             raise ValueError(f"Cox model did not converge: {exc}") from exc
         coef = fitter.params_[cols].to_numpy()
         se = fitter.standard_errors_[cols].to_numpy()
-        pv = 2.0 * _norm.sf(np.abs(coef / se))
+        pv = 2.0 * ndtr(-np.abs(coef / se))
         for i, lv in enumerate(estimable):
             results[lv] = GroupHR(
                 str(lv),
