@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from core.methods import Ties
 
@@ -90,6 +90,11 @@ AGG_ENTRY = "entry"
 
 _Z975 = float(stats.norm.ppf(0.975))
 _DENSE_CELLS = 4_000_000  # largest grid for the dense dominance-count path of the concordance
+
+
+def _vdot(a: np.ndarray, b: np.ndarray) -> float:
+    """Dot product of two vectors without BLAS (threaded ddot is slow on busy machines)."""
+    return float(np.einsum("i,i->", a, b))
 
 
 class CoxModelError(ValueError):
@@ -365,11 +370,19 @@ def build_design(
             terms.append(DesignTerm(name, r_name, cv, "continuous", unit=unit))
         else:
             if isinstance(col.dtype, pd.CategoricalDtype):
-                present = set(col.unique())
-                raw_levels = [lv for lv in col.cat.categories if lv in present]
+                codes = col.cat.codes.to_numpy()
+                level_codes = np.unique(codes)  # category order, observed levels only
+                raw_levels = [col.cat.categories[i] for i in level_codes]
             else:
-                raw_levels = sorted(col.unique())
+                try:
+                    codes, uniques = pd.factorize(col, sort=True)
+                except TypeError as exc:
+                    raise CoxModelError(f"covariate {cv!r} mixes incomparable values") from exc
+                level_codes = np.arange(len(uniques))
+                raw_levels = list(uniques)
             labels = [_fmt_level(lv) for lv in raw_levels]
+            if len(set(labels)) != len(labels):
+                raise CoxModelError(f"covariate {cv!r} has levels that print identically")
             if len(labels) < 2:
                 raise CoxModelError(
                     f"covariate {cv!r} has only one level ({labels[0]}) among the {n_used} "
@@ -385,14 +398,13 @@ def build_design(
                         f"reference level {ref_label!r} of {cv!r} is not among the observed "
                         f"levels {labels}"
                     )
-            lab = col.map(_fmt_level).to_numpy()
             cv_parts = []
-            for label in labels:
+            for label, code in zip(labels, level_codes, strict=True):
                 if label == ref_label:
                     continue
                 name = f"{cv}={label}"
                 r_name = f"{cv}{label}"
-                cv_parts.append((name, r_name, (lab == label).astype(float)))
+                cv_parts.append((name, r_name, (codes == code).astype(float)))
                 terms.append(DesignTerm(name, r_name, cv, "level", label, ref_label))
             parts[cv] = cv_parts
         groups.append((cv, tuple(p[0] for p in parts[cv])))
@@ -438,6 +450,7 @@ class _RiskSet:
     """Rows sorted by (stratum, stop) plus index arrays for vectorised risk-set sums."""
 
     x: np.ndarray  # (m, p) covariates centred by their patient mean
+    xt: np.ndarray  # (p, m) the same, transposed and contiguous
     stop: np.ndarray  # (m,)
     entry: np.ndarray | None  # (m,) or None
     d: np.ndarray  # (m,) events at stop (float, integer valued)
@@ -445,6 +458,7 @@ class _RiskSet:
     stratum: np.ndarray  # (m,) int codes 0..S-1
     n_strata: int
     strata_rows: np.ndarray  # (S+1,) row boundaries of strata
+    strata_grps: np.ndarray  # (S+1,) group boundaries of strata
     grp_start: np.ndarray  # (G,) first row of each (stratum, stop) group
     ev_group: np.ndarray  # (K,) group index of event groups
     ev_time: np.ndarray  # (K,)
@@ -455,8 +469,7 @@ class _RiskSet:
     row_hi1: np.ndarray  # (m,) 1 + last event group (global index) with t_k <= stop_i, stratum
     row_lo1: np.ndarray  # (m,) 1 + last event group with t_k <= entry_i (or before stratum)
     row_own: np.ndarray  # (m,) event-group index of the row's own group, or -1
-    efron_group: np.ndarray  # (E,) event-group index of each tied event
-    efron_frac: np.ndarray  # (E,) l / d_k, l = 0..d_k-1
+    ev_psum: np.ndarray  # (K, M+3) power sums P_m(d_k) for Efron's series
     entry_order: np.ndarray | None  # rows sorted by (stratum, entry)
     entry_cut: np.ndarray | None  # (K,) first entry-sorted row with entry >= t_k in stratum
     counting: bool  # delayed entry present (R agfit4 convergence rule)
@@ -520,7 +533,7 @@ def _build_riskset(
             level_n.append(None)
             level_events.append(None)
     # centre by the patient mean (numerical stability only; results are invariant)
-    x = x - (c @ x) / c.sum()
+    x = x - np.einsum("i,ij->j", c, x) / c.sum()
 
     strata_rows = np.searchsorted(scode, np.arange(n_strata + 1), side="left")
     new_grp = np.ones(m, dtype=bool)
@@ -544,10 +557,7 @@ def _build_riskset(
     own_idx[ev_group] = np.arange(ev_group.size)
     row_own = own_idx[row_group]
 
-    kk = ev_d.astype(np.int64)
-    efron_group = np.repeat(np.arange(ev_group.size), kk)
-    starts = np.cumsum(kk) - kk
-    efron_frac = (np.arange(efron_group.size) - starts[efron_group]) / ev_d[efron_group]
+    ev_psum = _power_sums(ev_d.astype(np.int64))
 
     entry_order = entry_cut = None
     if entry is not None:
@@ -565,6 +575,7 @@ def _build_riskset(
 
     rs = _RiskSet(
         x=x,
+        xt=np.ascontiguousarray(x.T),
         stop=stop,
         entry=entry,
         d=d,
@@ -572,6 +583,7 @@ def _build_riskset(
         stratum=scode,
         n_strata=n_strata,
         strata_rows=strata_rows,
+        strata_grps=np.searchsorted(scode[grp_start], np.arange(n_strata + 1), side="left"),
         grp_start=grp_start,
         ev_group=ev_group,
         ev_time=ev_time,
@@ -582,8 +594,7 @@ def _build_riskset(
         row_hi1=row_hi1,
         row_lo1=row_lo1,
         row_own=row_own,
-        efron_group=efron_group,
-        efron_frac=efron_frac,
+        ev_psum=ev_psum,
         entry_order=entry_order,
         entry_cut=entry_cut,
         counting=entry is not None,
@@ -593,17 +604,105 @@ def _build_riskset(
     return rs, order
 
 
-def _suffix_within(v: np.ndarray, strata_rows: np.ndarray) -> np.ndarray:
-    """Suffix sums of ``v`` within each stratum, with a zero slot after each stratum.
+_SERIES_R = 0.1  # Efron sums by power series where A0/S0 <= this, else term by term
+_SERIES_M = 20  # highest power of A0/S0 kept: (M+1) * 0.1**M / 0.9 < 1e-18 relative
+_DIRECT_D = 64  # power sums by direct summation up to this many tied events
 
-    Row ``j`` of stratum ``s`` is at position ``j + s``; position ``end_s + s`` holds 0.
+
+def _power_sums(dk: np.ndarray) -> np.ndarray:
+    """``P[k, m] = sum_{l=0}^{d_k-1} (l/d_k)^m`` for m = 0..M+2.
+
+    Direct summation for d <= 64; above, the Euler-Maclaurin (Faulhaber) formula, which is
+    exact for polynomials: ``P_m = d/(m+1) - 1/2 + sum_{2k-1<m} B_2k/(2k)! m!/(m-2k+1)! d^(1-2k)``
+    (terms shrink like (m / 2 pi d)^(2k-1), so it is also well conditioned there).
     """
-    n_strata = strata_rows.size - 1
-    out = np.zeros((v.shape[0] + n_strata,) + v.shape[1:])
+    nm = _SERIES_M + 3
+    uniq, inv = np.unique(dk, return_inverse=True)
+    tab = np.empty((uniq.size, nm))
+    powers = np.arange(nm)
+    for i, dval in enumerate(uniq):
+        if dval > _DIRECT_D:
+            continue
+        u = np.arange(dval) / dval
+        tab[i] = (u[:, None] ** powers[None, :]).sum(axis=0)
+    big = uniq > _DIRECT_D
+    if big.any():
+        dd = uniq[big].astype(float)[:, None]
+        m = powers[None, :].astype(float)
+        val = dd / (m + 1) - 0.5
+        bern = special.bernoulli(nm)
+        for k in range(1, nm // 2 + 1):
+            j = 2 * k - 1
+            coef = bern[2 * k] / math.factorial(2 * k)
+            falling = special.poch(m - j + 1, j)  # m! / (m-j)!
+            term = np.where(m > j, coef * falling * dd ** (-j), 0.0)
+            val = val + term
+        val[:, 0] = dd[:, 0]
+        tab[big] = val
+    return tab[inv]
+
+
+def _efron_sums(
+    S0: np.ndarray, A0: np.ndarray, dk: np.ndarray, psum: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Efron sums over l = 0..d-1 with f = l/d and den = S0 - f A0 = S0 (1 - r f), r = A0/S0.
+
+    Returns a0 = sum 1/den, a1 = sum f/den, b0 = sum 1/den^2, b1 = sum f/den^2,
+    b2 = sum f^2/den^2 and L = sum log(den), per event time. Where r <= 0.1 the sums are
+    power series in r with the exact power sums ``P_m(d)`` (cost independent of d); else
+    they are summed term by term.
+    """
+    K = S0.size
+    r = A0 / S0
+    a0, a1, b0, b1, b2, lg = (np.empty(K) for _ in range(6))
+    ser = r <= _SERIES_R
+    if ser.any():
+        M = _SERIES_M
+        s0, rr, P = S0[ser], r[ser], psum[ser]
+        R = np.empty((rr.size, M + 1))
+        R[:, 0] = 1.0
+        np.cumprod(np.broadcast_to(rr[:, None], (rr.size, M)), axis=1, out=R[:, 1:])
+        Rq = R * np.arange(1, M + 2)
+        inv_s0 = 1.0 / s0
+        inv_s02 = inv_s0 * inv_s0
+        a0[ser] = np.einsum("km,km->k", R, P[:, : M + 1]) * inv_s0
+        a1[ser] = np.einsum("km,km->k", R, P[:, 1 : M + 2]) * inv_s0
+        b0[ser] = np.einsum("km,km->k", Rq, P[:, : M + 1]) * inv_s02
+        b1[ser] = np.einsum("km,km->k", Rq, P[:, 1 : M + 2]) * inv_s02
+        b2[ser] = np.einsum("km,km->k", Rq, P[:, 2 : M + 3]) * inv_s02
+        log1m = np.einsum("km,km->k", R[:, 1:], P[:, 1 : M + 1] / np.arange(1, M + 1))
+        lg[ser] = dk[ser] * np.log(s0) - log1m
+    exp_ = ~ser
+    if exp_.any():
+        idx = np.flatnonzero(exp_)
+        dd = dk[idx].astype(np.int64)
+        g = np.repeat(np.arange(idx.size), dd)
+        starts = np.cumsum(dd) - dd
+        f = (np.arange(g.size) - starts[g]) / dd[g]
+        den = S0[idx][g] - f * A0[idx][g]
+        inv = 1.0 / den
+        fi = f * inv
+        n = idx.size
+        a0[idx] = np.bincount(g, inv, n)
+        a1[idx] = np.bincount(g, fi, n)
+        b0[idx] = np.bincount(g, inv * inv, n)
+        b1[idx] = np.bincount(g, fi * inv, n)
+        b2[idx] = np.bincount(g, fi * fi, n)
+        lg[idx] = np.bincount(g, np.log(den), n)
+    return a0, a1, b0, b1, b2, lg
+
+
+def _suffix_last(v: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Suffix sums of ``v`` along its last axis within each stratum, zero slot after each.
+
+    Column ``j`` of stratum ``s`` is at position ``j + s``; position ``end_s + s`` holds 0.
+    """
+    n_strata = bounds.size - 1
+    out = np.zeros(v.shape[:-1] + (v.shape[-1] + n_strata,))
     for s in range(n_strata):
-        r0, r1 = strata_rows[s], strata_rows[s + 1]
+        r0, r1 = bounds[s], bounds[s + 1]
         if r1 > r0:
-            out[r0 + s : r1 + s] = np.cumsum(v[r0:r1][::-1], axis=0)[::-1]
+            out[..., r0 + s : r1 + s] = np.cumsum(v[..., r0:r1][..., ::-1], axis=-1)[..., ::-1]
     return out
 
 
@@ -628,57 +727,49 @@ def _derivatives(
     ``(S2 - f A2)/(S0 - f A0) - (S1 - f A1)(S1 - f A1)'/(S0 - f A0)^2`` where S are risk-set
     sums and A sums over the tied events. The S2/A2 parts are accumulated per row.
     """
-    x = rs.x
-    eta = x @ beta
+    xt = rs.xt
+    p = xt.shape[0]
+    eta = beta @ xt
     w = np.exp(eta)
     cw = rs.c * w
     dw = rs.d * w
-    v = np.empty((x.shape[0], x.shape[1] + 1))
-    v[:, 0] = cw
-    np.multiply(cw[:, None], x, out=v[:, 1:])
-    ss = _suffix_within(v, rs.strata_rows)
-    S = ss[rs.ev_row_start + rs.ev_stratum]
+    # rows 0: weights, 1..p: weighted covariates; first the patients at risk, then the events
+    v = np.empty((2 * (p + 1), xt.shape[1]))
+    v[0] = cw
+    np.multiply(xt, cw, out=v[1 : p + 1])
+    v[p + 1] = dw
+    np.multiply(xt, dw, out=v[p + 2 :])
+    gsum = np.add.reduceat(v, rs.grp_start, axis=1)
+    ss = _suffix_last(gsum[: p + 1], rs.strata_grps)
+    S = ss[:, rs.ev_group + rs.ev_stratum]
     if rs.entry_order is not None:
-        se = _suffix_within(v[rs.entry_order], rs.strata_rows)
-        S = S - se[rs.entry_cut + rs.ev_stratum]
-    dv = np.empty_like(v)
-    dv[:, 0] = dw
-    np.multiply(dw[:, None], x, out=dv[:, 1:])
-    A = np.add.reduceat(dv, rs.grp_start, axis=0)[rs.ev_group]
-    S0, S1 = S[:, 0], S[:, 1:]
-    A0, A1 = A[:, 0], A[:, 1:]
+        se = _suffix_last(v[: p + 1, rs.entry_order], rs.strata_rows)
+        S = S - se[:, rs.entry_cut + rs.ev_stratum]
+    A = gsum[p + 1 :, rs.ev_group]
+    S0, S1 = S[0], S[1:].T
+    A0, A1 = A[0], A[1:].T
     dk = rs.ev_d
     K = dk.size
     efron = ties is Ties.EFRON
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if efron:
-            g, f = rs.efron_group, rs.efron_frac
-            den = S0[g] - f * A0[g]
-            inv = 1.0 / den
-            fi = f * inv
-            a0 = np.bincount(g, inv, K)
-            a1 = np.bincount(g, fi, K)
-            inv2 = inv * inv
-            fi2 = fi * inv
-            b0 = np.bincount(g, inv2, K)
-            b1 = np.bincount(g, fi2, K)
-            b2 = np.bincount(g, f * fi2, K)
-            logden = np.bincount(g, np.log(den), K).sum()
+            a0, a1, b0, b1, b2, lg = _efron_sums(S0, A0, dk, rs.ev_psum)
+            logden = lg.sum()
             mean_sum = S1 * a0[:, None] - A1 * a1[:, None]
         else:
             a0 = dk / S0
             b0 = a0 / S0
             a1 = b1 = b2 = None
-            logden = float(dk @ np.log(S0))
+            logden = _vdot(dk, np.log(S0))
             mean_sum = S1 * a0[:, None]
-        loglik = float(rs.d @ eta) - float(logden)
+        loglik = _vdot(rs.d, eta) - float(logden)
         score_k = rs.ev_dx - mean_sum
         xbar = mean_sum / dk[:, None]
 
         scores, infos = [], []
         for h in time_weights:
             hh = np.ones(K) if h is None else h
-            scores.append(hh @ score_k)
+            scores.append(np.einsum("k,kj->j", hh, score_k))
             cz = np.concatenate(([0.0], np.cumsum(hh * a0)))
             alpha = cz[rs.row_hi1] - cz[rs.row_lo1]
             rw = cw * alpha
@@ -686,7 +777,7 @@ def _derivatives(
                 own = rs.row_own
                 ha1 = np.where(own >= 0, (hh * a1)[own], 0.0)
                 rw = rw - dw * ha1
-            info = (x * rw[:, None]).T @ x
+            info = (xt * rw) @ xt.T
             info -= (S1 * (hh * b0)[:, None]).T @ S1
             if efron:
                 cross = (S1 * (hh * b1)[:, None]).T @ A1
@@ -810,9 +901,9 @@ def _concordance(rs: _RiskSet, lp: np.ndarray) -> Concordance:
         i_conc[e] += ev_conc
         i_disc[e] += ev_disc
         i_tie[e] += ev_tie
-        totals[0] += we @ ev_conc
-        totals[1] += we @ ev_disc
-        totals[2] += we @ ev_tie
+        totals[0] += _vdot(we, ev_conc)
+        totals[1] += _vdot(we, ev_disc)
+        totals[2] += _vdot(we, ev_tie)
         # tied on y: pairs of events at the same time; tied.xy: same time and same lp
         dt = np.bincount(tk[e], we)
         totals[3] += (dt * (dt - 1) / 2).sum()
@@ -828,7 +919,7 @@ def _concordance(rs: _RiskSet, lp: np.ndarray) -> Concordance:
     im = np.concatenate(infl)
     ww = np.concatenate(wts)
     dfbeta = (im[:, 0] - im[:, 1]) / npair - (somers / npair) * im.sum(axis=1)
-    var = float(ww @ dfbeta**2) / 4.0
+    var = _vdot(ww, dfbeta**2) / 4.0
     return Concordance(
         value=(somers + 1) / 2,
         se=math.sqrt(var),
@@ -1004,7 +1095,7 @@ def _fit(
         )
     lr = max(2 * (ll1 - ll0), 0.0)
     wald = float(beta @ info @ beta)
-    conc = _concordance(rs, rs.x @ beta)
+    conc = _concordance(rs, beta @ rs.xt)
     return CoxResult(
         n=n,
         events=events,
@@ -1286,7 +1377,7 @@ def cox_zph(fit: CoxResult, transform: str = "km") -> ZphResult:
     rs, beta, names, groups = data.rs, data.beta, data.names, data.groups
     p = len(names)
     ttimes = _transform_times(rs, transform)
-    gtime = ttimes - (rs.d @ ttimes) / rs.d.sum()
+    gtime = ttimes - _vdot(rs.d, ttimes) / rs.d.sum()
     g = gtime[rs.ev_row_start]
     der = _derivatives(rs, beta, data.ties, (None, g, g * g))
     u2 = der.scores[1]
