@@ -18,13 +18,14 @@ offset + L.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from core.db import query_df
+from core.db import query_arrays
 from core.filters import Filters
 from core.methods import (
     DAYS_PER_MONTH,
@@ -45,7 +46,6 @@ from core.survival import (
     RMSTResult,
     SurvAt,
     SurvivalCounts,
-    counts_from_frame,
     cox_group_hr,
     kaplan_meier,
     km_quantiles,
@@ -59,45 +59,68 @@ from core.survival import (
 
 @dataclass(frozen=True, slots=True)
 class Grouping:
+    """A way to split patients: the raw column DuckDB groups on, and how values become labels.
+
+    DuckDB groups on the stored value (cheap); the relabelling of the few distinct values, and
+    the merging of values that share a label, happen afterwards on the aggregate (counts add).
+    """
+
     key: str
     label: str
-    sql: str
-    """A SQL expression over allow-listed columns (no user values)."""
+    column: str
+    labels: Callable[[object], str]
     post_baseline: bool = False
     order: tuple[str, ...] = ()
 
 
 def _code_grouping(name: str) -> Grouping:
     f = PATIENTS[name]
-    cases = " ".join(
-        f"WHEN {column(name)} = '{c}' THEN '{lbl}'"
-        for c, lbl in zip(f.codes, f.code_labels, strict=True)
-    )
     return Grouping(
-        name, f.label, f"CASE {cases} ELSE 'Missing' END", False, (*f.code_labels, "Missing")
+        name,
+        f.label,
+        name,
+        lambda v, f=f: "Missing" if v is None else f.label_of(v),
+        False,
+        (*f.code_labels, "Missing"),
     )
 
 
 def _bool_grouping(name: str, label: str) -> Grouping:
-    col = column(name)
     return Grouping(
         name,
         label,
-        f"CASE WHEN {col} THEN 'Yes' WHEN NOT {col} THEN 'No' ELSE 'Missing' END",
+        name,
+        lambda v: "Missing" if v is None else ("Yes" if v else "No"),
         False,
         ("Yes", "No", "Missing"),
     )
 
 
+def _age_label(v: object) -> str:
+    if v is None:
+        return "Missing"
+    return "65 or older" if int(v) >= 65 else "Under 65"
+
+
+def _tx_label(v: object) -> str:
+    if v is None or int(v) < 1:
+        return NOT_ASSESSED
+    return "Multiple" if int(v) > 1 else "Single"
+
+
 NOT_ASSESSED = "Not assessed"
+_IMG = {"CR": "CR/PR/SD", "PR": "CR/PR/SD", "SD": "CR/PR/SD", "PD": "PD"}
+_SYM = {"improved": "Improved", "stable": "Not improved", "worse": "Not improved"}
+_BIO = {"response": "Response/stable", "stable": "Response/stable", "progression": "Progression"}
+
 GROUPINGS: dict[str, Grouping] = {
-    "cohort_id": Grouping("cohort_id", "Cohort", "cohort_id"),
+    "cohort_id": Grouping("cohort_id", "Cohort", "cohort_id", str),
     **{n: _code_grouping(n) for n in ("sex", "race", "primary_site", "grade", "route", "agent")},
     "age_65": Grouping(
         "age_65",
         "Age 65 or older",
-        f"CASE WHEN {column('age')} >= 65 THEN '65 or older' WHEN "
-        f"{column('age')} < 65 THEN 'Under 65' ELSE 'Missing' END",
+        "age",
+        _age_label,
         False,
         ("Under 65", "65 or older", "Missing"),
     ),
@@ -109,34 +132,32 @@ GROUPINGS: dict[str, Grouping] = {
     "treatments": Grouping(
         "treatments",
         "Single vs multiple treatments (post-baseline)",
-        f"CASE WHEN {column('n_treatments')} > 1 THEN 'Multiple' WHEN "
-        f"{column('n_treatments')} = 1 THEN 'Single' ELSE '{NOT_ASSESSED}' END",
+        "n_treatments",
+        _tx_label,
         True,
         ("Single", "Multiple", NOT_ASSESSED),
     ),
     "imaging_response": Grouping(
         "imaging_response",
         "Imaging response at first follow-up (post-baseline)",
-        f"CASE WHEN {column('imaging_response')} IN ('CR','PR','SD') THEN 'CR/PR/SD' WHEN "
-        f"{column('imaging_response')} = 'PD' THEN 'PD' ELSE '{NOT_ASSESSED}' END",
+        "imaging_response",
+        lambda v: _IMG.get(v, NOT_ASSESSED),
         True,
         ("CR/PR/SD", "PD", NOT_ASSESSED),
     ),
     "symptomatic_response": Grouping(
         "symptomatic_response",
         "Symptomatic response at first follow-up (post-baseline)",
-        f"CASE WHEN {column('symptomatic_response')} = 'improved' THEN 'Improved' WHEN "
-        f"{column('symptomatic_response')} IN ('stable','worse') THEN 'Not improved' "
-        f"ELSE '{NOT_ASSESSED}' END",
+        "symptomatic_response",
+        lambda v: _SYM.get(v, NOT_ASSESSED),
         True,
         ("Improved", "Not improved", NOT_ASSESSED),
     ),
     "biochem_response": Grouping(
         "biochem_response",
         "Biochemical response at first follow-up (post-baseline)",
-        f"CASE WHEN {column('biochem_response')} IN ('response','stable') THEN "
-        f"'Response/stable' WHEN {column('biochem_response')} = 'progression' THEN "
-        f"'Progression' ELSE '{NOT_ASSESSED}' END",
+        "biochem_response",
+        lambda v: _BIO.get(v, NOT_ASSESSED),
         True,
         ("Response/stable", "Progression", NOT_ASSESSED),
     ),
@@ -205,87 +226,123 @@ class SurvivalAnalysis:
         return sum(g.n for g in self.groups)
 
 
-def _time_sql(spec: SurvivalSpec) -> tuple[str, str, str]:
-    """SQL for (exit time, entry time, condition) in days on the analysis time scale."""
+def _raw_sql(filters: Filters, spec: SurvivalSpec) -> tuple[str, list]:
+    """One GROUP BY over stored values: (group value, days, event, offset) -> count.
+
+    Rows with a missing time, event or origin offset come back with ``t`` NULL so they can be
+    counted without a second query. From the index origin the offset is 0 and the aggregate
+    has one row per group value, day and event status.
+    """
+    where, params = filters.where()
     days_col, ev_col = ENDPOINT_COLUMNS[spec.endpoint]
-    days = column(days_col)
+    gcol = column(GROUPINGS[spec.by].column) if spec.by else "NULL"
     off_col = ORIGIN_OFFSET_COLUMN[spec.origin]
     off = column(off_col) if off_col else "0"
-    cond = f"{days} IS NOT NULL AND {column(ev_col)} IS NOT NULL"
+    valid = f"{column(days_col)} IS NOT NULL AND {column(ev_col)} IS NOT NULL"
     if off_col:
-        cond += f" AND {off} IS NOT NULL AND {off} >= 0"
-        if spec.left_truncation:
-            cond += f" AND {days} > 0"  # entry must precede exit (R: stop > start)
-    L = spec.landmark_days
-    if L is None:
-        exit_ = f"({days} + {off})"
-        entry = off if (off_col and spec.left_truncation) else "0"
-    elif off_col:
-        exit_ = f"({days} + {off})"
-        entry = f"({off} + ?)" if spec.left_truncation else "0"
-    else:
-        exit_ = f"({days} - ?)"
-        entry = "0"
-    return exit_, entry, cond
+        valid += f" AND {off} IS NOT NULL AND {off} >= 0"
+    sql = (
+        f"SELECT {gcol} AS g, CASE WHEN {valid} THEN {column(days_col)} END AS t, "
+        f"CASE WHEN {valid} THEN {column(ev_col)} END AS ev, "
+        f"CASE WHEN {valid} THEN {off} END AS off, count(*) AS n "
+        f"FROM patients WHERE {where} GROUP BY ALL"
+    )
+    return sql, params
 
 
 def aggregate_counts(
     filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
-) -> tuple[pd.DataFrame, dict]:
-    """Counts per group and distinct day: columns g, t, d, c, e; plus exclusion tallies."""
-    where, params = filters.where()
-    grouping = GROUPINGS[spec.by].sql if spec.by else "'All'"
-    exit_, entry, cond = _time_sql(spec)
-    ev_col = column(ENDPOINT_COLUMNS[spec.endpoint][1])
-    days_col = column(ENDPOINT_COLUMNS[spec.endpoint][0])
+) -> tuple[dict[str, SurvivalCounts], dict]:
+    """Counts per group label (events, censorings, delayed entries per distinct time)."""
+    sql, params = _raw_sql(filters, spec)
+    raw = query_arrays(sql, params, path)
+    return counts_from_raw(raw, spec)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    labels: np.ndarray
+    exit: np.ndarray
+    event: np.ndarray
+    entry: np.ndarray
+    weight: np.ndarray
+    tallies: dict
+
+
+def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
+    """Apply validity, origin, delayed entry and landmark to raw (g, t, ev, off, n) rows."""
+    n = np.asarray(raw["n"], dtype=np.int64)
+    t_raw = raw["t"]
+    valid = ~np.ma.getmaskarray(t_raw) if np.ma.isMaskedArray(t_raw) else ~pd.isna(t_raw)
+    tallies = {"n_sel": int(n.sum()), "n_missing": int(n[~valid].sum()), "n_lm": 0, "n_lm_ev": 0}
+    g_all = raw["g"]
+    if np.ma.isMaskedArray(g_all):
+        g_all = np.where(np.ma.getmaskarray(g_all), None, np.ma.getdata(g_all).astype(object))
+    g = np.asarray(g_all, dtype=object)[valid]
+    days = np.asarray(np.ma.getdata(t_raw)[valid], dtype=np.float64)
+    ev = np.asarray(np.ma.getdata(raw["ev"])[valid], dtype=np.int64)
+    off = np.asarray(np.ma.getdata(raw["off"])[valid], dtype=np.float64)
+    n = n[valid]
+    has_offset = ORIGIN_OFFSET_COLUMN[spec.origin] is not None
+    exit_ = days + off
+    entry = off.copy() if (has_offset and spec.left_truncation) else np.zeros_like(off)
+    keep = np.ones(days.size, dtype=bool)
+    if has_offset and spec.left_truncation:
+        bad = days <= 0  # entry must precede exit (R: stop > start)
+        tallies["n_missing"] += int(n[bad].sum())
+        keep &= ~bad
     L = spec.landmark_days
-    base_params: list = list(params)
-    select_params: list = []
     if L is not None:
-        select_params = [L] if "?" in exit_ or "?" in entry else []
-    lm_cond = f" AND {days_col} > ?" if L is not None else ""
-    sql = f"""
-WITH sel AS (SELECT * FROM patients WHERE {where}),
-base AS (
-  SELECT {grouping} AS g, CAST({exit_} AS DOUBLE) AS t, CAST({ev_col} AS INTEGER) AS ev,
-         CAST({entry} AS DOUBLE) AS en
-  FROM sel WHERE {cond}{lm_cond}
-),
-exits AS (SELECT g, t, sum(ev) AS d, count(*) - sum(ev) AS c, 0 AS e FROM base GROUP BY g, t),
-entries AS (SELECT g, en AS t, 0 AS d, 0 AS c, count(*) AS e FROM base WHERE en > 0
-            GROUP BY g, en)
-SELECT g, t, sum(d)::BIGINT AS d, sum(c)::BIGINT AS c, sum(e)::BIGINT AS e
-FROM (SELECT * FROM exits UNION ALL SELECT * FROM entries) GROUP BY g, t ORDER BY g, t
-"""
-    all_params = base_params + select_params + ([L] if L is not None else [])
-    frame = query_df(sql, all_params, path)
-    tally_sql = f"""
-SELECT count(*) AS n_sel,
-       count(*) FILTER (WHERE NOT ({cond})) AS n_missing,
-       count(*) FILTER (WHERE ({cond}) {"AND " + days_col + " <= ?" if L is not None else "AND FALSE"}) AS n_lm,
-       count(*) FILTER (WHERE ({cond}) {"AND " + days_col + " <= ? AND " + ev_col + " = 1" if L is not None else "AND FALSE"}) AS n_lm_ev
-FROM patients WHERE {where}"""
-    tparams = ([L, L] if L is not None else []) + list(params)
-    row = query_df(tally_sql, tparams, path).iloc[0]
-    tallies = {k: int(row[k]) for k in ("n_sel", "n_missing", "n_lm", "n_lm_ev")}
-    return frame, tallies
+        drop = keep & (days <= L)
+        tallies["n_lm"] = int(n[drop].sum())
+        tallies["n_lm_ev"] = int(n[drop & (ev == 1)].sum())
+        keep &= ~drop
+        if has_offset:
+            entry = off + L if spec.left_truncation else np.zeros_like(off)
+        else:
+            exit_ = days - L
+    labeler = GROUPINGS[spec.by].labels if spec.by else (lambda _v: "All")
+    label_of = {v: labeler(v) for v in pd.unique(g)} if g.size else {}
+    labels = np.array([label_of[v] for v in g], dtype=object) if g.size else g
+    return _Rows(labels[keep], exit_[keep], ev[keep], entry[keep], n[keep], tallies)
+
+
+def counts_from_raw(raw: dict, spec: SurvivalSpec) -> tuple[dict[str, SurvivalCounts], dict]:
+    """Turn the raw aggregate into per-group SurvivalCounts."""
+    r = _prepare(raw, spec)
+    out: dict[str, SurvivalCounts] = {}
+    for lab in dict.fromkeys(r.labels):
+        m = r.labels == lab
+        out[lab] = _counts(r.exit[m], r.event[m], r.entry[m], r.weight[m])
+    return out, r.tallies
+
+
+def _counts(exit_: np.ndarray, ev: np.ndarray, entry: np.ndarray, n: np.ndarray) -> SurvivalCounts:
+    """SurvivalCounts from weighted rows (each row stands for ``n`` identical patients)."""
+    delayed = entry > 0
+    times = np.concatenate((exit_, entry[delayed]))
+    ut, inv = np.unique(times, return_inverse=True)
+    k = exit_.size
+    m = ut.size
+    d = np.bincount(inv[:k], weights=n * ev, minlength=m)
+    tot = np.bincount(inv[:k], weights=n, minlength=m)
+    e = np.bincount(inv[k:], weights=n[delayed], minlength=m)
+    return SurvivalCounts(ut, d.astype(np.int64), (tot - d).astype(np.int64), e.astype(np.int64))
 
 
 def analyse(
     filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
 ) -> SurvivalAnalysis:
     """Full recompute for one view: KM with CI and quantiles per group, log-rank, pairwise."""
-    frame, tallies = aggregate_counts(filters, spec, path)
+    by_label, tallies = aggregate_counts(filters, spec, path)
     order = GROUPINGS[spec.by].order if spec.by else ("All",)
-    labels = list(pd.unique(frame["g"])) if len(frame) else []
-    labels.sort(key=lambda g: (order.index(g) if g in order else len(order), str(g)))
+    labels = sorted(by_label, key=lambda g: (order.index(g) if g in order else len(order), str(g)))
     if not spec.include_not_assessed:
         labels = [g for g in labels if g != NOT_ASSESSED]
     groups: list[GroupResult] = []
     times_days = np.asarray(spec.times_months, dtype=float) * DAYS_PER_MONTH
     for g in labels:
-        sub = frame[frame["g"] == g]
-        counts = counts_from_frame(sub)
+        counts = by_label[g]
         if counts.n == 0:
             continue
         km = kaplan_meier(counts, conf_type=spec.conf_type)
@@ -346,21 +403,11 @@ def analyse(
 def patient_arrays(
     filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
 ) -> pd.DataFrame:
-    """Patient-level (g, t, ev, en) for the selection: Cox HRs and the reference path."""
-    where, params = filters.where()
-    grouping = GROUPINGS[spec.by].sql if spec.by else "'All'"
-    exit_, entry, cond = _time_sql(spec)
-    ev_col = column(ENDPOINT_COLUMNS[spec.endpoint][1])
-    days_col = column(ENDPOINT_COLUMNS[spec.endpoint][0])
-    L = spec.landmark_days
-    sel_params = ([L] if ("?" in exit_ or "?" in entry) else []) if L is not None else []
-    lm_cond = f" AND {days_col} > ?" if L is not None else ""
-    sql = (
-        f"SELECT {grouping} AS g, CAST({exit_} AS DOUBLE) AS t, CAST({ev_col} AS INTEGER) AS ev, "
-        f"CAST({entry} AS DOUBLE) AS en FROM (SELECT * FROM patients WHERE {where}) "
-        f"WHERE {cond}{lm_cond}"
-    )
-    return query_df(sql, sel_params + list(params) + ([L] if L is not None else []), path)
+    """Patient-level rows (g, t, ev, en) after origin, delayed entry and landmark."""
+    sql, params = _raw_sql(filters, spec)
+    sql = sql.replace("count(*) AS n", "1 AS n").replace(" GROUP BY ALL", "")
+    r = _prepare(query_arrays(sql, params, path), spec)
+    return pd.DataFrame({"g": r.labels, "t": r.exit, "ev": r.event, "en": r.entry})
 
 
 def hazard_ratios(

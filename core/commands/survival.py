@@ -1,0 +1,75 @@
+"""``survival``: Kaplan-Meier medians, survival at times and log-rank for a selection."""
+
+from __future__ import annotations
+
+import argparse
+
+from core.commands._common import InvalidInput, add_selection, fail, print_json, selection
+from core.methods import ConfType, Endpoint, Origin, TimeUnit
+from core.survival_data import GROUPINGS, SurvivalSpec, analyse, summary_frame, to_json_dict
+
+NAME = "survival"
+HELP = "Kaplan-Meier survival (median, survival at times, log-rank) for a cohort selection"
+ORDER = 20
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_selection(parser)
+    parser.add_argument("--endpoint", choices=Endpoint.codes(), default="os")
+    parser.add_argument("--origin", choices=Origin.codes(), default="index")
+    parser.add_argument("--by", choices=sorted(GROUPINGS), help="group by this field")
+    parser.add_argument(
+        "--landmark",
+        type=float,
+        metavar="MONTHS",
+        help="landmark analysis at MONTHS after first treatment",
+    )
+    parser.add_argument(
+        "--times",
+        default="12,24,36,60",
+        metavar="T1,T2,...",
+        help="times for survival estimates, in --time-unit",
+    )
+    parser.add_argument("--time-unit", choices=["months", "days"], default="months")
+    parser.add_argument("--conf-type", choices=ConfType.codes(), default="log-log")
+    parser.add_argument(
+        "--no-left-truncation",
+        action="store_true",
+        help="from diagnosis, count patients at risk before treatment (biased)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        filters = selection(args)
+        unit = TimeUnit.parse(args.time_unit)
+        scale = 1.0 if unit is TimeUnit.MONTHS else 1 / 30.4375
+        times = tuple(float(t) * scale for t in args.times.split(",") if t.strip())
+        if any(t < 0 for t in times):
+            raise InvalidInput("--times must be non-negative")
+        if args.landmark is not None and not 0 < args.landmark <= 240:
+            raise InvalidInput("--landmark must be between 0 and 240 months")
+    except ValueError as exc:
+        return fail(str(exc))
+    spec = SurvivalSpec(
+        endpoint=Endpoint.parse(args.endpoint),
+        origin=Origin.parse(args.origin),
+        by=args.by,
+        left_truncation=not args.no_left_truncation,
+        landmark_months=args.landmark,
+        conf_type=ConfType.parse(args.conf_type),
+        times_months=times,
+    )
+    analysis = analyse(filters, spec, args.db)
+    if args.json:
+        print_json(to_json_dict(analysis, unit, args.cohort))
+        return 0
+    print(filters.describe(analysis.n_analysed))
+    print(summary_frame(analysis, unit).to_string(index=False))
+    if analysis.logrank:
+        lr = analysis.logrank
+        print(f"log-rank chi2 = {lr.chi2:.3f}, df = {lr.df}, p = {lr.p:.4g}")
+    for w in analysis.warnings:
+        print(f"warning: {w}")
+    return 0
