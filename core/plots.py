@@ -55,8 +55,10 @@ def km_frames(analysis: SurvivalAnalysis, unit: TimeUnit) -> tuple[pd.DataFrame,
         km = g.km
         t = np.concatenate(([0.0], km.time)) / scale
         s = np.concatenate(([1.0], km.surv))
-        lo = np.concatenate(([1.0], km.lower))
-        hi = np.concatenate(([1.0], km.upper))
+        # display only: where R's CI is undefined (S = 1 before the first event under log-log,
+        # S = 0 after the last) the band is closed onto the curve instead of leaving a gap
+        lo = np.concatenate(([1.0], np.where(np.isnan(km.lower), km.surv, km.lower)))
+        hi = np.concatenate(([1.0], np.where(np.isnan(km.upper), km.surv, km.upper)))
         steps.append(
             pd.DataFrame(
                 {

@@ -242,10 +242,15 @@ def _raw_sql(filters: Filters, spec: SurvivalSpec) -> tuple[str, list]:
     if off_col:
         valid += f" AND {off} IS NOT NULL AND {off} >= 0"
     sql = (
-        f"SELECT {gcol} AS g, CASE WHEN {valid} THEN {column(days_col)} END AS t, "
+        f"WITH agg AS (SELECT {gcol} AS g, CASE WHEN {valid} THEN {column(days_col)} END AS t, "
         f"CASE WHEN {valid} THEN {column(ev_col)} END AS ev, "
         f"CASE WHEN {valid} THEN {off} END AS off, count(*) AS n "
-        f"FROM patients WHERE {where} GROUP BY ALL"
+        f"FROM patients WHERE {where} GROUP BY ALL) "
+        # number the few distinct group values on the (small) aggregate, so that Python
+        # works with integer codes; the value itself is sent once per group
+        "SELECT (dense_rank() OVER (ORDER BY g NULLS LAST) - 1)::INTEGER AS gi, "
+        "CASE WHEN row_number() OVER (PARTITION BY g) = 1 THEN g END AS g, t, ev, off, n "
+        "FROM agg"
     )
     return sql, params
 
@@ -267,6 +272,7 @@ class _Rows:
     entry: np.ndarray
     weight: np.ndarray
     tallies: dict
+    names: tuple[str, ...] = ()
 
 
 def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
@@ -275,10 +281,13 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
     t_raw = raw["t"]
     valid = ~np.ma.getmaskarray(t_raw) if np.ma.isMaskedArray(t_raw) else ~pd.isna(t_raw)
     tallies = {"n_sel": int(n.sum()), "n_missing": int(n[~valid].sum()), "n_lm": 0, "n_lm_ev": 0}
-    g_all = raw["g"]
-    if np.ma.isMaskedArray(g_all):
-        g_all = np.where(np.ma.getmaskarray(g_all), None, np.ma.getdata(g_all).astype(object))
-    g = np.asarray(g_all, dtype=object)[valid]
+    gi_all = np.asarray(raw["gi"], dtype=np.int64)
+    g_raw = raw["g"]
+    g_mask = np.ma.getmaskarray(g_raw) if np.ma.isMaskedArray(g_raw) else pd.isna(g_raw)
+    g_vals = np.ma.getdata(g_raw) if np.ma.isMaskedArray(g_raw) else np.asarray(g_raw)
+    first = np.flatnonzero(~g_mask)
+    value_of = {int(gi_all[i]): g_vals[i] for i in first}
+    gi = gi_all[valid]
     days = np.asarray(np.ma.getdata(t_raw)[valid], dtype=np.float64)
     ev = np.asarray(np.ma.getdata(raw["ev"])[valid], dtype=np.int64)
     off = np.asarray(np.ma.getdata(raw["off"])[valid], dtype=np.float64)
@@ -302,18 +311,28 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
         else:
             exit_ = days - L
     labeler = GROUPINGS[spec.by].labels if spec.by else (lambda _v: "All")
-    label_of = {v: labeler(v) for v in pd.unique(g)} if g.size else {}
-    labels = np.array([label_of[v] for v in g], dtype=object) if g.size else g
-    return _Rows(labels[keep], exit_[keep], ev[keep], entry[keep], n[keep], tallies)
+    n_codes = int(gi_all.max()) + 1 if gi_all.size else 0
+    names = [labeler(_py(value_of.get(k))) for k in range(n_codes)]
+    label_names = list(dict.fromkeys(names))
+    code_to_label = np.array([label_names.index(nm) for nm in names], dtype=np.int64)
+    labels = code_to_label[gi] if gi.size else gi
+    return _Rows(
+        labels[keep], exit_[keep], ev[keep], entry[keep], n[keep], tallies, tuple(label_names)
+    )
+
+
+def _py(v: object) -> object:
+    """numpy scalars -> Python values (True/False, int) for the labelling functions."""
+    return v.item() if hasattr(v, "item") else v
 
 
 def counts_from_raw(raw: dict, spec: SurvivalSpec) -> tuple[dict[str, SurvivalCounts], dict]:
     """Turn the raw aggregate into per-group SurvivalCounts."""
     r = _prepare(raw, spec)
     out: dict[str, SurvivalCounts] = {}
-    for lab in dict.fromkeys(r.labels):
-        m = r.labels == lab
-        out[lab] = _counts(r.exit[m], r.event[m], r.entry[m], r.weight[m])
+    for code in np.unique(r.labels):
+        m = r.labels == code
+        out[r.names[code]] = _counts(r.exit[m], r.event[m], r.entry[m], r.weight[m])
     return out, r.tallies
 
 
@@ -407,7 +426,8 @@ def patient_arrays(
     sql, params = _raw_sql(filters, spec)
     sql = sql.replace("count(*) AS n", "1 AS n").replace(" GROUP BY ALL", "")
     r = _prepare(query_arrays(sql, params, path), spec)
-    return pd.DataFrame({"g": r.labels, "t": r.exit, "ev": r.event, "en": r.entry})
+    labels = np.array(r.names, dtype=object)[r.labels] if r.labels.size else r.labels
+    return pd.DataFrame({"g": labels, "t": r.exit, "ev": r.event, "en": r.entry})
 
 
 def hazard_ratios(
