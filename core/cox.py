@@ -92,6 +92,20 @@ _Z975 = float(stats.norm.ppf(0.975))
 _DENSE_CELLS = 4_000_000  # largest grid for the dense dominance-count path of the concordance
 
 
+def _exp(x: float) -> float:
+    """exp that returns inf instead of raising OverflowError (diverging coefficients)."""
+    return math.exp(x) if x < 709.0 else math.inf
+
+
+def _linear_predictor(xt: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """``beta @ xt`` accumulated column by column, so identical covariate rows get bit-identical
+    values (BLAS kernels may round differently by position, which would split ties in x)."""
+    lp = np.zeros(xt.shape[1])
+    for j in range(xt.shape[0]):
+        lp += beta[j] * xt[j]
+    return lp
+
+
 def _vdot(a: np.ndarray, b: np.ndarray) -> float:
     """Dot product of two vectors without BLAS (threaded ddot is slow on busy machines)."""
     return float(np.einsum("i,i->", a, b))
@@ -729,7 +743,7 @@ def _derivatives(
     """
     xt = rs.xt
     p = xt.shape[0]
-    eta = beta @ xt
+    eta = _linear_predictor(xt, beta)
     w = np.exp(eta)
     cw = rs.c * w
     dw = rs.d * w
@@ -1084,9 +1098,9 @@ def _fit(
                 term=name,
                 coef=b,
                 se=s,
-                hr=math.exp(b),
-                hr_lower=math.exp(b - _Z975 * s),
-                hr_upper=math.exp(b + _Z975 * s),
+                hr=_exp(b),
+                hr_lower=_exp(b - _Z975 * s),
+                hr_upper=_exp(b + _Z975 * s),
                 z=z,
                 p=float(2 * stats.norm.sf(abs(z))),
                 n_level=n_level[j],
@@ -1095,7 +1109,7 @@ def _fit(
         )
     lr = max(2 * (ll1 - ll0), 0.0)
     wald = float(beta @ info @ beta)
-    conc = _concordance(rs, beta @ rs.xt)
+    conc = _concordance(rs, _linear_predictor(rs.xt, beta))
     return CoxResult(
         n=n,
         events=events,
