@@ -520,11 +520,7 @@ def _build_riskset(
         scode = np.zeros(m, dtype=np.int64)
         n_strata = 1
     else:
-        s_arr = pd.Series(
-            np.asarray(strata).reshape(-1)
-            if not isinstance(strata, pd.Series)
-            else strata.to_numpy()
-        )
+        s_arr = pd.Series(np.asarray(strata).reshape(-1))
         if s_arr.size != m:
             raise CoxModelError(f"strata has {s_arr.size} values but the design has {m} rows")
         if s_arr.isna().any():
@@ -935,7 +931,7 @@ def _concordance(rs: _RiskSet, lp: np.ndarray) -> Concordance:
     dfbeta = (im[:, 0] - im[:, 1]) / npair - (somers / npair) * im.sum(axis=1)
     var = _vdot(ww, dfbeta**2) / 4.0
     return Concordance(
-        value=(somers + 1) / 2,
+        value=float((somers + 1) / 2),
         se=math.sqrt(var),
         concordant=float(conc),
         discordant=float(disc),
@@ -961,9 +957,13 @@ def _check_columns(rs: _RiskSet, names: Sequence[str], info0: np.ndarray) -> Non
             )
     diag = np.diag(info0)
     scale_ = np.sqrt(np.maximum(diag, 0))
+    # information per event vs variance per patient: ~1 normally, ~1e-16 for a column that is
+    # constant within every risk set (e.g. within every stratum)
+    per_event = diag / rs.d.sum()
+    per_patient = np.einsum("i,ij->j", rs.c, x * x) / rs.c.sum()
     kept: list[int] = []
     for j, name in enumerate(names):
-        if not diag[j] > 1e-12 * max(1.0, float(scale_.max()) ** 2):
+        if not per_event[j] > 1e-9 * per_patient[j]:
             raise CoxModelError(
                 f"term {name!r} does not vary within the risk sets of the model (for example "
                 "it is constant within every stratum), so its effect cannot be estimated"
@@ -1062,6 +1062,7 @@ def _fit(
     except np.linalg.LinAlgError as exc:
         raise CoxModelError("the information matrix is singular at the estimate") from exc
     vcov = (vcov + vcov.T) / 2
+    vcov.flags.writeable = False
     ll1 = der.loglik
     u = der.scores[0]
 
@@ -1083,10 +1084,15 @@ def _fit(
         detail = (
             f": none of the {n_level[j]} patients with this level had an event" if zero_ev else ""
         )
+        advice = (
+            "merge or drop that level"
+            if n_level[j] is not None
+            else "the covariate may order the event times perfectly"
+        )
         warns.append(
             f"coefficient of {names[j]!r} may be infinite (monotone likelihood / "
             f"separation){detail}; its hazard ratio and confidence interval are not "
-            "meaningful - merge or drop that level"
+            f"meaningful - {advice}"
         )
 
     terms = []
@@ -1107,7 +1113,7 @@ def _fit(
                 events_level=ev_level[j],
             )
         )
-    lr = max(2 * (ll1 - ll0), 0.0)
+    lr = 2 * (ll1 - ll0)
     wald = float(beta @ info @ beta)
     conc = _concordance(rs, _linear_predictor(rs.xt, beta))
     return CoxResult(
@@ -1399,18 +1405,24 @@ def cox_zph(fit: CoxResult, transform: str = "km") -> ZphResult:
     imat = np.block([[i11, i12], [i12.T, i22]])
     col = {nm: j for j, nm in enumerate(names)}
 
-    zterms = []
-    for gname, cols in groups:
-        jj = [col[cname] for cname in cols]
-        kk = list(range(p)) + [p + j for j in jj]
-        uu = np.concatenate((np.zeros(p), u2[jj]))
-        chi = float(uu @ np.linalg.solve(imat[np.ix_(kk, kk)], uu))
-        zterms.append(ZphTerm(gname, chi, len(jj), float(stats.chi2.sf(chi, len(jj)))))
-    uu = np.concatenate((np.zeros(p), u2))
-    chi = float(uu @ np.linalg.solve(imat, uu))
-    global_test = TestResult(chi, p, float(stats.chi2.sf(chi, p)))
+    try:
+        zterms = []
+        for gname, cols in groups:
+            jj = [col[cname] for cname in cols]
+            kk = list(range(p)) + [p + j for j in jj]
+            uu = np.concatenate((np.zeros(p), u2[jj]))
+            chi = float(uu @ np.linalg.solve(imat[np.ix_(kk, kk)], uu))
+            zterms.append(ZphTerm(gname, chi, len(jj), float(stats.chi2.sf(chi, len(jj)))))
+        uu = np.concatenate((np.zeros(p), u2))
+        chi = float(uu @ np.linalg.solve(imat, uu))
+        global_test = TestResult(chi, p, float(stats.chi2.sf(chi, p)))
 
-    residuals = _scaled_schoenfeld(rs, der, beta, names, groups, ttimes, i11)
+        residuals = _scaled_schoenfeld(rs, der, beta, names, groups, ttimes, i11)
+    except np.linalg.LinAlgError as exc:
+        raise CoxModelError(
+            "the proportional-hazards test cannot be computed for this fit (its information "
+            "matrix is singular, e.g. too few events or a diverging coefficient)"
+        ) from exc
     bad = [z for z in zterms if z.p < 0.05]
     flag = None
     if bad or global_test.p < 0.05:

@@ -285,6 +285,13 @@ def test_zph_residual_frame_layout(datasets):
     assert res["transformed_time"].between(0, 1).all()
 
 
+def test_zph_on_degenerate_fit_raises_clear_error():
+    """A fit with a single event has a singular zph information: CoxModelError, no traceback."""
+    fit = fit_cox([1, 2, 3, 4, 5], [0, 1, 0, 0, 0], pd.DataFrame({"a": [0.0, 1, 0, 1, 0]}))
+    with pytest.raises(CoxModelError, match="proportional-hazards test cannot be computed"):
+        cox_zph(fit)
+
+
 def test_zph_rejects_unknown_transform(datasets):
     """An unknown transform raises ValueError listing the allowed ones."""
     fit = fit_case(datasets, "lung", Ties.EFRON)[1]
