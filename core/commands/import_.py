@@ -1,0 +1,101 @@
+"""``import``: validate a de-identified patient file and add it as a cohort, atomically."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from core.commands._common import add_db, fail
+from core.importer import import_file, problems_text
+from core.schema import PATIENTS
+
+NAME = "import"
+HELP = (
+    "import a de-identified patient file (CSV or XLSX) as a cohort; every problem is "
+    "reported at once and nothing is written unless the file is valid"
+)
+ORDER = 4
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="patients file, one row per patient (CSV or XLSX)")
+    parser.add_argument("--cohort", required=True, help="cohort id (lowercase letters, digits, -)")
+    parser.add_argument("--title", help="cohort title shown in the app")
+    add_db(parser)
+    parser.add_argument(
+        "--replace", action="store_true", help="replace an existing imported cohort with this id"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --replace: allow replacing a default (synthetic or published) cohort",
+    )
+    parser.add_argument(
+        "--censor-flag",
+        action="store_true",
+        help="event columns are CDISC censor flags: 1 = censored, 0 = event",
+    )
+    parser.add_argument(
+        "--treatments", type=Path, help="treatments file, one row per administration"
+    )
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="map a file column to a data-model field, e.g. --map 'Survival days=os_days'; "
+        "an empty FIELD (--map notes=) drops the column",
+    )
+    parser.add_argument(
+        "--drop", action="append", default=[], metavar="COLUMN", help="do not import COLUMN"
+    )
+    parser.add_argument(
+        "--problems-csv", type=Path, metavar="OUT", help="also write every problem to OUT (CSV)"
+    )
+
+
+def _mapping(args: argparse.Namespace) -> dict[str, str | None] | str:
+    mapping: dict[str, str | None] = {}
+    for item in args.map:
+        user, sep, target = item.rpartition("=")
+        if not sep or not user.strip():
+            return f"--map {item!r}: expected COLUMN=FIELD"
+        target = target.strip()
+        if target and target not in PATIENTS:
+            return f"--map {item!r}: {target!r} is not a field of the data model (see the Data dictionary)"
+        mapping[user.strip()] = target or None
+    for col in args.drop:
+        mapping[col] = None
+    return mapping
+
+
+def run(args: argparse.Namespace) -> int:
+    for path in (args.file, args.treatments):
+        if path is not None and not path.is_file():
+            return fail(f"{path}: no such file")
+    mapping = _mapping(args)
+    if isinstance(mapping, str):
+        return fail(mapping)
+    report = import_file(
+        args.file,
+        args.cohort,
+        title=args.title,
+        db=args.db,
+        replace=args.replace,
+        force=args.force,
+        censor_flag=args.censor_flag,
+        treatments=args.treatments,
+        mapping=mapping,
+    )
+    if args.problems_csv is not None:
+        report.problems.to_csv(args.problems_csv, index=False)
+    if not report.ok:
+        print(problems_text(report.problems), file=sys.stderr)
+        hint = f" (all of them in {args.problems_csv})" if args.problems_csv else ""
+        print(f"error: {report.summary()}{hint}", file=sys.stderr)
+        return 2
+    if report.n_warnings:
+        print(problems_text(report.problems), file=sys.stderr)
+    print(report.summary())
+    return 0
