@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.build import ensure_default
-from pages import _data, _ui
+from pages import _access, _data, _ui
 
 st.set_page_config(
     page_title="NET Outcomes Explorer",
@@ -13,6 +13,9 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
+
+if not _access.gate():
+    st.stop()
 
 if not _data.db_path().exists():
     with st.spinner("Building the default cohort database (first start, a few seconds)…"):

@@ -1,0 +1,37 @@
+"""The login gate: shown before any page when the deployment configures ``[auth]``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.access import AccessPolicy
+
+
+def _secrets() -> dict:
+    try:
+        return {k: st.secrets[k] for k in ("auth", "access") if k in st.secrets}
+    except (FileNotFoundError, KeyError):  # no secrets.toml: local, open use
+        return {}
+
+
+def gate() -> bool:
+    """Return True when the current user may see the app; otherwise render the prompt."""
+    policy = AccessPolicy.from_secrets(_secrets())
+    if not policy.login_required:
+        return True
+    if not st.user.get("is_logged_in"):
+        st.title("NET Outcomes Explorer")
+        st.info("This instance requires you to log in.")
+        st.button("Log in", type="primary", on_click=st.login)
+        return False
+    if not policy.allows(st.user.get("email")):
+        st.title("NET Outcomes Explorer")
+        st.error(
+            f"{st.user.get('email') or 'This account'} is not allowed to use this instance. "
+            "Ask its administrator to add you."
+        )
+        st.button("Log out", on_click=st.logout)
+        return False
+    st.sidebar.caption(f"Signed in as {st.user.get('email')}")
+    st.sidebar.button("Log out", on_click=st.logout)
+    return True
