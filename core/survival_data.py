@@ -430,17 +430,49 @@ def patient_arrays(
     return pd.DataFrame({"g": labels, "t": r.exit, "ev": r.event, "en": r.entry})
 
 
+@dataclass(frozen=True)
+class HazardRatios:
+    reference: str
+    rows: tuple[GroupHR, ...]
+    note: str = ""
+
+
+MIN_GROUP_FOR_HR = 5
+
+
 def hazard_ratios(
     filters: Filters, spec: SurvivalSpec, reference: str, path: Path | str | None = None
-) -> list[GroupHR]:
-    """Cox (Efron) hazard ratio of each group against ``reference``."""
+) -> HazardRatios:
+    """Cox (Efron) hazard ratio of each group against ``reference``.
+
+    Groups with fewer than MIN_GROUP_FOR_HR patients or without events are left out of the
+    model (their coefficient is not estimable) and named in ``note``.
+    """
     df = patient_arrays(filters, spec, path)
     if not spec.include_not_assessed:
         df = df[df["g"] != NOT_ASSESSED]
+    sizes = df.groupby("g")["ev"].agg(["size", "sum"])
+    small = sizes[(sizes["size"] < MIN_GROUP_FOR_HR) | (sizes["sum"] == 0)].index.tolist()
+    note = ""
+    if small:
+        note = (
+            f"Not estimable (fewer than {MIN_GROUP_FOR_HR} patients or no events): "
+            + ", ".join(map(str, small))
+            + "."
+        )
+    if reference in small:
+        return HazardRatios(reference, (), note + " The reference group is among them.")
+    df = df[~df["g"].isin(small)]
+    if df["g"].nunique() < 2:
+        return HazardRatios(reference, (), note)
     entry = df["en"].to_numpy() if (df["en"] > 0).any() else None
-    return cox_group_hr(
-        df["t"].to_numpy(), df["ev"].to_numpy(), df["g"].to_numpy(), reference, entry=entry
-    )
+    try:
+        rows = cox_group_hr(
+            df["t"].to_numpy(), df["ev"].to_numpy(), df["g"].to_numpy(), reference, entry=entry
+        )
+    except ValueError as exc:
+        return HazardRatios(reference, (), f"The Cox model could not be fitted: {exc}")
+    return HazardRatios(reference, tuple(rows), note)
 
 
 # ------------------------------------------------------------------ tables and JSON
@@ -535,9 +567,10 @@ def pairwise_frame(analysis: SurvivalAnalysis) -> pd.DataFrame:
     )
 
 
-def hr_frame(hrs: list[GroupHR], reference: str) -> pd.DataFrame:
+def hr_frame(hrs: HazardRatios) -> pd.DataFrame:
     from core.formatting import fmt_est_ci, fmt_p
 
+    reference = hrs.reference
     return pd.DataFrame(
         [
             {
@@ -546,7 +579,7 @@ def hr_frame(hrs: list[GroupHR], reference: str) -> pd.DataFrame:
                 "Hazard ratio (95% CI)": fmt_est_ci(h.hr, h.lower, h.upper, 2),
                 "p (Wald)": fmt_p(h.p, prefix=False),
             }
-            for h in hrs
+            for h in hrs.rows
         ]
     )
 

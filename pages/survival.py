@@ -148,7 +148,10 @@ if analysis.logrank is not None:
     ref = analysis.groups[0].label
     hrs = _data.hazard_ratios(filters, spec, ref)
     st.markdown(f"Hazard ratios against **{ref}** (Cox proportional hazards, Efron ties)")
-    st.dataframe(hr_frame(hrs, ref), hide_index=True)
+    if hrs.rows:
+        st.dataframe(hr_frame(hrs), hide_index=True)
+    if hrs.note:
+        st.caption(hrs.note)
 elif len(analysis.groups) == 1 and by:
     st.info("Only one group has patients: no comparison is possible.")
 
