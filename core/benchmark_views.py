@@ -550,8 +550,10 @@ def _short(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def cohort_label(filters: Filters, own: CohortMeasure) -> str:
-    return f"▶ This view: {filters.describe(own.n)}"
+def cohort_label(filters: Filters, own: CohortMeasure, unit: str) -> str:
+    """The view's row on a forest plot; says so when it has no value to draw."""
+    label = f"▶ This view: {filters.describe(own.n)}"
+    return label if own.value is not None else f"{label} ({own.text(unit)})"
 
 
 def forest_frame(group: ForestGroup, own: CohortMeasure, label: str) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import db, queries, survival_data
+from core import benchmark_views, db, queries, survival_data
 from core.filters import Filters
 from core.schema import CohortInfo
 from core.survival_data import SurvivalAnalysis, SurvivalSpec
@@ -103,3 +103,37 @@ def clear() -> None:
     """Drop every cached result (after a rebuild or an import)."""
     st.cache_data.clear()
     db.close_all()
+
+
+# ------------------------------------------------------------------ benchmarks
+@st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
+def _benchmarks(stamp: str) -> list[benchmark_views.Benchmark]:
+    return benchmark_views.all_benchmarks()
+
+
+def benchmarks() -> list[benchmark_views.Benchmark]:
+    """The literature registry followed by the user-added figures in the database."""
+    return _benchmarks(db_stamp())
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _cohort_measure(stamp: str, filters: Filters, measure: benchmark_views.Measure):
+    return benchmark_views.cohort_measure(filters, measure)
+
+
+def cohort_measure(
+    filters: Filters, measure: benchmark_views.Measure
+) -> benchmark_views.CohortMeasure:
+    return _cohort_measure(db_stamp(), filters, measure)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _benchmark_comparison(stamp: str, filters: Filters, benchmark_id: str):
+    pool = _benchmarks(stamp)
+    bench = next(b for b in pool if b.id == benchmark_id)
+    return benchmark_views.compare(filters, bench, pool=pool)
+
+
+def benchmark_comparison(filters: Filters, benchmark_id: str) -> benchmark_views.ViewComparison:
+    """The view against one benchmark; raises benchmark_views.NotComparable."""
+    return _benchmark_comparison(db_stamp(), filters, benchmark_id)

@@ -1,0 +1,148 @@
+"""AppTest: the Benchmarks page (table, forest plots, comparison panel, add-a-figure form)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from core.db import DB_ENV, close_all
+from tests.app.conftest import run_page
+
+PAGE = "pages/benchmarks.py"
+
+
+def _text(elements) -> str:
+    return " ".join(e.value for e in elements)
+
+
+def _charts(at) -> int:
+    return len(at.get("vega_lite_chart")) + len(at.get("arrow_vega_lite_chart"))
+
+
+@pytest.fixture
+def private_db(app_db, tmp_path, monkeypatch):
+    """A copy of the app database for tests that add a benchmark."""
+    path = tmp_path / "cohorts.duckdb"
+    shutil.copy2(app_db, path)
+    monkeypatch.setenv(DB_ENV, str(path))
+    yield path
+    close_all()
+
+
+def test_default_view_table_forests_and_consistent_os_comparison():
+    at = run_page(PAGE)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["Endpoint"]) == {"Overall survival"}
+    assert "kane-os-median" in set(table["ID"])
+    # links only for identifiers seen in a source
+    links = table["Link"].dropna()
+    assert len(links) and all(
+        u.startswith(("https://pubmed.ncbi.nlm.nih.gov/", "https://doi.org/")) for u in links
+    )
+    # forest plots: one per measure, each with a caption naming the selection and method
+    assert _charts(at) >= 2
+    md = _text(at.markdown)
+    assert "median, months" in md and "at 60 months, %" in md
+    specs = [e.proto.spec for e in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")]
+    assert all("datum.label === '\\u25b6 This view: pgep-mibg-211" in s for s in specs)
+    assert all("(n=" in s for s in specs)
+    captions = _text(at.caption)
+    assert captions.count("pgep-mibg-211 · n=211") >= _charts(at)
+    assert "Synthetic data" in _text(at.warning)
+    # comparison with seed 002's 29 months: consistent, no endpoint or origin warning
+    assert "**This view** (n = 211): 2" in md and "**Benchmark** (n = 211): 29 months" in md
+    assert "One-sample log-rank test" in md and "Weibull" in md
+    warnings = _text(at.warning)
+    assert "Endpoint:" not in warnings and "Time origin:" not in warnings
+
+
+def test_imaging_pfs_against_netter1_control_shows_endpoint_and_origin_warnings():
+    at = run_page(PAGE, {"bench": "netter1-ctrl-pfs-median", "bendpoint": "pfs"})
+    assert not at.exception
+    warnings = _text(at.warning)
+    assert "Endpoint: The benchmark's progression was assessed on a trial schedule" in warnings
+    assert "Time origin: Benchmark times start at randomisation" in warnings
+    md = _text(at.markdown)
+    assert "Imaging progression-free survival" in _text(at.caption)
+    assert "O/E = 0." in md and "p < 0.001" in md  # the synthetic PFS is longer than 8.4 months
+
+
+def test_rate_comparison_and_therapy_filter():
+    at = run_page(PAGE, {"bench": "kane-orr", "bendpoint": "orr", "therapy": "mibg"})
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["Therapy"]) == {"I-131 MIBG therapy"}
+    assert "Exact binomial test: 25 of 125 evaluable patients" in _text(at.markdown)
+    assert _charts(at) == 1
+
+
+def test_hazard_ratio_cannot_be_compared_and_says_why():
+    at = run_page(PAGE, {"bench": "netter1-pfs-hr-primary", "bendpoint": "pfs"})
+    assert not at.exception
+    assert "hazard ratio" in _text(at.info)
+
+
+def test_empty_selection_keeps_the_table_and_explains():
+    at = run_page(PAGE, {"cohort": "ia-hepatic-6", "primary_site": "pancreas"})
+    assert not at.exception
+    assert len(at.dataframe[0].value) > 0
+    assert any("No patients match" in i.value for i in at.info)
+    assert _charts(at) == 0
+
+
+def test_recalled_citation_is_text_with_a_note_not_a_link():
+    at = run_page(PAGE, {"bendpoint": "pfs"})
+    table = at.dataframe[0].value.set_index("ID")
+    row = table.loc["netter1-ctrl-pfs-median"]
+    assert "PMID recalled" in row["Citation"]
+    assert "pubmed" not in (row["Link"] or "")
+
+
+def test_bad_url_values_are_dropped_with_a_notice():
+    at = run_page(PAGE, {"bench": "no-such-row", "therapy": "magic"})
+    assert not at.exception
+    notes = _text(at.warning)
+    assert "bench='no-such-row'" in notes and "therapy='magic'" in notes
+
+
+def _fill(at, **values):
+    for key, value in values.items():
+        widget = at.text_input(key=f"nb_{key}")
+        widget.set_value(value)
+
+
+FIGURE = {
+    "study": "Local audit (Smith 2020)",
+    "arm": "131I-MIBG",
+    "n": "40",
+    "value": "31.5",
+    "ci_lower": "24",
+    "ci_upper": "40",
+}
+
+
+def test_add_benchmark_rejects_an_invalid_citation(private_db):
+    at = run_page(PAGE)
+    n_rows = len(at.dataframe[0].value)
+    _fill(at, **FIGURE, citation="Smith et al., personal communication")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "not a PMID" in _text(at.error)
+    assert len(at.dataframe[0].value) == n_rows
+
+
+def test_add_benchmark_appears_as_user_added(private_db):
+    at = run_page(PAGE)
+    n_rows = len(at.dataframe[0].value)
+    _fill(at, **FIGURE, citation="doi:10.1000/xyz123")
+    at.button[0].click().run()
+    assert not at.exception
+    assert not at.error
+    table = at.dataframe[0].value
+    assert len(table) == n_rows + 1
+    row = table[table["Study"] == "Local audit (Smith 2020)"].iloc[0]
+    assert row["Added"] == "user-added"
+    assert row["Citation"].startswith("DOI 10.1000/xyz123")
+    assert "user-added" in _text(at.success)
