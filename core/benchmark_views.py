@@ -546,8 +546,28 @@ def forest_groups(benchmarks: Iterable[Benchmark]) -> list[ForestGroup]:
     return [ForestGroup(m, tuple(groups[m])) for m in order]
 
 
-def _short(text: str, limit: int = 48) -> str:
+def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_AUTHOR_YEAR = re.compile(r"\(([^()]*\b(?:19|20)\d\d)\)\s*$")
+_SUBGROUP = re.compile(r"^subgroup by [^:]*:\s*", re.I)
+
+
+def short_study(study: str, limit: int = 34) -> str:
+    """A long study name shortened to its '(Author Year)', e.g. 'Kane 2018'."""
+    if len(study) <= limit:
+        return study
+    m = _AUTHOR_YEAR.search(study)
+    return m.group(1) if m else _short(study, limit)
+
+
+CLOCK_NOTE = {
+    TimeOrigin.NOT_STATED: ", clock not stated",
+    TimeOrigin.LAST_TREATMENT: ", from last treatment",
+    TimeOrigin.OTHER: ", clock: see note",
+}
+"""Forest-plot label notes for benchmarks whose clock is not one the view can match."""
 
 
 def cohort_label(filters: Filters, own: CohortMeasure, unit: str) -> str:
@@ -570,11 +590,11 @@ def forest_frame(group: ForestGroup, own: CohortMeasure, label: str) -> pd.DataF
     ]
     seen: set[str] = {label}
     for b in sorted(group.benchmarks, key=lambda b: -(b.value or 0.0)):
-        clock = ""
-        if b.is_time_to_event and b.time_origin not in COHORT_ORIGIN:
-            clock = f", origin {b.time_origin.label.lower()}"
+        clock = CLOCK_NOTE.get(b.time_origin, "") if b.is_time_to_event else ""
         n = b.n if b.n is not None else "?"
-        text = f"{_short(b.study)} · {_short(b.arm, 40)} (n={n}{clock})"
+        text = (
+            f"(n={n}{clock}) {short_study(b.study)} · {_short(_SUBGROUP.sub('subgroup: ', b.arm))}"
+        )
         if b.user_added:
             text += " [user-added]"
         if text in seen:
