@@ -16,7 +16,7 @@ from core.survival_data import (
 )
 from core.survival_data import SurvivalSpec as Spec
 from pages import _controls as ctl
-from pages import _data, _ui
+from pages import _data, _export, _ui
 from pages._filters import current_filters
 
 filters = current_filters()
@@ -164,3 +164,4 @@ with st.expander("Conventions"):
         "Without delayed entry, a from-diagnosis curve counts patients as at risk "
         "before anyone could observe them, which biases it upward."
     )
+_export.survival(chart, analysis, unit)
