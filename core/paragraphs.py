@@ -235,7 +235,7 @@ def response_results(table: Any) -> str:
             parts.append(f"the {name} was {rate(g0.derived[d.name])}")
         else:
             per = _join([f"{rate(g.derived[d.name])} for {g.label}" for g in groups])
-            parts.append(f"the {name} was {per}")
+            parts.append(f"the {name} was {rate(g0.derived[d.name])} overall ({per})")
     text = f"{lead}; {_join(parts)} ({ci_name} 95% CIs over {over})."
     if table.test is not None:
         text += (

@@ -1,0 +1,124 @@
+"""AppTest: the Survival page's export panel (downloads, share link, abstract text)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
+
+from core import export
+from core.commands.report import share_params
+from core.filters import Filters
+from core.methods import ConfType, Endpoint, Origin
+from core.paragraphs import method_line
+from core.survival_data import SurvivalSpec
+from tests.app.conftest import run_page
+
+PAGE = "pages/survival.py"
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """Record the callables the page registers for deferred downloads (by file name)."""
+    made: dict[str, object] = {}
+    original = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        made[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    return made
+
+
+def _labels(at) -> list[str]:
+    return [b.proto.label for b in at.get("download_button")]
+
+
+def _code(at) -> list[str]:
+    return [c.value for c in at.code]
+
+
+def test_export_panel_shows_downloads_link_and_paragraphs(deferred):
+    at = run_page(PAGE, {"by": "treatments"})
+    assert not at.exception
+    labels = _labels(at)
+    assert labels[:2] == ["Figure (SVG)", "Figure (PNG, 300 dpi)"]
+    assert {"Summary (CSV)", "Survival at times (CSV)", "Hazard ratios (CSV)"} <= set(labels)
+    assert "Text for an abstract" in [e.label for e in at.expander]
+    link, results, methods = _code(at)[-3:]
+    assert link == export.link_with_query(
+        "http://localhost:8501/survival", {k: str(v) for k, v in at.query_params.items()}
+    )
+    assert "by=treatments" in link and "cohort=pgep-mibg-211" in link
+    # the paragraph states the page's own numbers
+    summary = at.dataframe[0].value
+    for _, row in summary.iterrows():
+        est, lo, hi = re.fullmatch(
+            r"(\S+) \((\S+)–(\S+)\)", row["Median, months (95% CI)"]
+        ).groups()
+        assert f"{est} months (95% CI {lo}–{hi}) for {row['Group']}" in results
+        assert f"{row['Group']} (n = {row['n']}; {row['Events']} deaths)" in results
+    assert "Cox proportional-hazards" in methods and "data version" in methods
+    assert "Streamlit" in methods
+    # the page's caption and the stamped figure use the same method wording
+    assert any(method_line(SurvivalSpec(by="treatments")) in c.value for c in at.caption)
+
+
+def test_deferred_figures_render_with_the_caption(deferred):
+    at = run_page(PAGE, {"endpoint": "pfs_imaging"})
+    assert not at.exception
+    link = _code(at)[-3]
+    svg_name = next(n for n in deferred if n.endswith(".svg"))
+    png_name = next(n for n in deferred if n.endswith(".png"))
+    assert svg_name == "km_pfs_imaging.svg"
+    svg = deferred[svg_name]().decode("utf-8")
+    texts = ["".join(e.itertext()) for e in ET.fromstring(svg).iter() if e.tag.endswith("tspan")]
+    assert any(t.startswith("Selection: pgep-mibg-211 · n=") for t in texts)
+    assert any("Synthetic" in t for t in texts)
+    joined = " ".join(" ".join(t.split()) for t in texts)  # undo the wrapping
+    assert method_line(SurvivalSpec(endpoint=Endpoint.PFS_IMAGING)) in joined
+    png = deferred[png_name]()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert export.png_dpi(png) == pytest.approx(300, abs=0.5)
+    meta = export.png_text(png)
+    assert meta["Source"] == link
+    assert f"Link: {link}" in meta["Description"]
+
+
+@pytest.mark.parametrize(
+    ("query", "filters", "spec"),
+    [
+        ({}, Filters(cohorts=("pgep-mibg-211",)), SurvivalSpec()),
+        (
+            {
+                "cohort": "pgep-mibg-211,stage4-unselected-50",
+                "endpoint": "pfs_imaging",
+                "origin": "diagnosis",
+                "lt": "0",
+                "ci": "plain",
+                "times": "6,18",
+            },
+            Filters(cohorts=("pgep-mibg-211", "stage4-unselected-50")),
+            SurvivalSpec(
+                endpoint=Endpoint.PFS_IMAGING,
+                origin=Origin.DIAGNOSIS,
+                left_truncation=False,
+                conf_type=ConfType.PLAIN,
+                times_months=(6.0, 18.0),
+            ),
+        ),
+        (
+            {"by": "imaging_response", "lm": "1", "lm_months": "6", "grade": "G1"},
+            Filters(cohorts=("pgep-mibg-211",), grade=("G1",)),
+            SurvivalSpec(by="imaging_response", landmark_months=6.0),
+        ),
+    ],
+)
+def test_the_report_link_is_the_page_url_for_the_same_view(query, filters, spec):
+    at = run_page(PAGE, query)
+    assert not at.exception
+    page = {k: (",".join(v) if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert share_params(filters, spec) == page
