@@ -51,9 +51,15 @@ def _open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
             "Build the default database with `python -m core build` (the app does it on start).",
         )
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        # An in-memory instance that attaches the file read-only: unlike
+        # duckdb.connect(path), this bypasses DuckDB's per-process instance cache, so after a
+        # writer swaps in a new file a new connection really opens the new file.
+        con = duckdb.connect()
+        con.execute("ATTACH ? AS cohortdb (READ_ONLY)", [str(path)])
+        con.execute("USE cohortdb")
         con.execute("SELECT count(*) FROM cohorts").fetchone()
     except duckdb.IOException as exc:
+        con.close()
         text = str(exc)
         if "lock" in text.lower():
             raise DatabaseUnavailable(
@@ -65,6 +71,7 @@ def _open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
             "Rebuild the default database with `python -m core build --force`.",
         ) from exc
     except duckdb.Error as exc:
+        con.close()
         raise DatabaseUnavailable(
             f"The database {path} is not a cohort database ({type(exc).__name__}).",
             "Rebuild the default database with `python -m core build --force`.",
@@ -104,9 +111,16 @@ def close_all() -> None:
         _retired.clear()
 
 
+def cursor(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
+    """A fresh cursor on the shared read-only connection, pointed at the cohort database."""
+    cur = connection(path).cursor()
+    cur.execute("USE cohortdb").fetchall()
+    return cur
+
+
 def query_df(sql: str, params: Sequence[Any] = (), path: Path | str | None = None) -> pd.DataFrame:
     """Run one query on its own cursor and return a DataFrame."""
-    cur = connection(path).cursor()
+    cur = cursor(path)
     try:
         return cur.execute(sql, list(params)).df()
     finally:
@@ -115,7 +129,7 @@ def query_df(sql: str, params: Sequence[Any] = (), path: Path | str | None = Non
 
 def query_arrays(sql: str, params: Sequence[Any] = (), path: Path | str | None = None) -> dict:
     """Run one query on its own cursor and return ``{column: numpy array}``."""
-    cur = connection(path).cursor()
+    cur = cursor(path)
     try:
         return cur.execute(sql, list(params)).fetchnumpy()
     finally:
@@ -123,7 +137,7 @@ def query_arrays(sql: str, params: Sequence[Any] = (), path: Path | str | None =
 
 
 def query_rows(sql: str, params: Sequence[Any] = (), path: Path | str | None = None) -> list[tuple]:
-    cur = connection(path).cursor()
+    cur = cursor(path)
     try:
         return cur.execute(sql, list(params)).fetchall()
     finally:

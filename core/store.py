@@ -60,14 +60,14 @@ def write_transaction(
         shutil.copy2(target, tmp)
         con = duckdb.connect(str(tmp))
         try:
-            con.execute("BEGIN TRANSACTION")
+            con.begin()
             yield con
-            con.execute("COMMIT")
-            con.execute("CHECKPOINT")
+            con.commit()
+            con.execute("CHECKPOINT").fetchall()
             con.close()
         except BaseException:
             with contextlib.suppress(duckdb.Error):
-                con.execute("ROLLBACK")
+                con.rollback()
             con.close()
             tmp.unlink(missing_ok=True)
             wal.unlink(missing_ok=True)

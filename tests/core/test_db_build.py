@@ -21,7 +21,7 @@ def test_build_is_deterministic(default_db, tmp_path):
 
 def test_connection_is_read_only(default_db):
     with pytest.raises(duckdb.Error):
-        db.connection(default_db).execute("DELETE FROM patients")
+        db.cursor(default_db).execute("DELETE FROM patients")
 
 
 def test_missing_database_gives_a_clear_message(tmp_path):
