@@ -162,6 +162,11 @@ def wrap_lines(lines: Iterable[str], width_chars: int) -> list[str]:
     return out
 
 
+def caption_width(chart: object) -> int:
+    """Characters per caption line that fit the figure's width (about 0.55 em per character)."""
+    return max(40, int(_layout_width(chart) / (0.55 * CAPTION_FONT_SIZE)))
+
+
 def stamp(chart: alt.TopLevelMixin, lines: Sequence[str]) -> alt.TopLevelMixin:
     """Return a copy of ``chart`` with ``lines`` drawn under it (left-aligned, small, grey).
 
@@ -172,8 +177,7 @@ def stamp(chart: alt.TopLevelMixin, lines: Sequence[str]) -> alt.TopLevelMixin:
     """
     if not lines:
         raise ValueError("stamp needs at least one caption line")
-    width_chars = max(40, int(_layout_width(chart) / (0.55 * CAPTION_FONT_SIZE)))
-    wrapped = wrap_lines(lines, width_chars)
+    wrapped = wrap_lines(lines, caption_width(chart))
     out = chart.copy(deep=True)
     if getattr(out, "title", alt.Undefined) is not alt.Undefined:
         config = out.config
