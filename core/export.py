@@ -163,8 +163,8 @@ def wrap_lines(lines: Iterable[str], width_chars: int) -> list[str]:
 
 
 def caption_width(chart: object) -> int:
-    """Characters per caption line that fit the figure's width (about 0.55 em per character)."""
-    return max(40, int(_layout_width(chart) / (0.55 * CAPTION_FONT_SIZE)))
+    """Characters per caption line that fit the figure's width (about 0.5 em per character)."""
+    return max(40, int(_layout_width(chart) / (0.5 * CAPTION_FONT_SIZE)))
 
 
 def stamp(chart: alt.TopLevelMixin, lines: Sequence[str]) -> alt.TopLevelMixin:

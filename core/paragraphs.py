@@ -224,7 +224,7 @@ def response_results(table: Any) -> str:
 
     g0 = table.overall
     lead = (
-        f"For {dom}, {g0.n_evaluable} of {g0.n} patients were evaluable "
+        f"For {dom}, {g0.n_evaluable} of the {g0.n} selected patients were evaluable "
         f"({g0.n_not_evaluable_or_missing} not evaluable or missing)"
     )
     groups = list(table.groups)

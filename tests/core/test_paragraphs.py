@@ -194,7 +194,8 @@ def test_response_rates_match_the_response_table(default_db):
     dcr = table.overall.derived["dcr"]
     for p in (orr, dcr):
         assert f"{p.pct:.1f}% (95% CI {p.lower:.1f}–{p.upper:.1f}; {p.n}/{p.denominator})" in text
-    assert f"{table.overall.n_evaluable} of {table.overall.n} patients were evaluable" in text
+    n_eval, n_all = table.overall.n_evaluable, table.overall.n
+    assert f"{n_eval} of the {n_all} selected patients were evaluable" in text
     assert BinomialCI.WILSON.label in text
     grouped = response_table(
         df.assign(site=df["primary_site"].where(df["primary_site"] == "small_bowel", "other")),
