@@ -125,7 +125,7 @@ def _write(path: Path, fill: Callable[[duckdb.DuckDBPyConnection], None]) -> Pat
 
 
 def build_default(path: Path | None = None, progress: Progress | None = None) -> Path:
-    """Write the default database with the four seed cohorts (and the benchmark registry)."""
+    """Write the default database with the four seed cohorts (from data/cohorts.json)."""
     path = Path(path) if path is not None else default_db_path()
     spec = load_spec()
     say = progress or (lambda _msg: None)

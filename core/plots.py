@@ -260,9 +260,14 @@ def forest_chart(
     ref_line: float | None,
     log_scale: bool,
     highlight: str | None = None,
+    hollow_kind: str | None = None,
     width: int = 560,
 ) -> alt.LayerChart:
-    """Dot-and-interval plot: rows with columns label, value, lower, upper[, kind]."""
+    """Dot-and-interval plot: rows with columns label, value, lower, upper[, kind].
+
+    ``hollow_kind``: rows whose ``kind`` equals it (e.g. the reference level of a hazard-ratio
+    plot) are drawn as open grey points without an interval.
+    """
     scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
     order = list(rows["label"])
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=420))
@@ -271,22 +276,26 @@ def forest_chart(
         if highlight
         else alt.value("#1f5fa8")
     )
+    hollow = hollow_kind is not None and "kind" in rows.columns
+    solid = rows[rows["kind"] != hollow_kind] if hollow else rows
+    tooltip = [c for c in rows.columns if c not in ("kind",)]
     bars = (
-        alt.Chart(rows)
+        alt.Chart(solid)
         .mark_rule(strokeWidth=2)
         .encode(y=y, x=alt.X("lower:Q", title=x_title, scale=scale), x2="upper:Q", color=colour)
     )
     dots = (
-        alt.Chart(rows)
+        alt.Chart(solid)
         .mark_point(filled=True, size=70)
-        .encode(
-            y=y,
-            x=alt.X("value:Q", scale=scale),
-            color=colour,
-            tooltip=[c for c in rows.columns if c not in ("kind",)],
-        )
+        .encode(y=y, x=alt.X("value:Q", scale=scale), color=colour, tooltip=tooltip)
     )
     layers = [bars, dots]
+    if hollow:
+        layers.append(
+            alt.Chart(rows[rows["kind"] == hollow_kind])
+            .mark_point(filled=False, size=70, color="#888", shape="diamond")
+            .encode(y=y, x=alt.X("value:Q", scale=scale), tooltip=tooltip)
+        )
     if ref_line is not None:
         layers.append(
             alt.Chart(pd.DataFrame({"x": [ref_line]}))
@@ -294,3 +303,44 @@ def forest_chart(
             .encode(x="x:Q")
         )
     return alt.layer(*layers).properties(width=width, height=max(26 * len(order), 60))
+
+
+def residual_chart(
+    frame: pd.DataFrame,
+    *,
+    x_title: str,
+    y_title: str,
+    ref_value: float,
+    title: str = "",
+    width: int = 560,
+) -> alt.LayerChart:
+    """Scaled Schoenfeld residuals against time with a loess smooth and the constant-effect
+    line: a smooth that stays flat around the line supports proportional hazards.
+
+    ``frame``: columns time, residual (one row per event, as R ``plot(cox.zph(fit))``).
+    """
+    base = alt.Chart(frame)
+    x = alt.X("time:Q", title=x_title, scale=alt.Scale(zero=True))
+    points = base.mark_circle(size=18, opacity=0.35, color="#4a5568").encode(
+        x=x,
+        y=alt.Y("residual:Q", title=y_title),
+        tooltip=[
+            alt.Tooltip("time:Q", title=x_title, format=".1f"),
+            alt.Tooltip("residual:Q", title="Scaled residual", format=".3f"),
+        ],
+    )
+    smooth = (
+        base.transform_loess("time", "residual", bandwidth=0.5)
+        .mark_line(color="#d1495b", strokeWidth=2.5)
+        .encode(x="time:Q", y="residual:Q")
+    )
+    level = (
+        alt.Chart(pd.DataFrame({"y": [ref_value]}))
+        .mark_rule(strokeDash=[4, 4], color="#1f5fa8")
+        .encode(y="y:Q")
+    )
+    return (
+        alt.layer(points, level, smooth)
+        .properties(width=width, height=300, title=title or "")
+        .configure(font=FONT)
+    )

@@ -623,3 +623,47 @@ def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str) -> dict:
         "groups": groups,
         "logrank": None if lr is None else {"chi2": lr.chi2, "df": lr.df, "p": lr.p},
     }
+
+
+def methods_text(spec: SurvivalSpec) -> str:
+    """One line naming the method and the choices behind a survival view (for captions)."""
+    from core.methods import Origin as _Origin
+
+    parts = [
+        f"Kaplan-Meier, Greenwood variance, 95% CI {spec.conf_type.label}",
+        f"{spec.endpoint.label.lower()} from {spec.origin.label.lower()}",
+    ]
+    if spec.origin is not _Origin.INDEX:
+        parts.append(
+            "delayed entry at first treatment"
+            if spec.left_truncation
+            else "no delayed entry (biased upward)"
+        )
+    if spec.landmark_months is not None:
+        parts.append(f"landmark {spec.landmark_months:g} months after first treatment")
+    return "; ".join(parts)
+
+
+def exclusion_notes(analysis: SurvivalAnalysis) -> list[str]:
+    """Sentences saying which selected patients are not in the analysis, and why."""
+    notes = []
+    if analysis.n_missing_time:
+        notes.append(
+            f"{analysis.n_missing_time} of {analysis.n_selected} selected patients have no "
+            f"{analysis.spec.endpoint.label.lower()} data for this origin and are not analysed."
+        )
+    if analysis.spec.landmark_months is not None:
+        lm = analysis.n_landmark_excluded
+        ev = analysis.n_landmark_excluded_events
+        notes.append(
+            f"Landmark at {analysis.spec.landmark_months:g} months: {lm} patients excluded "
+            f"({ev} with an event, {lm - ev} censored before the landmark)."
+        )
+    return notes
+
+
+def max_time(analysis: SurvivalAnalysis) -> float:
+    """Largest observed time in days across groups (0 when empty)."""
+    return max(
+        (float(g.counts.time[-1]) for g in analysis.groups if g.counts.time.size), default=0.0
+    )

@@ -161,3 +161,28 @@ def _parse_numbers(text: str, lo: float, hi: float) -> tuple[float, ...] | None:
     if not vals or len(vals) > 12 or any(not lo <= v <= hi for v in vals):
         return None
     return vals
+
+
+def multi(
+    label: str, key: str, options: Sequence[str], format_func: Callable = str, where=st, **kw
+) -> tuple[str, ...]:
+    """A multiselect kept in the URL as a comma-separated list (unknown values dropped)."""
+    assert key in PAGE_URL_KEYS, f"add {key!r} to PAGE_URL_KEYS"
+    wkey = f"ctl_{key}"
+    if key not in _seeded():
+        raw = st.query_params.get(key)
+        chosen: list[str] = []
+        if raw:
+            for v in raw.split(","):
+                if v in options and v not in chosen:
+                    chosen.append(v)
+                elif v:
+                    _notice(key, v, "not available for this view")
+        st.session_state[wkey] = chosen
+        _seeded().add(key)
+    _restore(key, wkey)
+    st.session_state[wkey] = [v for v in st.session_state.get(wkey, []) if v in options]
+    out = tuple(where.multiselect(label, list(options), key=wkey, format_func=format_func, **kw))
+    _remember(key, list(out))
+    _write(key, ",".join(out) if out else None, None)
+    return out

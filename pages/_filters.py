@@ -62,6 +62,7 @@ PAGE_URL_KEYS: frozenset[str] = frozenset(
         "rmst",
         "bands",
         "medline",
+        "overlay",
         "na",
         # overview
         "split",

@@ -11,6 +11,11 @@ from core.db import DB_ENV, close_all
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# The shipped config hides error details from users; tests need to see them.
+from streamlit import config as _st_config  # noqa: E402
+
+_st_config.set_option("client.showErrorDetails", "full")
+
 
 @pytest.fixture(scope="session")
 def app_db(tmp_path_factory) -> Path:

@@ -77,3 +77,23 @@ def test_widget_change_writes_url_and_changes_numbers():
     at.selectbox(key="ctl_by").set_value("treatments").run()
     assert at.query_params["by"] == "treatments"
     assert list(at.dataframe[0].value["n"]) == [171, 40] or sum(at.dataframe[0].value["n"]) == n_all
+
+
+def test_benchmark_overlay_is_drawn_and_labelled():
+    from core.benchmark_views import overlay_options
+    from core.methods import Endpoint, Origin
+
+    bid = next(b.id for b in overlay_options(Endpoint.OS, Origin.INDEX) if "Kane" in b.study
+               or "Duke" in b.study)
+    at = run_page(PAGE, {"overlay": bid})
+    assert not at.exception
+    assert at.multiselect(key="ctl_overlay").value == [bid]
+    chart = at.get("vega_lite_chart")[0] if at.get("vega_lite_chart") else None
+    spec = chart.proto.spec if chart is not None else ""
+    assert "Benchmarks (approximation from published summary)" in spec
+
+
+def test_unknown_overlay_id_is_dropped_with_notice():
+    at = run_page(PAGE, {"overlay": "no-such-benchmark"})
+    assert not at.exception
+    assert any("overlay='no-such-benchmark'" in w.value for w in at.warning)
