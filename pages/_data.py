@@ -137,3 +137,16 @@ def _benchmark_comparison(stamp: str, filters: Filters, benchmark_id: str):
 def benchmark_comparison(filters: Filters, benchmark_id: str) -> benchmark_views.ViewComparison:
     """The view against one benchmark; raises benchmark_views.NotComparable."""
     return _benchmark_comparison(db_stamp(), filters, benchmark_id)
+
+
+# ------------------------------------------------------------------ cox model
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
+def _cox(stamp: str, filters: Filters, spec):
+    from core import cox_data
+
+    return cox_data.analyse(filters, spec)
+
+
+def cox(filters: Filters, spec):
+    """The Cox model of ``spec`` (a core.cox_data.CoxSpec) on the selection: CoxAnalysis."""
+    return _cox(db_stamp(), filters, spec)

@@ -1,0 +1,108 @@
+"""``cox``: a multivariable Cox proportional-hazards model for a selection.
+
+JSON (``--json``): ``{"n", "events", "terms": [{"term", "coef", "se", "hr", "hr_ci": [lo, hi],
+"p", "n", "events"}], "lr_test": {"chi2", "df", "p"}, "score_test", "wald_test",
+"concordance", "ph_test": [{"term", "chi2", "df", "p"}], "ph_global", ...}``.
+Exit code 2 with a message on stderr for an unknown covariate, a covariate with one level,
+too few (or no) events, or a reference level that is not observed.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from core.commands._common import InvalidInput, add_selection, fail, print_json, selection
+from core.cox_data import (
+    CATEGORICAL,
+    COVARIATES,
+    analyse,
+    covariate_help,
+    model_frame,
+    spec_from_text,
+    to_json_dict,
+    zph_frame,
+)
+from core.formatting import fmt_p
+from core.methods import Endpoint, Origin, Ties
+
+NAME = "cox"
+HELP = "multivariable Cox proportional-hazards model (HRs, tests, concordance, PH check)"
+ORDER = 25
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_selection(parser)
+    parser.add_argument("--endpoint", choices=Endpoint.codes(), default="os")
+    parser.add_argument("--origin", choices=Origin.codes(), default="index")
+    parser.add_argument(
+        "--covariates",
+        required=True,
+        metavar="A,B,...",
+        help="covariates, comma-separated; NAME=LEVEL sets a reference level, age=10 enters "
+        "age per 10 years, A*B adds an interaction. Covariates: "
+        + "; ".join(f"{k} ({covariate_help(k)})" for k in COVARIATES),
+    )
+    parser.add_argument("--ties", choices=Ties.codes(), default=Ties.EFRON.value)
+    parser.add_argument("--strata", choices=CATEGORICAL, help="stratify on this field")
+    parser.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="FIELD=LEVEL",
+        help="reference level of a categorical covariate, by label or stored code "
+        "(default: its most frequent level)",
+    )
+    parser.add_argument(
+        "--landmark", type=float, metavar="MONTHS", help="landmark at MONTHS after first treatment"
+    )
+    parser.add_argument(
+        "--no-left-truncation",
+        action="store_true",
+        help="from diagnosis, count patients at risk before treatment (biased)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        filters = selection(args)
+        refs = []
+        for item in args.reference:
+            key, sep, value = item.partition("=")
+            if not sep or not value:
+                raise InvalidInput(f"--reference {item!r}: expected FIELD=LEVEL")
+            refs.append((key.strip(), value.strip()))
+        spec = spec_from_text(
+            args.covariates,
+            references=tuple(refs),
+            strata=args.strata,
+            ties=Ties.parse(args.ties),
+            endpoint=Endpoint.parse(args.endpoint),
+            origin=Origin.parse(args.origin),
+            left_truncation=not args.no_left_truncation,
+            landmark_months=args.landmark,
+        )
+    except ValueError as exc:
+        return fail(str(exc))
+    analysis = analyse(filters, spec, args.db)
+    if analysis.error:
+        return fail(analysis.error)
+    if analysis.reference_fallbacks:
+        return fail(" ".join(analysis.reference_fallbacks))
+    if args.json:
+        print_json(to_json_dict(analysis, args.cohort))
+        return 0
+    fit = analysis.fit
+    print(filters.describe(analysis.n), f"· {analysis.events} events")
+    if analysis.n_missing_covariates:
+        print(f"{analysis.n_missing_covariates} patients dropped for a missing covariate")
+    print(model_frame(analysis).to_string(index=False))
+    lr = fit.lr_test
+    print(f"likelihood-ratio chi2 = {lr.chi2:.3f}, df = {lr.df}, {fmt_p(lr.p)}")
+    print(f"concordance = {fit.concordance.value:.3f} (se {fit.concordance.se:.3f})")
+    if analysis.zph is not None:
+        print("proportional-hazards test (cox.zph, KM transform):")
+        print(zph_frame(analysis).to_string(index=False))
+    for w in analysis.warnings:
+        print(f"warning: {w}")
+    return 0

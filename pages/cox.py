@@ -1,0 +1,184 @@
+"""Cox model: multivariable hazard ratios, model tests, concordance, proportional-hazards check."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import cox_data as cd
+from core.methods import Endpoint, Origin, Ties
+from core.plots import forest_chart, residual_chart
+from pages import _controls as ctl
+from pages import _data, _ui
+from pages._filters import current_filters
+
+DEFAULT_MODEL = "sex,grade,prior_ssa"
+AUTO = "auto"
+K = "cox_"  # widget key prefix
+
+
+def _pick(label: str, key: str, enum, default: str, where):
+    fmt = lambda c: enum.parse(c).label  # noqa: E731
+    return enum.parse(ctl.select(label, key, enum.codes(), default, fmt, where=where))
+
+
+def _label(code: str) -> str:
+    return "None" if code == "none" else cd.COVARIATES[code].label
+
+
+def _seed_model() -> None:
+    """Seed the model widgets from the link (first visit) or from the last model (page switch).
+
+    The whole model (covariates, reference levels, age step, interaction) is one URL key,
+    ``covariates=sex,grade=G2,age=10,sex*grade``.
+    """
+    if K + "model" not in st.session_state:
+        raw = st.query_params.get("covariates")
+        st.session_state[K + "model"] = DEFAULT_MODEL
+        if raw is not None:
+            try:
+                cd.parse_model(raw)
+                st.session_state[K + "model"] = raw
+            except cd.CoxSpecError as exc:
+                st.warning(f"Ignored covariates={raw[:80]!r}: {exc}.", icon="⚠️")
+    covs, refs, steps, inter = cd.parse_model(st.session_state[K + "model"])
+    st.session_state.setdefault(K + "covs", list(covs))
+    st.session_state.setdefault(K + "age10", steps.get("age") == 10)
+    st.session_state.setdefault(K + "inter", "*".join(inter) if inter else "none")
+    for cov, level in refs.items():
+        st.session_state.setdefault(K + "ref_" + cov, level)
+
+
+filters = current_filters()
+st.title("Cox model")
+c1, c2, c3, c4 = st.columns(4)
+endpoint = _pick("Endpoint", "endpoint", Endpoint, "os", c1)
+origin = _pick("Time origin", "origin", Origin, "index", c2)
+ties = _pick("Tied event times", "ties", Ties, "efron", c3)
+strata = ctl.select("Stratify by", "strata", ["none", *cd.CATEGORICAL], "none", _label, where=c4)
+
+_seed_model()
+covs = st.multiselect(
+    "Covariates",
+    list(cd.COVARIATES),
+    key=K + "covs",
+    format_func=cd.covariate_help,
+    help="A categorical field gets a hazard ratio per level against its reference level; age and "
+    "first activity are continuous (HR per step). Post-baseline statuses are known only in "
+    "hindsight (immortal-time bias): use a landmark.",
+)
+opts = st.expander(
+    "Model options: reference levels, interaction, age scale, delayed entry, landmark"
+)
+o1, o2, o3 = opts.columns(3)
+age10 = o1.toggle("Age per 10 years", key=K + "age10", disabled="age" not in covs)
+pairs = ["none"] + [f"{a}*{b}" for i, a in enumerate(covs) for b in covs[i + 1 :]]
+inter = o1.selectbox(
+    "Interaction",
+    pairs,
+    key=K + "inter",
+    format_func=lambda p: "None" if p == "none" else " × ".join(map(cd.short_label, p.split("*"))),
+)
+left_trunc = ctl.toggle(
+    "Delayed entry at first treatment",
+    "lt",
+    True,
+    where=o2,
+    help="From diagnosis, patients join the risk set only when treated (left truncation).",
+)
+landmark_on = ctl.toggle("Landmark analysis", "lm", False, where=o2)
+landmark = ctl.number(
+    "Landmark L, months", "lm_months", 3.0, 0.5, 60.0, 0.5, where=o2, disabled=not landmark_on
+)
+for msg in ctl.notices():
+    st.warning(msg, icon="⚠️")
+
+refs = {c: st.session_state.get(K + "ref_" + c, AUTO) for c in covs}
+try:
+    spec = cd.CoxSpec(
+        covariates=tuple(covs),
+        references=tuple((c, v) for c, v in refs.items() if v != AUTO),
+        steps=(("age", 10.0),) if age10 and "age" in covs else (),
+        interaction=tuple(inter.split("*")) if inter != "none" else None,
+        strata=None if strata == "none" else strata,
+        ties=ties,
+        endpoint=endpoint,
+        origin=origin,
+        left_truncation=left_trunc,
+        landmark_months=landmark if landmark_on else None,
+    )
+except cd.CoxSpecError as exc:
+    st.info(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+    st.stop()
+st.session_state[K + "model"] = text = cd.model_text(spec)
+if text != st.query_params.get("covariates", DEFAULT_MODEL):
+    st.query_params["covariates"] = text
+
+if _data.count(filters) == 0:
+    _ui.empty_state(filters)
+    st.stop()
+with st.spinner("Fitting…"):
+    a = _data.cox(filters, spec)
+
+by_cov: dict[str, list[str]] = {}
+for lv in a.levels:
+    by_cov.setdefault(lv.covariate, []).append(lv.level)
+for i, (cov, names) in enumerate(by_cov.items()):
+    key = K + "ref_" + cov
+    if st.session_state.get(key, AUTO) not in (AUTO, *names):  # a code from the link, or stale
+        fell_back = any(cd.COVARIATES[cov].label in f for f in a.reference_fallbacks)
+        st.session_state[key] = AUTO if fell_back else a.references[cov]
+    (o3 if i % 2 == 0 else o1).selectbox(
+        f"Reference: {cd.short_label(cov)}",
+        [AUTO, *names],
+        key=key,
+        format_func=lambda v, c=cov: f"Most frequent ({a.references[c]})" if v == AUTO else v,
+    )
+
+for w in a.warnings:
+    st.warning(w, icon="⚠️")
+if note := cd.not_analysed_text(a):
+    st.info(note)
+if a.error:
+    st.error(a.error)
+    st.stop()
+
+st.caption(cd.fit_summary_text(a))
+rows, left_out = cd.forest_frame(a)
+chart = forest_chart(
+    rows,
+    x_title="Hazard ratio (95% CI), log scale",
+    ref_line=1.0,
+    log_scale=True,
+    hollow_kind="reference",
+)
+title = f"{endpoint.label}: hazard ratios · n = {a.n}, {a.events} events"
+st.altair_chart(chart.properties(title=title), width="content")
+if left_out:
+    st.caption("Not drawn (the estimate may be infinite): " + "; ".join(left_out) + ".")
+st.caption(_ui.caption(filters, a.n, cd.methods_text(spec)))
+
+st.subheader("Model")
+st.dataframe(cd.model_frame(a), hide_index=True, width="stretch")
+st.markdown(cd.tests_text(a.fit))
+
+st.subheader("Proportional-hazards check")
+if a.zph is None:
+    st.info(a.zph_error or "The proportional-hazards test is not available for this fit.")
+    st.stop()
+st.dataframe(cd.zph_frame(a), hide_index=True)
+if a.zph.flag:
+    st.warning(a.zph.flag, icon="⚠️")
+else:
+    st.success(cd.ph_ok_text(a))
+term = st.selectbox(
+    "Residuals of", cd.zph_terms(a), key=K + "zph_term", format_func=lambda g: cd.group_label(a, g)
+)
+frame, level, _ = cd.residual_frame(a, term)
+y_title = f"β(t), {cd.group_label(a, term)}"
+x_title = f"Time from {origin.label.lower()} (months)"
+st.altair_chart(
+    residual_chart(frame, x_title=x_title, y_title=y_title, ref_value=level), width="content"
+)
+st.caption(cd.RESIDUAL_NOTE)
+with st.expander("Patients and events per level"):
+    st.dataframe(cd.level_frame(a), hide_index=True)

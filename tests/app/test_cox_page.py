@@ -1,0 +1,158 @@
+"""AppTest: the Cox model page (forest plot, model table, PH check, refusals, URL binding)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.filters import Filters
+from core.queries import patients_frame
+from core.schema import PATIENTS
+from tests.app.conftest import ROOT, run_page
+
+PAGE = "pages/cox.py"
+_WRAPPER = f"""
+import streamlit as st
+from pages import _ui
+page = st.navigation([st.Page({str(ROOT / PAGE)!r}, title="Cox model", url_path="cox")])
+if _ui.database_guard():
+    page.run()
+"""
+
+
+def run(query: dict | None = None):
+    """The page through app.py once it is registered there, else through a bare navigation."""
+    if PAGE in (ROOT / "app.py").read_text():
+        return run_page(PAGE, query)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(_WRAPPER, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    return at
+
+
+def _text(elements) -> str:
+    return " ".join(e.value for e in elements)
+
+
+def _model_table(at):
+    return next(d.value for d in at.dataframe if "HR (95% CI)" in d.value.columns)
+
+
+def test_default_model_shows_forest_table_tests_and_ph_check():
+    at = run()
+    assert not at.exception
+    table = _model_table(at)
+    assert list(table.columns) == [
+        "Term", "Coefficient", "SE", "HR (95% CI)", "p (Wald)", "n", "Events",
+    ]  # fmt: skip
+    assert "Sex: Male" in list(table["Term"])
+    assert len(at.get("vega_lite_chart")) == 2  # forest plot and residual plot
+    md = _text(at.markdown)
+    for name in ("Likelihood ratio test", "Score (log-rank) test", "Wald test", "Concordance"):
+        assert name in md
+    assert any("Cox proportional hazards, Efron ties, Wald CI" in c.value for c in at.caption)
+    zph = next(d.value for d in at.dataframe if "Chi-square" in d.value.columns)
+    assert list(zph["Term"])[-1] == "Global"
+    assert not at.error
+
+
+def test_forest_plot_marks_the_reference_levels():
+    at = run({"covariates": "sex,grade=G2"})
+    assert not at.exception
+    spec = at.get("vega_lite_chart")[0].proto.spec
+    assert "reference; n=" in spec and "Grade: G2 (reference" in spec
+    assert "Grade: G2" not in list(_model_table(at)["Term"])
+
+
+def test_too_few_events_is_a_message_not_a_traceback():
+    at = run({"cohort": "ia-hepatic-6", "covariates": "sex"})
+    assert not at.exception
+    assert "Too few events: 3 events among the 6 patients" in _text(at.error)
+    assert not at.get("vega_lite_chart")
+
+
+def test_one_level_covariate_is_named():
+    at = run({"cohort": "pgep-mibg-211", "covariates": "sex,route"})
+    assert not at.exception
+    assert "Route has only one level (Intravenous)" in _text(at.error)
+
+
+def test_separation_is_flagged_and_the_term_left_out_of_the_plot(app_db):
+    """A primary site whose patients have no event has an infinite log-HR (separation)."""
+    df = patients_frame(Filters(cohorts=("pgep-mibg-211",)), ["primary_site", "os_event"], app_db)
+    events = df.groupby("primary_site")["os_event"].sum()
+    no_event = [PATIENTS["primary_site"].label_of(s) for s in events[events == 0].index]
+    assert no_event, "the test needs a primary site without deaths in pgep-mibg-211"
+    at = run({"cohort": "pgep-mibg-211", "covariates": "primary_site"})
+    assert not at.exception
+    assert "may be infinite" in _text(at.warning)
+    drawn = at.get("vega_lite_chart")[0].proto.spec
+    for site in no_event:
+        assert f"Primary site: {site}" in _text(at.caption)
+        assert f"Primary site: {site} (n=" not in drawn
+
+
+def test_post_baseline_covariate_warns_and_counts_dropped_patients():
+    at = run({"covariates": "imaging_response,sex"})
+    assert not at.exception
+    assert "immortal-time" in _text(at.warning)
+    assert "86 of 211 selected patients are not in the model" in _text(at.info)
+    at = run({"covariates": "imaging_response,sex", "lm": "1"})
+    assert not at.exception
+    assert "immortal-time" not in _text(at.warning)
+
+
+def test_continuous_covariates_state_their_unit():
+    at = run({"covariates": "age=10,first_activity_mbq,sex"})
+    assert not at.exception
+    terms = list(_model_table(at)["Term"])
+    assert "Age (per 10 years)" in terms and "First activity (per 1000 MBq)" in terms
+    assert "patient rows" in _text(at.caption)
+
+
+def test_events_per_parameter_warning():
+    at = run({"cohort": "stage4-unselected-50", "covariates": "sex,grade"})
+    assert not at.exception
+    assert "EPV = 3.0 < 10" in _text(at.warning)
+
+
+def test_strata_and_interaction_from_the_link():
+    at = run({"covariates": "sex,grade,sex*grade", "strata": "prior_ssa", "ties": "breslow"})
+    assert not at.exception
+    assert "Sex: Male × Grade: G2" in list(_model_table(at)["Term"])
+    caption = _text(at.caption)
+    assert "Breslow ties" in caption and "stratified by prior somatostatin" in caption
+
+
+def test_strata_also_a_covariate_is_refused_clearly():
+    at = run({"covariates": "sex,grade", "strata": "sex"})
+    assert not at.exception
+    assert "both a covariate and the stratification field" in _text(at.info)
+
+
+def test_widgets_write_the_model_to_the_url():
+    at = run()
+    at.multiselect(key="cox_covs").set_value(["sex", "age"]).run()
+    assert not at.exception
+    assert at.query_params["covariates"] == "sex,age"
+    at.toggle(key="cox_age10").set_value(True).run()
+    assert at.query_params["covariates"] == "sex,age=10"
+    at.selectbox(key="cox_ref_sex").set_value("Male").run()
+    assert at.query_params["covariates"] == "sex=Male,age=10"
+    assert "Sex: Female" in list(_model_table(at)["Term"])
+
+
+def test_bad_link_value_is_dropped_with_a_notice():
+    at = run({"covariates": "sex,nonsense"})
+    assert not at.exception
+    assert "Ignored covariates='sex,nonsense'" in _text(at.warning)
+    assert "Sex: Male" in list(_model_table(at)["Term"])  # default model
+
+
+@pytest.mark.parametrize("origin", ["diagnosis", "metastatic"])
+def test_diagnosis_origins_use_delayed_entry(origin):
+    at = run({"origin": origin})
+    assert not at.exception
+    assert "delayed entry at first treatment" in _text(at.caption)
