@@ -12,8 +12,8 @@ def fmt_p(p: float | None, *, prefix: bool = True) -> str:
     if p < 0.001:
         return "p < 0.001" if prefix else "< 0.001"
     text = f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
-    if text == "1.00":
-        text = "1.00"
+    if text == "0.100":  # 0.0995 <= p < 0.1 rounds up: print as the two-decimal range does
+        text = "0.10"
     return f"p = {text}" if prefix else text
 
 

@@ -152,6 +152,7 @@ CONVENTIONS = (
     "Months are days / 30.4375. Kaplan-Meier variance by Greenwood's formula; default pointwise "
     '95% CI on the log-log scale (R survival\'s conf.type="log-log"). Number at risk at time t '
     "counts patients still under observation just before t (R's summary(fit, times=t)). Medians "
-    "and quartiles follow R's print.survfit rule; a median the curve does not reach is reported "
-    "as 'not reached'."
+    "and quartiles, with their CIs, follow R's quantile.survfit; a median the curve does not "
+    "reach is reported as 'not reached'. From a diagnosis origin, patients enter the risk set at "
+    "their first treatment (delayed entry, R's Surv(entry, exit, event))."
 )

@@ -71,8 +71,12 @@ def method_line(spec: SurvivalSpec) -> str:
         f"Kaplan-Meier, Greenwood variance, 95% CI {spec.conf_type.label}; "
         f"{spec.endpoint.label.lower()} from {spec.origin.label.lower()}"
     )
-    if spec.origin is not Origin.INDEX and spec.left_truncation:
-        text += "; delayed entry at first treatment"
+    if spec.origin is not Origin.INDEX:
+        text += (
+            "; delayed entry at first treatment"
+            if spec.left_truncation
+            else "; no delayed entry (biased upward)"
+        )
     if spec.landmark_months:
         text += f"; landmark {spec.landmark_months:g} months"
     return text
@@ -335,8 +339,8 @@ def methods_paragraph(
         out.append(
             "Survival was estimated with the Kaplan-Meier method, with Greenwood's variance and "
             f"pointwise 95% confidence intervals on the {spec.conf_type.label} "
-            f"(R survival, {spec.conf_type.r_equivalent}); medians and quartiles follow R's "
-            "print.survfit rule, and a median the curve does not reach is reported as not "
+            f"(R survival, {spec.conf_type.r_equivalent}); medians and quartiles with their "
+            "confidence intervals follow R's quantile.survfit, and a median the curve does not reach is reported as not "
             "reached."
         )
         if spec.by:

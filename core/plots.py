@@ -195,13 +195,22 @@ def km_chart(
                 .encode(y="y:Q")
             )
     if overlays is not None and len(overlays):
+        ov = overlays[overlays["time"] <= float(ticks[-1])]
         layers.append(
-            alt.Chart(overlays)
-            .mark_line(strokeDash=[6, 4], color="#555")
+            alt.Chart(ov)
+            .mark_line(color="#555", clip=True)
             .encode(
                 x=alt.X("time:Q", scale=x_scale),
                 y="surv:Q",
-                detail="label:N",
+                strokeDash=alt.StrokeDash(
+                    "label:N",
+                    legend=alt.Legend(
+                        title="Benchmarks (approximation from published summary)",
+                        orient="bottom",
+                        direction="vertical",
+                        labelLimit=600,
+                    ),
+                ),
                 tooltip=[alt.Tooltip("label:N", title="Benchmark (approximation)")],
             )
         )
@@ -234,7 +243,7 @@ def km_chart(
                 "short:N",
                 title="Number at risk",
                 sort=[g.label for g in analysis.groups],
-                axis=alt.Axis(domain=False, ticks=False, grid=False),
+                axis=alt.Axis(domain=False, ticks=False, grid=False, labelPadding=22),
             ),
             text="n:Q",
             color=alt.Color(

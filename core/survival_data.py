@@ -625,25 +625,6 @@ def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str) -> dict:
     }
 
 
-def methods_text(spec: SurvivalSpec) -> str:
-    """One line naming the method and the choices behind a survival view (for captions)."""
-    from core.methods import Origin as _Origin
-
-    parts = [
-        f"Kaplan-Meier, Greenwood variance, 95% CI {spec.conf_type.label}",
-        f"{spec.endpoint.label.lower()} from {spec.origin.label.lower()}",
-    ]
-    if spec.origin is not _Origin.INDEX:
-        parts.append(
-            "delayed entry at first treatment"
-            if spec.left_truncation
-            else "no delayed entry (biased upward)"
-        )
-    if spec.landmark_months is not None:
-        parts.append(f"landmark {spec.landmark_months:g} months after first treatment")
-    return "; ".join(parts)
-
-
 def exclusion_notes(analysis: SurvivalAnalysis) -> list[str]:
     """Sentences saying which selected patients are not in the analysis, and why."""
     notes = []

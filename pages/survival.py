@@ -7,12 +7,12 @@ import streamlit as st
 from core.benchmark_views import benchmark_label, overlay_frame, overlay_options
 from core.formatting import fmt_p
 from core.methods import CONVENTIONS, TIME_UNIT_DAYS
+from core.paragraphs import method_line
 from core.plots import km_chart
 from core.survival_data import (
     exclusion_notes,
     hr_frame,
     max_time,
-    methods_text,
     pairwise_frame,
     summary_frame,
     survival_at_frame,
@@ -27,9 +27,6 @@ st.title("Survival")
 
 spec, unit, show_ci, show_median = survival_controls()
 endpoint, origin = spec.endpoint, spec.origin
-for msg in ctl.notices():
-    st.warning(msg, icon="⚠️")
-
 n_sel = _data.count(filters)
 if n_sel == 0:
     _ui.empty_state(filters)
@@ -54,9 +51,11 @@ chosen = ctl.multi(
     lambda i: benchmark_label(options[i]),
     help="Published medians or landmark rates drawn as approximate curves.",
 )
+for msg in ctl.notices():
+    st.warning(msg, icon="⚠️")
 scale = TIME_UNIT_DAYS[unit]
 overlays = overlay_frame(chosen, unit, benchmarks=pool, max_time=max_time(analysis) / scale)
-methods = methods_text(spec)
+methods = method_line(spec)
 caption = _ui.caption(filters, analysis.n_analysed, methods)
 chart = km_chart(
     analysis,
