@@ -62,6 +62,7 @@ chart = km_chart(
     unit,
     show_ci=show_ci,
     show_median=show_median,
+    overlays=overlays,
     title=f"{endpoint.label} · n = {analysis.n_analysed}",
     y_title=f"{endpoint.label} probability",
 )
