@@ -240,7 +240,9 @@ def binomial_ci(
     ``JEFFREYS``
         Equal-tailed Jeffreys interval ``qbeta(c(a/2, 1-a/2), x+0.5, n-x+0.5)``, with the
         Brown-Cai-DasGupta (2001) boundary convention: lower = 0 when x = 0 and upper = 1 when
-        x = n; the opposite limit stays the equal-tailed beta quantile.
+        x = n; the opposite limit stays the equal-tailed beta quantile. Equal to
+        ``binom::binom.bayes(x, n, type="central")`` except at x = 0 and x = n, where binom
+        uses the one-sided quantile ``qbeta(1 - a, ...)`` for the finite limit.
 
     Parameters
     ----------
