@@ -64,7 +64,7 @@ class BinomialCI(_Labelled):
     JEFFREYS = (
         "jeffreys",
         "Jeffreys (Beta(x+1/2, n-x+1/2))",
-        'binom::binom.confint(x, n, methods="bayes", type="central", prior.shape1=0.5, prior.shape2=0.5)',
+        "qbeta(c(.025, .975), x + .5, n - x + .5), with 0 at x = 0 and 1 at x = n",
     )
 
 
