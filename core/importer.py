@@ -415,7 +415,7 @@ def _read_csv(data: bytes, label: str, p: _Problems) -> pd.DataFrame | None:
     except pd.errors.ParserError as exc:
         m = _PARSER_FIELDS.search(str(exc))
         if m:
-            line = int(m.group(2)) + lead + 1
+            line = int(m.group(2))  # the parser counts every line of the file
             p.add(
                 label,
                 f"row {line} has {m.group(3)} values but the header has {m.group(1)} columns",
@@ -825,7 +825,8 @@ def _check_column(
         finite = np.isfinite(num)
         bad = present & ~finite
         if kind in ("days", "int"):
-            bad |= present & finite & (np.mod(num, 1) != 0)
+            with np.errstate(invalid="ignore"):
+                bad |= present & finite & (np.mod(num, 1) != 0)
         for i in np.flatnonzero(bad):
             shape = value_shape(u[i])
             rule[i] = shape or RULE_TYPE[kind]
@@ -1138,7 +1139,7 @@ def prepare(
     out: dict[str, Any] = {}
     cols: dict[str, _Column] = {}
     for i, (fname, user_col) in enumerate(
-        sorted(fields.items(), key=lambda kv: list(PATIENTS).index(kv[0]))
+        sorted(fields.items(), key=lambda kv: list(df.columns).index(kv[1]))  # file order
     ):
         say(i / max(len(fields), 1) * 0.8, f"Checking {fname}")
         c = _check_column(df[user_col], PATIENTS[fname], fname, rownum, p, censor_flag)
@@ -1404,7 +1405,7 @@ def _check_staged(con: Any, n_patients: int, n_treatments: int) -> None:
         ),
     }
     for name, (sql, params) in checks.items():
-        if not con.execute(sql, params).fetchone()[0]:
+        if not con.execute(sql, params).fetchall()[0][0]:
             raise StagingCheckFailed(f"staged rows failed the '{name}' check; nothing was written")
 
 
@@ -1514,7 +1515,8 @@ def commit(
         with write_transaction(path, wait=wait) as con:
             existing = con.execute(
                 "SELECT provenance, n_patients FROM cohorts WHERE cohort_id = ?", [cohort_id]
-            ).fetchone()
+            ).fetchall()  # fetch everything: DuckDB 2 refuses new work while a result is open
+            existing = existing[0] if existing else None
             if existing and not replace:
                 raise _refuse("cohort_id", _exists_rule(cohort_id), cohort_id)
             if existing and existing[0] != Provenance.IMPORTED.value and not force:
@@ -1618,7 +1620,8 @@ def delete_cohort(
         row = con.execute(
             "SELECT provenance, n_patients, data_version FROM cohorts WHERE cohort_id = ?",
             [cohort_id],
-        ).fetchone()
+        ).fetchall()
+        row = row[0] if row else None
         if row is None:
             have = [
                 r[0] for r in con.execute("SELECT cohort_id FROM cohorts ORDER BY 1").fetchall()
