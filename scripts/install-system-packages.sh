@@ -16,7 +16,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   log="$(mktemp)"
   echo "Installing system packages: ${missing[*]}"
   if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-      --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+      "${missing[@]}"; } >"$log" 2>&1; then
     cat "$log" >&2
     echo "error: could not install ${missing[*]} (see the apt output above)" >&2
     rm -f "$log"
