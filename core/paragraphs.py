@@ -138,26 +138,29 @@ def survival_results(
     out: list[str] = []
     if not groups:
         return f"No selected patient had {ep_l} data from {spec.origin.label.lower()}."
-    n, events = analysis.n_analysed, sum(g.events for g in groups)
+    c = analysis.cell  # counts as they may be shown (small-cell protection)
+    n, events = c(analysis.n_analysed), c(sum(g.events for g in groups))
     origin = spec.origin.label.lower()
     if spec.landmark_months is not None:
         k, k_ev = analysis.n_landmark_excluded, analysis.n_landmark_excluded_events
         lm = f"In a landmark analysis at {spec.landmark_months:g} months after first treatment, "
         out.append(
-            lm + f"{k} patients with an event ({k_ev}) or censoring ({k - k_ev}) before the "
+            lm + f"{c(k)} patients with an event ({c(k_ev)}) or censoring ({c(k - k_ev)}) "
+            "before the "
             "landmark were excluded."
             if k
             else lm + "no patient had an event or censoring before the landmark."
         )
     if analysis.n_missing_time:
         out.append(
-            f"{analysis.n_missing_time} of {analysis.n_selected} selected patients had no "
+            f"{c(analysis.n_missing_time)} of {c(analysis.n_selected)} selected patients had no "
             f"{ep_l} data from {origin} and were not analysed."
         )
     if spec.by:
         desc = _join(
             [
-                f"{g.label} (n = {g.n}; {g.events} {_events_word(spec.endpoint, g.events)})"
+                f"{g.label} (n = {c(g.n, g)}; {c(g.events, g)} "
+                f"{_events_word(spec.endpoint, g.events)})"
                 for g in groups
             ]
         )
@@ -170,7 +173,10 @@ def survival_results(
             f"{n} patients were analysed for {ep_l} from {origin}; "
             f"{events} {_events_word(spec.endpoint, events)} were observed."
         )
-    # medians
+    # medians (groups under small-cell protection are left out of what follows)
+    groups = [g for g in groups if not g.suppressed]
+    if not groups:
+        return " ".join(out)
     if len(groups) == 1:
         out.append(f"Median {ep_l} was {median_text(analysis, groups[0], unit)}.")
     else:

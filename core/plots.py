@@ -37,11 +37,14 @@ def _fmt(x: float | None, digits: int = 1) -> str:
     return "NR" if x is None else f"{x:.{digits}f}"
 
 
-def group_legend_label(g, unit: TimeUnit) -> str:
+def group_legend_label(g, unit: TimeUnit, analysis: SurvivalAnalysis | None = None) -> str:
     scale = TIME_UNIT_DAYS[unit]
     m = g.median
     med = "not reached" if m is None or m.estimate is None else f"{m.estimate / scale:.1f}"
-    return f"{g.label} (n={g.n}, {g.events} events, median {med})"
+    n, ev = (
+        (g.n, g.events) if analysis is None else (analysis.cell(g.n, g), analysis.cell(g.events, g))
+    )
+    return f"{g.label} (n={n}, {ev} events, median {med})"
 
 
 def km_frames(analysis: SurvivalAnalysis, unit: TimeUnit) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -49,9 +52,9 @@ def km_frames(analysis: SurvivalAnalysis, unit: TimeUnit) -> tuple[pd.DataFrame,
     scale = TIME_UNIT_DAYS[unit]
     steps, censors = [], []
     for g in analysis.groups:
-        if g.km is None:
+        if g.km is None or g.suppressed:
             continue
-        label = group_legend_label(g, unit)
+        label = group_legend_label(g, unit, analysis)
         km = g.km
         t = np.concatenate(([0.0], km.time)) / scale
         s = np.concatenate(([1.0], km.surv))
@@ -72,7 +75,7 @@ def km_frames(analysis: SurvivalAnalysis, unit: TimeUnit) -> tuple[pd.DataFrame,
             )
         )
         cens = km.n_censor > 0
-        if cens.any():
+        if cens.any() and not analysis.disclosure.active:
             censors.append(
                 pd.DataFrame(
                     {
@@ -176,9 +179,9 @@ def km_chart(
     if show_median:
         scale = TIME_UNIT_DAYS[unit]
         meds = [
-            {"group": group_legend_label(g, unit), "time": g.median.estimate / scale}
+            {"group": group_legend_label(g, unit, analysis), "time": g.median.estimate / scale}
             for g in analysis.groups
-            if g.median and g.median.estimate is not None
+            if g.median and g.median.estimate is not None and not g.suppressed
         ]
         if meds:
             md = pd.DataFrame(meds)
@@ -219,11 +222,19 @@ def km_chart(
     # number at risk, aligned on the same x scale
     risk_rows = []
     scale_days = TIME_UNIT_DAYS[unit]
-    for g in analysis.groups:
-        label = group_legend_label(g, unit)
+    shown_groups = [g for g in analysis.groups if not g.suppressed]
+    for g in shown_groups:
+        label = group_legend_label(g, unit, analysis)
         n_at = at_risk_table(g.counts, ticks * scale_days)
         for tk, n in zip(ticks, n_at, strict=True):
-            risk_rows.append({"group": label, "short": g.label, "time": float(tk), "n": int(n)})
+            risk_rows.append(
+                {
+                    "group": label,
+                    "short": g.label,
+                    "time": float(tk),
+                    "n": str(analysis.cell(int(n))),
+                }
+            )
     risk = (
         pd.DataFrame(risk_rows)
         if risk_rows
@@ -242,17 +253,17 @@ def km_chart(
             y=alt.Y(
                 "short:N",
                 title="Number at risk",
-                sort=[g.label for g in analysis.groups],
+                sort=[g.label for g in shown_groups],
                 axis=alt.Axis(domain=False, ticks=False, grid=False, labelPadding=22),
             ),
-            text="n:Q",
+            text="n:N",
             color=alt.Color(
                 "group:N",
                 scale=alt.Scale(domain=labels, range=PALETTE[: len(labels)] or PALETTE[:1]),
                 legend=None,
             ),
         )
-        .properties(width=width, height=max(22 * len(analysis.groups), 22))
+        .properties(width=width, height=max(22 * len(shown_groups), 22))
     )
     return (
         alt.vconcat(curve, table, spacing=4)

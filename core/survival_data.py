@@ -19,7 +19,7 @@ offset + L.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,13 @@ from core.methods import (
     ConfType,
     Endpoint,
     Origin,
+)
+from core.privacy import (
+    EXEMPT,
+    Disclosure,
+    coarsen_times,
+    disclosure_for_selection,
+    suppressed_cells,
 )
 from core.schema import METASTATIC_SITES, PATIENTS, PRIOR_THERAPIES, column
 from core.survival import (
@@ -192,6 +199,8 @@ class GroupResult:
     at: tuple[SurvAt, ...] = ()
     rmst: RMSTResult | None = None
     message: str = ""
+    suppressed: bool = False
+    """Small-cell protection: no curve, no at-risk row, counts not shown."""
 
     @property
     def n(self) -> int:
@@ -220,10 +229,27 @@ class SurvivalAnalysis:
     n_landmark_excluded: int = 0
     n_landmark_excluded_events: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    disclosure: Disclosure = EXEMPT
 
     @property
     def n_analysed(self) -> int:
         return sum(g.n for g in self.groups)
+
+    def show(self, n: int | None) -> str:
+        """A count as it may be displayed under this view's small-cell rule."""
+        return self.disclosure.show(n)
+
+    @property
+    def n_shown(self) -> str:
+        return self.disclosure.show(self.n_analysed)
+
+    def cell(self, value: int, group: GroupResult | None = None) -> int | str:
+        """A count for a table: the number itself when exempt, else '<11' or 'suppressed'."""
+        if not self.disclosure.active:
+            return int(value)
+        if group is not None and group.suppressed and not self.disclosure.hidden(value):
+            return "suppressed"
+        return self.disclosure.show(value)
 
 
 def _raw_sql(filters: Filters, spec: SurvivalSpec) -> tuple[str, list]:
@@ -256,12 +282,16 @@ def _raw_sql(filters: Filters, spec: SurvivalSpec) -> tuple[str, list]:
 
 
 def aggregate_counts(
-    filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
+    filters: Filters, spec: SurvivalSpec, path: Path | str | None = None, *, coarsen: bool = False
 ) -> tuple[dict[str, SurvivalCounts], dict]:
-    """Counts per group label (events, censorings, delayed entries per distinct time)."""
+    """Counts per group label (events, censorings, delayed entries per distinct time).
+
+    ``coarsen`` moves exits to the end and entries to the start of their whole month (small-cell
+    protection), so no step sits on one patient's event day.
+    """
     sql, params = _raw_sql(filters, spec)
     raw = query_arrays(sql, params, path)
-    return counts_from_raw(raw, spec)
+    return counts_from_raw(raw, spec, coarsen=coarsen)
 
 
 @dataclass(frozen=True)
@@ -326,14 +356,53 @@ def _py(v: object) -> object:
     return v.item() if hasattr(v, "item") else v
 
 
-def counts_from_raw(raw: dict, spec: SurvivalSpec) -> tuple[dict[str, SurvivalCounts], dict]:
+def counts_from_raw(
+    raw: dict, spec: SurvivalSpec, *, coarsen: bool = False
+) -> tuple[dict[str, SurvivalCounts], dict]:
     """Turn the raw aggregate into per-group SurvivalCounts."""
     r = _prepare(raw, spec)
+    exit_, entry = r.exit, r.entry
+    if coarsen:
+        exit_ = coarsen_times(exit_)
+        entry = np.floor(entry / DAYS_PER_MONTH) * DAYS_PER_MONTH
     out: dict[str, SurvivalCounts] = {}
     for code in np.unique(r.labels):
         m = r.labels == code
-        out[r.names[code]] = _counts(r.exit[m], r.event[m], r.entry[m], r.weight[m])
+        out[r.names[code]] = _counts(exit_[m], r.event[m], entry[m], r.weight[m])
     return out, r.tallies
+
+
+def _protect(groups: list[GroupResult], d: Disclosure) -> list[GroupResult]:
+    """Small-cell rule on survival groups: suppress small groups (and a complementary one),
+    and cut each shown curve where fewer than the threshold remain at risk."""
+    hide = suppressed_cells([g.n for g in groups], d, total_shown=True)
+    out = []
+    for g, h in zip(groups, hide, strict=True):
+        if h:
+            out.append(
+                replace(
+                    g,
+                    km=None,
+                    quantiles=(),
+                    at=(),
+                    rmst=None,
+                    suppressed=True,
+                    message="Not shown: small-cell protection.",
+                )
+            )
+            continue
+        km = g.km
+        keep = km.n_risk >= d.threshold
+        cut = {
+            f: getattr(km, f)[keep]
+            for f in ("time", "n_risk", "n_event", "n_censor", "surv", "std_err", "lower", "upper")
+        }
+        at = tuple(
+            replace(a, surv=None, lower=None, upper=None) if a.n_risk < d.threshold else a
+            for a in g.at
+        )
+        out.append(replace(g, km=replace(km, **cut), at=at))
+    return out
 
 
 def _counts(exit_: np.ndarray, ev: np.ndarray, entry: np.ndarray, n: np.ndarray) -> SurvivalCounts:
@@ -352,8 +421,13 @@ def _counts(exit_: np.ndarray, ev: np.ndarray, entry: np.ndarray, n: np.ndarray)
 def analyse(
     filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
 ) -> SurvivalAnalysis:
-    """Full recompute for one view: KM with CI and quantiles per group, log-rank, pairwise."""
-    by_label, tallies = aggregate_counts(filters, spec, path)
+    """Full recompute for one view: KM with CI and quantiles per group, log-rank, pairwise.
+
+    When an imported cohort is in view, small-cell protection (core.privacy) is applied here,
+    before the result can reach a page or an export.
+    """
+    disclosure = disclosure_for_selection(filters.cohorts, path)
+    by_label, tallies = aggregate_counts(filters, spec, path, coarsen=disclosure.active)
     order = GROUPINGS[spec.by].order if spec.by else ("All",)
     labels = sorted(by_label, key=lambda g: (order.index(g) if g in order else len(order), str(g)))
     if not spec.include_not_assessed:
@@ -375,6 +449,8 @@ def analyse(
                 rm = None
         msg = "" if counts.n > 1 else "One patient only: the curve is a single step."
         groups.append(GroupResult(str(g), counts, km, qs, at, rm, msg))
+    if disclosure.active:
+        groups = _protect(groups, disclosure)
     lr = None
     pw: tuple = ()
     rdiff: list = []
@@ -415,6 +491,7 @@ def analyse(
         n_missing_time=tallies["n_missing"],
         n_landmark_excluded=tallies["n_lm"],
         n_landmark_excluded_events=tallies["n_lm_ev"],
+        disclosure=disclosure,
         warnings=tuple(warnings),
     )
 
@@ -493,8 +570,8 @@ def summary_frame(analysis: SurvivalAnalysis, unit) -> pd.DataFrame:
         rows.append(
             {
                 "Group": g.label,
-                "n": g.n,
-                "Events": g.events,
+                "n": analysis.cell(g.n, g),
+                "Events": analysis.cell(g.events, g),
                 f"Median, {unit.label} (95% CI)": fmt_est_ci(
                     _scaled(med.estimate, s), _scaled(med.lower, s), _scaled(med.upper, s)
                 )
@@ -544,7 +621,7 @@ def survival_at_frame(analysis: SurvivalAnalysis) -> pd.DataFrame:
                     if a.surv is None
                     else f"{fmt_num(None if a.lower is None else 100 * a.lower)}–"
                     f"{fmt_num(None if a.upper is None else 100 * a.upper)}",
-                    "At risk": a.n_risk,
+                    "At risk": analysis.cell(a.n_risk),
                 }
             )
     return pd.DataFrame(rows)
@@ -595,8 +672,8 @@ def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str) -> dict:
         groups.append(
             {
                 "label": g.label,
-                "n": g.n,
-                "events": g.events,
+                "n": analysis.cell(g.n, g),
+                "events": analysis.cell(g.events, g),
                 "median": _scaled(med.estimate, s) if med else None,
                 "median_ci": [_scaled(med.lower, s), _scaled(med.upper, s)]
                 if med
@@ -606,7 +683,7 @@ def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str) -> dict:
                         "time": a.time / s,
                         "survival": a.surv,
                         "ci": [a.lower, a.upper],
-                        "at_risk": a.n_risk,
+                        "at_risk": analysis.cell(a.n_risk),
                     }
                     for a in g.at
                 ],

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.privacy import EXEMPT, Disclosure, suppressed_cells
 from core.schema import METASTATIC_SITES, PATIENTS, POST_THERAPIES, PRIOR_THERAPIES
 
 CATEGORICAL = ("sex", "race", "primary_site", "grade", "route", "agent")
@@ -41,8 +42,12 @@ class Cell:
     median: float | None = None
     q1: float | None = None
     q3: float | None = None
+    hidden: str = ""
+    """Small-cell protection: the text shown instead of the count (e.g. '<11')."""
 
     def text(self) -> str:
+        if self.hidden:
+            return self.hidden
         if self.median is not None or self.mean is not None:
             parts = []
             if self.mean is not None:
@@ -79,6 +84,7 @@ class Table1:
     group_n: dict[str, int]
     rows: tuple[Row, ...]
     split_by: str | None
+    disclosure: Disclosure = EXEMPT
 
     def cell(self, key: str, group: str = "All") -> Cell:
         for r in self.rows:
@@ -91,7 +97,7 @@ class Table1:
         for r in self.rows:
             rec = {"Section": r.section, "Characteristic": r.label}
             for g in self.groups:
-                rec[f"{g} (n={self.group_n[g]})"] = r.cells[g].text()
+                rec[f"{g} (n={self.disclosure.show(self.group_n[g])})"] = r.cells[g].text()
             records.append(rec)
         return pd.DataFrame.from_records(records)
 
@@ -100,8 +106,15 @@ def treatment_group(n: pd.Series) -> pd.Series:
     return np.where(n.fillna(0) <= 1, "single", "multiple")
 
 
-def table1(df: pd.DataFrame, split_by: str | None = None) -> Table1:
-    """Build Table 1 from a patients frame (columns of the data model)."""
+def table1(
+    df: pd.DataFrame, split_by: str | None = None, disclosure: Disclosure = EXEMPT
+) -> Table1:
+    """Build Table 1 from a patients frame (columns of the data model).
+
+    Under small-cell protection (imported cohorts) categorical counts below the threshold, and
+    a complementary cell in the same characteristic, are shown as '<11' or 'suppressed';
+    continuous summaries of groups below the threshold are not shown.
+    """
     df = df.copy()
     df["n_treatments_group"] = treatment_group(df["n_treatments"]) if len(df) else []
     groups: dict[str, pd.DataFrame] = {"All": df}
@@ -195,4 +208,43 @@ def table1(df: pd.DataFrame, split_by: str | None = None) -> Table1:
                     lambda s, col=col: (s[col].notna(), s[col].fillna(False).astype(bool)),
                 )
 
-    return Table1(tuple(groups), {g: len(s) for g, s in groups.items()}, tuple(rows), split_by)
+    if disclosure.active:
+        rows = _protect_rows(rows, tuple(groups), disclosure)
+    return Table1(
+        tuple(groups), {g: len(s) for g, s in groups.items()}, tuple(rows), split_by, disclosure
+    )
+
+
+def _protect_rows(rows: list[Row], groups: tuple[str, ...], d: Disclosure) -> list[Row]:
+    """Primary and complementary suppression within each characteristic, per group column."""
+    by_key = {r.key: r for r in rows}
+    families: dict[str, list[str]] = {}
+    for r in rows:
+        family = r.key.split("=")[0] if "=" in r.key else r.key
+        families.setdefault(family, []).append(r.key)
+    new_cells: dict[str, dict[str, Cell]] = {r.key: dict(r.cells) for r in rows}
+    for keys in families.values():
+        for g in groups:
+            cells = [by_key[k].cells[g] for k in keys]
+            if cells[0].median is not None or cells[0].mean is not None or cells[0].n is None:
+                if cells[0].n is not None and d.hidden(cells[0].n):
+                    new_cells[keys[0]][g] = Cell(hidden=f"n {d.show(cells[0].n)}: not shown")
+                continue
+            counts = [c.n or 0 for c in cells]
+            if len(keys) == 1:  # a yes/no characteristic: the "no" count is implied
+                hide = [d.hidden(counts[0]) or d.hidden(_known(cells[0]) - counts[0])]
+            else:
+                hide = suppressed_cells(counts, d)
+            for k, c, h in zip(keys, cells, hide, strict=True):
+                if h:
+                    new_cells[k][g] = Cell(
+                        hidden=d.show(c.n) if d.hidden(c.n or 0) else "suppressed"
+                    )
+    return [Row(r.section, r.label, r.key, new_cells[r.key]) for r in rows]
+
+
+def _known(cell: Cell) -> int:
+    """Patients with a known value behind a percentage (n / pct)."""
+    if cell.n is None or not cell.pct:
+        return cell.n or 0
+    return round(cell.n * 100 / cell.pct)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from core import benchmark_views, db, queries, survival_data
 from core.filters import Filters
+from core.privacy import disclosure_for_selection
 from core.schema import CohortInfo
 from core.survival_data import SurvivalAnalysis, SurvivalSpec
 from core.table1 import Table1, table1
@@ -74,7 +75,8 @@ def patients(filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
 def _table1(stamp: str, filters: Filters, split_by: str | None) -> Table1:
-    return table1(queries.patients_frame(filters), split_by)
+    return table1(queries.patients_frame(filters), split_by,
+                  disclosure_for_selection(filters.cohorts))
 
 
 def baseline_table(filters: Filters, split_by: str | None) -> Table1:
@@ -150,3 +152,16 @@ def _cox(stamp: str, filters: Filters, spec):
 def cox(filters: Filters, spec):
     """The Cox model of ``spec`` (a core.cox_data.CoxSpec) on the selection: CoxAnalysis."""
     return _cox(db_stamp(), filters, spec)
+
+
+# ------------------------------------------------------------------ validation
+@st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
+def _validation(stamp: str) -> pd.DataFrame:
+    from core import validation as _validation_core
+
+    return _validation_core.to_frame(_validation_core.validate(db_path()))
+
+
+def validation() -> pd.DataFrame:
+    """One row per published figure of the seed papers against the app's value."""
+    return _validation(db_stamp())

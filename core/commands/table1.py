@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from core.commands._common import InvalidInput, add_selection, fail, selection
+from core.privacy import disclosure_for_selection
 from core.queries import patients_frame
 from core.table1 import SPLITTABLE, table1
 
@@ -24,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
         filters = selection(args)
     except InvalidInput as exc:
         return fail(str(exc))
-    t = table1(patients_frame(filters, path=args.db), args.by)
+    disclosure = disclosure_for_selection(filters.cohorts, args.db)
+    t = table1(patients_frame(filters, path=args.db), args.by, disclosure)
     frame = t.to_frame()
     print(frame.to_csv(index=False) if args.csv else frame.to_string(index=False))
     return 0
