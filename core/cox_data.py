@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
@@ -326,9 +326,14 @@ def spec_from_text(text: str, **kw) -> CoxSpec:
     )
 
 
-def model_text(spec: CoxSpec) -> str:
-    """The inverse of :func:`parse_model`: the text that rebuilds ``spec``'s model."""
+def model_text(spec: CoxSpec, resolved: Mapping[str, str] | None = None) -> str:
+    """The inverse of :func:`parse_model`: the text that rebuilds ``spec``'s model.
+
+    ``resolved`` (``CoxAnalysis.references``) replaces references given by stored code with
+    their labels; a reference that fell back to the default should be left out of it.
+    """
     refs, steps = dict(spec.references), dict(spec.steps)
+    refs = {k: (resolved or {}).get(k, v) for k, v in refs.items()}
     items = []
     for cv in spec.covariates:
         if cv in refs:
@@ -389,8 +394,15 @@ class CoxAnalysis:
     error: str | None = None
     zph_error: str | None = None
     warnings: tuple[str, ...] = ()
-    reference_fallbacks: tuple[str, ...] = ()
+    reference_fallbacks: Mapping[str, str] = field(default_factory=dict)
     n_strata: int = 1
+
+    def level_names(self) -> dict[str, list[str]]:
+        """Observed levels per categorical covariate, in display order."""
+        out: dict[str, list[str]] = {}
+        for lv in self.levels:
+            out.setdefault(lv.covariate, []).append(lv.level)
+        return out
 
     @property
     def n_parameters(self) -> int:
@@ -619,7 +631,7 @@ def analyse_prepared(
     # levels, references, one-level covariates
     levels: list[Level] = []
     references: dict[str, str] = {}
-    fallbacks: list[str] = []
+    fallbacks: dict[str, str] = {}
     wanted = dict(spec.references)
     one_level: list[str] = []
     for key in spec.covariates:
@@ -633,7 +645,7 @@ def analyse_prepared(
         if key in wanted:
             got = _resolve_reference(cov, wanted[key], names)
             if got is None:
-                fallbacks.append(
+                fallbacks[key] = (
                     f"Reference level {wanted[key]!r} of {cov.label} is not among the levels "
                     f"observed ({', '.join(names)}); the most frequent level, {ref}, is used."
                 )
@@ -646,7 +658,7 @@ def analyse_prepared(
         ]
         if len(names) == 1:
             one_level.append(f"{cov.label} has only one level ({names[0]})")
-    warnings += fallbacks
+    warnings += fallbacks.values()
 
     def refused(message: str, terms: tuple = ()) -> CoxAnalysis:
         return CoxAnalysis(
@@ -657,7 +669,7 @@ def analyse_prepared(
             references=references,
             error=message,
             warnings=tuple(warnings),
-            reference_fallbacks=tuple(fallbacks),
+            reference_fallbacks=fallbacks,
             **base,
         )
 
@@ -710,7 +722,7 @@ def analyse_prepared(
         levels=tuple(levels),
         references=references,
         warnings=tuple(warnings) + fit.warnings,
-        reference_fallbacks=tuple(fallbacks),
+        reference_fallbacks=fallbacks,
         n_strata=fit.n_strata,
         **base,
     )

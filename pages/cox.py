@@ -48,6 +48,12 @@ def _seed_model() -> None:
         st.session_state.setdefault(K + "ref_" + cov, level)
 
 
+def _write_model(text: str) -> None:
+    st.session_state[K + "model"] = text
+    if text != st.query_params.get("covariates", DEFAULT_MODEL):
+        st.query_params["covariates"] = text
+
+
 filters = current_filters()
 st.title("Cox model")
 c1, c2, c3, c4 = st.columns(4)
@@ -109,24 +115,19 @@ try:
 except cd.CoxSpecError as exc:
     st.info(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     st.stop()
-st.session_state[K + "model"] = text = cd.model_text(spec)
-if text != st.query_params.get("covariates", DEFAULT_MODEL):
-    st.query_params["covariates"] = text
-
+_write_model(cd.model_text(spec))
 if _data.count(filters) == 0:
     _ui.empty_state(filters)
     st.stop()
 with st.spinner("Fitting…"):
     a = _data.cox(filters, spec)
+resolved = {c: v for c, v in a.references.items() if c not in a.reference_fallbacks}
+_write_model(cd.model_text(spec, resolved))  # references given by stored code -> labels
 
-by_cov: dict[str, list[str]] = {}
-for lv in a.levels:
-    by_cov.setdefault(lv.covariate, []).append(lv.level)
-for i, (cov, names) in enumerate(by_cov.items()):
+for i, (cov, names) in enumerate(a.level_names().items()):
     key = K + "ref_" + cov
     if st.session_state.get(key, AUTO) not in (AUTO, *names):  # a code from the link, or stale
-        fell_back = any(cd.COVARIATES[cov].label in f for f in a.reference_fallbacks)
-        st.session_state[key] = AUTO if fell_back else a.references[cov]
+        st.session_state[key] = AUTO if cov in a.reference_fallbacks else a.references[cov]
     (o3 if i % 2 == 0 else o1).selectbox(
         f"Reference: {cd.short_label(cov)}",
         [AUTO, *names],

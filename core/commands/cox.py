@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if analysis.error:
         return fail(analysis.error)
     if analysis.reference_fallbacks:
-        return fail(" ".join(analysis.reference_fallbacks))
+        return fail(" ".join(analysis.reference_fallbacks.values()))
     if args.json:
         print_json(to_json_dict(analysis, args.cohort))
         return 0

@@ -279,8 +279,9 @@ def test_reference_levels_default_to_most_frequent_and_accept_label_or_code(defa
     yes = analyse(PGEP, CoxSpec(("prior_ssa",), references=(("prior_ssa", "true"),)), default_db)
     assert [t.term for t in yes.fit.terms] == ["prior_ssa=No"]
     bad = analyse(PGEP, CoxSpec(("sex",), references=(("sex", "unknown"),)), default_db)
-    assert bad.fit is not None and bad.reference_fallbacks
-    assert "'unknown' of Sex is not among the levels observed" in bad.reference_fallbacks[0]
+    assert bad.fit is not None and list(bad.reference_fallbacks) == ["sex"]
+    assert "'unknown' of Sex is not among the levels observed" in bad.reference_fallbacks["sex"]
+    assert bad.references["sex"] == analyse(PGEP, CoxSpec(("sex",)), default_db).references["sex"]
 
 
 @pytest.mark.parametrize(
@@ -288,7 +289,6 @@ def test_reference_levels_default_to_most_frequent_and_accept_label_or_code(defa
     [
         (PGEP, "sex,route", "Route has only one level (Intravenous) among the 211 patients"),
         (Filters(cohorts=("ia-hepatic-6",)), "sex", "Too few events: 3 events among the 6"),
-        (Filters(cohorts=("stage4-unselected-50",), grade=("GX",)), "sex", "No events among"),
         (Filters(cohorts=("nguyen-2004",)), "prior_ssa", "No patient in this selection"),
     ],
 )
@@ -296,6 +296,28 @@ def test_models_that_cannot_be_fitted_say_why(default_db, filters, text, message
     a = analyse(filters, spec_from_text(text), default_db)
     assert a.fit is None and a.zph is None
     assert message in a.error
+
+
+@pytest.fixture(scope="module")
+def no_death_db(tmp_path_factory):
+    """A synthetic cohort (synth-120) in which nobody died."""
+    import duckdb
+
+    from core.build import build_synthetic
+    from core.db import close_all
+
+    path = build_synthetic(120, tmp_path_factory.mktemp("nodeath") / "db.duckdb", seed=3)
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE patients SET os_event = 0")
+    con.close()
+    yield path
+    close_all()
+
+
+def test_no_events_is_refused(no_death_db):
+    a = analyse(Filters(cohorts=("synth-120",)), CoxSpec(("sex",)), no_death_db)
+    assert a.fit is None and (a.n, a.events) == (120, 0)
+    assert a.error.startswith("No events among the 120 patients analysed")
 
 
 def test_separation_is_reported_and_left_out_of_the_forest_plot(default_db):
@@ -428,10 +450,6 @@ def test_cli_json_shape(default_db):
     [
         (["--cohort", "pgep-mibg-211", "--covariates", "sex,nope"], "unknown covariate 'nope'"),
         (["--cohort", "pgep-mibg-211", "--covariates", "sex,route"], "Route has only one level"),
-        (
-            ["--cohort", "stage4-unselected-50", "--filter", "grade=GX", "--covariates", "sex"],
-            "No events among the 2 patients",
-        ),
         (["--cohort", "ia-hepatic-6", "--covariates", "sex"], "Too few events"),
         (
             ["--cohort", "pgep-mibg-211", "--covariates", "sex", "--reference", "sex=nobody"],
@@ -446,6 +464,12 @@ def test_cli_exit_2_with_a_clear_message(default_db, capsys, args, message):
     assert rc == 2
     assert message in captured.err
     assert captured.out == ""
+
+
+def test_cli_zero_events_exit_2(no_death_db, capsys):
+    args = ["--db", str(no_death_db), "--cohort", "synth-120", "--covariates", "sex"]
+    assert main(["cox", *args, "--json"]) == 2
+    assert "No events among the 120 patients" in capsys.readouterr().err
 
 
 def test_cli_text_output(default_db, capsys):
