@@ -165,3 +165,31 @@ def _validation(stamp: str) -> pd.DataFrame:
 def validation() -> pd.DataFrame:
     """One row per published figure of the seed papers against the app's value."""
     return _validation(db_stamp())
+
+
+# ------------------------------------------------------------------ responses
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
+def _response_inputs(stamp: str, filters: Filters):
+    from core import response_views
+
+    return response_views.load_inputs(filters)
+
+
+def response_inputs(filters: Filters):
+    """Patients, treatments, adverse events and case notes of the selection
+    (core.response_views.ResponseInputs)."""
+    return _response_inputs(db_stamp(), filters)
+
+
+# ResponseTable holds read-only mappings, which pickle (cache_data) cannot copy; the table is
+# frozen, so the shared object cache_resource returns is safe.
+@st.cache_resource(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _response_table(stamp: str, filters: Filters, spec):
+    from core import response_views
+
+    return response_views.response_analysis(_response_inputs(stamp, filters).patients, spec)
+
+
+def response_table(filters: Filters, spec):
+    """The response table of ``spec`` (a core.response_views.ResponseSpec): ResponseTable."""
+    return _response_table(db_stamp(), filters, spec)
