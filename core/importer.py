@@ -1317,9 +1317,10 @@ class ImportReport:
 
     def summary(self) -> str:
         if not self.ok:
+            first = messages(self.problems[self.problems["severity"] == "error"].head(1))
             return (
                 f"Nothing was imported: {self.n_errors} error(s) and {self.n_warnings} warning(s); "
-                "the database was not changed."
+                f"the database was not changed. First error: {first[0] if first else '-'}"
             )
         verb = (
             f"Replaced cohort {self.cohort_id} ({self.replaced_n:,} patients before)"

@@ -9,8 +9,7 @@ from core.importer import DeleteRefused, delete_cohort
 
 NAME = "delete-cohort"
 HELP = (
-    "delete a cohort (imported cohorts; default cohorts only with --force) and log it in "
-    "import_log"
+    "delete a cohort (imported cohorts; default cohorts only with --force) and log it in import_log"
 )
 ORDER = 5
 
