@@ -985,30 +985,42 @@ def zph_terms(analysis: CoxAnalysis) -> list[str]:
 
 def residual_frame(
     analysis: CoxAnalysis, term: str, unit: TimeUnit = TimeUnit.MONTHS
-) -> tuple[pd.DataFrame, float, bool]:
+) -> tuple[pd.DataFrame, float, str | None]:
     """Scaled Schoenfeld residuals of ``term`` against time in ``unit``, one row per event
-    (aggregated rows expanded by their event count up to :data:`MAX_RESIDUAL_POINTS`).
+    (an aggregated row stands for ``n_events`` events with the same residual).
 
-    Returns (frame with columns time, residual, events; the constant-effect level to draw as
-    a reference line: the coefficient for a one-column term, 1 for a multi-column term;
-    whether rows were expanded to one per event).
+    Returns (frame with columns time, residual; the constant-effect level to draw as a
+    reference line: the coefficient for a one-column term, 1 for a multi-column term; a note
+    when more than :data:`MAX_RESIDUAL_POINTS` events were thinned to a random sample of
+    that many, fixed seed, for drawing).
     """
     res = analysis.zph.residuals
     sub = res[["time", "n_events", term]].dropna()
-    expanded = int(sub["n_events"].sum()) <= MAX_RESIDUAL_POINTS
-    if expanded:
-        sub = sub.loc[sub.index.repeat(sub["n_events"].to_numpy())]
-    groups = dict(analysis.fit.groups)
-    cols = groups[term]
+    rows = np.repeat(np.arange(len(sub)), sub["n_events"].to_numpy())
+    note = None
+    if rows.size > MAX_RESIDUAL_POINTS:
+        note = (
+            f"A random sample of {MAX_RESIDUAL_POINTS} of the {rows.size} events is drawn; the "
+            "test uses them all."
+        )
+        pick = np.random.default_rng(0).choice(rows.size, MAX_RESIDUAL_POINTS, replace=False)
+        rows = rows[np.sort(pick)]
+    cols = dict(analysis.fit.groups)[term]
     level = analysis.fit.term(cols[0]).coef if len(cols) == 1 else 1.0
     out = pd.DataFrame(
         {
-            "time": sub["time"].to_numpy() / TIME_UNIT_DAYS[unit],
-            "residual": sub[term].to_numpy(),
-            "events": sub["n_events"].to_numpy() if not expanded else 1,
+            "time": sub["time"].to_numpy()[rows] / TIME_UNIT_DAYS[unit],
+            "residual": sub[term].to_numpy()[rows],
         }
     )
-    return out, float(level), expanded
+    return out, float(level), note
+
+
+def time_axis_title(spec: CoxSpec, unit: TimeUnit = TimeUnit.MONTHS) -> str:
+    """'Time from first radionuclide treatment (months)', or from the landmark."""
+    if spec.landmark_months is not None and spec.origin is Origin.INDEX:
+        return f"Time from the {spec.landmark_months:g}-month landmark ({unit.label})"
+    return f"Time from {spec.origin.label.lower()} ({unit.label})"
 
 
 def to_json_dict(analysis: CoxAnalysis, cohort: str | None = None) -> dict:

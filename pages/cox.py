@@ -174,12 +174,10 @@ else:
 term = st.selectbox(
     "Residuals of", cd.zph_terms(a), key=K + "zph_term", format_func=lambda g: cd.group_label(a, g)
 )
-frame, level, _ = cd.residual_frame(a, term)
+frame, level, thinned = cd.residual_frame(a, term)
 y_title = f"β(t), {cd.group_label(a, term)}"
-x_title = f"Time from {origin.label.lower()} (months)"
-st.altair_chart(
-    residual_chart(frame, x_title=x_title, y_title=y_title, ref_value=level), width="content"
-)
-st.caption(cd.RESIDUAL_NOTE)
+chart = residual_chart(frame, x_title=cd.time_axis_title(spec), y_title=y_title, ref_value=level)
+st.altair_chart(chart, width="content")
+st.caption(cd.RESIDUAL_NOTE + (f" {thinned}" if thinned else ""))
 with st.expander("Patients and events per level"):
     st.dataframe(cd.level_frame(a), hide_index=True)

@@ -207,6 +207,31 @@ def test_both_paths_of_cox_data_agree(default_db, name):
     np.testing.assert_allclose(agg.fit.coef, pat.fit.coef, rtol=0, atol=TOL)
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        CoxSpec(("sex", "grade", "prior_ssa")),
+        CoxSpec(("sex", "grade"), strata="prior_ssa", origin=Origin.DIAGNOSIS),
+        CoxSpec(("grade", "prior_ssa"), ties=Ties.BRESLOW, landmark_months=6),
+    ],
+    ids=["efron", "strata+diagnosis", "breslow+landmark"],
+)
+def test_aggregated_fit_with_many_tied_events(synth_db, spec):
+    """3000 synthetic patients: many tied event days per covariate pattern (Efron's
+    correction at work). Same tolerances as above."""
+    filters = Filters(cohorts=("synth-3000",))
+    a = analyse(filters, spec, synth_db)
+    assert a.fit_path is FitPath.AGGREGATED
+    if spec.origin is Origin.INDEX:  # (from diagnosis every patient has their own entry time)
+        assert a.zph.residuals["n_events"].max() > 1
+    ref, refs, n = reference_fit(synth_db, filters, spec)
+    assert (a.n, a.events, dict(a.references)) == (n, ref.events, refs)
+    np.testing.assert_allclose(a.fit.coef, ref.coef, rtol=0, atol=TOL)
+    np.testing.assert_allclose([t.se for t in a.fit.terms], [t.se for t in ref.terms], rtol=TOL)
+    assert a.fit.concordance.concordant == ref.concordance.concordant
+    assert a.fit.concordance.tied_x == ref.concordance.tied_x
+
+
 def test_continuous_covariates_use_the_patient_path(default_db):
     spec = spec_from_text("age=10,first_activity_mbq,sex")
     a = analyse(PGEP, spec, default_db)
@@ -299,6 +324,16 @@ def test_models_that_cannot_be_fitted_say_why(default_db, filters, text, message
 
 
 @pytest.fixture(scope="module")
+def synth_db(tmp_path_factory):
+    """A synthetic cohort of 3000 patients (synth-3000): many events share a day."""
+    from core.build import build_synthetic
+    from core.db import close_all
+
+    yield build_synthetic(3000, tmp_path_factory.mktemp("synth") / "db.duckdb", seed=3)
+    close_all()
+
+
+@pytest.fixture(scope="module")
 def no_death_db(tmp_path_factory):
     """A synthetic cohort (synth-120) in which nobody died."""
     import duckdb
@@ -353,13 +388,21 @@ def test_forest_frame_has_reference_rows_with_counts(default_db):
     assert list(table.columns) == ["Term", "Coefficient", "SE", "HR (95% CI)", "p (Wald)", "n", "Events"]  # fmt: skip
 
 
-def test_residual_frame_expands_aggregated_rows_to_one_per_event(default_db):
-    a = analyse(PGEP, CoxSpec(("sex", "grade")), default_db)
-    frame, level, expanded = residual_frame(a, "sex")
-    assert expanded and len(frame) == a.events
+def test_residual_frame_expands_aggregated_rows_to_one_per_event(synth_db, monkeypatch):
+    a = analyse(Filters(cohorts=("synth-3000",)), CoxSpec(("sex", "grade")), synth_db)
+    assert a.zph.residuals["n_events"].max() > 1  # aggregated rows carry several events
+    frame, level, note = residual_frame(a, "sex")
+    assert note is None and len(frame) == a.events
     assert level == a.fit.term("sex=Male").coef
+    res = a.zph.residuals.dropna(subset=["sex"])
+    expected = np.repeat(res["sex"].to_numpy(), res["n_events"].to_numpy())
+    np.testing.assert_array_equal(frame["residual"].to_numpy(), expected)
     frame, level, _ = residual_frame(a, "grade")  # three columns: reference line at 1
     assert level == 1.0 and len(frame) == a.events
+    monkeypatch.setattr("core.cox_data.MAX_RESIDUAL_POINTS", 50)
+    frame, _, note = residual_frame(a, "sex")
+    assert len(frame) == 50 and f"50 of the {a.events} events" in note
+    assert set(frame["residual"]) <= set(expected)
 
 
 def test_model_text_round_trip_and_errors():
