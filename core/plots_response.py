@@ -16,7 +16,9 @@ from core.response_views import (
     ADMINISTRATION,
     ALIVE,
     DIED,
+    NO_PROTECTION,
     PROGRESSION,
+    Protection,
     Swimmer,
     bar_categories,
     bar_frame,
@@ -144,12 +146,17 @@ def rate_chart(
     )
 
 
-def response_chart(table: ResponseTable, *, width: int = 520) -> alt.VConcatChart:
-    """The page's figure: stacked bars, then one dot-and-interval panel per derived rate."""
+def response_chart(
+    table: ResponseTable, prot: Protection = NO_PROTECTION, *, width: int = 520
+) -> alt.VConcatChart:
+    """The page's figure: stacked bars, then one dot-and-interval panel per derived rate.
+
+    Rows withheld by small-cell protection (``prot``) are not drawn.
+    """
     spec = RESPONSE_DOMAINS[table.domain]
     over = table.denominator.label
     panels: list[alt.TopLevelMixin] = []
-    bars = bar_frame(table)
+    bars = bar_frame(table, prot)
     if len(bars):
         panels.append(
             response_bar_chart(
@@ -161,7 +168,7 @@ def response_chart(table: ResponseTable, *, width: int = 520) -> alt.VConcatChar
                 width=width,
             )
         )
-    rates = rate_frame(table)
+    rates = rate_frame(table, prot)
     ci = f"{round(100 * table.conf_level)}% CI {table.ci_method.label}"
     for d in spec.derived:
         part = rates[rates["rate"] == d.name]
@@ -175,7 +182,7 @@ def response_chart(table: ResponseTable, *, width: int = 520) -> alt.VConcatChar
                 )
             )
     if not panels:
-        empty = pd.DataFrame({"text": ["No patients in the denominator"]})
+        empty = pd.DataFrame({"text": ["No rates to draw: no patients in the denominator"]})
         panels.append(alt.Chart(empty).mark_text(fontSize=13).encode(text="text:N"))
     return (
         alt.vconcat(*panels, spacing=24)

@@ -14,11 +14,17 @@ pure Python; nothing imports streamlit.
   ``pfs_imaging_event`` is 1, unless that event is the death itself (same day as a death).
 * Adverse events: patients counted once per term at their worst grade, over the patients in
   view from cohorts that record adverse events (all patients in view when every cohort does).
+* Small-cell protection (:mod:`core.privacy`, active when an imported cohort is in view): a
+  table row (group) with any count between 1 and threshold - 1 shows only its size and no
+  counts, percentages or rates; group sizes get primary and complementary suppression; when
+  a single group row is hidden while the "All" row is shown, a second group is hidden so the
+  difference reveals nothing; hidden rows are left out of the charts; adverse-event counts
+  below the threshold are shown as "<11" without percentages; there is no swimmer plot.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +33,7 @@ from core import queries
 from core.filters import Filters
 from core.formatting import fmt_num, fmt_p
 from core.methods import DAYS_PER_MONTH, BinomialCI, Denominator, ResponseDomain
+from core.privacy import EXEMPT, Disclosure, disclosure_for_selection, suppressed_cells
 from core.responses import (
     NOT_EVALUABLE_CODE,
     NOT_EVALUABLE_OR_MISSING_LABEL,
@@ -82,6 +89,8 @@ class ResponseInputs:
     case_notes: pd.DataFrame
     ae_cohorts: tuple[str, ...] = ()
     """Cohorts in view that record any adverse event (in the whole cohort, not the view)."""
+    disclosure: Disclosure = EXEMPT
+    """Small-cell rule of the selection (active when an imported cohort is in view)."""
 
     @property
     def n(self) -> int:
@@ -104,6 +113,7 @@ def load_inputs(filters: Filters, path: Path | str | None = None) -> ResponseInp
         adverse_events=queries.adverse_events_frame(filters, path),
         case_notes=queries.case_notes_frame(filters, path),
         ae_cohorts=ae_cohorts,
+        disclosure=disclosure_for_selection(filters.cohorts, path),
     )
 
 
@@ -166,6 +176,106 @@ def method_line(spec_or_table: ResponseSpec | ResponseTable) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Protection:
+    """Which rows of a response table may be shown under the small-cell rule.
+
+    ``hidden_rows`` are labels of rows (groups, or ``"All"``) whose counts, percentages and
+    rates are withheld; ``hidden_sizes`` are rows whose size (n) is withheld as well, and
+    ``by_missing_hidden`` says whether the number of patients in no group is withheld.
+    """
+
+    disclosure: Disclosure = EXEMPT
+    hidden_rows: frozenset[str] = frozenset()
+    hidden_sizes: frozenset[str] = frozenset()
+    by_missing_hidden: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.disclosure.active
+
+    def size(self, label: str, n: int) -> str | int:
+        """A row's size as it may be shown."""
+        if not self.active:
+            return n
+        if self.disclosure.hidden(n):
+            return self.disclosure.show(n)
+        return "suppressed" if label in self.hidden_sizes else str(n)
+
+    def cell(self, n: int) -> str:
+        """A count inside a hidden row."""
+        return self.disclosure.show(n) if self.disclosure.hidden(n) else "suppressed"
+
+
+NO_PROTECTION = Protection()
+
+
+def _cells(g: GroupResponse) -> list[int]:
+    return [p.n for p in g.categories.values()] + [g.n_not_evaluable, g.n_missing]
+
+
+def protection(table: ResponseTable, disclosure: Disclosure = EXEMPT) -> Protection:
+    """Apply the small-cell rule to a response table (see the module notes)."""
+    if not disclosure.active:
+        return Protection(disclosure)
+    rows = _rows(table)
+    hidden = {g.label for g in rows if any(disclosure.hidden(c) for c in _cells(g))}
+    sizes: set[str] = set()
+    by_missing_hidden = False
+    if table.by is not None:
+        groups = list(table.groups)
+        ns = [g.n for g in groups] + [table.n_by_missing]
+        hide = suppressed_cells(ns, disclosure, total_shown=True)
+        sizes = {g.label for g, h in zip(groups, hide[:-1], strict=True) if h}
+        by_missing_hidden = hide[-1]
+        hidden |= sizes
+        shown_all = table.overall.label not in hidden
+        hidden_groups = [g for g in groups if g.label in hidden]
+        if shown_all and table.n_by_missing == 0 and len(hidden_groups) == 1:
+            others = sorted((g.n, g.label) for g in groups if g.label not in hidden and g.n > 0)
+            if others:
+                hidden.add(others[0][1])
+    return Protection(disclosure, frozenset(hidden), frozenset(sizes), by_missing_hidden)
+
+
+def protected_table(table: ResponseTable, prot: Protection) -> ResponseTable | None:
+    """The table without its hidden groups (for text); None when the "All" row is hidden."""
+    if not prot.active:
+        return table
+    if table.overall.label in prot.hidden_rows:
+        return None
+    groups = tuple(g for g in table.groups if g.label not in prot.hidden_rows)
+    return replace(table, groups=groups)
+
+
+def protected_json(data: dict, table: ResponseTable, prot: Protection) -> dict:
+    """The CLI's JSON (``core.responses.to_json_dict``) with hidden rows blanked.
+
+    Unchanged when protection is inactive; otherwise each group gets ``"suppressed"`` and a
+    hidden group's counts, percentages and intervals are null (its n too when withheld).
+    """
+    if not prot.active:
+        return data
+    out = dict(data)
+    groups = []
+    for g, row in zip(table.groups, data["groups"], strict=True):
+        row = dict(row)
+        hidden = g.label in prot.hidden_rows
+        row["suppressed"] = hidden
+        if hidden:
+            blank = {"n": None, "pct": None, "ci": [None, None]}
+            row["categories"] = {code: dict(blank) for code in row["categories"]}
+            row["n_evaluable"] = None
+            row["orr"] = dict(blank) if row["orr"] is not None else None
+            row["dcr"] = dict(blank) if row["dcr"] is not None else None
+        if g.label in prot.hidden_sizes or prot.disclosure.hidden(g.n):
+            row["n"] = None
+        groups.append(row)
+    out["groups"] = groups
+    out["small_cell_threshold"] = prot.disclosure.threshold
+    return out
+
+
 def fmt_proportion(p: Proportion) -> str:
     """``'22 (17.6%; 11.4–25.4)'``; ``'0 (–)'`` when the denominator is 0."""
     if p.pct is None:
@@ -184,37 +294,47 @@ def _denominator(g: GroupResponse, table: ResponseTable) -> int:
     return g.n_evaluable if table.denominator is Denominator.EVALUABLE else g.n
 
 
-def table_frame(table: ResponseTable) -> pd.DataFrame:
+def table_frame(table: ResponseTable, prot: Protection = NO_PROTECTION) -> pd.DataFrame:
     """One row per group (and an "All" row when grouped): counts, categories, derived rates.
 
-    Category and rate cells read ``n (%; lo–hi)`` over the explicit denominator column.
+    Category and rate cells read ``n (%; lo–hi)`` over the explicit denominator column. Count
+    columns are text when small-cell protection is active (``'<11'``, ``'suppressed'``).
     """
     spec = RESPONSE_DOMAINS[table.domain]
     ci = f"{round(100 * table.conf_level)}% CI"
     records = []
     for g in _rows(table):
-        rec: dict[str, object] = {
-            "Group": g.label,
-            "Patients": g.n,
+        hide = g.label in prot.hidden_rows
+        counts = {
             "Evaluable": g.n_evaluable,
             "Not evaluable (NE)": g.n_not_evaluable,
             "Missing": g.n_missing,
             f"Denominator ({table.denominator.label})": _denominator(g, table),
         }
+        rec: dict[str, object] = {"Group": g.label, "Patients": prot.size(g.label, g.n)}
+        for name, n in counts.items():
+            rec[name] = prot.cell(n) if hide else (str(n) if prot.active else n)
         for code, p in g.categories.items():
-            rec[f"{spec.code_labels[code]}, n (%; {ci})"] = fmt_proportion(p)
+            name = f"{spec.code_labels[code]}, n (%; {ci})"
+            rec[name] = prot.cell(p.n) if hide else fmt_proportion(p)
         for d in spec.derived:
-            rec[f"{d.label}, n (%; {ci})"] = fmt_proportion(g.derived[d.name])
+            p = g.derived[d.name]
+            rec[f"{d.label}, n (%; {ci})"] = prot.cell(p.n) if hide else fmt_proportion(p)
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
 
-def export_frame(table: ResponseTable) -> pd.DataFrame:
-    """Long, numeric form of the table for CSV: one row per group and category or rate."""
+def export_frame(table: ResponseTable, prot: Protection = NO_PROTECTION) -> pd.DataFrame:
+    """Long, numeric form of the table for CSV: one row per group and category or rate.
+
+    Rows hidden by small-cell protection are left out.
+    """
     spec = RESPONSE_DOMAINS[table.domain]
     test = table.test
     records = []
     for g in _rows(table):
+        if g.label in prot.hidden_rows:
+            continue
         items = [("category", code, spec.code_labels[code], p) for code, p in g.categories.items()]
         items += [("rate", d.name, d.label, g.derived[d.name]) for d in spec.derived]
         items.append(
@@ -266,15 +386,24 @@ def test_text(table: ResponseTable) -> str:
 test_text.__test__ = False  # not a pytest test despite the name
 
 
-def table_notes(table: ResponseTable) -> list[str]:
-    """Sentences a reader needs next to the table (patients in no group, empty groups)."""
+def table_notes(table: ResponseTable, prot: Protection = NO_PROTECTION) -> list[str]:
+    """Sentences a reader needs next to the table (patients in no group, empty groups,
+    small-cell protection)."""
     notes = []
     if table.by is not None and table.n_by_missing:
         label = RESPONSE_GROUPINGS[table.by].label.lower()
+        k = (
+            prot.cell(table.n_by_missing)
+            if prot.by_missing_hidden or prot.disclosure.hidden(table.n_by_missing)
+            else str(table.n_by_missing)
+        )
+        k = "Some" if k == "suppressed" else k
         notes.append(
-            f"{table.n_by_missing} patient(s) with no recorded {label} are in no group; "
+            f"{k} patient(s) with no recorded {label} are in no group; "
             f"they are counted in the '{OVERALL_LABEL}' row."
         )
+    if prot.active:
+        notes.append(prot.disclosure.note().split(":")[0] + ": " + protection_text(prot))
     if _denominator(table.overall, table) == 0:
         notes.append(
             f"No {table.denominator.label} in this selection for "
@@ -290,6 +419,22 @@ def table_notes(table: ResponseTable) -> list[str]:
     return notes
 
 
+def protection_text(prot: Protection) -> str:
+    """What the small-cell rule withheld from the table and charts."""
+    t = prot.disclosure.threshold
+    text = (
+        f"a group with any count below {t} shows only its size; counts below {t} read <{t}, "
+        "and a second group or size is withheld where a difference would reveal one."
+    )
+    if prot.hidden_rows:
+        text += (
+            " Withheld (not in the table's counts or the charts): "
+            + ", ".join(sorted(prot.hidden_rows))
+            + "."
+        )
+    return text
+
+
 def _lower(text: str) -> str:
     return text[:1].lower() + text[1:]
 
@@ -299,18 +444,19 @@ def _bar_label(g: GroupResponse, denom: int, table: ResponseTable) -> str:
     return f"{g.label} (n = {denom} {what})"
 
 
-def bar_frame(table: ResponseTable) -> pd.DataFrame:
+def bar_frame(table: ResponseTable, prot: Protection = NO_PROTECTION) -> pd.DataFrame:
     """Segments of the 100% stacked bars: one row per group and category.
 
     Over evaluable patients the segments are the evaluable codes; over all treated patients a
     "Not evaluable/missing" segment is added. Groups with an empty denominator are left out.
-    Columns: group, bar (label with n), n_bar, code, category, order, n, pct (0..100).
+    Columns: group, bar (label with n), n_bar, code, category, order, n, pct (0..100). Rows
+    hidden by small-cell protection are left out.
     """
     spec = RESPONSE_DOMAINS[table.domain]
     records = []
     for g in _rows(table):
         denom = _denominator(g, table)
-        if denom == 0:
+        if denom == 0 or g.label in prot.hidden_rows:
             continue
         items = [(code, spec.code_labels[code], p.n) for code, p in g.categories.items()]
         if table.denominator is Denominator.ALL:
@@ -341,7 +487,7 @@ def bar_categories(table: ResponseTable) -> list[str]:
     return labels
 
 
-def rate_frame(table: ResponseTable) -> pd.DataFrame:
+def rate_frame(table: ResponseTable, prot: Protection = NO_PROTECTION) -> pd.DataFrame:
     """Derived rates (ORR and DCR for imaging) per group, for the dot-and-interval plot.
 
     Columns: rate, rate_label, group, row (label with n), n, denominator, pct, lower, upper,
@@ -352,7 +498,7 @@ def rate_frame(table: ResponseTable) -> pd.DataFrame:
     for d in spec.derived:
         for g in _rows(table):
             p = g.derived[d.name]
-            if p.pct is None:
+            if p.pct is None or g.label in prot.hidden_rows:
                 continue
             records.append(
                 {
@@ -418,8 +564,16 @@ class Swimmer:
         return [e for e in SWIMMER_EVENTS if e in present]
 
 
-def swimmer_message(n: int, limit: int = SWIMMER_MAX_PATIENTS) -> str | None:
+def swimmer_message(
+    n: int, limit: int = SWIMMER_MAX_PATIENTS, disclosure: Disclosure = EXEMPT
+) -> str | None:
     """Why there is no swimmer plot for ``n`` patients (None when it is drawn)."""
+    if disclosure.active:
+        return (
+            "The swimmer plot shows each patient's own timeline, so it is not drawn when "
+            "imported (real) data are in view (small-cell protection). Synthetic and "
+            "published-case cohorts can be viewed patient by patient."
+        )
     if n <= limit:
         return None
     return (
@@ -581,8 +735,9 @@ def swimmer_data(
 
 
 def swimmer(inputs: ResponseInputs, limit: int = SWIMMER_MAX_PATIENTS) -> Swimmer | None:
-    """The swimmer data of the selection, or None when it has more than ``limit`` patients."""
-    if inputs.n > limit or inputs.n == 0:
+    """The swimmer data of the selection; None when it has more than ``limit`` patients, none,
+    or imported data under small-cell protection (see :func:`swimmer_message`)."""
+    if inputs.n > limit or inputs.n == 0 or inputs.disclosure.active:
         return None
     return swimmer_data(inputs.patients, inputs.treatments, inputs.case_notes)
 
@@ -599,10 +754,15 @@ class AdverseEventView:
     cohorts_with_data: tuple[str, ...]
     cohorts_without_data: tuple[str, ...]
     ci: BinomialCI = BinomialCI.CLOPPER_PEARSON
+    disclosure: Disclosure = EXEMPT
 
     @property
     def has_data(self) -> bool:
         return bool(self.cohorts_with_data)
+
+    def text(self, p: Proportion) -> str:
+        """A cell as it may be shown: ``'<11'`` without a percentage when suppressed."""
+        return self.disclosure.show(p.n) if self.disclosure.hidden(p.n) else fmt_proportion(p)
 
 
 def adverse_event_view(
@@ -619,7 +779,7 @@ def adverse_event_view(
     # patient ids are unique within a cohort only
     ae = ae.assign(patient_id=ae["cohort_id"].astype(str) + "/" + ae["patient_id"].astype(str))
     rows = tuple(adverse_event_table(ae, n, ci)) if n else ()
-    return AdverseEventView(rows, n, len(pts), with_data, without, ci)
+    return AdverseEventView(rows, n, len(pts), with_data, without, ci, inputs.disclosure)
 
 
 def adverse_event_message(view: AdverseEventView) -> str:
@@ -643,6 +803,9 @@ def adverse_event_message(view: AdverseEventView) -> str:
         )
     if not view.rows:
         text += " No patient in this selection had a recorded adverse event."
+    if view.disclosure.active:
+        t = view.disclosure.threshold
+        text += f" Small-cell protection: counts below {t} read <{t}, without a percentage."
     return text
 
 
@@ -651,17 +814,19 @@ def adverse_event_frame(view: AdverseEventView) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Term": [r.term for r in view.rows],
-            "Any grade, n (%; 95% CI)": [fmt_proportion(r.any_grade) for r in view.rows],
-            "Grade ≥3, n (%; 95% CI)": [fmt_proportion(r.grade3plus) for r in view.rows],
+            "Any grade, n (%; 95% CI)": [view.text(r.any_grade) for r in view.rows],
+            "Grade ≥3, n (%; 95% CI)": [view.text(r.grade3plus) for r in view.rows],
         }
     )
 
 
 def adverse_event_export_frame(view: AdverseEventView) -> pd.DataFrame:
-    """Numeric adverse-event table for CSV."""
+    """Numeric adverse-event table for CSV (suppressed cells are left out)."""
     records = []
     for r in view.rows:
         for level, p in (("any", r.any_grade), ("grade3plus", r.grade3plus)):
+            if view.disclosure.hidden(p.n):
+                continue
             records.append(
                 {
                     "term": r.term,
@@ -686,3 +851,18 @@ def percentages(table: ResponseTable, group: str = OVERALL_LABEL) -> dict[str, f
         else next(x for x in table.groups if x.label == group)
     )
     return {code: p.pct for code, p in g.categories.items()}
+
+
+RESPONSE_CONVENTIONS = (
+    "Responses are the first follow-up assessment in each domain. Evaluable patients have a "
+    "response code; 'NE' (not evaluable) and missing assessments are counted and shown "
+    "separately and are outside the default denominator. Objective response rate = CR + PR; "
+    "disease control rate = CR + PR + SD. Intervals: Clopper-Pearson exact (R binom.test), "
+    "Wilson score (R prop.test without continuity correction) or Jeffreys. Groups are "
+    "compared on the distribution of evaluable responses with Fisher's exact test (2 x 2), "
+    "the Fisher-Freeman-Halton exact test (larger tables), or Pearson's chi-square test when "
+    "the exact enumeration is too large; the method used is named next to the p-value. "
+    "Swimmer lanes run from the first treatment to death or last follow-up; imaging "
+    "progression is marked unless it is the death itself. Adverse events count each patient "
+    "once per term, at the worst CTCAE grade."
+)

@@ -1,0 +1,137 @@
+"""Response: imaging, symptomatic and biochemical response with exact intervals; swimmer; AEs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import export
+from core.methods import DAYS_PER_MONTH, BinomialCI, Denominator, ResponseDomain
+from core.paragraphs import methods_paragraph, results_paragraph
+from core.plots_response import response_chart, swimmer_chart
+from core.response_views import (
+    RESPONSE_CONVENTIONS,
+    RESPONSE_GROUPINGS,
+    ResponseSpec,
+    adverse_event_export_frame,
+    adverse_event_frame,
+    adverse_event_message,
+    adverse_event_view,
+    export_frame,
+    method_line,
+    protected_table,
+    protection,
+    swimmer,
+    swimmer_message,
+    table_frame,
+    table_notes,
+    test_text,
+)
+from pages import _controls as ctl
+from pages import _data, _export, _ui
+from pages._filters import current_filters
+
+filters = current_filters()
+st.title("Response")
+
+c1, c2, c3, c4 = st.columns(4)
+domain = ctl.select(
+    "Response domain",
+    "domain",
+    ResponseDomain.codes(),
+    ResponseDomain.IMAGING.value,
+    lambda c: ResponseDomain.parse(c).label,
+    where=c1,
+)
+denominator = ctl.select(
+    "Denominator",
+    "denominator",
+    Denominator.codes(),
+    Denominator.EVALUABLE.value,
+    lambda c: Denominator.parse(c).label.capitalize(),
+    where=c2,
+    help="Rates over evaluable patients, or over all treated patients (not evaluable and "
+    "missing assessments then count as non-responders).",
+)
+ci = ctl.select(
+    "95% CI method",
+    "ci_method",
+    BinomialCI.codes(),
+    BinomialCI.CLOPPER_PEARSON.value,
+    lambda c: BinomialCI.parse(c).label,
+    where=c3,
+)
+by = ctl.select(
+    "Group by",
+    "rby",
+    ["none", *RESPONSE_GROUPINGS],
+    "none",
+    lambda c: "No grouping" if c == "none" else RESPONSE_GROUPINGS[c].label,
+    where=c4,
+)
+for msg in ctl.notices():
+    st.warning(msg, icon="⚠️")
+spec = ResponseSpec(domain, denominator, ci, None if by == "none" else by)
+
+n = _data.count(filters)
+if n == 0:
+    _ui.empty_state(filters)
+    st.stop()
+inputs = _data.response_inputs(filters)
+with st.spinner("Computing…"):
+    table = _data.response_table(filters, spec)
+prot = protection(table, inputs.disclosure)
+methods = method_line(spec)
+
+st.subheader(spec.domain.label)
+chart = response_chart(table, prot)
+st.altair_chart(chart, width="content")
+st.caption(_ui.caption(filters, n, methods))
+st.dataframe(table_frame(table, prot), hide_index=True)
+if text := test_text(table):
+    st.markdown(f"**Group comparison**: {text}")
+for note in table_notes(table, prot):
+    st.info(note)
+
+st.subheader("Patient timelines (swimmer plot)")
+if msg := swimmer_message(n, disclosure=inputs.disclosure):
+    st.info(msg)
+else:
+    sw = swimmer(inputs)
+    st.altair_chart(swimmer_chart(sw), width="content")
+    lane_method = (
+        "lanes from first treatment to death or last follow-up, longest first; "
+        f"months = days / {DAYS_PER_MONTH:g}"
+    )
+    st.caption(_ui.caption(filters, n, lane_method))
+    for line in sw.not_drawn:
+        st.caption(line)
+
+st.subheader("Adverse events")
+ae = adverse_event_view(inputs, spec.ci)
+if not ae.has_data:
+    st.info(adverse_event_message(ae))
+else:
+    st.caption(adverse_event_message(ae))
+    if ae.rows:
+        st.dataframe(adverse_event_frame(ae), hide_index=True)
+
+with st.expander("Conventions"):
+    st.markdown(RESPONSE_CONVENTIONS)
+
+infos = _ui.selected_infos(filters)
+description = filters.describe(n)
+shown = protected_table(table, prot)
+responses = [shown] if shown is not None else []
+_export.render(
+    chart,
+    export.caption_lines(description, infos, methods),
+    {
+        "Response table": export_frame(table, prot),
+        "Adverse events": adverse_event_export_frame(ae),
+    },
+    results_paragraph(None, responses=responses),
+    methods_paragraph(None, cohorts=infos, description=description, responses=[table]),
+    file_stem=f"response_{spec.domain.value}",
+    page_path="response",
+    key="export_response",
+)
