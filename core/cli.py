@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         mods.append(importlib.import_module(f"core.commands.{info.name}"))
     for mod in sorted(mods, key=lambda m: getattr(m, "ORDER", 50)):
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        # argparse formats help strings with %: escape it so "95% CI" cannot break --help
+        text = mod.HELP.replace("%", "%%")
+        p = sub.add_parser(mod.NAME, help=text, description=text)
         mod.configure(p)
         p.set_defaults(_run=mod.run)
     return parser
