@@ -81,7 +81,7 @@ RESIDUAL_NOTE = (
 )
 
 MAX_RESIDUAL_POINTS = 5000
-"""Residual plots expand aggregated rows to one point per event up to this many events."""
+"""Residual plots draw one point per event; above this many, a seeded random sample."""
 
 
 class CoxSpecError(ValueError):
@@ -127,10 +127,8 @@ class Covariate:
         """'per year', 'per 10 years', 'per 1000 MBq'."""
         if not self.unit:
             return f"per {step:g}"
-        if step == 1:
-            return (
-                f"per {self.unit.removesuffix('s') if self.unit.endswith('years') else self.unit}"
-            )
+        if step == 1:  # 'per year', 'per MBq'
+            return f"per {self.unit.removesuffix('s')}"
         return f"per {step:g} {self.unit}"
 
 
@@ -467,7 +465,7 @@ def _categorical(cov: Covariate, values: np.ndarray, missing: np.ndarray) -> pd.
     labs = [cov.level_of(v.item() if hasattr(v, "item") else v) for v in uniques]
     seen = [lb for lb in dict.fromkeys(labs) if lb is not None]
     cats = [lb for lb in cov.order if lb in seen] + sorted(lb for lb in seen if lb not in cov.order)
-    # every category of the covariate's order is kept so that levels keep their order
+    # categories: the observed labels, in the covariate's display order
     to_cat = np.array([cats.index(lb) if lb is not None else -1 for lb in labs] + [-1])
     return pd.Categorical.from_codes(to_cat[codes], categories=cats)
 
@@ -593,10 +591,10 @@ def analyse(
     aggregate = fit_path is FitPath.AGGREGATED
     sql, params = _sql(filters, spec, aggregate)
     prep = _prepare(query_arrays(sql, params, path), spec)
-    return analyse_prepared(prep, filters, spec, fit_path, zph=zph)
+    return _analyse_prepared(prep, filters, spec, fit_path, zph=zph)
 
 
-def analyse_prepared(
+def _analyse_prepared(
     prep: _Prepared, filters: Filters, spec: CoxSpec, fit_path: FitPath, *, zph: bool = True
 ) -> CoxAnalysis:
     frame, tallies = prep.frame, prep.tallies
@@ -773,8 +771,9 @@ def _warnings(spec: CoxSpec) -> list[str]:
         names = ", ".join(short_label(k) for k in post)
         out.append(
             f"Post-baseline covariates ({names}) are known only in hindsight: a patient must "
-            "survive long enough to be assessed or retreated, so their hazard ratios are "
-            "immortal-time biased (too favourable). Turn on the landmark analysis."
+            "survive long enough to be assessed or retreated, so their hazard ratios carry "
+            "immortal-time bias (in favour of the statuses that take longer to reach). Turn on "
+            "the landmark analysis."
         )
     if spec.origin is not Origin.INDEX and not spec.left_truncation:
         out.append(
