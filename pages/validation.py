@@ -45,12 +45,15 @@ table = view.assign(result=view["ok"].map({True: "✅ pass", False: "❌ fail"})
         "result": "Result",
     }
 )
+order = ["Result", "Figure", "Published", "Computed by the app", "Tolerance"]
+order += ["Source (seed, place)", "Cohort"]
+table = table[order]
 st.dataframe(
-    table.drop(columns=["ok"]),
+    table,
     hide_index=True,
     width="stretch",
     height=min(38 * (len(table) + 1), 700),
-    column_config={"Figure": st.column_config.TextColumn(width="large")},
+    column_config={"Figure": st.column_config.TextColumn(width="medium")},
 )
 st.caption(
     "Computed on the whole default cohorts (the sidebar selection does not apply), through "
@@ -59,7 +62,7 @@ st.caption(
 )
 st.download_button(
     "Download the validation table (CSV)",
-    table.drop(columns=["ok"]).to_csv(index=False),
+    table.to_csv(index=False),
     file_name="validation.csv",
     mime="text/csv",
 )
