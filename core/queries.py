@@ -31,33 +31,43 @@ def patients_frame(
     )
 
 
-def treatments_frame(filters: Filters, path: Path | str | None = None) -> pd.DataFrame:
+def _selected_ids(filters: Filters) -> tuple[str, list]:
+    """A sub-query of the selected (cohort_id, patient_id) pairs and its parameters.
+
+    Child tables share column names with ``patients`` (route, agent): joining on the selected
+    ids instead of the whole patients row keeps every filter column unambiguous.
+    """
     where, params = filters.where()
+    return f"SELECT cohort_id, patient_id FROM patients WHERE {where}", params
+
+
+def treatments_frame(filters: Filters, path: Path | str | None = None) -> pd.DataFrame:
+    sel, params = _selected_ids(filters)
     cols = ", ".join(f"t.{column(c, 'treatments')}" for c in TREATMENT_COLUMNS)
     return query_df(
-        f"SELECT {cols} FROM treatments t JOIN patients USING (cohort_id, patient_id) "
-        f"WHERE {where} ORDER BY t.cohort_id, t.patient_id, t.cycle",
+        f"SELECT {cols} FROM treatments t JOIN ({sel}) s USING (cohort_id, patient_id) "
+        "ORDER BY t.cohort_id, t.patient_id, t.cycle",
         params,
         path,
     )
 
 
 def adverse_events_frame(filters: Filters, path: Path | str | None = None) -> pd.DataFrame:
-    where, params = filters.where()
+    sel, params = _selected_ids(filters)
     cols = ", ".join(f"a.{column(c, 'adverse_events')}" for c in AE_COLUMNS)
     return query_df(
-        f"SELECT {cols} FROM adverse_events a JOIN patients USING (cohort_id, patient_id) "
-        f"WHERE {where} ORDER BY a.cohort_id, a.patient_id, a.term",
+        f"SELECT {cols} FROM adverse_events a JOIN ({sel}) s USING (cohort_id, patient_id) "
+        "ORDER BY a.cohort_id, a.patient_id, a.term",
         params,
         path,
     )
 
 
 def case_notes_frame(filters: Filters, path: Path | str | None = None) -> pd.DataFrame:
-    where, params = filters.where()
+    sel, params = _selected_ids(filters)
     return query_df(
         "SELECT n.cohort_id, n.patient_id, n.note FROM case_notes n "
-        f"JOIN patients USING (cohort_id, patient_id) WHERE {where}",
+        f"JOIN ({sel}) s USING (cohort_id, patient_id)",
         params,
         path,
     )

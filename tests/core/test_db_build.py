@@ -74,3 +74,15 @@ def test_generator_scales(tmp_path):
     assert abs((p.primary_site == "small_bowel").mean() - 67 / 211) < 0.001
     assert (p.pfs_imaging_days.dropna() <= p.os_days[p.pfs_imaging_days.notna()]).all()
     assert len(frames.treatments) == p.n_treatments.sum()
+
+
+def test_child_tables_follow_filters_on_shared_column_names(default_db):
+    """route and agent exist in patients and treatments: filtering on them must work."""
+    from core.queries import adverse_events_frame, case_notes_frame
+
+    f = Filters(cohorts=("ia-hepatic-6",), route=("IA",), agent=("i131_mibg",))
+    assert len(treatments_frame(f, path=default_db)) == 11
+    assert len(adverse_events_frame(f, path=default_db)) == 4
+    assert len(case_notes_frame(f, path=default_db)) == 6
+    none = Filters(cohorts=("ia-hepatic-6",), route=("IV",))
+    assert len(treatments_frame(none, path=default_db)) == 0
