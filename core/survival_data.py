@@ -255,23 +255,19 @@ class SurvivalAnalysis:
 def _raw_sql(filters: Filters, spec: SurvivalSpec) -> tuple[str, list]:
     """One GROUP BY over stored values: (group value, days, event, offset) -> count.
 
-    Rows with a missing time, event or origin offset come back with ``t`` NULL so they can be
-    counted without a second query. From the index origin the offset is 0 and the aggregate
-    has one row per group value, day and event status.
+    Rows with a missing time, event or origin offset come back as NULLs in their own aggregate
+    rows, so they are counted without a second query. From the index origin the offset is 0
+    and the aggregate has one row per group value, day and event status.
     """
     where, params = filters.where()
     days_col, ev_col = ENDPOINT_COLUMNS[spec.endpoint]
     gcol = column(GROUPINGS[spec.by].column) if spec.by else "NULL"
     off_col = ORIGIN_OFFSET_COLUMN[spec.origin]
     off = column(off_col) if off_col else "0"
-    valid = f"{column(days_col)} IS NOT NULL AND {column(ev_col)} IS NOT NULL"
-    if off_col:
-        valid += f" AND {off} IS NOT NULL AND {off} >= 0"
+    # stored values only (no per-row expressions): validity is judged on the aggregate
     sql = (
-        f"WITH agg AS (SELECT {gcol} AS g, CASE WHEN {valid} THEN {column(days_col)} END AS t, "
-        f"CASE WHEN {valid} THEN {column(ev_col)} END AS ev, "
-        f"CASE WHEN {valid} THEN {off} END AS off, count(*) AS n "
-        f"FROM patients WHERE {where} GROUP BY ALL) "
+        f"WITH agg AS (SELECT {gcol} AS g, {column(days_col)} AS t, {column(ev_col)} AS ev, "
+        f"{off} AS off, count(*) AS n FROM patients WHERE {where} GROUP BY ALL) "
         # number the few distinct group values on the (small) aggregate, so that Python
         # works with integer codes; the value itself is sent once per group
         "SELECT (dense_rank() OVER (ORDER BY g NULLS LAST) - 1)::INTEGER AS gi, "
@@ -309,7 +305,11 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
     """Apply validity, origin, delayed entry and landmark to raw (g, t, ev, off, n) rows."""
     n = np.asarray(raw["n"], dtype=np.int64)
     t_raw = raw["t"]
-    valid = ~np.ma.getmaskarray(t_raw) if np.ma.isMaskedArray(t_raw) else ~pd.isna(t_raw)
+    has_offset = ORIGIN_OFFSET_COLUMN[spec.origin] is not None
+    valid = ~_missing(t_raw) & ~_missing(raw["ev"])
+    if has_offset:
+        off_all = np.ma.getdata(raw["off"]).astype(np.float64)
+        valid &= ~_missing(raw["off"]) & (np.where(_missing(raw["off"]), 0.0, off_all) >= 0)
     tallies = {"n_sel": int(n.sum()), "n_missing": int(n[~valid].sum()), "n_lm": 0, "n_lm_ev": 0}
     gi_all = np.asarray(raw["gi"], dtype=np.int64)
     g_raw = raw["g"]
@@ -322,7 +322,6 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
     ev = np.asarray(np.ma.getdata(raw["ev"])[valid], dtype=np.int64)
     off = np.asarray(np.ma.getdata(raw["off"])[valid], dtype=np.float64)
     n = n[valid]
-    has_offset = ORIGIN_OFFSET_COLUMN[spec.origin] is not None
     exit_ = days + off
     entry = off.copy() if (has_offset and spec.left_truncation) else np.zeros_like(off)
     keep = np.ones(days.size, dtype=bool)
@@ -349,6 +348,13 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
     return _Rows(
         labels[keep], exit_[keep], ev[keep], entry[keep], n[keep], tallies, tuple(label_names)
     )
+
+
+def _missing(a) -> np.ndarray:
+    """NULL mask of a fetched column (masked array or object array with None/NaN)."""
+    if np.ma.isMaskedArray(a):
+        return np.ma.getmaskarray(a)
+    return pd.isna(a)
 
 
 def _py(v: object) -> object:
