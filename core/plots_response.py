@@ -38,7 +38,10 @@ CATEGORY_COLORS: dict[ResponseDomain, dict[str, str]] = {
 
 PERCENT_LABELS = "datum.value + '%'"
 ROW_HEIGHT = 30
-SWIMMER_LANE_HEIGHT = 16
+CONTENT_SIZE = alt.AutoSizeParams(type="pad", contains="padding")
+"""Charts keep their own size: with Streamlit's default "fit" the legend and axes of a short
+chart would squeeze the plotting area to nothing."""
+SWIMMER_LANE_HEIGHT = 20
 
 
 def _category_colors(domain: ResponseDomain, labels: list[str]) -> list[str]:
@@ -182,10 +185,14 @@ def response_chart(
                 )
             )
     if not panels:
-        empty = pd.DataFrame({"text": ["No rates to draw: no patients in the denominator"]})
+        why = "no patients in the denominator"
+        if prot.active:
+            why += ", or every row withheld (small-cell protection)"
+        empty = pd.DataFrame({"text": [f"No rates to draw: {why}"]})
         panels.append(alt.Chart(empty).mark_text(fontSize=13).encode(text="text:N"))
     return (
         alt.vconcat(*panels, spacing=24)
+        .properties(autosize=CONTENT_SIZE)
         .resolve_scale(color="independent")
         .configure(font=FONT)
         .configure_axis(labelFontSize=12, titleFontSize=12)
@@ -217,7 +224,10 @@ def swimmer_chart(sw: Swimmer, *, title: str = "", width: int = 640) -> alt.Laye
     lanes = sw.lanes
     order = list(lanes.sort_values("order")["lane"])
     y = alt.Y(
-        "lane:N", sort=order, title="Patient (ordered by follow-up)", axis=alt.Axis(labelLimit=240)
+        "lane:N",
+        sort=order,
+        title="Patient (ordered by follow-up)",
+        axis=alt.Axis(labelLimit=240, labelOverlap=False),
     )
     x_title = f"Months from first treatment (days / {DAYS_PER_MONTH:g})"
     x = alt.X("start:Q", title=x_title, scale=alt.Scale(zero=True, nice=True))
@@ -278,6 +288,7 @@ def swimmer_chart(sw: Swimmer, *, title: str = "", width: int = 640) -> alt.Laye
         .properties(
             width=width,
             height=SWIMMER_LANE_HEIGHT * max(len(order), 1),
+            autosize=CONTENT_SIZE,
             **_title(title),
         )
         .configure(font=FONT)

@@ -82,7 +82,7 @@ with st.spinner("Computing…"):
 prot = protection(table, inputs.disclosure)
 methods = method_line(spec)
 
-st.subheader(spec.domain.label)
+st.subheader("Response rates")
 chart = response_chart(table, prot)
 st.altair_chart(chart, width="content")
 st.caption(_ui.caption(filters, n, methods))

@@ -309,9 +309,14 @@ def test_charts_build_with_percent_axes_and_n(pgep, ia):
     assert "'n = ' + datum.n_bar" in spec
     assert "Objective response rate (CR + PR) (% of evaluable patients" in spec
     sw = swimmer(ia)
-    spec = json.dumps(swimmer_chart(sw).to_dict())
+    swim = swimmer_chart(sw).to_dict()
+    spec = json.dumps(swim)
     assert f"Months from first treatment (days / {DAYS_PER_MONTH:g})" in spec
     assert "Published case note" in spec
+    assert swim["height"] == 20 * 6
+    # Streamlit's default autosize ("fit") would squeeze a short chart's lanes to nothing
+    assert swim["autosize"]["type"] == "pad"
+    assert response_chart(table).to_dict()["autosize"]["type"] == "pad"
 
 
 def test_chart_with_no_denominator_says_so(default_db):
