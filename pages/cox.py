@@ -113,6 +113,8 @@ try:
         landmark_months=landmark if landmark_on else None,
     )
 except cd.CoxSpecError as exc:
+    if not covs:
+        _write_model("")
     st.info(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     st.stop()
 _write_model(cd.model_text(spec))

@@ -170,3 +170,13 @@ def test_reference_level_by_stored_code_in_the_link():
     assert at.selectbox(key="cox_ref_sex").value == "Male"
     assert "Sex: Female" in list(_model_table(at)["Term"])
     assert at.query_params["covariates"] == "sex=Male,grade"
+
+
+def test_no_covariates_asks_for_one_and_keeps_the_empty_model_in_the_link():
+    at = run()
+    at.multiselect(key="cox_covs").set_value([]).run()
+    assert not at.exception
+    assert "Choose at least one covariate" in _text(at.info)
+    assert at.query_params["covariates"] == ""
+    at = run({"covariates": ""})
+    assert not at.exception and "Choose at least one covariate" in _text(at.info)
