@@ -28,7 +28,7 @@ import core.db
 from core import queries, survival_data
 from core.filters import CODE_FILTERS, PRIOR_CODES, URL_KEYS, Filters, _shown
 from core.methods import Endpoint, Origin
-from core.schema import PATIENTS
+from core.schema import PATIENTS, TABLES
 from core.survival_data import GROUPINGS, SurvivalSpec
 
 COHORTS = ["pgep-mibg-211", "stage4-unselected-50", "nguyen-2004", "ia-hepatic-6"]
@@ -245,11 +245,15 @@ class SqlSpy:
 
 
 def allowed_strings() -> set[str]:
+    """Strings a query may bind: cohort ids, codes, and names from the schema allow-list
+    (e.g. a table name looked up in information_schema)."""
     return (
         set(COHORTS)
         | {c for f in PATIENTS.values() for c in f.codes}
         | set(PRIOR_CODES)
         | set(PATIENTS)
+        | set(TABLES)
+        | {"user_benchmarks"}
     )
 
 
