@@ -31,6 +31,9 @@ PALETTE = [
     "#9b2c2c",
 ]
 FONT = "Helvetica, Arial, sans-serif"
+KEEP_SIZE = alt.AutoSizeParams(type="pad", contains="padding")
+"""Autosize for fixed-size charts with long axis labels: Streamlit's default "fit" would fit
+the labels into the width and squeeze the plotting area."""
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -322,7 +325,9 @@ def forest_chart(
             .mark_rule(strokeDash=[4, 4], color="#888")
             .encode(x="x:Q")
         )
-    return alt.layer(*layers).properties(width=width, height=max(26 * len(order), 60))
+    return alt.layer(*layers).properties(
+        width=width, height=max(26 * len(order), 60), autosize=KEEP_SIZE
+    )
 
 
 def residual_chart(
@@ -361,6 +366,6 @@ def residual_chart(
     )
     return (
         alt.layer(points, level, smooth)
-        .properties(width=width, height=300, title=title or "")
+        .properties(width=width, height=300, title=title or "", autosize=KEEP_SIZE)
         .configure(font=FONT)
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from core.filters import Filters
@@ -48,7 +50,13 @@ def test_default_model_shows_forest_table_tests_and_ph_check():
         "Term", "Coefficient", "SE", "HR (95% CI)", "p (Wald)", "n", "Events",
     ]  # fmt: skip
     assert "Sex: Male" in list(table["Term"])
-    assert len(at.get("vega_lite_chart")) == 2  # forest plot and residual plot
+    charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(charts) == 2  # forest plot and residual plot
+    # fixed size: Streamlit's default "fit" would squeeze the plot behind the long labels
+    assert [c["autosize"]["type"] for c in charts] == ["pad", "pad"]
+    forest = charts[0]["layer"]
+    assert forest[0]["encoding"]["x"]["scale"]["type"] == "log"
+    assert forest[-1]["mark"]["type"] == "rule"  # the reference line at HR = 1
     md = _text(at.markdown)
     for name in ("Likelihood ratio test", "Score (log-rank) test", "Wald test", "Concordance"):
         assert name in md
