@@ -25,6 +25,7 @@ if not _data.db_path().exists():
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon="🏠", url_path="overview", default=True),
     st.Page("pages/survival.py", title="Survival", icon="📉", url_path="survival"),
+    st.Page("pages/response.py", title="Response", icon="🎯", url_path="response"),
     st.Page("pages/benchmarks.py", title="Benchmarks", icon="📚", url_path="benchmarks"),
     st.Page("pages/validation.py", title="Validation", icon="✅", url_path="validation"),
     st.Page("pages/import_page.py", title="Import", icon="📥", url_path="import"),
