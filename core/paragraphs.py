@@ -373,11 +373,13 @@ def methods_paragraph(
         tests = _join(sorted({t.test.method.label for t in responses if t.test is not None}))
         if tests:
             out.append(f"Response distributions were compared across groups with {tests}.")
-    out.append(
-        f"P-values are two-sided. Months are days / {DAYS_PER_MONTH:g} (365.25 / 12). The "
-        "number at risk at time t counts patients still under observation just before t "
-        "(R's summary(fit, times = t))."
-    )
+    conventions = f"P-values are two-sided. Months are days / {DAYS_PER_MONTH:g} (365.25 / 12)."
+    if analysis is not None:
+        conventions += (
+            " The number at risk at time t counts patients still under observation just "
+            "before t (R's summary(fit, times = t))."
+        )
+    out.append(conventions)
     out.append(data_sentence(cohorts, description))
     out.append(software_sentence(versions, software))
     return " ".join(out)
