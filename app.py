@@ -26,6 +26,7 @@ PAGES = [
     st.Page("pages/overview.py", title="Overview", icon="🏠", url_path="overview", default=True),
     st.Page("pages/survival.py", title="Survival", icon="📉", url_path="survival"),
     st.Page("pages/response.py", title="Response", icon="🎯", url_path="response"),
+    st.Page("pages/cox.py", title="Cox model", icon="🌲", url_path="cox"),
     st.Page("pages/benchmarks.py", title="Benchmarks", icon="📚", url_path="benchmarks"),
     st.Page("pages/validation.py", title="Validation", icon="✅", url_path="validation"),
     st.Page("pages/import_page.py", title="Import", icon="📥", url_path="import"),

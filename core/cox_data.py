@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -68,6 +68,7 @@ from core.methods import (
     Ties,
     TimeUnit,
 )
+from core.privacy import EXEMPT, Disclosure, disclosure_for_selection
 from core.schema import METASTATIC_SITES, PATIENTS, PRIOR_THERAPIES, column
 from core.survival_data import GROUPINGS, NOT_ASSESSED
 
@@ -393,6 +394,15 @@ class CoxAnalysis:
     zph_error: str | None = None
     warnings: tuple[str, ...] = ()
     reference_fallbacks: Mapping[str, str] = field(default_factory=dict)
+    disclosure: Disclosure = EXEMPT
+    """Small-cell protection for imported cohorts (core.privacy): applies to shown counts."""
+
+    def cell(self, n: int | None) -> int | str | None:
+        """A count as it may be shown: the number, or '<11' under small-cell protection."""
+        if n is None or not self.disclosure.active:
+            return n
+        return self.disclosure.show(n)
+
     n_strata: int = 1
 
     def level_names(self) -> dict[str, list[str]]:
@@ -572,7 +582,7 @@ def _level_counts(frame: pd.DataFrame, key: str) -> tuple[list[str], np.ndarray,
     )
 
 
-def analyse(
+def _analyse(
     filters: Filters,
     spec: CoxSpec,
     path: Path | str | None = None,
@@ -592,6 +602,20 @@ def analyse(
     sql, params = _sql(filters, spec, aggregate)
     prep = _prepare(query_arrays(sql, params, path), spec)
     return _analyse_prepared(prep, filters, spec, fit_path, zph=zph)
+
+
+def analyse(
+    filters: Filters,
+    spec: CoxSpec,
+    path: Path | str | None = None,
+    *,
+    fit_path: FitPath = FitPath.AUTO,
+    zph: bool = True,
+) -> CoxAnalysis:
+    """Fit the Cox model of ``spec`` on the selection (see :func:`_analyse`), with the view's
+    small-cell rule attached so every table and label built from it masks small counts."""
+    result = _analyse(filters, spec, path, fit_path=fit_path, zph=zph)
+    return replace(result, disclosure=disclosure_for_selection(filters.cohorts, path))
 
 
 def _analyse_prepared(
@@ -875,12 +899,12 @@ def model_frame(analysis: CoxAnalysis) -> pd.DataFrame:
                 "SE": round(t.se, 4),
                 "HR (95% CI)": _fmt_hr(t.hr, t.hr_lower, t.hr_upper),
                 "p (Wald)": fmt_p(t.p, prefix=False),
-                "n": t.n_level,
-                "Events": t.events_level,
+                "n": analysis.cell(t.n_level),
+                "Events": analysis.cell(t.events_level),
             }
         )
     frame = pd.DataFrame(rows)
-    if len(frame):
+    if len(frame) and not analysis.disclosure.active:
         frame = frame.astype({"n": "Int64", "Events": "Int64"})
     return frame
 
@@ -909,7 +933,7 @@ def forest_frame(analysis: CoxAnalysis) -> tuple[pd.DataFrame, list[str]]:
             rows.append(
                 {
                     "label": f"{short_label(dt.covariate)}: {dt.reference} "
-                    f"(reference; n={ref.n}, {ref.events} events)",
+                    f"(reference; n={analysis.cell(ref.n)}, {analysis.cell(ref.events)} events)",
                     "value": 1.0,
                     "lower": 1.0,
                     "upper": 1.0,
@@ -920,7 +944,11 @@ def forest_frame(analysis: CoxAnalysis) -> tuple[pd.DataFrame, list[str]]:
         if dt.name in sep or not all(map(math.isfinite, (t.hr, t.hr_lower, t.hr_upper))):
             left_out.append(labels[dt.name])
             continue
-        counts = f" (n={t.n_level}, {t.events_level} events)" if t.n_level is not None else ""
+        counts = (
+            f" (n={analysis.cell(t.n_level)}, {analysis.cell(t.events_level)} events)"
+            if t.n_level is not None
+            else ""
+        )
         rows.append(
             {
                 "label": labels[dt.name] + counts,
@@ -941,8 +969,8 @@ def level_frame(analysis: CoxAnalysis) -> pd.DataFrame:
             {
                 "Covariate": COVARIATES[x.covariate].label,
                 "Level": x.level + (" (reference)" if x.reference else ""),
-                "n": x.n,
-                "Events": x.events,
+                "n": analysis.cell(x.n),
+                "Events": analysis.cell(x.events),
             }
             for x in analysis.levels
         ]
@@ -1033,8 +1061,8 @@ def to_json_dict(analysis: CoxAnalysis, cohort: str | None = None) -> dict:
         "ties": analysis.spec.ties.value,
         "strata": analysis.spec.strata,
         "model": model_text(analysis.spec),
-        "n": analysis.n,
-        "events": analysis.events,
+        "n": analysis.cell(analysis.n),
+        "events": analysis.cell(analysis.events),
         "n_selected": analysis.n_selected,
         "n_no_time": analysis.n_no_time,
         "n_missing_covariates": analysis.n_missing_covariates,
@@ -1053,8 +1081,8 @@ def to_json_dict(analysis: CoxAnalysis, cohort: str | None = None) -> dict:
             "hr": t.hr,
             "hr_ci": [t.hr_lower, t.hr_upper],
             "p": t.p,
-            "n": t.n_level,
-            "events": t.events_level,
+            "n": analysis.cell(t.n_level),
+            "events": analysis.cell(t.events_level),
         }
         for t in fit.terms
     ]
@@ -1080,25 +1108,26 @@ def to_json_dict(analysis: CoxAnalysis, cohort: str | None = None) -> dict:
 def not_analysed_text(analysis: CoxAnalysis) -> str | None:
     """Why selected patients are not in the model, with counts; None when all are."""
     a = analysis
+    c = a.cell
     missing = a.n_selected - a.n
     if missing <= 0:
         return None
     parts = []
     if a.n_no_time:
         parts.append(
-            f"{a.n_no_time} without {a.spec.endpoint.label.lower()} follow-up from "
+            f"{c(a.n_no_time)} without {a.spec.endpoint.label.lower()} follow-up from "
             f"{a.spec.origin.label.lower()}"
         )
     if a.n_landmark_excluded:
         parts.append(
-            f"{a.n_landmark_excluded} with an event or censoring by the landmark "
-            f"({a.n_landmark_excluded_events} events)"
+            f"{c(a.n_landmark_excluded)} with an event or censoring by the landmark "
+            f"({c(a.n_landmark_excluded_events)} events)"
         )
     if a.n_missing_covariates:
-        by = ", ".join(f"{k}: {v}" for k, v in a.dropped_by.items())
-        parts.append(f"{a.n_missing_covariates} with a missing or not assessed value ({by})")
+        by = ", ".join(f"{k}: {c(v)}" for k, v in a.dropped_by.items())
+        parts.append(f"{c(a.n_missing_covariates)} with a missing or not assessed value ({by})")
     return (
-        f"{missing} of {a.n_selected} selected patients are not in the model: "
+        f"{c(missing)} of {c(a.n_selected)} selected patients are not in the model: "
         + "; ".join(parts)
         + "."
     )
@@ -1115,7 +1144,7 @@ def fit_summary_text(analysis: CoxAnalysis) -> str:
     )
     epv = a.events_per_parameter
     return (
-        f"{a.n} patients, {a.events} events, {a.n_parameters} parameters"
+        f"{a.cell(a.n)} patients, {a.cell(a.events)} events, {a.n_parameters} parameters"
         + (f" ({epv:.1f} events per parameter)" if epv is not None else "")
         + (f", {a.n_strata} strata" if a.n_strata > 1 else "")
         + f"; {how}."

@@ -154,7 +154,7 @@ chart = forest_chart(
     log_scale=True,
     hollow_kind="reference",
 )
-title = f"{endpoint.label}: hazard ratios · n = {a.n}, {a.events} events"
+title = f"{endpoint.label}: hazard ratios · n = {a.cell(a.n)}, {a.cell(a.events)} events"
 st.altair_chart(chart.properties(title=title), width="content")
 if left_out:
     st.caption("Not drawn (the estimate may be infinite): " + "; ".join(left_out) + ".")

@@ -159,3 +159,17 @@ def test_table1_masks_small_cells_and_group_sizes(imported_db):
     # the same table on a synthetic cohort is not masked
     t2 = table1(patients_frame(Filters(cohorts=("synth",)), path=imported_db), "grade")
     assert not any("<11" in str(v) for v in t2.to_frame().to_numpy().ravel())
+
+
+def test_cox_tables_mask_small_levels(imported_db):
+    from core.cox_data import level_frame, model_frame, spec_from_text
+    from core.cox_data import analyse as cox_analyse
+
+    spec = spec_from_text("grade,sex")
+    a = cox_analyse(Filters(cohorts=("real-80",)), spec, imported_db)
+    assert a.disclosure.active
+    levels = level_frame(a)
+    for v in list(levels["n"]) + list(levels["Events"]):
+        assert v == "<11" or int(v) >= T or int(v) == 0
+    for v in model_frame(a)["n"].dropna():
+        assert v == "<11" or int(v) >= T
