@@ -48,6 +48,7 @@ import pandas as pd
 
 from core.filters import Filters
 from core.methods import DAYS_PER_MONTH, Endpoint, Origin
+from core.schema import PATIENTS, patients_ddl
 from core.survival import kaplan_meier, km_quantiles, logrank_test, survival_at
 from core.survival_data import NOT_ASSESSED, SurvivalSpec, _raw_sql, counts_from_raw
 
@@ -94,7 +95,15 @@ class FrameDB:
     def __init__(self, df: pd.DataFrame) -> None:
         self.df = df
         self.con = duckdb.connect()
-        self.con.register("patients", df)
+        # the app's own table definition (coded fields are ENUMs), so the app's SQL runs as is
+        self.con.execute(patients_ddl())
+        self.con.register("_frame", df)
+        cols = ", ".join(f'"{c}"' for c in PATIENTS if c in df.columns)
+        cohort = "df.cohort_id" if "cohort_id" in df.columns else "'calibration'"
+        self.con.execute(
+            f"INSERT INTO patients (cohort_id, {cols}) SELECT {cohort.replace('df.', '')}, "
+            f"{cols} FROM _frame"
+        )
 
     def close(self) -> None:
         self.con.close()

@@ -119,12 +119,20 @@ def cursor(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
 
 
 def query_df(sql: str, params: Sequence[Any] = (), path: Path | str | None = None) -> pd.DataFrame:
-    """Run one query on its own cursor and return a DataFrame."""
+    """Run one query on its own cursor and return a DataFrame.
+
+    Coded columns are stored as ENUMs, which pandas would receive as categoricals (with every
+    code as a category, observed or not); they are returned as plain text columns instead.
+    """
     cur = cursor(path)
     try:
-        return cur.execute(sql, list(params)).df()
+        df = cur.execute(sql, list(params)).df()
     finally:
         cur.close()
+    for col in df.columns:
+        if isinstance(df[col].dtype, pd.CategoricalDtype):
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
+    return df
 
 
 def query_arrays(sql: str, params: Sequence[Any] = (), path: Path | str | None = None) -> dict:

@@ -405,10 +405,17 @@ def table(name: str) -> str:
     return f'"{name}"'
 
 
+def sql_type(f: Field) -> str:
+    """Coded fields are stored as DuckDB ENUMs of their codes: a value outside the codes cannot
+    be stored, and filtering or grouping on them compares small integers, not strings."""
+    if f.kind == "code" and f.codes:
+        return "ENUM(" + ", ".join(f"'{c}'" for c in f.codes) + ")"
+    return _SQL_TYPES[f.kind]
+
+
 def patients_ddl() -> str:
     cols = ",\n  ".join(
-        f'"{f.name}" {_SQL_TYPES[f.kind]}' + (" NOT NULL" if f.required else "")
-        for f in PATIENT_FIELDS
+        f'"{f.name}" {sql_type(f)}' + (" NOT NULL" if f.required else "") for f in PATIENT_FIELDS
     )
     return f"CREATE TABLE patients (\n  cohort_id VARCHAR NOT NULL,\n  {cols},\n  PRIMARY KEY (cohort_id, patient_id)\n)"
 

@@ -261,20 +261,39 @@ def _raw_sql(filters: Filters, spec: SurvivalSpec) -> tuple[str, list]:
     """
     where, params = filters.where()
     days_col, ev_col = ENDPOINT_COLUMNS[spec.endpoint]
-    gcol = column(GROUPINGS[spec.by].column) if spec.by else "NULL"
     off_col = ORIGIN_OFFSET_COLUMN[spec.origin]
     off = column(off_col) if off_col else "0"
-    # stored values only (no per-row expressions): validity is judged on the aggregate
+    # stored values only (no per-row expressions): validity is judged on the aggregate, and
+    # the group comes back as a small integer code (see _decode_group)
     sql = (
-        f"WITH agg AS (SELECT {gcol} AS g, {column(days_col)} AS t, {column(ev_col)} AS ev, "
-        f"{off} AS off, count(*) AS n FROM patients WHERE {where} GROUP BY ALL) "
-        # number the few distinct group values on the (small) aggregate, so that Python
-        # works with integer codes; the value itself is sent once per group
-        "SELECT (dense_rank() OVER (ORDER BY g NULLS LAST) - 1)::INTEGER AS gi, "
-        "CASE WHEN row_number() OVER (PARTITION BY g) = 1 THEN g END AS g, t, ev, off, n "
-        "FROM agg"
+        f"SELECT {_group_sql(spec)} AS g, {column(days_col)} AS t, {column(ev_col)} AS ev, "
+        f"{off} AS off, count(*) AS n FROM patients WHERE {where} GROUP BY ALL"
     )
     return sql, params
+
+
+def _group_sql(spec: SurvivalSpec) -> str:
+    if not spec.by:
+        return "0"
+    name = GROUPINGS[spec.by].column
+    f = PATIENTS.get(name)
+    if f is not None and f.kind == "code":
+        return f"enum_code({column(name)})"  # ENUM position: codes[i]
+    if f is not None and f.kind == "bool":
+        return f"{column(name)}::TINYINT"
+    return column(name)  # integers (age, treatments) or cohort ids as they are
+
+
+def _decode_group(spec: SurvivalSpec, value: object) -> object:
+    """The stored value behind a group code from :func:`_raw_sql` (None for NULL)."""
+    if value is None or not spec.by:
+        return value
+    f = PATIENTS.get(GROUPINGS[spec.by].column)
+    if f is not None and f.kind == "code":
+        return f.codes[int(value)]
+    if f is not None and f.kind == "bool":
+        return bool(value)
+    return value
 
 
 def aggregate_counts(
@@ -311,12 +330,23 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
         off_all = np.ma.getdata(raw["off"]).astype(np.float64)
         valid &= ~_missing(raw["off"]) & (np.where(_missing(raw["off"]), 0.0, off_all) >= 0)
     tallies = {"n_sel": int(n.sum()), "n_missing": int(n[~valid].sum()), "n_lm": 0, "n_lm_ev": 0}
-    gi_all = np.asarray(raw["gi"], dtype=np.int64)
     g_raw = raw["g"]
-    g_mask = np.ma.getmaskarray(g_raw) if np.ma.isMaskedArray(g_raw) else pd.isna(g_raw)
+    g_mask = _missing(g_raw)
     g_vals = np.ma.getdata(g_raw) if np.ma.isMaskedArray(g_raw) else np.asarray(g_raw)
-    first = np.flatnonzero(~g_mask)
-    value_of = {int(gi_all[i]): g_vals[i] for i in first}
+    # integer codes for the few distinct group values (NULL is its own code)
+    if g_vals.dtype.kind in "iub":
+        keyed = np.where(g_mask, np.iinfo(np.int64).min, g_vals.astype(np.int64))
+        uniq, gi_all = np.unique(keyed, return_inverse=True)
+        value_of = {
+            i: (None if u == np.iinfo(np.int64).min else int(u)) for i, u in enumerate(uniq)
+        }
+    else:
+        codes, uniques = pd.factorize(
+            pd.Series(np.where(g_mask, None, g_vals), dtype=object), use_na_sentinel=False
+        )
+        gi_all = codes.astype(np.int64)
+        value_of = {i: (None if pd.isna(u) else u) for i, u in enumerate(uniques)}
+    value_of = {k: _decode_group(spec, v) for k, v in value_of.items()}
     gi = gi_all[valid]
     days = np.asarray(np.ma.getdata(t_raw)[valid], dtype=np.float64)
     ev = np.asarray(np.ma.getdata(raw["ev"])[valid], dtype=np.int64)
@@ -340,7 +370,7 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
         else:
             exit_ = days - L
     labeler = GROUPINGS[spec.by].labels if spec.by else (lambda _v: "All")
-    n_codes = int(gi_all.max()) + 1 if gi_all.size else 0
+    n_codes = len(value_of)
     names = [labeler(_py(value_of.get(k))) for k in range(n_codes)]
     label_names = list(dict.fromkeys(names))
     code_to_label = np.array([label_names.index(nm) for nm in names], dtype=np.int64)
