@@ -1,0 +1,453 @@
+"""Load test: K concurrent browser sessions changing filters on the Survival page.
+
+What it does (loopback only, bounded in count and time):
+
+1. uses (or builds) ``benchmarks/out/load-synth-N.duckdb``, one synthetic cohort of N patients
+   (``python -m core synth --n N --db PATH``, default N = 100,000);
+2. starts ``streamlit run app.py`` on 127.0.0.1 (a free port) against it;
+3. opens K sessions (default 20), each a fresh Playwright context in one headless Chromium
+   (Debian's /usr/bin/chromium), all on /survival; then every session makes M filter changes
+   (default 25: K x M = 500 reruns) in the sidebar (add a primary site, grade or sex; or remove
+   the last one chosen), each after a think time drawn from --think (seconds), concurrently;
+4. prints a table: latency per rerun (p50, p95, max), errors, the server's resident memory
+   (VmRSS of the streamlit process, /proc/<pid>/status) before, at peak and after, and the
+   memory check against the caches' bounds.
+
+Latency, measured in the browser on its own clock (performance.now(), see tests/e2e/driver.py):
+- *script run*: from the widget's rerun request leaving the browser (BackMsg rerun_script on
+  the websocket) to the server's ``script_finished`` message arriving: the server's whole rerun
+  as the browser sees it, network and queueing included;
+- *until idle*: from the same request to the first moment the page shows no "Running"
+  indicator (stStatusWidget) and no stale element (checked every 50 ms, so up to 50 ms late):
+  what a person waits for.
+
+Errors: every st.exception or st.error element received, every run that did not finish
+successfully, every step that timed out, and every step after which the page URL does not hold
+the selection the session made (a lost widget change).
+
+Memory bound. pages/_data.py caches with ttl 3600 s and at most 256 entries per function (64
+for patient frames, Table 1 and Cox, 8 for benchmarks). The Survival page caches per
+selection: count, survival analysis, codes per filter field (x5), cohorts, benchmarks. The check
+is: RSS after the run - RSS before <= min(distinct selections, 256) x (size of one survival
+entry + size of one count entry + 5 code entries) + 1 MiB per session (session state and
+message buffers) + 32 MiB slack (allocator). Entry sizes are measured here by pickling what
+st.cache_data stores (it keeps the pickled bytes).
+
+Usage:
+    python benchmarks/load.py                      # 20 sessions x 25 changes, N = 100,000
+    python benchmarks/load.py --sessions 5 --changes 10 --think 0 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import pickle
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.driver import (  # noqa: E402
+    IDLE_JS,
+    STATE_JS,
+    TAKE_RUNS_JS,
+    StreamlitServer,
+    launch_chromium,
+    missing_browser_tools,
+    monitor_script,
+)
+
+OUT = ROOT / "benchmarks" / "out"
+FIELDS = {
+    # sidebar label: (URL key, option label -> code)
+    "Primary site": (
+        "primary_site",
+        {"Small bowel": "small_bowel", "Pancreas": "pancreas", "Lung": "lung", "Colon": "colon",
+         "Rectum": "rectum", "Stomach": "stomach"},
+    ),
+    "Grade": ("grade", {"G1": "G1", "G2": "G2", "G3": "G3"}),
+    "Sex": ("sex", {"Female": "female", "Male": "male"}),
+}  # fmt: skip
+CACHE_MAX_ENTRIES = 256
+SESSION_ALLOWANCE_KIB = 1024
+SLACK_KIB = 32 * 1024
+
+
+# ------------------------------------------------------------------ plan
+@dataclass
+class Step:
+    label: str  # the sidebar multiselect
+    option: str  # the value added or removed
+    remove: bool
+    expected: dict[str, list[str]]  # URL key -> codes after the step
+
+
+def make_plan(seed: int, changes: int) -> list[Step]:
+    """A session's filter changes: add a value (at most 2 per field) or remove the last one."""
+    rng = random.Random(seed)
+    chosen: dict[str, list[str]] = {label: [] for label in FIELDS}
+    steps = []
+    for _ in range(changes):
+        label = rng.choice(list(FIELDS))
+        options = [o for o in FIELDS[label][1] if o not in chosen[label]]
+        remove = bool(chosen[label]) and (len(chosen[label]) >= 2 or rng.random() < 0.4)
+        if remove:
+            option = rng.choice(chosen[label])
+            chosen[label].remove(option)
+        else:
+            option = rng.choice(options)
+            chosen[label].append(option)
+        expected = {
+            FIELDS[lb][0]: [FIELDS[lb][1][o] for o in vals] for lb, vals in chosen.items() if vals
+        }
+        steps.append(Step(label, option, remove, expected))
+    return steps
+
+
+# ------------------------------------------------------------------ sessions
+@dataclass
+class SessionResult:
+    run_ms: list[float] = field(default_factory=list)
+    idle_ms: list[float] = field(default_factory=list)
+    load_ms: float | None = None
+    errors: list[str] = field(default_factory=list)
+    selections: set = field(default_factory=set)
+
+
+async def _wait_idle(page, sent_at_least: int, timeout_ms: float) -> float:
+    await page.wait_for_function(
+        f"() => window.__stmon && __stmon.sent >= {sent_at_least}", timeout=timeout_ms, polling=50
+    )
+    handle = await page.wait_for_function(IDLE_JS, timeout=timeout_ms, polling=50)
+    return float(await handle.json_value())
+
+
+async def _step(page, step: Step) -> None:
+    """Add a value through the dropdown, or remove one with its tag's remove button."""
+    sidebar = page.get_by_test_id("stSidebar")
+    if step.remove:
+        widget = sidebar.get_by_test_id("stMultiSelect").filter(
+            has=page.get_by_label(step.label, exact=True)
+        )
+        await widget.get_by_role("button", name=f"Remove {step.option}", exact=True).click()
+        return
+    await sidebar.get_by_label(step.label, exact=True).click()
+    option = page.get_by_role("option", name=step.option, exact=True)
+    await option.click()
+    await page.keyboard.press("Escape")
+    await option.wait_for(state="hidden")
+
+
+def _url_selection(url: str) -> dict[str, list[str]]:
+    q = parse_qs(urlsplit(url).query)
+    keys = {key for key, _ in FIELDS.values()}
+    return {k: ",".join(v).split(",") for k, v in q.items() if k in keys}
+
+
+async def run_session(
+    i: int, browser, url: str, plan: list[Step], think: tuple[float, float], deadline: float,
+    start_gate: asyncio.Event, ready: asyncio.Semaphore, timeout_ms: float,
+) -> SessionResult:  # fmt: skip
+    res = SessionResult()
+    rng = random.Random(1000 + i)
+    # tall enough for the whole sidebar: no dropdown opens at the window's edge
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 1600})
+    try:
+        await ctx.add_init_script(monitor_script())
+        page = await ctx.new_page()
+        await page.goto(url, timeout=timeout_ms)
+        await _wait_idle(page, 1, timeout_ms)
+        runs = await page.evaluate(TAKE_RUNS_JS)
+        res.load_ms = runs[-1][1] - runs[0][0] if runs else None
+        ready.release()
+        await start_gate.wait()
+        for step in plan:
+            if time.monotonic() > deadline:
+                res.errors.append("deadline reached before all changes were made")
+                break
+            await asyncio.sleep(rng.uniform(*think))
+            sent = int(await page.evaluate("() => __stmon.sent"))
+            try:
+                await _step(page, step)
+                idle_at = await _wait_idle(page, sent + 1, timeout_ms)
+            except Exception as exc:  # a timeout or a vanished element: count it, go on
+                res.errors.append(
+                    f"step {step.label} {'-' if step.remove else '+'}{step.option}: "
+                    f"{type(exc).__name__}: " + str(exc).splitlines()[0][:160]
+                )
+                continue
+            runs = await page.evaluate(TAKE_RUNS_JS)
+            if not runs:
+                res.errors.append("no completed run recorded for a change")
+                continue
+            start = runs[0][0]
+            res.run_ms.append(runs[-1][1] - start)
+            res.idle_ms.append(idle_at - start)
+            res.errors.extend(f"run finished with status {r[2]}" for r in runs if r[2] != 0)
+            got = _url_selection(page.url)
+            if got != step.expected:
+                res.errors.append(
+                    f"URL {got} after {step.label} {'-' if step.remove else '+'}{step.option} to "
+                    f"{step.expected} ({len(runs)} runs, {int(await page.evaluate('() => __stmon.sent')) - sent} requests)"
+                )
+            res.selections.add(json.dumps(step.expected, sort_keys=True))
+        state = await page.evaluate(STATE_JS)
+        res.errors.extend(f"exception: {e[:120]}" for e in state["exceptions"])
+        res.errors.extend(f"error: {e[:120]}" for e in state["errors"])
+    except Exception as exc:
+        res.errors.append(f"session {i} aborted: {type(exc).__name__}: {str(exc)[:160]}")
+        with contextlib.suppress(ValueError):
+            ready.release()
+    finally:
+        await ctx.close()
+    return res
+
+
+async def sample_rss(server: StreamlitServer, stop: asyncio.Event, out: list[int]) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(OSError, RuntimeError):
+            out.append(server.rss_kib())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+
+
+async def drive(args, server: StreamlitServer, cohort: str) -> dict:
+    from playwright.async_api import async_playwright
+
+    url = f"{server.url}/survival?cohort={cohort}"
+    deadline = time.monotonic() + args.max_seconds
+    timeout_ms = args.step_timeout * 1000
+    report: dict = {}
+    async with async_playwright() as pw:
+        browser = await launch_chromium(pw)
+        # one warm-up session: the first run after start-up imports and compiles everything
+        warm = await browser.new_context()
+        await warm.add_init_script(monitor_script())
+        page = await warm.new_page()
+        await page.goto(url, timeout=timeout_ms)
+        await _wait_idle(page, 1, timeout_ms)
+        await warm.close()
+        await asyncio.sleep(2)
+        report["rss_before_kib"] = server.rss_kib()
+
+        rss: list[int] = []
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(sample_rss(server, stop, rss))
+        gate, ready = asyncio.Event(), asyncio.Semaphore(0)
+        plans = [make_plan(args.seed + i, args.changes) for i in range(args.sessions)]
+        tasks = [
+            asyncio.create_task(
+                run_session(
+                    i, browser, url, plans[i], tuple(args.think), deadline, gate, ready, timeout_ms
+                )  # fmt: skip
+            )
+            for i in range(args.sessions)
+        ]
+        for _ in range(args.sessions):  # every session has loaded the page
+            await ready.acquire()
+        report["rss_sessions_open_kib"] = server.rss_kib()
+        t0 = time.monotonic()
+        gate.set()
+        results = await asyncio.gather(*tasks)
+        report["wall_s"] = time.monotonic() - t0
+        await asyncio.sleep(2)
+        report["rss_after_kib"] = server.rss_kib()
+        stop.set()
+        await sampler
+        report["rss_peak_kib"] = max(rss + [report["rss_after_kib"]])
+        await browser.close()
+    report["results"] = results
+    return report
+
+
+# ------------------------------------------------------------------ cache entry sizes
+def entry_sizes_kib(db: Path, cohort: str, selections: list[dict]) -> dict[str, float]:
+    """Pickled sizes of what the Survival page caches per selection (max over a sample)."""
+    from core import queries, survival_data
+    from core.filters import CODE_FILTERS, Filters
+    from core.survival_data import SurvivalSpec
+
+    sizes = {"survival": 0.0, "count": 0.0, "codes": 0.0}
+    for sel in selections[:12] or [{}]:
+        f, _ = Filters.from_query_params({"cohort": cohort, **sel}, [cohort])
+        spec = SurvivalSpec()
+        a = survival_data.analyse(f, spec, db)
+        sizes["survival"] = max(sizes["survival"], len(pickle.dumps(a)) / 1024)
+        sizes["count"] = max(
+            sizes["count"], len(pickle.dumps(queries.count_patients(f, db))) / 1024
+        )
+        codes = [queries.distinct_codes(n, (cohort,), db) for n in CODE_FILTERS]
+        sizes["codes"] = max(sizes["codes"], sum(len(pickle.dumps(c)) for c in codes) / 1024)
+    return sizes
+
+
+# ------------------------------------------------------------------ report
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=100_000, help="patients in the synthetic cohort")
+    p.add_argument("--db", type=Path, help="database (default benchmarks/out/load-synth-N.duckdb)")
+    p.add_argument("--sessions", type=int, default=20)
+    p.add_argument("--changes", type=int, default=25, help="filter changes per session")
+    p.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"),
+                   help="think time between a session's changes, seconds (uniform)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--step-timeout", type=float, default=60, help="seconds per change")
+    p.add_argument("--max-seconds", type=float, default=900, help="stop making changes after")
+    p.add_argument("--json", type=Path, help="also write the numbers to this file")
+    args = p.parse_args(argv)
+    if args.sessions < 1 or args.changes < 1 or args.sessions > 50 or args.changes > 200:
+        p.error("--sessions must be 1-50 and --changes 1-200 (bounded load)")
+    problem = missing_browser_tools()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+
+    db = args.db or OUT / f"load-synth-{args.n}.duckdb"
+    cohort = f"synth-{args.n}"
+    if not db.exists():
+        print(f"Building {db} ({args.n:,} patients)…", flush=True)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "core", "synth", "--n", str(args.n), "--db", str(db)],
+            cwd=ROOT,
+            check=True,
+        )
+    log = Path(tempfile.mkdtemp(prefix="net-load-")) / "streamlit.log"
+    server = StreamlitServer(db, log).start()
+    try:
+        rss_start = server.rss_kib()
+        report = asyncio.run(drive(args, server, cohort))
+    finally:
+        server.stop()
+    results: list[SessionResult] = report["results"]
+    runs = [x for r in results for x in r.run_ms]
+    idles = [x for r in results for x in r.idle_ms]
+    loads = [r.load_ms for r in results if r.load_ms is not None]
+    errors = [e for r in results for e in r.errors]
+    selections = sorted({s for r in results for s in r.selections})
+    sizes = entry_sizes_kib(db, cohort, [json.loads(s) for s in selections])
+    entries = min(len(selections), CACHE_MAX_ENTRIES)
+    bound_kib = (
+        entries * (sizes["survival"] + sizes["count"] + sizes["codes"])
+        + args.sessions * SESSION_ALLOWANCE_KIB
+        + SLACK_KIB
+    )
+    growth_kib = report["rss_after_kib"] - report["rss_before_kib"]
+
+    def ms(x: float) -> str:
+        return f"{x:,.0f} ms"
+
+    def mib(kib: float) -> str:
+        return f"{kib / 1024:,.1f} MiB"
+
+    rows = [
+        ("patients in the cohort", f"{args.n:,}"),
+        ("concurrent sessions", str(args.sessions)),
+        ("filter changes (reruns) made", f"{len(runs)} of {args.sessions * args.changes}"),
+        ("think time between changes", f"{args.think[0]:g}-{args.think[1]:g} s"),
+        ("wall time of the changes", f"{report['wall_s']:.1f} s"),
+        (
+            "script run p50 / p95 / max",
+            " / ".join(
+                ms(f(runs))
+                for f in (
+                    lambda v: pct(v, 50),
+                    lambda v: pct(v, 95),
+                    lambda v: max(v, default=float("nan")),
+                )
+            ),
+        ),  # fmt: skip
+        (
+            "until idle on screen p50 / p95 / max",
+            " / ".join(
+                ms(f(idles))
+                for f in (
+                    lambda v: pct(v, 50),
+                    lambda v: pct(v, 95),
+                    lambda v: max(v, default=float("nan")),
+                )
+            ),
+        ),  # fmt: skip
+        (
+            "first page load (per session) p50 / max",
+            f"{ms(pct(loads, 50))} / {ms(max(loads, default=float('nan')))}",
+        ),  # fmt: skip
+        ("errors", str(len(errors))),
+        ("distinct selections visited", str(len(selections))),
+        ("server RSS at start (no session)", mib(rss_start)),
+        ("server RSS before (warm, sessions closed)", mib(report["rss_before_kib"])),
+        ("server RSS with all sessions open", mib(report["rss_sessions_open_kib"])),
+        ("server RSS peak during the run", mib(report["rss_peak_kib"])),
+        ("server RSS after the run", mib(report["rss_after_kib"])),
+        ("growth after - before", mib(growth_kib)),
+        (
+            "cache entry sizes (survival / count / codes)",
+            f"{sizes['survival']:.0f} / {sizes['count']:.1f} / {sizes['codes']:.1f} KiB",
+        ),  # fmt: skip
+        (
+            "bound checked",
+            f"{mib(bound_kib)} = {entries} entries x entry sizes + "
+            f"{args.sessions} x {SESSION_ALLOWANCE_KIB // 1024} MiB + {SLACK_KIB // 1024} MiB",
+        ),  # fmt: skip
+    ]
+    p95 = pct(runs, 95)
+    verdicts = [
+        ("p95 script run < 1 s", p95 < 1000),
+        ("zero errors", not errors),
+        ("all changes made", len(runs) == args.sessions * args.changes),
+        ("memory growth within the bound", growth_kib <= bound_kib),
+    ]
+    print()
+    print("| measure | value |")
+    print("| --- | --- |")
+    for k, v in rows:
+        print(f"| {k} | {v} |")
+    for k, ok in verdicts:
+        print(f"| target: {k} | {'PASS' if ok else 'FAIL'} |")
+    if errors:
+        print("\nFirst errors:")
+        for e in errors[:10]:
+            print("  -", e)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "args": {
+                        k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                    },
+                    "run_ms": runs,
+                    "idle_ms": idles,
+                    "load_ms": loads,
+                    "errors": errors,
+                    "rss_kib": {k: v for k, v in report.items() if k.startswith("rss")},
+                    "rss_start_kib": rss_start,
+                    "bound_kib": bound_kib,
+                    "entry_sizes_kib": sizes,
+                },
+                indent=1,
+            )
+        )
+    return 0 if all(ok for _, ok in verdicts) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
