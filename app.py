@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.build import ensure_default
+from core.db import DatabaseUnavailable
 from pages import _access, _data, _ui
 
 st.set_page_config(
@@ -36,4 +37,7 @@ PAGES = [
 page = st.navigation(PAGES)
 st.sidebar.caption("NET Outcomes Explorer · radionuclide therapy outcomes")
 if _ui.database_guard():
-    page.run()
+    try:
+        page.run()
+    except DatabaseUnavailable as exc:  # damage found mid-page (e.g. a truncated file)
+        _ui.database_problem(exc)

@@ -111,6 +111,27 @@ def close_all() -> None:
         _retired.clear()
 
 
+_DAMAGE = (
+    duckdb.IOException,
+    duckdb.InternalException,
+    duckdb.SerializationException,
+    duckdb.FatalException,
+)
+"""Errors that mean the file itself is unreadable (e.g. truncated after its header)."""
+
+
+@contextlib.contextmanager
+def _guarded(path: Path | str | None):
+    try:
+        yield
+    except _DAMAGE as exc:
+        p = Path(path) if path is not None else default_db_path()
+        raise DatabaseUnavailable(
+            f"The database {p} could not be read: it is damaged ({type(exc).__name__}).",
+            "Rebuild the default database with `python -m core build --force`.",
+        ) from exc
+
+
 def cursor(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     """A fresh cursor on the shared read-only connection, pointed at the cohort database."""
     cur = connection(path).cursor()
@@ -126,7 +147,8 @@ def query_df(sql: str, params: Sequence[Any] = (), path: Path | str | None = Non
     """
     cur = cursor(path)
     try:
-        df = cur.execute(sql, list(params)).df()
+        with _guarded(path):
+            df = cur.execute(sql, list(params)).df()
     finally:
         cur.close()
     for col in df.columns:
@@ -139,7 +161,8 @@ def query_arrays(sql: str, params: Sequence[Any] = (), path: Path | str | None =
     """Run one query on its own cursor and return ``{column: numpy array}``."""
     cur = cursor(path)
     try:
-        return cur.execute(sql, list(params)).fetchnumpy()
+        with _guarded(path):
+            return cur.execute(sql, list(params)).fetchnumpy()
     finally:
         cur.close()
 
@@ -147,7 +170,8 @@ def query_arrays(sql: str, params: Sequence[Any] = (), path: Path | str | None =
 def query_rows(sql: str, params: Sequence[Any] = (), path: Path | str | None = None) -> list[tuple]:
     cur = cursor(path)
     try:
-        return cur.execute(sql, list(params)).fetchall()
+        with _guarded(path):
+            return cur.execute(sql, list(params)).fetchall()
     finally:
         cur.close()
 

@@ -21,7 +21,8 @@ CODE_FILTERS: tuple[str, ...] = ("primary_site", "grade", "route", "agent", "sex
 PRIOR_CODES: dict[str, str] = {name.removeprefix("prior_"): name for name, _ in PRIOR_THERAPIES}
 """URL code -> column: surgery -> prior_surgery, ..."""
 
-AGE_RANGE = (0, 120)
+AGE_RANGE = (0, 90)
+"""Ages are stored capped at 90 ('90 or older'), so a bound above 90 means nothing."""
 TREATMENT_RANGE = (1, 50)
 
 
@@ -144,6 +145,8 @@ class Filters:
             else:
                 lo, hi = AGE_RANGE if f.name.startswith("age") else TREATMENT_RANGE
                 text = raw[0] if raw else ""
+                for extra in raw[1:]:
+                    notices.append(f"Ignored {key}={_shown(extra)}: {key} takes one number.")
                 try:
                     number = int(text)
                 except ValueError:

@@ -18,6 +18,7 @@ offset + L.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -585,7 +586,26 @@ def hazard_ratios(
         )
     except ValueError as exc:
         return HazardRatios(reference, (), f"The Cox model could not be fitted: {exc}")
-    return HazardRatios(reference, tuple(rows), note)
+    # monotone likelihood (complete separation): the estimate runs off to 0 or infinity
+    diverged = [
+        r.label
+        for r in rows
+        if r.hr is not None
+        and not (
+            r.lower is not None
+            and r.upper is not None
+            and r.lower > 0
+            and math.isfinite(r.upper)
+            and 1e-8 < r.hr < 1e8
+        )
+    ]
+    if diverged:
+        note = (note + " " if note else "") + (
+            "Not estimable (complete separation: the hazard ratio has no finite estimate): "
+            + ", ".join(map(str, diverged))
+            + "."
+        )
+    return HazardRatios(reference, tuple(r for r in rows if r.label not in diverged), note)
 
 
 # ------------------------------------------------------------------ tables and JSON
@@ -627,13 +647,17 @@ def summary_frame(analysis: SurvivalAnalysis, unit) -> pd.DataFrame:
                 )
                 if 0.75 in q
                 else "–",
-                f"RMST to {analysis.spec.rmst_months:g} months, {unit.label} (95% CI)": (
-                    fmt_est_ci(g.rmst.estimate / s, g.rmst.lower / s, g.rmst.upper / s)
-                    if g.rmst
-                    else "–"
-                )
-                if analysis.spec.rmst_months
-                else None,
+                **(
+                    {
+                        f"RMST to {analysis.spec.rmst_months:g} months, {unit.label} (95% CI)": (
+                            fmt_est_ci(g.rmst.estimate / s, g.rmst.lower / s, g.rmst.upper / s)
+                            if g.rmst
+                            else "–"
+                        )
+                    }
+                    if analysis.spec.rmst_months
+                    else {}
+                ),
                 "Note": g.message,
             }
         )

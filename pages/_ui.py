@@ -64,16 +64,21 @@ def database_guard() -> bool:
         _data.cohorts()
         return True
     except DatabaseUnavailable as exc:
-        st.error(str(exc))
-        if exc.hint:
-            st.info(exc.hint)
-        if st.button("Rebuild the default database", type="primary"):
-            with st.spinner("Rebuilding the default database…"):
-                _data.clear()
-                build_default(_data.db_path())
-                _data.clear()
-            st.rerun()
+        database_problem(exc)
         return False
+
+
+def database_problem(exc: DatabaseUnavailable) -> None:
+    """The message for an unreadable database, with the way out (rebuild, or wait)."""
+    st.error(str(exc))
+    if exc.hint:
+        st.info(exc.hint)
+    if st.button("Rebuild the default database", type="primary"):
+        with st.spinner("Rebuilding the default database…"):
+            _data.clear()
+            build_default(_data.db_path())
+            _data.clear()
+        st.rerun()
 
 
 def empty_state(filters: Filters) -> None:

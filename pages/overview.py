@@ -58,6 +58,8 @@ split_code = ctl.select(
     ),
 )
 split = None if split_code == "none" else split_code
+for msg in ctl.notices():
+    st.warning(msg, icon="⚠️")
 t1 = _data.baseline_table(filters, split)
 st.dataframe(t1.to_frame(), hide_index=True, width="stretch", height=600)
 st.caption(

@@ -27,6 +27,8 @@ st.title("Survival")
 
 spec, unit, show_ci, show_median = survival_controls()
 endpoint, origin = spec.endpoint, spec.origin
+for msg in ctl.notices():
+    st.warning(msg, icon="⚠️")
 n_sel = _data.count(filters)
 if n_sel == 0:
     _ui.empty_state(filters)

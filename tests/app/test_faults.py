@@ -137,34 +137,18 @@ def test_any_link_on_any_page(monkeypatch, page, params):
                 assert f"Ignored {key}=" in shown, (key, value, shown)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="KNOWN BUG pages/_filters.py _seed_from_url: age_min 91-120 passes Filters "
-    "(0-120) but is put into the 0-90 age slider, which raises StreamlitValueAboveMaxError",
-)
 @pytest.mark.parametrize("page", ["pages/overview.py", "pages/survival.py"])
 def test_age_min_above_90_is_not_a_traceback(page):
     at = run_page(page, {"age_min": "95"})
     assert not at.exception, [e.message for e in at.exception]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG pages/overview.py: ctl.notices() is never shown, so a bad split= "
-    "value is dropped silently",
-)
 def test_overview_split_notice():
     at = run_page("pages/overview.py", {"split": "ZQnope"})
     assert not at.exception
     assert "Ignored split=" in _warnings(at)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG pages/survival.py: ctl.notices() is shown only after the analysis, so "
-    "with an empty selection (st.stop) the page-control notices are not shown",
-)
 def test_survival_notices_survive_an_empty_selection():
     at = run_page(
         "pages/survival.py",
@@ -240,11 +224,6 @@ def test_damaged_database_offers_a_rebuild_that_works(
     assert at.query_params.get("cohort") == "pgep-mibg-211"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG core/db.py: a file truncated after its header opens (the guard passes) "
-    "and the first query of a lost block raises duckdb.IOException, not DatabaseUnavailable",
-)
 def test_database_truncated_mid_file_is_not_a_traceback(app_db, tmp_path, monkeypatch):
     path = _copy_db(app_db, tmp_path)
     _truncate(path, path.stat().st_size // 2)

@@ -274,12 +274,6 @@ def test_group_without_events(tiny):
     assert hrs_m.rows == () and "reference group is among them" in hrs_m.note
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG core/survival.py cox_group_hr: under complete separation the Cox fit "
-    "returns HR ~1e-13 (95% CI 0-inf, Wald p 1.00) as a result instead of 'not estimable'; "
-    "the page shows '0.00 (0.00–inf)' beside a log-rank p of 0.002",
-)
 def test_complete_separation_is_reported_not_estimable(tiny):
     path = tiny["separation"]
     spec = SurvivalSpec(by="sex")
@@ -338,12 +332,6 @@ def test_quantiles_of_a_curve_that_never_reaches_them():
     assert [q.estimate for q in km_quantiles(km)] == [None, None, None]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="KNOWN BUG core/survival_data.py summary_frame: the RMST column title formats "
-    "spec.rmst_months with :g even when it is None (as benchmark_views builds its specs)",
-)
 def test_summary_without_rmst_horizon(tiny):
     a = analyse(Filters(), SurvivalSpec(rmst_months=None), tiny["ties"])
     frame = summary_frame(a, TimeUnit.MONTHS)

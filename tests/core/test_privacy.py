@@ -162,8 +162,8 @@ def test_table1_masks_small_cells_and_group_sizes(imported_db):
 
 
 def test_cox_tables_mask_small_levels(imported_db):
-    from core.cox_data import level_frame, model_frame, spec_from_text
     from core.cox_data import analyse as cox_analyse
+    from core.cox_data import level_frame, model_frame, spec_from_text
 
     spec = spec_from_text("grade,sex")
     a = cox_analyse(Filters(cohorts=("real-80",)), spec, imported_db)
