@@ -44,6 +44,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import pickle
 import random
 import statistics
@@ -80,6 +81,13 @@ FIELDS = {
     "Sex": ("sex", {"Female": "female", "Male": "male"}),
 }  # fmt: skip
 CACHE_MAX_ENTRIES = 256
+SEED = 1
+
+
+def seed_of(session: int) -> int:
+    return SEED * 10_000 + session
+
+
 SESSION_ALLOWANCE_KIB = 1024
 SLACK_KIB = 32 * 1024
 
@@ -93,26 +101,25 @@ class Step:
     expected: dict[str, list[str]]  # URL key -> codes after the step
 
 
-def make_plan(seed: int, changes: int) -> list[Step]:
-    """A session's filter changes: add a value (at most 2 per field) or remove the last one."""
-    rng = random.Random(seed)
-    chosen: dict[str, list[str]] = {label: [] for label in FIELDS}
-    steps = []
-    for _ in range(changes):
-        label = rng.choice(list(FIELDS))
-        options = [o for o in FIELDS[label][1] if o not in chosen[label]]
-        remove = bool(chosen[label]) and (len(chosen[label]) >= 2 or rng.random() < 0.4)
-        if remove:
-            option = rng.choice(chosen[label])
-            chosen[label].remove(option)
-        else:
-            option = rng.choice(options)
-            chosen[label].append(option)
-        expected = {
-            FIELDS[lb][0]: [FIELDS[lb][1][o] for o in vals] for lb, vals in chosen.items() if vals
-        }
-        steps.append(Step(label, option, remove, expected))
-    return steps
+def next_step(rng: random.Random, current: dict[str, list[str]]) -> Step:
+    """The next filter change from the page's current selection (read from its URL): add a
+    value (at most 2 per field) or remove one. Deciding from the page, not from a fixed plan,
+    keeps one lost change from being counted again at every later step."""
+    label = rng.choice(list(FIELDS))
+    key, options = FIELDS[label]
+    code_to_option = {c: o for o, c in options.items()}
+    chosen = [code_to_option[c] for c in current.get(key, []) if c in code_to_option]
+    remove = bool(chosen) and (len(chosen) >= 2 or rng.random() < 0.4)
+    if remove:
+        option = rng.choice(chosen)
+        chosen.remove(option)
+    else:
+        option = rng.choice([o for o in options if o not in chosen])
+        chosen.append(option)
+    expected = {k: list(v) for k, v in current.items()}
+    expected[key] = [options[o] for o in chosen]
+    expected = {k: v for k, v in expected.items() if v}
+    return Step(label, option, remove, expected)
 
 
 # ------------------------------------------------------------------ sessions
@@ -156,14 +163,16 @@ def _url_selection(url: str) -> dict[str, list[str]]:
 
 
 async def run_session(
-    i: int, browser, url: str, plan: list[Step], think: tuple[float, float], deadline: float,
+    i: int, browser, url: str, changes: int, think: tuple[float, float], deadline: float,
     start_gate: asyncio.Event, ready: asyncio.Semaphore, timeout_ms: float,
 ) -> SessionResult:  # fmt: skip
     res = SessionResult()
     rng = random.Random(1000 + i)
+    plan_rng = random.Random(seed_of(i))
     # tall enough for the whole sidebar: no dropdown opens at the window's edge
     ctx = await browser.new_context(viewport={"width": 1280, "height": 1600})
     try:
+        ctx.set_default_timeout(timeout_ms)
         await ctx.add_init_script(monitor_script())
         page = await ctx.new_page()
         await page.goto(url, timeout=timeout_ms)
@@ -172,7 +181,8 @@ async def run_session(
         res.load_ms = runs[-1][1] - runs[0][0] if runs else None
         ready.release()
         await start_gate.wait()
-        for step in plan:
+        for _ in range(changes):
+            step = next_step(plan_rng, _url_selection(page.url))
             if time.monotonic() > deadline:
                 res.errors.append("deadline reached before all changes were made")
                 break
@@ -245,11 +255,18 @@ async def drive(args, server: StreamlitServer, cohort: str) -> dict:
         stop = asyncio.Event()
         sampler = asyncio.create_task(sample_rss(server, stop, rss))
         gate, ready = asyncio.Event(), asyncio.Semaphore(0)
-        plans = [make_plan(args.seed + i, args.changes) for i in range(args.sessions)]
         tasks = [
             asyncio.create_task(
                 run_session(
-                    i, browser, url, plans[i], tuple(args.think), deadline, gate, ready, timeout_ms
+                    i,
+                    browser,
+                    url,
+                    args.changes,
+                    tuple(args.think),
+                    deadline,
+                    gate,
+                    ready,
+                    timeout_ms,
                 )  # fmt: skip
             )
             for i in range(args.sessions)
@@ -258,9 +275,15 @@ async def drive(args, server: StreamlitServer, cohort: str) -> dict:
             await ready.acquire()
         report["rss_sessions_open_kib"] = server.rss_kib()
         t0 = time.monotonic()
+        cpu0 = (cpu_seconds(server.proc.pid), chromium_cpu_seconds(), time.process_time())
         gate.set()
         results = await asyncio.gather(*tasks)
         report["wall_s"] = time.monotonic() - t0
+        report["cpu_s"] = {
+            "server": cpu_seconds(server.proc.pid) - cpu0[0],
+            "chromium": chromium_cpu_seconds() - cpu0[1],
+            "driver": time.process_time() - cpu0[2],
+        }
         await asyncio.sleep(2)
         report["rss_after_kib"] = server.rss_kib()
         stop.set()
@@ -269,6 +292,30 @@ async def drive(args, server: StreamlitServer, cohort: str) -> dict:
         await browser.close()
     report["results"] = results
     return report
+
+
+# ------------------------------------------------------------------ CPU accounting
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def chromium_cpu_seconds() -> float:
+    """CPU time of every running Chromium process (the load generator's browser)."""
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if "chrom" in (d / "comm").read_text():
+                total += cpu_seconds(int(d.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
 
 # ------------------------------------------------------------------ cache entry sizes
@@ -314,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-seconds", type=float, default=900, help="stop making changes after")
     p.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = p.parse_args(argv)
+    global SEED
+    SEED = args.seed
     if args.sessions < 1 or args.changes < 1 or args.sessions > 50 or args.changes > 200:
         p.error("--sessions must be 1-50 and --changes 1-200 (bounded load)")
     problem = missing_browser_tools()
@@ -388,6 +437,12 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ),  # fmt: skip
         (
+            "CPU during the changes: server / Chromium / driver",
+            " / ".join(f"{report['cpu_s'][k]:.0f} s" for k in ("server", "chromium", "driver"))
+            + f" (2 cores x {report['wall_s']:.0f} s = {2 * report['wall_s']:.0f} s)",
+        ),
+        ("server CPU per rerun", f"{1000 * report['cpu_s']['server'] / max(len(runs), 1):.0f} ms"),
+        (
             "first page load (per session) p50 / max",
             f"{ms(pct(loads, 50))} / {ms(max(loads, default=float('nan')))}",
         ),  # fmt: skip
@@ -440,6 +495,8 @@ def main(argv: list[str] | None = None) -> int:
                     "errors": errors,
                     "rss_kib": {k: v for k, v in report.items() if k.startswith("rss")},
                     "rss_start_kib": rss_start,
+                    "cpu_s": report["cpu_s"],
+                    "wall_s": report["wall_s"],
                     "bound_kib": bound_kib,
                     "entry_sizes_kib": sizes,
                 },
