@@ -10,6 +10,9 @@ from core.plots import forest_chart, residual_chart
 from pages import _controls as ctl
 from pages import _data, _ui
 from pages._filters import current_filters
+from pages._shell import enter
+
+enter()  # run inside the app shell (login gate, navigation, database guard)
 
 DEFAULT_MODEL = "sex,grade,prior_ssa"
 AUTO = "auto"

@@ -7,6 +7,9 @@ import streamlit as st
 
 from core.schema import PATIENT_FIELDS
 from pages._filters import current_filters
+from pages._shell import enter
+
+enter()  # run inside the app shell (login gate, navigation, database guard)
 
 current_filters()
 st.title("Data dictionary")

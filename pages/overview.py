@@ -9,6 +9,9 @@ from core.table1 import SPLITTABLE
 from pages import _controls as ctl
 from pages import _data, _ui
 from pages._filters import current_filters
+from pages._shell import enter
+
+enter()  # run inside the app shell (login gate, navigation, database guard)
 
 filters = current_filters()
 n = _data.count(filters)

@@ -29,6 +29,9 @@ from core.response_views import (
 from pages import _controls as ctl
 from pages import _data, _export, _ui
 from pages._filters import current_filters
+from pages._shell import enter
+
+enter()  # run inside the app shell (login gate, navigation, database guard)
 
 filters = current_filters()
 st.title("Response")

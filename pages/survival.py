@@ -20,7 +20,10 @@ from core.survival_data import (
 from pages import _controls as ctl
 from pages import _data, _export, _ui
 from pages._filters import current_filters
+from pages._shell import enter
 from pages._survival_controls import survival_controls
+
+enter()  # run inside the app shell (login gate, navigation, database guard)
 
 filters = current_filters()
 st.title("Survival")

@@ -7,6 +7,9 @@ import streamlit as st
 from core.validation import CONVENTIONS_MD, SYNTHETIC_NOTE
 from pages import _data
 from pages._filters import current_filters
+from pages._shell import enter
+
+enter()  # run inside the app shell (login gate, navigation, database guard)
 
 current_filters()  # keeps the sidebar and the link's selection across page switches
 st.title("Validation")

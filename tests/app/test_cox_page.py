@@ -23,7 +23,7 @@ if _ui.database_guard():
 
 def run(query: dict | None = None):
     """The page through app.py once it is registered there, else through a bare navigation."""
-    if PAGE in (ROOT / "app.py").read_text():
+    if PAGE in (ROOT / "pages" / "_shell.py").read_text():
         return run_page(PAGE, query)
     from streamlit.testing.v1 import AppTest
 

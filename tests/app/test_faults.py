@@ -16,7 +16,6 @@ then fails the xfail: remove the marker and the matching exclusion in ``known_bu
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from hypothesis import strategies as st
 from core.db import DB_ENV, close_all
 from core.filters import URL_KEYS, Filters
 from pages._filters import PAGE_URL_KEYS
+from pages._shell import PAGE_SPECS
 from tests.app.conftest import ROOT, run_page
 from tests.core.test_hostile import (
     COHORTS,
@@ -40,7 +40,7 @@ from tests.core.test_hostile import (
     raw_value,
 )
 
-PAGES = re.findall(r'st\.Page\(\s*"(pages/\w+\.py)"', (ROOT / "app.py").read_text())
+PAGES = [spec[0] for spec in PAGE_SPECS]
 REBUILD = "Rebuild the default database"
 
 

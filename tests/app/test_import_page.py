@@ -10,13 +10,6 @@ import pytest
 from core.db import DB_ENV, close_all, list_cohorts
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = ROOT / "pages" / "import_page.py"
-# Runs the page on its own (app.py's navigation is not needed to exercise it).
-SCRIPT = f"""
-import runpy, sys
-sys.path.insert(0, {str(ROOT)!r})
-runpy.run_path({str(PAGE)!r}, run_name="__main__")
-"""
 
 
 @pytest.fixture
@@ -30,10 +23,9 @@ def db(app_db, tmp_path, monkeypatch) -> Path:
 
 
 def _page():
-    from streamlit.testing.v1 import AppTest
+    from tests.app.conftest import run_page
 
-    at = AppTest.from_string(SCRIPT, default_timeout=60)
-    at.run()
+    at = run_page("pages/import.py")
     assert not at.exception
     return at
 

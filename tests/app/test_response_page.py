@@ -20,7 +20,7 @@ st.navigation([st.Page({str(ROOT / PAGE)!r}, title="Response", url_path="respons
 
 
 def _run(query: dict | None = None) -> AppTest:
-    if PAGE in (ROOT / "app.py").read_text():
+    if PAGE in (ROOT / "pages" / "_shell.py").read_text():
         return run_page(PAGE, query)
     at = AppTest.from_string(_ALONE, default_timeout=60)
     for k, v in (query or {}).items():

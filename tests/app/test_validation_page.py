@@ -16,7 +16,7 @@ PAGE = "pages/validation.py"
 
 def _run(query: dict | None = None):
     """Through app.py once the page is registered there; the page file on its own before."""
-    if PAGE in (ROOT / "app.py").read_text():
+    if PAGE in (ROOT / "pages" / "_shell.py").read_text():
         return run_page(PAGE, query)
     from streamlit.testing.v1 import AppTest
 

@@ -8,6 +8,9 @@ from core import importer
 from core.methods import Provenance
 from core.store import WriteLocked
 from pages import _data
+from pages._shell import enter
+
+enter()  # run inside the app shell (login gate, navigation, database guard)
 
 MAP_KEY = "import_mapping"  # user column -> choice, remembered for the session
 MEMO_KEY = "import_memo"  # the last read/checked file, so widget changes do not re-read it

@@ -1,0 +1,70 @@
+"""The app shell: login gate, first-start build, navigation, database guard.
+
+``app.py`` calls :func:`main`. Every page script also calls :func:`enter` first: when Streamlit
+runs a page directly (its legacy pages-folder mode, which a deep link can trigger on a fresh
+server before anything has called ``st.navigation``), ``enter`` runs the whole shell instead,
+so the login gate and the database guard can never be bypassed, and then ends that direct run.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from core.build import ensure_default
+from core.db import DatabaseUnavailable
+from pages import _access, _data, _ui
+
+PAGE_SPECS: tuple[tuple[str, str, str, str, bool], ...] = (
+    # (script, title, icon, url_path, default)
+    ("pages/overview.py", "Overview", "🏠", "overview", True),
+    ("pages/survival.py", "Survival", "📉", "survival", False),
+    ("pages/response.py", "Response", "🎯", "response", False),
+    ("pages/cox.py", "Cox model", "🌲", "cox", False),
+    ("pages/benchmarks.py", "Benchmarks", "📚", "benchmarks", False),
+    ("pages/validation.py", "Validation", "✅", "validation", False),
+    ("pages/import.py", "Import", "📥", "import", False),
+    ("pages/dictionary.py", "Data dictionary", "📖", "dictionary", False),
+)
+
+_state = threading.local()
+
+
+def main() -> None:
+    """Run the app: gate, build on first start, navigation, then the chosen page."""
+    st.set_page_config(
+        page_title="NET Outcomes Explorer",
+        page_icon="📈",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+    if not _access.gate():
+        st.stop()
+    if not _data.db_path().exists():
+        with st.spinner("Building the default cohort database (first start, a few seconds)…"):
+            ensure_default(_data.db_path())
+            _data.clear()
+    pages = [
+        st.Page(path, title=title, icon=icon, url_path=url, default=default)
+        for path, title, icon, url, default in PAGE_SPECS
+    ]
+    page = st.navigation(pages)
+    st.sidebar.caption("NET Outcomes Explorer · radionuclide therapy outcomes")
+    if not _ui.database_guard():
+        return
+    _state.inside = True
+    try:
+        page.run()
+    except DatabaseUnavailable as exc:  # damage found mid-page (e.g. a truncated file)
+        _ui.database_problem(exc)
+    finally:
+        _state.inside = False
+
+
+def enter() -> None:
+    """First line of every page: make sure the page runs inside the shell."""
+    if getattr(_state, "inside", False):
+        return
+    main()
+    st.stop()
