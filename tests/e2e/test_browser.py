@@ -12,9 +12,7 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
-from tests.e2e.driver import ROOT, rerun_of, wait_idle
+from tests.e2e.driver import rerun_of, wait_idle
 
 
 # ------------------------------------------------------------------ page helpers
@@ -187,19 +185,14 @@ def test_hostile_link_shows_notices_not_a_traceback(new_page, app_server, steps)
         assert rows and int(rows[0]["n"]) > 0, "the page falls back to a valid view"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG (security): page scripts live in a folder named pages/ beside app.py, so "
-    "Streamlit starts in its legacy pages-folder mode and stays in it until something calls "
-    "st.navigation; until someone opens the root URL, a deep link such as /survival runs "
-    "pages/survival.py DIRECTLY, without app.py: no login gate, no database guard, and a "
-    "sidebar listing every module in pages/ (app, access, controls, data, ...)",
-)
 def test_a_deep_link_after_start_up_goes_through_app_py(browser, e2e_db, tmp_path):
+    """The first visitor of a fresh server follows a shared link to /survival: the page must
+    still run inside the app shell (login gate, database guard, the app's navigation), not as
+    a bare script of Streamlit's legacy pages-folder mode."""
+    from pages._shell import PAGE_SPECS
     from tests.e2e.driver import StreamlitServer, monitor_script
 
-    pages = re.findall(r'url_path="(\w+)"(, default=True)?', (ROOT / "app.py").read_text())
-    expected = {"" if default else path for path, default in pages}
+    expected = {"" if default else url for _, _, _, url, default in PAGE_SPECS}
     server = StreamlitServer(e2e_db, tmp_path / "streamlit.log").start()
     try:
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
