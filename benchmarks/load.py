@@ -393,7 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     loads = [r.load_ms for r in results if r.load_ms is not None]
     errors = [e for r in results for e in r.errors]
     selections = sorted({s for r in results for s in r.selections})
-    sizes = entry_sizes_kib(db, cohort, [json.loads(s) for s in selections])
+    try:
+        sizes = entry_sizes_kib(db, cohort, [json.loads(s) for s in selections])
+    except Exception as exc:  # the core changed under us: report, do not lose the run
+        print(f"warning: cache entry sizes not measured ({type(exc).__name__}: {exc})")
+        sizes = {"survival": float("nan"), "count": float("nan"), "codes": float("nan")}
     entries = min(len(selections), CACHE_MAX_ENTRIES)
     bound_kib = (
         entries * (sizes["survival"] + sizes["count"] + sizes["codes"])
