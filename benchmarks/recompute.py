@@ -65,13 +65,15 @@ def fast(db: Path, cohort: str):
 
 
 def max_difference(fits, lr, analysis) -> float:
-    """Largest |difference| over survival at every time, log-rank chi-square and medians.
+    """Largest difference over survival at every time (absolute), log-rank chi-square
+    (relative) and medians (absolute, days).
 
     Medians are compared only where the curve does not sit exactly at 0.5 over a flat
     segment: there R (and this project) average the two candidate times while lifelines
     takes the first, a convention difference rather than an error.
     """
-    diff = abs(lr.test_statistic - analysis.logrank.chi2)
+    # chi-square values reach the thousands at 10^6 patients: compare them relatively
+    diff = abs(lr.test_statistic - analysis.logrank.chi2) / max(1.0, abs(lr.test_statistic))
     for g in analysis.groups:
         kmf = fits[g.label]
         sf = kmf.survival_function_.iloc[:, 0]

@@ -83,11 +83,7 @@ def connection(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     """Return the shared read-only connection for ``path`` (opened on first use)."""
     p = Path(path) if path is not None else default_db_path()
     key = str(p.resolve())
-    try:
-        st = p.stat()
-        identity = (st.st_ino, st.st_mtime_ns)
-    except FileNotFoundError:
-        identity = (0, 0)
+    identity = _identity(p)
     with _lock:
         cached = _connections.get(key)
         if cached is not None and cached[0] == identity:
@@ -109,6 +105,7 @@ def close_all() -> None:
                 con.close()
         _connections.clear()
         _retired.clear()
+        _cohort_lists.clear()
 
 
 _DAMAGE = (
@@ -176,10 +173,27 @@ def query_rows(sql: str, params: Sequence[Any] = (), path: Path | str | None = N
         cur.close()
 
 
+_cohort_lists: dict[str, tuple[tuple[int, int], list[CohortInfo]]] = {}
+
+
+def _identity(p: Path) -> tuple[int, int]:
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        return (0, 0)
+    return (st.st_ino, st.st_mtime_ns)
+
+
 def list_cohorts(path: Path | str | None = None) -> list[CohortInfo]:
+    """The cohorts in the database, oldest first (remembered until the file is replaced)."""
+    p = Path(path) if path is not None else default_db_path()
+    key, identity = str(p.resolve()), _identity(p)
+    cached = _cohort_lists.get(key)
+    if cached is not None and cached[0] == identity and identity != (0, 0):
+        return list(cached[1])
     cols = ", ".join(column(c, "cohorts") for c in COHORT_COLUMNS)
     rows = query_rows(f"SELECT {cols} FROM cohorts ORDER BY created_at, cohort_id", path=path)
-    return [
+    infos = [
         CohortInfo(
             cohort_id=r[0],
             title=r[1],
@@ -192,6 +206,9 @@ def list_cohorts(path: Path | str | None = None) -> list[CohortInfo]:
         )
         for r in rows
     ]
+    with _lock:
+        _cohort_lists[key] = (identity, infos)
+    return list(infos)
 
 
 def cohort_info(cohort_id: str, path: Path | str | None = None) -> CohortInfo | None:

@@ -56,8 +56,11 @@ class Filters:
         for name in CODE_FILTERS:
             values = getattr(self, name)
             if values:
-                parts.append(f"{column(name)} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
+                # coded fields are ENUMs: compare their integer positions (bound), which is
+                # several times faster than comparing text on large cohorts
+                codes = PATIENTS[name].codes
+                parts.append(f"enum_code({column(name)}) IN ({', '.join('?' * len(values))})")
+                params.extend(codes.index(v) for v in values)
         for col, lo, hi in (
             ("age", self.age_min, self.age_max),
             ("n_treatments", self.treatments_min, self.treatments_max),

@@ -159,9 +159,10 @@ def test_extra_values_of_a_number_key_get_a_notice(value):
 # ------------------------------------------------------------------ SQL shape
 def _placeholders(f: Filters) -> Filters:
     """The same selection shape with every bound value replaced by a different one."""
-    swap = {}
-    for name in ("cohorts", *CODE_FILTERS):
-        swap[name] = tuple(f"v{i}" for i in range(len(getattr(f, name))))
+    swap = {"cohorts": tuple(f"v{i}" for i in range(len(f.cohorts)))}
+    for name in CODE_FILTERS:  # coded values bind as ENUM positions: swap to other codes
+        codes = PATIENTS[name].codes
+        swap[name] = tuple(codes[-(i + 1)] for i in range(len(getattr(f, name))))
     for name in ("age_min", "age_max", "treatments_min", "treatments_max"):
         if getattr(f, name) is not None:
             swap[name] = 7
@@ -287,7 +288,9 @@ def test_queries_bind_every_link_value(default_db, monkeypatch, params, endpoint
         assert analysis.n_selected == n
         if analysis.groups:
             survival_data.hazard_ratios(filters, spec, analysis.groups[0].label, default_db)
-        assert len(spy.statements) >= 4 + len(CODE_FILTERS)
+        # count, frame, one per code field, the survival aggregate (the cohort list behind the
+        # small-cell rule is remembered per database file, so it may not be queried again)
+        assert len(spy.statements) >= 3 + len(CODE_FILTERS)
         spy.assert_clean()
 
 
