@@ -127,7 +127,7 @@ def main() -> None:
         rows.append((n, n_sel, t_fast, t_obv, t_obv / t_fast, max_difference(fits, lr, analysis)))
     header = (
         "| patients | selected | fast path, ms (median) | obvious path, ms (median) "
-        "| ratio | max abs difference |"
+        "| ratio | max difference |"
     )
     print(header)
     print("|" + "---|" * 6)
