@@ -16,12 +16,20 @@ from tests.e2e.driver import rerun_of, wait_idle
 
 
 # ------------------------------------------------------------------ page helpers
-def pick(page, label: str, option: str) -> None:
-    """Choose ``option`` in the sidebar multiselect labelled ``label`` (waits for the rerun)."""
+def pick(page, label: str, option: str, typed: str | None = None) -> None:
+    """Choose ``option`` in the sidebar multiselect labelled ``label`` (waits for the rerun).
+
+    Types ``typed`` (default: the option) so the list holds that option alone, then clicks it:
+    clicking in the full list can hit "Select all" when the list is still settling on a busy
+    machine."""
     box = page.get_by_test_id("stSidebar").get_by_label(label, exact=True)
     with rerun_of(page):
         box.click()
-        page.get_by_role("option", name=option, exact=True).click()
+        box.fill(typed or option)
+        choice = page.get_by_role("option", name=option, exact=True)
+        choice.wait_for()
+        assert page.get_by_role("option").count() == 1, "the typed text picks one option"
+        choice.click()
         page.keyboard.press("Escape")
 
 
@@ -80,7 +88,7 @@ def test_filter_survival_share_and_export(new_page, app_server, steps):
         assert query_of(page.url).get("cohort") == ["pgep-mibg-211"]
 
     with steps("pick a cohort"):
-        pick(page, "Cohort", "stage4-unselected-50 (synthetic)")
+        pick(page, "Cohort", "stage4-unselected-50 (synthetic)", "stage4-unselected-50")
         assert query_of(page.url)["cohort"] == ["pgep-mibg-211", "stage4-unselected-50"]
         n_two = overview_n(page)
         assert n_two == n_first + 50
