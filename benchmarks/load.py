@@ -354,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=100_000, help="patients in the synthetic cohort")
     p.add_argument("--db", type=Path, help="database (default benchmarks/out/load-synth-N.duckdb)")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the database first (after a "
+                   "schema change, a database written by an older version may not work)")  # fmt: skip
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--changes", type=int, default=25, help="filter changes per session")
     p.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"),
@@ -374,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
 
     db = args.db or OUT / f"load-synth-{args.n}.duckdb"
     cohort = f"synth-{args.n}"
+    if args.rebuild and args.db is None:
+        db.unlink(missing_ok=True)
     if not db.exists():
         print(f"Building {db} ({args.n:,} patients)…", flush=True)
         db.parent.mkdir(parents=True, exist_ok=True)
