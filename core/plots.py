@@ -50,10 +50,29 @@ def group_legend_label(g, unit: TimeUnit, analysis: SurvivalAnalysis | None = No
     return f"{g.label} (n={n}, {ev} events, median {med})"
 
 
+MAX_POINTS = 1000
+"""Points drawn per curve: beyond this many steps a chart cannot show more (it is ~640 px
+wide), so long curves are drawn from the step values at 1000 evenly spaced times. Display
+only: tables, medians and exports of numbers use every step."""
+
+
+def _display_rows(t: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices of the rows to draw: all of them, or for a long curve the last row at or before
+    each of ``max_points`` evenly spaced times (the step function's value there)."""
+    if t.size <= max_points:
+        return np.arange(t.size)
+    grid = np.linspace(t[0], t[-1], max_points)
+    idx = np.searchsorted(t, grid, side="right") - 1
+    return np.unique(np.concatenate(([0], idx, [t.size - 1])))
+
+
 def km_frames(analysis: SurvivalAnalysis, unit: TimeUnit) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Step data (with CI) and censor marks for every group, time in ``unit``."""
     scale = TIME_UNIT_DAYS[unit]
     steps, censors = [], []
+    shown = [g for g in analysis.groups if g.km is not None and not g.suppressed]
+    # all curves share one dataset: keep it under Altair's 5000-row limit
+    budget = max(150, min(MAX_POINTS, 4000 // max(len(shown), 1)))
     for g in analysis.groups:
         if g.km is None or g.suppressed:
             continue
@@ -65,27 +84,31 @@ def km_frames(analysis: SurvivalAnalysis, unit: TimeUnit) -> tuple[pd.DataFrame,
         # S = 0 after the last) the band is closed onto the curve instead of leaving a gap
         lo = np.concatenate(([1.0], np.where(np.isnan(km.lower), km.surv, km.lower)))
         hi = np.concatenate(([1.0], np.where(np.isnan(km.upper), km.surv, km.upper)))
+        n_risk = np.concatenate(([km.counts.n_start], km.n_risk))
+        keep = _display_rows(t, budget)
         steps.append(
             pd.DataFrame(
                 {
                     "group": label,
-                    "time": t,
-                    "surv": s,
-                    "lower": lo,
-                    "upper": hi,
-                    "n_risk": np.concatenate(([km.counts.n_start], km.n_risk)),
+                    "time": t[keep],
+                    "surv": s[keep],
+                    "lower": lo[keep],
+                    "upper": hi[keep],
+                    "n_risk": n_risk[keep],
                 }
             )
         )
         cens = km.n_censor > 0
         if cens.any() and not analysis.disclosure.active:
+            ct = km.time[cens] / scale
+            ck = _display_rows(ct, budget)
             censors.append(
                 pd.DataFrame(
                     {
                         "group": label,
-                        "time": km.time[cens] / scale,
-                        "surv": km.surv[cens],
-                        "n_censor": km.n_censor[cens],
+                        "time": ct[ck],
+                        "surv": km.surv[cens][ck],
+                        "n_censor": km.n_censor[cens][ck],
                     }
                 )
             )
