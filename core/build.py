@@ -163,6 +163,17 @@ def build_synthetic(n: int, path: Path, seed: int = 7, progress: Progress | None
     return _write(Path(path), fill)
 
 
+def set_aside(path: Path) -> Path | None:
+    """Rename an unreadable database out of the way (kept for recovery, never deleted)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    os.replace(path, target)
+    return target
+
+
 def ensure_default(path: Path | None = None, progress: Progress | None = None) -> bool:
     """Build the default database when it is missing; return True if it was built."""
     p = Path(path) if path is not None else default_db_path()

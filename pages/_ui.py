@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.build import build_default
+from core.build import build_default, set_aside
 from core.db import DatabaseUnavailable
 from core.filters import Filters
 from core.methods import CONVENTIONS, Provenance
@@ -73,11 +73,20 @@ def database_problem(exc: DatabaseUnavailable) -> None:
     st.error(str(exc))
     if exc.hint:
         st.info(exc.hint)
+    if "locked" in str(exc):
+        # a writer is at work on a healthy file: never offer to overwrite it, only to wait
+        if st.button("Try again"):
+            _data.clear()
+            st.rerun()
+        return
     if st.button("Rebuild the default database", type="primary"):
         with st.spinner("Rebuilding the default database…"):
             _data.clear()
+            kept = set_aside(_data.db_path())
             build_default(_data.db_path())
             _data.clear()
+        if kept:
+            st.session_state["_db_set_aside"] = str(kept)
         st.rerun()
 
 

@@ -86,3 +86,14 @@ def test_child_tables_follow_filters_on_shared_column_names(default_db):
     assert len(case_notes_frame(f, path=default_db)) == 6
     none = Filters(cohorts=("ia-hepatic-6",), route=("IV",))
     assert len(treatments_frame(none, path=default_db)) == 0
+
+
+def test_an_unreadable_database_is_set_aside_not_deleted(tmp_path):
+    from core.build import set_aside
+
+    p = tmp_path / "cohorts.duckdb"
+    p.write_bytes(b"damaged")
+    kept = set_aside(p)
+    assert not p.exists() and kept.read_bytes() == b"damaged"
+    assert kept.name.startswith("cohorts.duckdb.damaged-")
+    assert set_aside(p) is None
