@@ -405,7 +405,7 @@ def counts_from_raw(
     return _counts_by_label(r.labels, exit_, r.event, entry, r.weight, r.names), r.tallies
 
 
-def _counts_by_label(
+def _counts_by_label_sorted(
     labels: np.ndarray,
     exit_: np.ndarray,
     ev: np.ndarray,
@@ -440,6 +440,58 @@ def _counts_by_label(
     for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, ulab.size], strict=True):
         out[names[int(ulab[lo])]] = SurvivalCounts(
             ut[lo:hi], d[lo:hi], tot[lo:hi] - d[lo:hi], e[lo:hi]
+        )
+    return out
+
+
+def _counts_by_label(
+    labels: np.ndarray,
+    exit_: np.ndarray,
+    ev: np.ndarray,
+    entry: np.ndarray,
+    n: np.ndarray,
+    names: tuple[str, ...],
+) -> dict[str, SurvivalCounts]:
+    """SurvivalCounts for every group at once (bins for whole days, else one sort)."""
+    if labels.size and _whole(exit_) and _whole(entry) and exit_.min() >= 0:
+        return _counts_by_label_bincount(labels, exit_, ev, entry, n, names)
+    return _counts_by_label_sorted(labels, exit_, ev, entry, n, names)
+
+
+def _whole(a: np.ndarray) -> bool:
+    return bool(np.all(a == np.floor(a))) and (a.size == 0 or float(a.max()) < 2**40)
+
+
+def _counts_by_label_bincount(
+    labels: np.ndarray,
+    exit_: np.ndarray,
+    ev: np.ndarray,
+    entry: np.ndarray,
+    n: np.ndarray,
+    names: tuple[str, ...],
+) -> dict[str, SurvivalCounts]:
+    """Same as :func:`_counts_by_label` for whole-day times, without sorting: every
+    (group, day) pair is a bin of one ``bincount`` (the usual case: times are integer days)."""
+    span = int(max(exit_.max(), entry.max() if entry.size else 0)) + 1
+    if labels.size * 4 < span * (int(labels.max()) + 1):  # sparse: sorting is cheaper
+        return _counts_by_label_sorted(labels, exit_, ev, entry, n, names)
+    key = labels.astype(np.int64) * span + exit_.astype(np.int64)
+    size = (int(labels.max()) + 1) * span
+    tot = np.bincount(key, weights=n, minlength=size)
+    d = np.bincount(key, weights=n * ev, minlength=size)
+    delayed = entry > 0
+    ekey = labels[delayed].astype(np.int64) * span + entry[delayed].astype(np.int64)
+    e = np.bincount(ekey, weights=n[delayed], minlength=size)
+    out: dict[str, SurvivalCounts] = {}
+    for code in np.unique(labels):
+        sl = slice(int(code) * span, (int(code) + 1) * span)
+        tt, dd, ee = tot[sl], d[sl], e[sl]
+        nz = np.flatnonzero((tt > 0) | (ee > 0))
+        out[names[int(code)]] = SurvivalCounts(
+            nz.astype(np.float64),
+            dd[nz].astype(np.int64),
+            (tt[nz] - dd[nz]).astype(np.int64),
+            ee[nz].astype(np.int64),
         )
     return out
 

@@ -219,3 +219,25 @@ def test_cli_rejects_bad_filter_with_exit_2(default_db):
     )
     assert out.returncode == 2
     assert "grade='G9'" in out.stderr
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("delayed", [False, True])
+def test_bincount_and_sorted_counting_agree(seed, delayed):
+    """The two ways of counting events per (group, day) give identical SurvivalCounts."""
+    from core.survival_data import _counts_by_label_bincount, _counts_by_label_sorted
+
+    rng = np.random.default_rng(seed)
+    m = 5000
+    labels = rng.integers(0, 3, size=m)
+    entry = rng.integers(0, 50, size=m).astype(float) if delayed else np.zeros(m)
+    exit_ = entry + rng.integers(1, 400, size=m)
+    ev = rng.integers(0, 2, size=m)
+    n = rng.integers(1, 5, size=m)
+    names = ("a", "b", "c")
+    dense = _counts_by_label_bincount(labels, exit_, ev, entry, n, names)
+    ordered = _counts_by_label_sorted(labels, exit_, ev, entry, n, names)
+    assert dense.keys() == ordered.keys() == set(names)
+    for k in names:
+        for field in ("time", "n_event", "n_censor", "n_enter"):
+            np.testing.assert_array_equal(getattr(dense[k], field), getattr(ordered[k], field))
