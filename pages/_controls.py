@@ -166,7 +166,7 @@ def _parse_numbers(text: str, lo: float, hi: float) -> tuple[float, ...] | None:
 def multi(
     label: str, key: str, options: Sequence[str], format_func: Callable = str, where=st, **kw
 ) -> tuple[str, ...]:
-    """A multiselect kept in the URL as a comma-separated list (unknown values dropped)."""
+    """A multi-choice control kept in the URL as a comma-separated list (unknown values dropped)."""
     assert key in PAGE_URL_KEYS, f"add {key!r} to PAGE_URL_KEYS"
     wkey = f"ctl_{key}"
     if key not in _seeded():
