@@ -82,6 +82,11 @@ def method_line(spec: SurvivalSpec) -> str:
     return text
 
 
+def _patients_were(n: object) -> str:
+    """'1 patient was' / '12 patients were' / '<11 patients were'."""
+    return "1 patient was" if str(n) == "1" else f"{n} patients were"
+
+
 def median_text(analysis: SurvivalAnalysis, group, unit: TimeUnit) -> str:
     """'29.0 months (95% CI 24.1–33.5)' or 'not reached', as in ``summary_frame``."""
     med = group.median
@@ -165,12 +170,12 @@ def survival_results(
             ]
         )
         out.append(
-            f"{n} patients were analysed for {ep_l} from {origin}, by "
+            f"{_patients_were(n)} analysed for {ep_l} from {origin}, by "
             f"{_lower_first(GROUPINGS[spec.by].label)}: {desc}."
         )
     else:
         out.append(
-            f"{n} patients were analysed for {ep_l} from {origin}; "
+            f"{_patients_were(n)} analysed for {ep_l} from {origin}; "
             f"{events} {_events_word(spec.endpoint, events)} were observed."
         )
     # medians (groups under small-cell protection are left out of what follows)
