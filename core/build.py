@@ -53,36 +53,11 @@ def insert_cohort(
     """Insert one cohort's rows and its ``cohorts`` row; return its data version."""
     cid = meta["cohort_id"]
     version = content_hash(frames)
-    pts = frames.patients.copy()
-    pts.insert(0, "cohort_id", cid)
-    con.register("_pts", pts)
-    cols = ", ".join(f'"{c}"' for c in ("cohort_id", *PATIENTS))
-    con.execute(f"INSERT INTO patients ({cols}) SELECT {cols} FROM _pts")
-    con.unregister("_pts")
-    if len(frames.treatments):
-        tx = frames.treatments.copy()
-        tx.insert(0, "cohort_id", cid)
-        if "approximated" not in tx:
-            tx["approximated"] = False
-        con.register("_tx", tx)
-        tcols = ", ".join(TREATMENT_COLUMNS)
-        con.execute(f"INSERT INTO treatments ({tcols}) SELECT {tcols} FROM _tx")
-        con.unregister("_tx")
-    if len(frames.adverse_events):
-        ae = frames.adverse_events.copy()
-        ae.insert(0, "cohort_id", cid)
-        if "note" not in ae:
-            ae["note"] = None
-        con.register("_ae", ae)
-        acols = ", ".join(AE_COLUMNS)
-        con.execute(f"INSERT INTO adverse_events ({acols}) SELECT {acols} FROM _ae")
-        con.unregister("_ae")
-    if frames.case_notes is not None and len(frames.case_notes):
-        notes = frames.case_notes.copy()
-        notes.insert(0, "cohort_id", cid)
-        con.register("_notes", notes)
-        con.execute("INSERT INTO case_notes SELECT cohort_id, patient_id, note FROM _notes")
-        con.unregister("_notes")
+    _insert(con, "patients", frames.patients, cid, ("cohort_id", *PATIENTS))
+    _insert(con, "treatments", frames.treatments, cid, TREATMENT_COLUMNS, {"approximated": False})
+    _insert(con, "adverse_events", frames.adverse_events, cid, AE_COLUMNS, {"note": None})
+    if frames.case_notes is not None:
+        _insert(con, "case_notes", frames.case_notes, cid, ("cohort_id", "patient_id", "note"))
     con.execute(
         "INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -97,6 +72,30 @@ def insert_cohort(
         ],
     )
     return version
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    cohort_id: str,
+    columns: tuple[str, ...],
+    defaults: dict | None = None,
+) -> None:
+    """Insert a frame's rows into ``table`` under ``cohort_id`` (missing columns defaulted)."""
+    if not len(frame):
+        return
+    rows = frame.copy()
+    rows.insert(0, "cohort_id", cohort_id)
+    for col, value in (defaults or {}).items():
+        if col not in rows:
+            rows[col] = value
+    cols = ", ".join(f'"{c}"' for c in columns)
+    con.register("_rows", rows)
+    try:
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rows")
+    finally:
+        con.unregister("_rows")
 
 
 def _write(path: Path, fill: Callable[[duckdb.DuckDBPyConnection], None]) -> Path:

@@ -687,6 +687,19 @@ def _scaled(x: float | None, scale: float) -> float | None:
     return None if x is None else x / scale
 
 
+def _quantile_text(quantile: Quantile | None, scale: float) -> str:
+    """'24.6 (20.0–31.0)' in the display unit; 'not reached' / '–' as the table shows them."""
+    from core.formatting import fmt_est_ci
+
+    if quantile is None:
+        return "–"
+    return fmt_est_ci(
+        _scaled(quantile.estimate, scale),
+        _scaled(quantile.lower, scale),
+        _scaled(quantile.upper, scale),
+    )
+
+
 def summary_frame(analysis: SurvivalAnalysis, unit) -> pd.DataFrame:
     """One row per group: n, events, median (95% CI), quartiles, RMST, in ``unit``."""
     from core.formatting import fmt_est_ci
@@ -702,25 +715,9 @@ def summary_frame(analysis: SurvivalAnalysis, unit) -> pd.DataFrame:
                 "Group": g.label,
                 "n": analysis.cell(g.n, g),
                 "Events": analysis.cell(g.events, g),
-                f"Median, {unit.label} (95% CI)": fmt_est_ci(
-                    _scaled(med.estimate, s), _scaled(med.lower, s), _scaled(med.upper, s)
-                )
-                if med
-                else "–",
-                f"25th percentile, {unit.label}": fmt_est_ci(
-                    _scaled(q[0.25].estimate, s),
-                    _scaled(q[0.25].lower, s),
-                    _scaled(q[0.25].upper, s),
-                )
-                if 0.25 in q
-                else "–",
-                f"75th percentile, {unit.label}": fmt_est_ci(
-                    _scaled(q[0.75].estimate, s),
-                    _scaled(q[0.75].lower, s),
-                    _scaled(q[0.75].upper, s),
-                )
-                if 0.75 in q
-                else "–",
+                f"Median, {unit.label} (95% CI)": _quantile_text(med, s),
+                f"25th percentile, {unit.label}": _quantile_text(q.get(0.25), s),
+                f"75th percentile, {unit.label}": _quantile_text(q.get(0.75), s),
                 **(
                     {
                         f"RMST to {analysis.spec.rmst_months:g} months, {unit.label} (95% CI)": (
