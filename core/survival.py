@@ -58,6 +58,7 @@ __all__ = [
     "at_risk_table",
     "logrank_test",
     "pairwise_logrank",
+    "logrank_with_pairwise",
     "rmst",
     "rmst_difference",
     "cox_group_hr",
@@ -569,18 +570,26 @@ class LogRankResult:
     expected: np.ndarray
 
 
-def _logrank_oev(groups: Sequence[SurvivalCounts]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Observed, expected and hypergeometric covariance over the merged event-time grid."""
+def _risk_dead(groups: Sequence[SurvivalCounts]) -> tuple[np.ndarray, np.ndarray]:
+    """Number at risk and events of every group (rows) on the merged event-time grid (columns:
+    every time with an event in any group)."""
     k = len(groups)
     has = [g.n_event > 0 for g in groups]
     ev_times = [g.time[h] for g, h in zip(groups, has, strict=True)]
-    grid = np.unique(np.concatenate(ev_times))  # every time with an event in any group
+    grid = np.unique(np.concatenate(ev_times))
     m = grid.size
     risk = np.empty((k, m))
     dead = np.zeros((k, m))
     for j, g in enumerate(groups):  # loop over groups only
         risk[j] = g.n_risk_before(grid)
         dead[j, np.searchsorted(grid, ev_times[j])] = g.n_event[has[j]]
+    return risk, dead
+
+
+def _logrank_oev(risk: np.ndarray, dead: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed, expected and hypergeometric covariance from :func:`_risk_dead` matrices.
+
+    Every column must hold at least one event (the grid of these groups' event times)."""
     n_t = risk.sum(axis=0)  # >= d_t >= 1 on this grid
     d_t = dead.sum(axis=0)
     frac = risk / n_t
@@ -590,6 +599,33 @@ def _logrank_oev(groups: Sequence[SurvivalCounts]) -> tuple[np.ndarray, np.ndarr
     fw = frac * w
     var = np.diag(fw.sum(axis=1)) - fw @ frac.T
     return observed, expected, var
+
+
+def _check_groups(groups: Sequence[SurvivalCounts]) -> None:
+    if len(groups) < 2:
+        raise ValueError("the log-rank test needs at least two groups")
+    for i, g in enumerate(groups):
+        if g.n == 0:
+            raise EmptyGroupError(f"group {i} has no patients")
+
+
+def _logrank_from(risk: np.ndarray, dead: np.ndarray) -> LogRankResult:
+    observed, expected, var = _logrank_oev(risk, dead)
+    keep = expected > 0
+    chi = 0.0
+    df = 0
+    if keep.sum() >= 2:
+        diff = (observed - expected)[keep][1:]
+        vv = var[np.ix_(keep, keep)][1:, 1:]
+        rank = int(np.linalg.matrix_rank(vv))
+        if rank == vv.shape[0]:
+            chi = float(diff @ np.linalg.solve(vv, diff))
+            df = rank
+        elif rank > 0:
+            chi = float(diff @ np.linalg.pinv(vv) @ diff)
+            df = rank
+    p = float(chdtrc(df, chi)) if df > 0 else 1.0
+    return LogRankResult(chi, df, p, _ro(observed), _ro(expected))
 
 
 def logrank_test(groups: Sequence[SurvivalCounts]) -> LogRankResult:
@@ -615,27 +651,8 @@ def logrank_test(groups: Sequence[SurvivalCounts]) -> LogRankResult:
     EmptyGroupError
         If any group has no patients. ValueError if fewer than two groups.
     """
-    if len(groups) < 2:
-        raise ValueError("the log-rank test needs at least two groups")
-    for i, g in enumerate(groups):
-        if g.n == 0:
-            raise EmptyGroupError(f"group {i} has no patients")
-    observed, expected, var = _logrank_oev(groups)
-    keep = expected > 0
-    chi = 0.0
-    df = 0
-    if keep.sum() >= 2:
-        diff = (observed - expected)[keep][1:]
-        vv = var[np.ix_(keep, keep)][1:, 1:]
-        rank = int(np.linalg.matrix_rank(vv))
-        if rank == vv.shape[0]:
-            chi = float(diff @ np.linalg.solve(vv, diff))
-            df = rank
-        elif rank > 0:
-            chi = float(diff @ np.linalg.pinv(vv) @ diff)
-            df = rank
-    p = float(chdtrc(df, chi)) if df > 0 else 1.0
-    return LogRankResult(chi, df, p, _ro(observed), _ro(expected))
+    _check_groups(groups)
+    return _logrank_from(*_risk_dead(groups))
 
 
 @dataclass(frozen=True, slots=True)
@@ -691,8 +708,36 @@ def pairwise_logrank(
         raise ValueError("groups and labels must have the same length")
     if len(groups) < 2:
         raise ValueError("pairwise comparisons need at least two groups")
-    pairs = [(i, j) for i in range(len(groups)) for j in range(i + 1, len(groups))]
-    tests = [logrank_test([groups[i], groups[j]]) for i, j in pairs]
+    _check_groups(groups)
+    return _pairwise_from(_risk_dead(groups), labels, adjust)
+
+
+def logrank_with_pairwise(
+    groups: Sequence[SurvivalCounts], labels: Sequence[str], adjust: str = "holm"
+) -> tuple[LogRankResult, list[PairwiseLogRank]]:
+    """:func:`logrank_test` of all groups and, with three or more, :func:`pairwise_logrank`,
+    from one merged grid (the same sums, one pass over the groups' counts)."""
+    if adjust not in P_ADJUST_METHODS:
+        raise ValueError(f"unknown adjust {adjust!r}; allowed: {', '.join(P_ADJUST_METHODS)}")
+    _check_groups(groups)
+    matrices = _risk_dead(groups)
+    overall = _logrank_from(*matrices)
+    pairs = _pairwise_from(matrices, labels, adjust) if len(groups) > 2 else []
+    return overall, pairs
+
+
+def _pairwise_from(
+    matrices: tuple[np.ndarray, np.ndarray], labels: Sequence[str], adjust: str
+) -> list[PairwiseLogRank]:
+    # one grid for all groups; a pair's grid is the columns where either group has an event,
+    # so each test sums the same terms as a two-group logrank_test (equal to rounding)
+    risk, dead = matrices
+    k = risk.shape[0]
+    pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+    tests = []
+    for i, j in pairs:
+        cols = (dead[i] + dead[j]) > 0
+        tests.append(_logrank_from(risk[[i, j]][:, cols], dead[[i, j]][:, cols]))
     p = np.array([t.p for t in tests])
     padj = _p_adjust(p, adjust)
     return [

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.db import query_arrays
+from core.db import list_cohorts, query_arrays
 from core.filters import Filters
 from core.methods import (
     DAYS_PER_MONTH,
@@ -57,8 +57,7 @@ from core.survival import (
     cox_group_hr,
     kaplan_meier,
     km_quantiles,
-    logrank_test,
-    pairwise_logrank,
+    logrank_with_pairwise,
     rmst,
     rmst_difference,
     survival_at,
@@ -253,36 +252,49 @@ class SurvivalAnalysis:
         return self.disclosure.show(value)
 
 
-def _raw_sql(filters: Filters, spec: SurvivalSpec) -> tuple[str, list]:
-    """One GROUP BY over stored values: (group value, days, event, offset) -> count.
+def _raw_sql(filters: Filters, spec: SurvivalSpec, *, per_patient: bool = False) -> tuple[str, list]:
+    """One GROUP BY over stored values: (group value, days, origin offset) -> counts.
 
-    Rows with a missing time, event or origin offset come back as NULLs in their own aggregate
-    rows, so they are counted without a second query. From the index origin the offset is 0
-    and the aggregate has one row per group value, day and event status.
+    Each row holds ``n_all`` patients, ``n`` of them with a known event status and ``d`` of
+    those with the event. Rows with a missing time or origin offset come back as NULLs in their
+    own aggregate rows, so they are counted without a second query. From the index origin the
+    offset is 0 and the aggregate has one row per group value and day.
+
+    The inner GROUP BY keys are stored columns only (no per-row expressions), so DuckDB knows
+    their value ranges and can use its perfect-hash aggregate (see ``core.db``); the group is
+    turned into a small integer code (see :func:`_decode_group`) on the aggregate. With
+    ``per_patient`` the same columns come back one row per patient (n_all = 1).
     """
     where, params = filters.where()
     days_col, ev_col = ENDPOINT_COLUMNS[spec.endpoint]
     off_col = ORIGIN_OFFSET_COLUMN[spec.origin]
     off = column(off_col) if off_col else "0"
-    # stored values only (no per-row expressions): validity is judged on the aggregate, and
-    # the group comes back as a small integer code (see _decode_group)
+    g_inner, g_outer = _group_sql(spec)
+    ev = column(ev_col)
+    if per_patient:
+        counts = f"1 AS n_all, ({ev} IS NOT NULL)::BIGINT AS n, coalesce({ev}, 0)::BIGINT AS d"
+        group_by = ""
+    else:
+        counts = f"count(*) AS n_all, count({ev}) AS n, coalesce(sum({ev}), 0)::BIGINT AS d"
+        group_by = " GROUP BY ALL"
     sql = (
-        f"SELECT {_group_sql(spec)} AS g, {column(days_col)} AS t, {column(ev_col)} AS ev, "
-        f"{off} AS off, count(*) AS n FROM patients WHERE {where} GROUP BY ALL"
+        f"SELECT {g_outer} AS g, t, off, n_all, n, d FROM (SELECT {g_inner} AS g, "
+        f"{column(days_col)} AS t, {off} AS off, {counts} FROM patients WHERE {where}{group_by})"
     )
     return sql, params
 
 
-def _group_sql(spec: SurvivalSpec) -> str:
+def _group_sql(spec: SurvivalSpec) -> tuple[str, str]:
+    """(stored column grouped on, expression that turns it into a small integer code)."""
     if not spec.by:
-        return "0"
+        return "0", "g"
     name = GROUPINGS[spec.by].column
     f = PATIENTS.get(name)
     if f is not None and f.kind == "code":
-        return f"enum_code({column(name)})"  # ENUM position: codes[i]
+        return column(name), "enum_code(g)"  # ENUM position: codes[i]
     if f is not None and f.kind == "bool":
-        return f"{column(name)}::TINYINT"
-    return column(name)  # integers (age, treatments) or cohort ids as they are
+        return column(name), "g::TINYINT"
+    return column(name), "g"  # integers (age, treatments) or cohort ids as they are
 
 
 def _decode_group(spec: SurvivalSpec, value: object) -> object:
@@ -306,12 +318,26 @@ def aggregate_counts(
     protection), so no step sits on one patient's event day.
     """
     sql, params = _raw_sql(filters, spec)
-    raw = query_arrays(sql, params, path)
+    raw = query_arrays(sql, params, path, perfect_hash=_cohort_rows(filters, path) >= LARGE)
     return counts_from_raw(raw, spec, coarsen=coarsen)
+
+
+LARGE = 500_000
+"""Patients in the selected cohorts from which the aggregate uses DuckDB's perfect-hash GROUP
+BY (see ``core.db.PERFECT_HASH_BITS``; measured break-even between 10^5 and 10^6)."""
+
+
+def _cohort_rows(filters: Filters, path: Path | str | None) -> int:
+    """Patients in the cohorts a selection reads (all cohorts when none is chosen)."""
+    cohorts = list_cohorts(path)
+    chosen = set(filters.cohorts)
+    return sum(c.n_patients for c in cohorts if not chosen or c.cohort_id in chosen)
 
 
 @dataclass(frozen=True)
 class _Rows:
+    """One row per (group, entry, exit): ``weight`` patients, ``event`` of whom had the event."""
+
     labels: np.ndarray
     exit: np.ndarray
     event: np.ndarray
@@ -322,20 +348,43 @@ class _Rows:
 
 
 def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
-    """Apply validity, origin, delayed entry and landmark to raw (g, t, ev, off, n) rows."""
-    n = np.asarray(raw["n"], dtype=np.int64)
+    """Apply validity, origin, delayed entry and landmark to raw (g, t, off, n_all, n, d) rows.
+
+    A patient is counted as missing when the time, the event status or the origin offset is
+    missing or the offset is negative (or, under delayed entry, the endpoint is on the day of
+    the first treatment or before: R needs entry < exit).
+    """
+    n_all = np.asarray(raw["n_all"], dtype=np.int64)
+    n = np.asarray(np.ma.getdata(raw["n"]), dtype=np.int64)
+    d = np.asarray(np.ma.getdata(raw["d"]), dtype=np.int64)
     t_raw = raw["t"]
     has_offset = ORIGIN_OFFSET_COLUMN[spec.origin] is not None
-    valid = ~_missing(t_raw) & ~_missing(raw["ev"])
+    valid = ~_missing(t_raw)
     if has_offset:
         off_all = np.ma.getdata(raw["off"]).astype(np.float64)
         valid &= ~_missing(raw["off"]) & (np.where(_missing(raw["off"]), 0.0, off_all) >= 0)
-    tallies = {"n_sel": int(n.sum()), "n_missing": int(n[~valid].sum()), "n_lm": 0, "n_lm_ev": 0}
+    tallies = {
+        "n_sel": int(n_all.sum()),
+        "n_missing": int(n_all[~valid].sum() + (n_all - n)[valid].sum()),
+        "n_lm": 0,
+        "n_lm_ev": 0,
+    }
+    valid &= n > 0
     g_raw = raw["g"]
     g_mask = _missing(g_raw)
     g_vals = np.ma.getdata(g_raw) if np.ma.isMaskedArray(g_raw) else np.asarray(g_raw)
     # integer codes for the few distinct group values (NULL is its own code)
-    if g_vals.dtype.kind in "iub":
+    g_set = g_vals[~g_mask] if g_vals.dtype.kind in "iub" else g_vals[:0]
+    if g_vals.dtype.kind in "iub" and (g_set.size == 0 or 0 <= g_set.min() <= g_set.max() < 4096):
+        # small non-negative codes (ENUM positions, booleans, counts): a lookup table, no sort
+        top = int(g_set.max()) + 1 if g_set.size else 0
+        keyed = np.where(g_mask, top, g_vals).astype(np.intp)  # NULL -> top
+        present = np.flatnonzero(np.bincount(keyed, minlength=top + 1))
+        lookup = np.zeros(top + 1, dtype=np.int64)
+        lookup[present] = np.arange(present.size)
+        gi_all = lookup[keyed]
+        value_of = {i: (None if u == top else int(u)) for i, u in enumerate(present)}
+    elif g_vals.dtype.kind in "iub":
         keyed = np.where(g_mask, np.iinfo(np.int64).min, g_vals.astype(np.int64))
         uniq, gi_all = np.unique(keyed, return_inverse=True)
         value_of = {
@@ -348,13 +397,20 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
         gi_all = codes.astype(np.int64)
         value_of = {i: (None if pd.isna(u) else u) for i, u in enumerate(uniques)}
     value_of = {k: _decode_group(spec, v) for k, v in value_of.items()}
-    gi = gi_all[valid]
-    days = np.asarray(np.ma.getdata(t_raw)[valid], dtype=np.float64)
-    ev = np.asarray(np.ma.getdata(raw["ev"])[valid], dtype=np.int64)
-    off = np.asarray(np.ma.getdata(raw["off"])[valid], dtype=np.float64)
-    n = n[valid]
-    exit_ = days + off
-    entry = off.copy() if (has_offset and spec.left_truncation) else np.zeros_like(off)
+    everyone = bool(valid.all())
+    gi = gi_all if everyone else gi_all[valid]
+    days = np.ma.getdata(t_raw).astype(np.float64)
+    days = days if everyone else days[valid]
+    ev = d if everyone else d[valid]
+    n = n if everyone else n[valid]
+    if has_offset:
+        off = np.ma.getdata(raw["off"]).astype(np.float64)
+        off = off if everyone else off[valid]
+        exit_ = days + off
+        entry = off.copy() if spec.left_truncation else np.zeros_like(off)
+    else:
+        off = np.zeros_like(days)
+        exit_, entry = days, off
     keep = np.ones(days.size, dtype=bool)
     if has_offset and spec.left_truncation:
         bad = days <= 0  # entry must precede exit (R: stop > start)
@@ -364,7 +420,7 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
     if L is not None:
         drop = keep & (days <= L)
         tallies["n_lm"] = int(n[drop].sum())
-        tallies["n_lm_ev"] = int(n[drop & (ev == 1)].sum())
+        tallies["n_lm_ev"] = int(ev[drop].sum())
         keep &= ~drop
         if has_offset:
             entry = off + L if spec.left_truncation else np.zeros_like(off)
@@ -376,6 +432,8 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
     label_names = list(dict.fromkeys(names))
     code_to_label = np.array([label_names.index(nm) for nm in names], dtype=np.int64)
     labels = code_to_label[gi] if gi.size else gi
+    if keep.all():
+        return _Rows(labels, exit_, ev, entry, n, tallies, tuple(label_names))
     return _Rows(
         labels[keep], exit_[keep], ev[keep], entry[keep], n[keep], tallies, tuple(label_names)
     )
@@ -415,14 +473,15 @@ def _counts_by_label_sorted(
 ) -> dict[str, SurvivalCounts]:
     """SurvivalCounts for every group at once: one sort of (group, time), then run sums.
 
-    Each input row stands for ``n`` identical patients; delayed entries (entry > 0) add rows
-    of their own with only an entry count.
+    Each input row stands for ``n`` patients with the same group, entry and exit, ``ev`` of
+    whom had the event; delayed entries (entry > 0) add rows of their own with only an entry
+    count.
     """
     delayed = entry > 0
     lab = np.concatenate((labels, labels[delayed]))
     t = np.concatenate((exit_, entry[delayed]))
     w_exit = np.concatenate((n, np.zeros(int(delayed.sum()), dtype=np.int64)))
-    w_event = np.concatenate((n * ev, np.zeros(int(delayed.sum()), dtype=np.int64)))
+    w_event = np.concatenate((ev, np.zeros(int(delayed.sum()), dtype=np.int64)))
     w_enter = np.concatenate((np.zeros(labels.size, dtype=np.int64), n[delayed]))
     order = np.lexsort((t, lab))
     lab, t = lab[order], t[order]
@@ -478,12 +537,12 @@ def _counts_by_label_bincount(
     key = labels.astype(np.int64) * span + exit_.astype(np.int64)
     size = (int(labels.max()) + 1) * span
     tot = np.bincount(key, weights=n, minlength=size)
-    d = np.bincount(key, weights=n * ev, minlength=size)
+    d = np.bincount(key, weights=ev, minlength=size)
     delayed = entry > 0
     ekey = labels[delayed].astype(np.int64) * span + entry[delayed].astype(np.int64)
     e = np.bincount(ekey, weights=n[delayed], minlength=size)
     out: dict[str, SurvivalCounts] = {}
-    for code in np.unique(labels):
+    for code in np.flatnonzero(np.bincount(labels)):
         sl = slice(int(code) * span, (int(code) + 1) * span)
         tt, dd, ee = tot[sl], d[sl], e[sl]
         nz = np.flatnonzero((tt > 0) | (ee > 0))
@@ -567,9 +626,8 @@ def analyse(
     rdiff: list = []
     usable = [g for g in groups if g.n > 0]
     if len(usable) > 1 and sum(g.events for g in usable) > 0:
-        lr = logrank_test([g.counts for g in usable])
-        if len(usable) > 2:
-            pw = tuple(pairwise_logrank([g.counts for g in usable], [g.label for g in usable]))
+        lr, pairs = logrank_with_pairwise([g.counts for g in usable], [g.label for g in usable])
+        pw = tuple(pairs)
         ref = usable[0]
         for other in usable[1:]:
             if ref.rmst is not None and other.rmst is not None:
@@ -611,8 +669,7 @@ def patient_arrays(
     filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
 ) -> pd.DataFrame:
     """Patient-level rows (g, t, ev, en) after origin, delayed entry and landmark."""
-    sql, params = _raw_sql(filters, spec)
-    sql = sql.replace("count(*) AS n", "1 AS n").replace(" GROUP BY ALL", "")
+    sql, params = _raw_sql(filters, spec, per_patient=True)
     r = _prepare(query_arrays(sql, params, path), spec)
     labels = np.array(r.names, dtype=object)[r.labels] if r.labels.size else r.labels
     return pd.DataFrame({"g": labels, "t": r.exit, "ev": r.event, "en": r.entry})

@@ -38,6 +38,7 @@ from core.survival import (
     km_quantiles,
     landmark,
     logrank_test,
+    logrank_with_pairwise,
     pairwise_logrank,
     rmst,
     rmst_difference,
@@ -471,6 +472,30 @@ def test_pairwise_logrank_holm_matches_r(datasets):
     assert [r.p_adj for r in none] == [r.p for r in none]
     with pytest.raises(ValueError):
         pairwise_logrank([datasets["lung"]] * 2, ["a", "b"], adjust="tukey")
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_logrank_with_pairwise_equals_the_separate_tests(datasets, k):
+    """One merged grid for the k-group test and every pair gives what :func:`logrank_test` per
+    pair and over all groups give (each checked against R above): the same terms, so equal to
+    rounding (rtol 1e-13: BLAS may add them in another order for another memory layout)."""
+    labels = ["squamous", "smallcell", "adeno", "large"][:k]
+    groups = [datasets[f"veteran/{x}"] for x in labels]
+    overall, pairs = logrank_with_pairwise(groups, labels)
+    alone = logrank_test(groups)
+    assert overall.df == alone.df
+    assert overall.chi2 == pytest.approx(alone.chi2, rel=1e-13, abs=0)
+    assert overall.p == pytest.approx(alone.p, rel=1e-13, abs=0)
+    if k == 2:
+        assert pairs == []
+        return
+    separate = pairwise_logrank(groups, labels)
+    assert [(r.a, r.b) for r in pairs] == [(r.a, r.b) for r in separate]
+    index_pairs = [(a, b) for a in range(k) for b in range(a + 1, k)]
+    for r, (i, j) in zip(pairs, index_pairs, strict=True):
+        two = logrank_test([groups[i], groups[j]])
+        assert r.chi2 == pytest.approx(two.chi2, rel=1e-13, abs=0)
+        assert r.p == pytest.approx(two.p, rel=1e-13, abs=0)
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,10 @@ SPECS = [
     SPECS,
     ids=lambda s: f"{s.endpoint}-{s.origin}-{s.by}-{s.landmark_months}-{s.left_truncation}",
 )
-def test_fast_path_equals_patient_level(default_db, spec):
+@pytest.mark.parametrize("perfect_hash", [False, True], ids=["hash", "perfect-hash"])
+def test_fast_path_equals_patient_level(default_db, spec, perfect_hash, monkeypatch):
+    if perfect_hash:  # the large-selection path (DuckDB perfect-hash GROUP BY), forced here
+        monkeypatch.setattr("core.survival_data.LARGE", 0)
     df = patients_frame(PGEP, path=default_db)
     ref, excluded = _reference(df, spec)
     a = analyse(PGEP, spec, default_db)
@@ -232,12 +235,35 @@ def test_bincount_and_sorted_counting_agree(seed, delayed):
     labels = rng.integers(0, 3, size=m)
     entry = rng.integers(0, 50, size=m).astype(float) if delayed else np.zeros(m)
     exit_ = entry + rng.integers(1, 400, size=m)
-    ev = rng.integers(0, 2, size=m)
     n = rng.integers(1, 5, size=m)
     names = ("a", "b", "c")
-    dense = _counts_by_label_bincount(labels, exit_, ev, entry, n, names)
-    ordered = _counts_by_label_sorted(labels, exit_, ev, entry, n, names)
+    d = rng.integers(0, n + 1)  # events among the n patients of a row
+    dense = _counts_by_label_bincount(labels, exit_, d, entry, n, names)
+    ordered = _counts_by_label_sorted(labels, exit_, d, entry, n, names)
     assert dense.keys() == ordered.keys() == set(names)
     for k in names:
         for field in ("time", "n_event", "n_censor", "n_enter"):
             np.testing.assert_array_equal(getattr(dense[k], field), getattr(ordered[k], field))
+
+
+def test_large_selections_use_the_perfect_hash_aggregate(default_db):
+    """The setting raised for large selections really changes DuckDB's plan for the survival
+    aggregate (a DuckDB upgrade that ignored it would fail here, not silently slow down)."""
+    from core.db import PERFECT_HASH_BITS, cursor
+    from core.survival_data import _raw_sql
+
+    sql, params = _raw_sql(PGEP, SurvivalSpec(by="imaging_response"))
+    cur = cursor(default_db)
+    try:
+        plain = cur.execute("EXPLAIN " + sql, params).fetchall()[0][1]
+        cur.execute(f"SET perfect_ht_threshold = {PERFECT_HASH_BITS}").fetchall()
+        raised = cur.execute("EXPLAIN " + sql, params).fetchall()[0][1]
+    finally:
+        cur.close()
+    assert "perfect" not in plain.lower()
+    assert "perfect" in raised.lower()
+    other = cursor(default_db)  # a local setting: other cursors keep DuckDB's default
+    try:
+        assert other.execute("SELECT current_setting('perfect_ht_threshold')").fetchone()[0] == 12
+    finally:
+        other.close()
