@@ -1,29 +1,42 @@
-"""Load test: K concurrent browser sessions changing filters on the Survival page.
+"""Load test: K concurrent sessions changing filters on the Survival page.
 
 What it does (loopback only, bounded in count and time):
 
 1. uses (or builds) ``benchmarks/out/load-synth-N.duckdb``, one synthetic cohort of N patients
    (``python -m core synth --n N --db PATH``, default N = 100,000);
 2. starts ``streamlit run app.py`` on 127.0.0.1 (a free port) against it;
-3. opens K sessions (default 20), each a fresh Playwright context in one headless Chromium
-   (Debian's /usr/bin/chromium), all on /survival; then every session makes M filter changes
-   (default 25: K x M = 500 reruns) in the sidebar (add a primary site, grade or sex; or remove
-   the last one chosen), each after a think time drawn from --think (seconds), concurrently;
+3. opens K sessions (default 20) on /survival?cohort=synth-N; then every session makes M filter
+   changes (default 25: K x M = 500 reruns) in the sidebar (add a primary site, grade or sex;
+   or remove one chosen), each after a think time drawn from --think (seconds), concurrently.
+   A session is, with ``--driver``:
+   - ``ws`` (default): a client of Streamlit's own websocket protocol
+     (benchmarks/ws_client.py): it sends the ``rerun_script`` messages the frontend sends (the
+     page by its URL path, the query string the app keeps, every widget value the frontend
+     holds, the multiselect changed) and parses what comes back, drawing nothing, so 20
+     sessions cost the load generator little CPU and the server gets the 2 cores;
+   - ``browser``: a fresh Playwright context in one headless Chromium (Debian's
+     /usr/bin/chromium) clicking the sidebar's multiselects; 20 renderers take about as much
+     CPU as the server;
 4. prints a table: latency per rerun (p50, p95, max), errors, the server's resident memory
    (VmRSS of the streamlit process, /proc/<pid>/status) before, at peak and after, and the
    memory check against the caches' bounds.
 
-Latency, measured in the browser on its own clock (performance.now(), see tests/e2e/driver.py):
-- *script run*: from the widget's rerun request leaving the browser (BackMsg rerun_script on
-  the websocket) to the server's ``script_finished`` message arriving: the server's whole rerun
-  as the browser sees it, network and queueing included;
-- *until idle*: from the same request to the first moment the page shows no "Running"
-  indicator (stStatusWidget) and no stale element (checked every 50 ms, so up to 50 ms late):
-  what a person waits for.
+Latency:
+- *script run*: from the rerun request leaving the client (BackMsg ``rerun_script`` on the
+  websocket) to the server's ``script_finished`` message (the one that ends the run, not a
+  ``FINISHED_EARLY_FOR_RERUN``) arriving: the server's whole rerun as the client sees it,
+  network and queueing included. ws driver: on the load generator's clock
+  (``time.perf_counter``, taken as the frame is read); browser driver: on the browser's clock
+  (``performance.now()``, see tests/e2e/driver.py);
+- *until idle* (browser driver only): from the same request to the first moment the page
+  shows no "Running" indicator (stStatusWidget) and no stale element (checked every 50 ms, so
+  up to 50 ms late): what a person waits for. The ws driver renders nothing: its script run
+  ends when the last message of the run has arrived and been parsed.
 
 Errors: every st.exception or st.error element received, every run that did not finish
-successfully, every step that timed out, and every step after which the page URL does not hold
-the selection the session made (a lost widget change).
+successfully, every step that timed out, and every step after which the session's query
+string (ws: from the server's ``page_info_changed`` messages; browser: the page URL) does not
+hold the selection the session made (a lost widget change).
 
 Memory bound. pages/_data.py caches with ttl 3600 s and at most 256 entries per function (64
 for patient frames, Table 1 and Cox, 8 for benchmarks). The Survival page caches per
@@ -34,8 +47,9 @@ message buffers) + 32 MiB slack (allocator). Entry sizes are measured here by pi
 st.cache_data stores (it keeps the pickled bytes).
 
 Usage:
-    python benchmarks/load.py                      # 20 sessions x 25 changes, N = 100,000
+    python benchmarks/load.py                      # ws driver, 20 sessions x 25 changes, N = 10^5
     python benchmarks/load.py --sessions 5 --changes 10 --think 0 0
+    python benchmarks/load.py --driver browser     # the same through 20 Chromium contexts
 """
 
 from __future__ import annotations
@@ -59,6 +73,7 @@ from urllib.parse import parse_qs, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.ws_client import Session, SessionError  # noqa: E402
 from tests.e2e.driver import (  # noqa: E402
     IDLE_JS,
     STATE_JS,
@@ -126,10 +141,13 @@ def next_step(rng: random.Random, current: dict[str, list[str]]) -> Step:
 @dataclass
 class SessionResult:
     run_ms: list[float] = field(default_factory=list)
+    run_kib: list[float] = field(default_factory=list)  # ws driver: bytes received per run
     idle_ms: list[float] = field(default_factory=list)
     load_ms: float | None = None
     errors: list[str] = field(default_factory=list)
     selections: set = field(default_factory=set)
+    # ws driver, per change: (change, run status, selection expected, selection in the query string)
+    checks: list[tuple[str, str, dict, dict]] = field(default_factory=list)
 
 
 async def _wait_idle(page, sent_at_least: int, timeout_ms: float) -> float:
@@ -159,7 +177,11 @@ async def _step(page, step: Step) -> None:
 
 
 def _url_selection(url: str) -> dict[str, list[str]]:
-    q = parse_qs(urlsplit(url).query)
+    return _query_selection(urlsplit(url).query)
+
+
+def _query_selection(query: str) -> dict[str, list[str]]:
+    q = parse_qs(query)
     keys = {key for key, _ in FIELDS.values()}
     return {k: ",".join(v).split(",") for k, v in q.items() if k in keys}
 
@@ -234,66 +256,141 @@ async def sample_rss(server: StreamlitServer, stop: asyncio.Event, out: list[int
             await asyncio.wait_for(stop.wait(), 0.5)
 
 
-async def drive(args, server: StreamlitServer, cohort: str) -> dict:
+async def measure(args, server: StreamlitServer, warm_up, session, other_cpu=None) -> dict:
+    """The run both drivers share: a warm-up session, RSS before, K sessions opened (each
+    releases ``ready`` once its page has loaded), then all their changes at once (``gate``),
+    with RSS sampled and CPU counted (server, ``other_cpu()`` if given, this process)."""
+    report: dict = {}
+    await warm_up()  # the first run after start-up imports and compiles everything
+    await asyncio.sleep(2)
+    report["rss_before_kib"] = server.rss_kib()
+
+    rss: list[int] = []
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(server, stop, rss))
+    gate, ready = asyncio.Event(), asyncio.Semaphore(0)
+    tasks = [asyncio.create_task(session(i, gate, ready)) for i in range(args.sessions)]
+    for _ in range(args.sessions):  # every session has loaded the page
+        await ready.acquire()
+    report["rss_sessions_open_kib"] = server.rss_kib()
+    t0 = time.monotonic()
+    cpu0 = (cpu_seconds(server.proc.pid), other_cpu() if other_cpu else 0.0, time.process_time())
+    gate.set()
+    results = await asyncio.gather(*tasks)
+    report["wall_s"] = time.monotonic() - t0
+    report["cpu_s"] = {
+        "server": cpu_seconds(server.proc.pid) - cpu0[0],
+        "chromium": (other_cpu() - cpu0[1]) if other_cpu else None,
+        "driver": time.process_time() - cpu0[2],
+    }
+    await asyncio.sleep(2)
+    report["rss_after_kib"] = server.rss_kib()
+    stop.set()
+    await sampler
+    report["rss_peak_kib"] = max(rss + [report["rss_after_kib"]])
+    report["results"] = results
+    return report
+
+
+async def drive_browser(args, server: StreamlitServer, cohort: str) -> dict:
     from playwright.async_api import async_playwright
 
     url = f"{server.url}/survival?cohort={cohort}"
     deadline = time.monotonic() + args.max_seconds
     timeout_ms = args.step_timeout * 1000
-    report: dict = {}
     async with async_playwright() as pw:
         browser = await launch_chromium(pw)
-        # one warm-up session: the first run after start-up imports and compiles everything
-        warm = await browser.new_context()
-        await warm.add_init_script(monitor_script())
-        page = await warm.new_page()
-        await page.goto(url, timeout=timeout_ms)
-        await _wait_idle(page, 1, timeout_ms)
-        await warm.close()
-        await asyncio.sleep(2)
-        report["rss_before_kib"] = server.rss_kib()
 
-        rss: list[int] = []
-        stop = asyncio.Event()
-        sampler = asyncio.create_task(sample_rss(server, stop, rss))
-        gate, ready = asyncio.Event(), asyncio.Semaphore(0)
-        tasks = [
-            asyncio.create_task(
-                run_session(
-                    i,
-                    browser,
-                    url,
-                    args.changes,
-                    tuple(args.think),
-                    deadline,
-                    gate,
-                    ready,
-                    timeout_ms,
-                )  # fmt: skip
+        async def warm_up() -> None:
+            warm = await browser.new_context()
+            await warm.add_init_script(monitor_script())
+            page = await warm.new_page()
+            await page.goto(url, timeout=timeout_ms)
+            await _wait_idle(page, 1, timeout_ms)
+            await warm.close()
+
+        def session(i: int, gate: asyncio.Event, ready: asyncio.Semaphore):
+            return run_session(
+                i, browser, url, args.changes, tuple(args.think), deadline, gate, ready, timeout_ms
             )
-            for i in range(args.sessions)
-        ]
-        for _ in range(args.sessions):  # every session has loaded the page
-            await ready.acquire()
-        report["rss_sessions_open_kib"] = server.rss_kib()
-        t0 = time.monotonic()
-        cpu0 = (cpu_seconds(server.proc.pid), chromium_cpu_seconds(), time.process_time())
-        gate.set()
-        results = await asyncio.gather(*tasks)
-        report["wall_s"] = time.monotonic() - t0
-        report["cpu_s"] = {
-            "server": cpu_seconds(server.proc.pid) - cpu0[0],
-            "chromium": chromium_cpu_seconds() - cpu0[1],
-            "driver": time.process_time() - cpu0[2],
-        }
-        await asyncio.sleep(2)
-        report["rss_after_kib"] = server.rss_kib()
-        stop.set()
-        await sampler
-        report["rss_peak_kib"] = max(rss + [report["rss_after_kib"]])
+
+        report = await measure(args, server, warm_up, session, chromium_cpu_seconds)
         await browser.close()
-    report["results"] = results
     return report
+
+
+# ------------------------------------------------------------------ websocket sessions
+async def run_ws_session(
+    i: int, base_url: str, page: str, query: str, changes: int, think: tuple[float, float],
+    deadline: float, start_gate: asyncio.Event, ready: asyncio.Semaphore, timeout_s: float,
+    use_cache: bool = True,
+) -> SessionResult:  # fmt: skip
+    """One session over Streamlit's websocket (benchmarks/ws_client.py): open the page, then
+    make ``changes`` filter changes, each as the browser sends it (a rerun with every
+    widget's value, one multiselect changed), timed from request sent to script_finished."""
+    res = SessionResult()
+    rng = random.Random(1000 + i)
+    plan_rng = random.Random(seed_of(i))
+    sess = Session(base_url, page, query, use_cache=use_cache)
+    released = False
+    try:
+        run = await sess.open(timeout_s)
+        res.load_ms = run.ms
+        ready.release()
+        released = True
+        await start_gate.wait()
+        for _ in range(changes):
+            step = next_step(plan_rng, _query_selection(sess.query_string))
+            if time.monotonic() > deadline:
+                res.errors.append("deadline reached before all changes were made")
+                break
+            await asyncio.sleep(rng.uniform(*think))
+            name = f"{step.label} {'-' if step.remove else '+'}{step.option}"
+            try:
+                run = await sess.toggle_option(
+                    step.label, step.option, remove=step.remove, timeout=timeout_s
+                )
+            except (TimeoutError, SessionError) as exc:  # count it, go on (or stop if closed)
+                res.errors.append(f"step {name}: {type(exc).__name__}: {str(exc)[:160]}")
+                if sess.closed:
+                    break
+                continue
+            res.run_ms.append(run.ms)
+            res.run_kib.append(run.bytes / 1024)
+            got = _query_selection(sess.query_string)
+            res.checks.append((name, run.status_name, step.expected, got))
+            if got != step.expected:
+                res.errors.append(f"query string {got} after {name} to {step.expected}")
+            res.selections.add(json.dumps(step.expected, sort_keys=True))
+    except Exception as exc:
+        res.errors.append(f"session {i} aborted: {type(exc).__name__}: {str(exc)[:160]}")
+    finally:
+        if not released:
+            ready.release()
+        await sess.close()
+    # exceptions, error alerts, runs that did not finish successfully (first load included)
+    res.errors.extend(sess.errors)
+    return res
+
+
+async def drive_ws(args, server: StreamlitServer, cohort: str) -> dict:
+    query = f"cohort={cohort}"
+    deadline = time.monotonic() + args.max_seconds
+    use_cache = not args.no_message_cache
+
+    async def warm_up() -> None:
+        async with Session(server.url, "survival", query, use_cache=use_cache) as warm:
+            run = await warm.open(args.step_timeout)
+            if not run.ok:
+                raise RuntimeError(f"warm-up run failed: {run.status_name} {warm.errors[:3]}")
+
+    def session(i: int, gate: asyncio.Event, ready: asyncio.Semaphore):
+        return run_ws_session(
+            i, server.url, "survival", query, args.changes, tuple(args.think), deadline, gate,
+            ready, args.step_timeout, use_cache,
+        )  # fmt: skip
+
+    return await measure(args, server, warm_up, session)
 
 
 # ------------------------------------------------------------------ CPU accounting
@@ -364,18 +461,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--step-timeout", type=float, default=60, help="seconds per change")
     p.add_argument("--max-seconds", type=float, default=900, help="stop making changes after")
     p.add_argument("--json", type=Path, help="also write the numbers to this file")
+    p.add_argument("--driver", choices=("ws", "browser"), default="ws",
+                   help="ws: sessions speak Streamlit's websocket protocol (benchmarks/ws_client.py), "
+                   "no browser; browser: one headless Chromium context per session")  # fmt: skip
+    p.add_argument("--no-message-cache", action="store_true", help="ws driver: claim no cached "
+                   "message, so the server sends every element in full (a browser does not)")  # fmt: skip
+    p.add_argument("--cohort", help="cohort id to open (default synth-N, the synthetic cohort)")
     args = p.parse_args(argv)
     global SEED
     SEED = args.seed
     if args.sessions < 1 or args.changes < 1 or args.sessions > 50 or args.changes > 200:
         p.error("--sessions must be 1-50 and --changes 1-200 (bounded load)")
-    problem = missing_browser_tools()
+    problem = missing_browser_tools() if args.driver == "browser" else ""
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
 
     db = args.db or OUT / f"load-synth-{args.n}.duckdb"
-    cohort = f"synth-{args.n}"
+    cohort = args.cohort or f"synth-{args.n}"
     if args.rebuild and args.db is None:
         db.unlink(missing_ok=True)
     if not db.exists():
@@ -390,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     server = StreamlitServer(db, log).start()
     try:
         rss_start = server.rss_kib()
+        drive = drive_ws if args.driver == "ws" else drive_browser
         report = asyncio.run(drive(args, server, cohort))
     finally:
         server.stop()
@@ -418,44 +522,53 @@ def main(argv: list[str] | None = None) -> int:
     def mib(kib: float) -> str:
         return f"{kib / 1024:,.1f} MiB"
 
+    def spread(values: list[float]) -> str:
+        return " / ".join(
+            ms(x) for x in (pct(values, 50), pct(values, 95), max(values, default=float("nan")))
+        )
+
+    browser = args.driver == "browser"
+    cpu = report["cpu_s"]
+    kib = [x for r in results for x in r.run_kib]
     rows = [
-        ("patients in the cohort", f"{args.n:,}"),
+        (
+            "driver",
+            "browser (one headless Chromium context per session)"
+            if browser
+            else "ws (Streamlit websocket protocol, no browser"
+            + (", no message cache)" if args.no_message_cache else ")"),
+        ),
+        ("patients in the cohort", cohort if args.cohort else f"{args.n:,}"),
         ("concurrent sessions", str(args.sessions)),
         ("filter changes (reruns) made", f"{len(runs)} of {args.sessions * args.changes}"),
         ("think time between changes", f"{args.think[0]:g}-{args.think[1]:g} s"),
         ("wall time of the changes", f"{report['wall_s']:.1f} s"),
-        (
-            "script run p50 / p95 / max",
-            " / ".join(
-                ms(f(runs))
-                for f in (
-                    lambda v: pct(v, 50),
-                    lambda v: pct(v, 95),
-                    lambda v: max(v, default=float("nan")),
-                )
-            ),
-        ),  # fmt: skip
+        ("script run p50 / p95 / max", spread(runs)),
         (
             "until idle on screen p50 / p95 / max",
-            " / ".join(
-                ms(f(idles))
-                for f in (
-                    lambda v: pct(v, 50),
-                    lambda v: pct(v, 95),
-                    lambda v: max(v, default=float("nan")),
-                )
-            ),
-        ),  # fmt: skip
+            spread(idles) if browser else "not measured (the ws driver draws nothing)",
+        ),
         (
-            "CPU during the changes: server / Chromium / driver",
-            " / ".join(f"{report['cpu_s'][k]:.0f} s" for k in ("server", "chromium", "driver"))
+            "CPU during the changes: server / Chromium / driver"
+            if browser
+            else "CPU during the changes: server / driver",
+            " / ".join(
+                f"{cpu[k]:.0f} s" for k in ("server", "chromium", "driver") if cpu[k] is not None
+            )
             + f" (2 cores x {report['wall_s']:.0f} s = {2 * report['wall_s']:.0f} s)",
         ),
-        ("server CPU per rerun", f"{1000 * report['cpu_s']['server'] / max(len(runs), 1):.0f} ms"),
+        ("server CPU per rerun", f"{1000 * cpu['server'] / max(len(runs), 1):.0f} ms"),
         (
             "first page load (per session) p50 / max",
             f"{ms(pct(loads, 50))} / {ms(max(loads, default=float('nan')))}",
         ),  # fmt: skip
+        *(
+            []
+            if browser
+            else [
+                ("received per rerun (mean)", f"{statistics.fmean(kib or [float('nan')]):.0f} KiB")
+            ]
+        ),
         ("errors", str(len(errors))),
         ("distinct selections visited", str(len(selections))),
         ("server RSS at start (no session)", mib(rss_start)),
@@ -500,6 +613,7 @@ def main(argv: list[str] | None = None) -> int:
                         k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
                     },
                     "run_ms": runs,
+                    "run_kib": kib,
                     "idle_ms": idles,
                     "load_ms": loads,
                     "errors": errors,
