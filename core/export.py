@@ -13,7 +13,9 @@ wide, read here as 7 inches (:data:`LAYOUT_PPI` = 100 px per inch). :func:`to_pn
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -30,7 +32,11 @@ import altair as alt
 import pandas as pd
 
 from core.methods import Provenance
+from core.plots import VegaLiteChart
 from core.schema import CohortInfo
+
+Chart = alt.TopLevelMixin | VegaLiteChart
+"""What the export functions take: an Altair chart or a spec written as a dict."""
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_NAME = "NET Outcomes Explorer"
@@ -72,15 +78,22 @@ def software_versions(names: Iterable[str] = SOFTWARE) -> dict[str, str]:
     """``{"python": ..., "net-outcomes-explorer": ..., name: version}`` for installed names.
 
     Versions come from package metadata (``importlib.metadata``), so nothing is imported;
-    a distribution that is not installed is left out.
+    a distribution that is not installed is left out. Read once per process (reading the
+    metadata of every package costs several ms, and installed versions do not change under a
+    running app).
     """
+    return dict(_software_versions(tuple(names)))
+
+
+@functools.lru_cache(maxsize=8)
+def _software_versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     out = {"python": platform.python_version(), "net-outcomes-explorer": app_version()}
     for name in names:
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             continue
-    return out
+    return tuple(out.items())
 
 
 def utc_now() -> dt.datetime:
@@ -136,10 +149,18 @@ def caption_lines(
 
 def _layout_width(chart: object, default: int = 640) -> int:
     """The widest explicit ``width`` in a (possibly compound) chart, for caption wrapping."""
-    width = getattr(chart, "width", alt.Undefined)
+    if isinstance(chart, VegaLiteChart):
+        chart = chart.spec
+
+    def get(attr: str) -> object:
+        if isinstance(chart, Mapping):
+            return chart.get(attr, alt.Undefined)
+        return getattr(chart, attr, alt.Undefined)
+
+    width = get("width")
     best = int(width) if isinstance(width, int | float) else 0
     for attr in ("vconcat", "hconcat", "concat", "layer"):
-        parts = getattr(chart, attr, alt.Undefined)
+        parts = get(attr)
         if isinstance(parts, list):
             best = max([best, *(_layout_width(p, 0) for p in parts)])
     return best or default
@@ -167,7 +188,7 @@ def caption_width(chart: object) -> int:
     return max(40, int(_layout_width(chart) / (0.5 * CAPTION_FONT_SIZE)))
 
 
-def stamp(chart: alt.TopLevelMixin, lines: Sequence[str]) -> alt.TopLevelMixin:
+def stamp(chart: Chart, lines: Sequence[str]) -> Chart:
     """Return a copy of ``chart`` with ``lines`` drawn under it (left-aligned, small, grey).
 
     The lines become a bottom title of the whole figure, so they sit below the legend and
@@ -178,6 +199,8 @@ def stamp(chart: alt.TopLevelMixin, lines: Sequence[str]) -> alt.TopLevelMixin:
     if not lines:
         raise ValueError("stamp needs at least one caption line")
     wrapped = wrap_lines(lines, caption_width(chart))
+    if isinstance(chart, VegaLiteChart):
+        return chart.with_spec(_stamp_spec(chart.spec, wrapped))
     out = chart.copy(deep=True)
     if getattr(out, "title", alt.Undefined) is not alt.Undefined:
         config = out.config
@@ -199,6 +222,31 @@ def stamp(chart: alt.TopLevelMixin, lines: Sequence[str]) -> alt.TopLevelMixin:
     return out
 
 
+def _caption_title(wrapped: list[str]) -> dict:
+    return {
+        "text": wrapped,
+        "orient": "bottom",
+        "anchor": "start",
+        "frame": "group",
+        "fontSize": CAPTION_FONT_SIZE,
+        "fontWeight": "normal",
+        "color": CAPTION_COLOR,
+        "lineHeight": CAPTION_FONT_SIZE + 3,
+        "offset": 14,
+        "limit": 0,
+    }
+
+
+def _stamp_spec(spec: Mapping, wrapped: list[str]) -> dict:
+    """:func:`stamp` for a spec dict (same layout as for an Altair chart)."""
+    out = copy.deepcopy(dict(spec))
+    if "title" in out:
+        top = {k: out.pop(k) for k in ("$schema", "config", "datasets") if k in out}
+        out = {**top, "vconcat": [out]}
+    out["title"] = _caption_title(wrapped)
+    return out
+
+
 # ------------------------------------------------------------------ rendering
 def _vl_version() -> str | None:
     """The Vega-Lite version Altair writes (e.g. '6.4'), if vl_convert bundles it."""
@@ -208,7 +256,7 @@ def _vl_version() -> str | None:
     return major_minor if major_minor in vlc.get_vegalite_versions() else None
 
 
-def spec_json(chart: alt.TopLevelMixin) -> str:
+def spec_json(chart: Chart) -> str:
     """The chart's Vega-Lite JSON (data inlined): the input of the renderers and a cache key."""
     return chart.to_json(indent=None)
 
@@ -234,13 +282,13 @@ def png_from_spec(spec: str, scale: float = PNG_SCALE, metadata: Mapping[str, st
     return add_png_text(png, metadata) if metadata else png
 
 
-def to_svg(chart: alt.TopLevelMixin) -> str:
+def to_svg(chart: Chart) -> str:
     """SVG text of ``chart`` (text stays text, so the caption is searchable)."""
     return svg_from_spec(spec_json(chart))
 
 
 def to_png(
-    chart: alt.TopLevelMixin, scale: float = PNG_SCALE, metadata: Mapping[str, str] | None = None
+    chart: Chart, scale: float = PNG_SCALE, metadata: Mapping[str, str] | None = None
 ) -> bytes:
     """PNG bytes of ``chart``; scale 3 = 300 dpi for a ~7-inch-wide figure (see module doc).
 

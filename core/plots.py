@@ -6,6 +6,13 @@ selection, data version and method) are added by the caller.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -131,6 +138,57 @@ def nice_ticks(max_time: float, unit: TimeUnit) -> np.ndarray:
     return np.arange(0, max_time + step * 0.999, step)
 
 
+@dataclass(frozen=True, eq=False)
+class VegaLiteChart:
+    """A Vega-Lite specification written as a plain dict, its tables kept as DataFrames by name.
+
+    Why not Altair for the Kaplan-Meier figure: the Survival page redraws it on every filter
+    change, and building it from Altair objects (which copy every sub-chart when layering) and
+    validating it against the JSON schema on every run cost about 130 ms of server time per
+    rerun, most of a rerun; writing the dict costs about 2 ms. The dict is checked against the
+    same Vega-Lite schema in the tests instead of at every page run. It offers what callers
+    use of an Altair chart: ``to_dict()`` (data inlined) and ``to_json()``.
+    """
+
+    spec: Mapping[str, Any]
+    """Everything but the data; layers refer to ``datasets`` by name."""
+    datasets: Mapping[str, pd.DataFrame]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full spec with every table inlined as records (as Altair's ``to_dict``)."""
+        out = copy.deepcopy(dict(self.spec))
+        out["datasets"] = {name: _records(df) for name, df in self.datasets.items()}
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def streamlit_spec(self) -> dict[str, Any]:
+        """For ``st.vega_lite_chart(spec=...)``: tables stay DataFrames (sent as Arrow)."""
+        out = copy.deepcopy(dict(self.spec))
+        out["datasets"] = dict(self.datasets)
+        return out
+
+    def with_spec(self, spec: Mapping[str, Any]) -> VegaLiteChart:
+        return VegaLiteChart(spec, self.datasets)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: numpy scalars as Python numbers, NaN as null."""
+    rows = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in rows]
+
+
+def _named(prefix: str, df: pd.DataFrame) -> str:
+    """A dataset name that changes with the content (as Altair's), so the browser redraws."""
+    digest = hashlib.md5(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return f"{prefix}-{digest.hexdigest()[:16]}"
+
+
+def _field(name: str, kind: str, **extra: Any) -> dict[str, Any]:
+    return {"field": name, "type": kind, **extra}
+
+
 def km_chart(
     analysis: SurvivalAnalysis,
     unit: TimeUnit = TimeUnit.MONTHS,
@@ -141,66 +199,95 @@ def km_chart(
     y_title: str = "Survival probability",
     overlays: pd.DataFrame | None = None,
     width: int = 640,
-) -> alt.VConcatChart:
+) -> VegaLiteChart:
     """Kaplan-Meier step curves, CI bands, censor ticks, median lines and an at-risk table.
 
     ``overlays`` (optional): approximate benchmark curves with columns label, time (in
-    ``unit``), surv; drawn dashed.
+    ``unit``), surv; drawn dashed. Returns a :class:`VegaLiteChart` (see there for why it is
+    not built with Altair).
     """
     steps, censors = km_frames(analysis, unit)
     labels = list(dict.fromkeys(steps["group"])) if len(steps) else []
     max_t = float(steps["time"].max()) if len(steps) else 1.0
     ticks = nice_ticks(max_t, unit)
-    x_scale = alt.Scale(domain=[0, float(ticks[-1])], nice=False)
-    color = alt.Color(
-        "group:N",
-        scale=alt.Scale(domain=labels, range=PALETTE[: len(labels)] or PALETTE[:1]),
-        legend=alt.Legend(title=None, orient="bottom", direction="vertical", labelLimit=600),
+    datasets: dict[str, pd.DataFrame] = {}
+
+    def data(prefix: str, df: pd.DataFrame) -> dict[str, str]:
+        name = _named(prefix, df)
+        datasets[name] = df.reset_index(drop=True)
+        return {"name": name}
+
+    x_scale = {"domain": [0, float(ticks[-1])], "nice": False}
+    color_scale = {"domain": labels, "range": PALETTE[: len(labels)] or PALETTE[:1]}
+    color = _field(
+        "group",
+        "nominal",
+        scale=color_scale,
+        legend={"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 600},
     )
-    x = alt.X(
-        "time:Q",
+    x = _field(
+        "time",
+        "quantitative",
         title=f"Time from {analysis.spec.origin.label.lower()} ({unit.label})",
         scale=x_scale,
-        axis=alt.Axis(values=[float(v) for v in ticks]),
+        axis={"values": [float(v) for v in ticks]},
     )
-    y = alt.Y("surv:Q", title=y_title, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"))
-    base = alt.Chart(steps)
-    layers = []
+    x_plain = _field("time", "quantitative", scale=x_scale)
+    y = _field(
+        "surv", "quantitative", title=y_title, scale={"domain": [0, 1]}, axis={"format": "%"}
+    )
+    steps_data = data("steps", steps)
+    layers: list[dict[str, Any]] = []
     if show_ci:
         layers.append(
-            base.mark_area(interpolate="step-after", opacity=0.15).encode(
-                x=x, y=alt.Y("lower:Q"), y2="upper:Q", color=color
-            )
+            {
+                "data": steps_data,
+                "mark": {"type": "area", "interpolate": "step-after", "opacity": 0.15},
+                "encoding": {
+                    "x": x,
+                    "y": _field("lower", "quantitative"),
+                    "y2": {"field": "upper"},
+                    "color": color,
+                },
+            }
         )
+    tip = [
+        _field("group", "nominal", title="Group"),
+        _field("time", "quantitative", title=f"Time ({unit.label})", format=".1f"),
+        _field("surv", "quantitative", title="Survival", format=".3f"),
+        _field("lower", "quantitative", title="95% CI lower", format=".3f"),
+        _field("upper", "quantitative", title="95% CI upper", format=".3f"),
+        _field("n_risk", "quantitative", title="At risk"),
+    ]
     layers.append(
-        base.mark_line(interpolate="step-after", strokeWidth=2).encode(
-            x=x,
-            y=y,
-            color=color,
-            tooltip=[
-                alt.Tooltip("group:N", title="Group"),
-                alt.Tooltip("time:Q", title=f"Time ({unit.label})", format=".1f"),
-                alt.Tooltip("surv:Q", title="Survival", format=".3f"),
-                alt.Tooltip("lower:Q", title="95% CI lower", format=".3f"),
-                alt.Tooltip("upper:Q", title="95% CI upper", format=".3f"),
-                alt.Tooltip("n_risk:Q", title="At risk"),
-            ],
-        )
+        {
+            "data": steps_data,
+            "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 2},
+            "encoding": {"x": x, "y": y, "color": color, "tooltip": tip},
+        }
     )
     if len(censors):
         layers.append(
-            alt.Chart(censors)
-            .mark_point(shape="stroke", size=60, strokeWidth=1.5, angle=90)
-            .encode(
-                x=alt.X("time:Q", scale=x_scale),
-                y="surv:Q",
-                color=color,
-                tooltip=[
-                    alt.Tooltip("group:N"),
-                    alt.Tooltip("time:Q", format=".1f"),
-                    alt.Tooltip("n_censor:Q", title="Censored"),
-                ],
-            )
+            {
+                "data": data("censors", censors),
+                "mark": {
+                    "type": "point",
+                    "shape": "stroke",
+                    "size": 60,
+                    "strokeWidth": 1.5,
+                    "angle": 90,
+                },
+                "encoding": {
+                    "x": x_plain,
+                    "y": _field("surv", "quantitative"),
+                    "color": color,
+                    "tooltip": [
+                        _field("group", "nominal"),
+                        _field("time", "quantitative", format=".1f"),
+                        _field("n_censor", "quantitative", title="Censored"),
+                    ],
+                },
+            }
         )
     if show_median:
         scale = TIME_UNIT_DAYS[unit]
@@ -210,40 +297,49 @@ def km_chart(
             if g.median and g.median.estimate is not None and not g.suppressed
         ]
         if meds:
-            md = pd.DataFrame(meds)
             layers.append(
-                alt.Chart(md)
-                .mark_rule(strokeDash=[2, 2])
-                .encode(
-                    x=alt.X("time:Q", scale=x_scale), y=alt.datum(0), y2=alt.datum(0.5), color=color
-                )
+                {
+                    "data": data("medians", pd.DataFrame(meds)),
+                    "mark": {"type": "rule", "strokeDash": [2, 2]},
+                    "encoding": {
+                        "x": x_plain,
+                        "y": {"datum": 0},
+                        "y2": {"datum": 0.5},
+                        "color": color,
+                    },
+                }
             )
             layers.append(
-                alt.Chart(pd.DataFrame({"y": [0.5]}))
-                .mark_rule(strokeDash=[2, 2], color="#888")
-                .encode(y="y:Q")
+                {
+                    "data": data("half", pd.DataFrame({"y": [0.5]})),
+                    "mark": {"type": "rule", "strokeDash": [2, 2], "color": "#888"},
+                    "encoding": {"y": _field("y", "quantitative")},
+                }
             )
     if overlays is not None and len(overlays):
         ov = overlays[overlays["time"] <= float(ticks[-1])]
         layers.append(
-            alt.Chart(ov)
-            .mark_line(color="#555", clip=True)
-            .encode(
-                x=alt.X("time:Q", scale=x_scale),
-                y="surv:Q",
-                strokeDash=alt.StrokeDash(
-                    "label:N",
-                    legend=alt.Legend(
-                        title="Benchmarks (approximation from published summary)",
-                        orient="bottom",
-                        direction="vertical",
-                        labelLimit=600,
+            {
+                "data": data("overlays", ov),
+                "mark": {"type": "line", "color": "#555", "clip": True},
+                "encoding": {
+                    "x": x_plain,
+                    "y": _field("surv", "quantitative"),
+                    "strokeDash": _field(
+                        "label",
+                        "nominal",
+                        legend={
+                            "title": "Benchmarks (approximation from published summary)",
+                            "orient": "bottom",
+                            "direction": "vertical",
+                            "labelLimit": 600,
+                        },
                     ),
-                ),
-                tooltip=[alt.Tooltip("label:N", title="Benchmark (approximation)")],
-            )
+                    "tooltip": [_field("label", "nominal", title="Benchmark (approximation)")],
+                },
+            }
         )
-    curve = alt.layer(*layers).properties(width=width, height=340, title=title or "")
+    curve = {"layer": layers, "width": width, "height": 340, "title": title or ""}
 
     # number at risk, aligned on the same x scale
     risk_rows = []
@@ -266,37 +362,41 @@ def km_chart(
         if risk_rows
         else pd.DataFrame(columns=["group", "short", "time", "n"])
     )
-    table = (
-        alt.Chart(risk)
-        .mark_text(fontSize=11)
-        .encode(
-            x=alt.X(
-                "time:Q",
+    table = {
+        "data": data("risk", risk),
+        "mark": {"type": "text", "fontSize": 11},
+        "encoding": {
+            "x": _field(
+                "time",
+                "quantitative",
                 scale=x_scale,
                 title=None,
-                axis=alt.Axis(labels=False, ticks=False, domain=False, grid=False),
+                axis={"labels": False, "ticks": False, "domain": False, "grid": False},
             ),
-            y=alt.Y(
-                "short:N",
+            "y": _field(
+                "short",
+                "nominal",
                 title="Number at risk",
                 sort=[g.label for g in shown_groups],
-                axis=alt.Axis(domain=False, ticks=False, grid=False, labelPadding=22),
+                axis={"domain": False, "ticks": False, "grid": False, "labelPadding": 22},
             ),
-            text="n:N",
-            color=alt.Color(
-                "group:N",
-                scale=alt.Scale(domain=labels, range=PALETTE[: len(labels)] or PALETTE[:1]),
-                legend=None,
-            ),
-        )
-        .properties(width=width, height=max(22 * len(shown_groups), 22))
-    )
-    return (
-        alt.vconcat(curve, table, spacing=4)
-        .configure(font=FONT)
-        .configure_axis(labelFontSize=12, titleFontSize=13)
-        .configure_legend(labelFontSize=12)
-    )
+            "text": _field("n", "nominal"),
+            "color": _field("group", "nominal", scale=color_scale, legend=None),
+        },
+        "width": width,
+        "height": max(22 * len(shown_groups), 22),
+    }
+    spec = {
+        "$schema": alt.SCHEMA_URL,
+        "config": {
+            "font": FONT,
+            "axis": {"labelFontSize": 12, "titleFontSize": 13},
+            "legend": {"labelFontSize": 12},
+        },
+        "vconcat": [curve, table],
+        "spacing": 4,
+    }
+    return VegaLiteChart(spec, datasets)
 
 
 def forest_chart(

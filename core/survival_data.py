@@ -252,7 +252,9 @@ class SurvivalAnalysis:
         return self.disclosure.show(value)
 
 
-def _raw_sql(filters: Filters, spec: SurvivalSpec, *, per_patient: bool = False) -> tuple[str, list]:
+def _raw_sql(
+    filters: Filters, spec: SurvivalSpec, *, per_patient: bool = False
+) -> tuple[str, list]:
     """One GROUP BY over stored values: (group value, days, origin offset) -> counts.
 
     Each row holds ``n_all`` patients, ``n`` of them with a known event status and ``d`` of

@@ -11,7 +11,6 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -37,7 +36,7 @@ def share_link(page_path: str = "") -> str:
     return export.link_with_query(base, st.query_params.to_dict())
 
 
-def figure_makers(chart: alt.TopLevelMixin, lines: Sequence[str], link: str | None):
+def figure_makers(chart: export.Chart, lines: Sequence[str], link: str | None):
     """(svg, png) zero-argument callables that stamp and render the chart when called.
 
     Nothing is rendered (or even serialised) during the page run: the work happens on click.
@@ -61,7 +60,7 @@ def _slug(text: str) -> str:
 
 
 def render(
-    chart: alt.TopLevelMixin,
+    chart: export.Chart,
     caption_lines: Sequence[str],
     tables: Mapping[str, pd.DataFrame],
     results_paragraph: str,
@@ -111,7 +110,7 @@ def render(
         st.code(methods_paragraph, language=None, wrap_lines=True)
 
 
-def survival(chart: alt.TopLevelMixin, analysis: SurvivalAnalysis, unit: TimeUnit) -> None:
+def survival(chart: export.Chart, analysis: SurvivalAnalysis, unit: TimeUnit) -> None:
     """The Survival page's exports, built from the page's own results (same numbers)."""
     filters, spec = analysis.filters, analysis.spec
     hrs = None

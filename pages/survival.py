@@ -71,7 +71,7 @@ chart = km_chart(
     title=f"{endpoint.label} · n = {analysis.n_analysed}",
     y_title=f"{endpoint.label} probability",
 )
-st.altair_chart(chart, width="content")
+st.vega_lite_chart(spec=chart.streamlit_spec(), width="content")
 st.caption(caption)
 
 st.subheader("Summary")
