@@ -181,7 +181,13 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _named(prefix: str, df: pd.DataFrame) -> str:
     """A dataset name that changes with the content (as Altair's), so the browser redraws."""
-    digest = hashlib.md5(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    digest = hashlib.md5(prefix.encode())
+    for name in df.columns:
+        values = df[name].to_numpy()
+        if values.dtype == object:
+            digest.update("\x1f".join(map(str, values)).encode())
+        else:
+            digest.update(np.ascontiguousarray(values).tobytes())
     return f"{prefix}-{digest.hexdigest()[:16]}"
 
 

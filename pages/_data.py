@@ -1,8 +1,8 @@
 """The app's only cache layer: every st.cache_* in the project lives in this module.
 
 Pages call these functions instead of core directly when the result is worth caching. Keys
-are frozen core values (``Filters``) plus the database file's identity (path and modification
-time), so a rebuilt or re-imported database is never served from a stale cache.
+are frozen core values (``Filters``; on the Survival page's path their repr, see :func:`key`)
+plus the database file's identity, so a rebuilt or re-imported database is never stale.
 """
 
 from __future__ import annotations
@@ -46,13 +46,18 @@ def cohorts() -> list[CohortInfo]:
     return _cohorts(db_stamp())
 
 
+def key(*values: object) -> str:
+    """Cache key of frozen core values (repr is deterministic), cheaper than hashing them."""
+    return repr(values)
+
+
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _count(stamp: str, filters: Filters) -> int:
-    return queries.count_patients(filters)
+def _count(stamp: str, k: str, _filters: Filters) -> int:
+    return queries.count_patients(_filters)
 
 
 def count(filters: Filters) -> int:
-    return _count(db_stamp(), filters)
+    return _count(db_stamp(), key(filters), filters)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
@@ -75,35 +80,38 @@ def patients(filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
 def _table1(stamp: str, filters: Filters, split_by: str | None) -> Table1:
-    return table1(queries.patients_frame(filters), split_by,
-                  disclosure_for_selection(filters.cohorts))
+    return table1(
+        queries.patients_frame(filters), split_by, disclosure_for_selection(filters.cohorts)
+    )
 
 
 def baseline_table(filters: Filters, split_by: str | None) -> Table1:
     return _table1(db_stamp(), filters, split_by)
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _survival(stamp: str, filters: Filters, spec: SurvivalSpec) -> SurvivalAnalysis:
-    return survival_data.analyse(filters, spec)
+# Frozen throughout (dataclasses, tuples, read-only arrays): shared safely, never unpickled.
+@st.cache_resource(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _survival(stamp: str, k: str, _filters: Filters, _spec: SurvivalSpec) -> SurvivalAnalysis:
+    return survival_data.analyse(_filters, _spec)
 
 
 def survival(filters: Filters, spec: SurvivalSpec) -> SurvivalAnalysis:
-    return _survival(db_stamp(), filters, spec)
+    return _survival(db_stamp(), key(filters, spec), filters, spec)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _hazard_ratios(stamp: str, filters: Filters, spec: SurvivalSpec, reference: str):
-    return survival_data.hazard_ratios(filters, spec, reference)
+def _hazard_ratios(stamp: str, k: str, _filters: Filters, _spec: SurvivalSpec, reference: str):
+    return survival_data.hazard_ratios(_filters, _spec, reference)
 
 
 def hazard_ratios(filters: Filters, spec: SurvivalSpec, reference: str):
-    return _hazard_ratios(db_stamp(), filters, spec, reference)
+    return _hazard_ratios(db_stamp(), key(filters, spec), filters, spec, reference)
 
 
 def clear() -> None:
     """Drop every cached result (after a rebuild or an import)."""
     st.cache_data.clear()
+    st.cache_resource.clear()
     db.close_all()
 
 
@@ -150,7 +158,6 @@ def _cox(stamp: str, filters: Filters, spec):
 
 
 def cox(filters: Filters, spec):
-    """The Cox model of ``spec`` (a core.cox_data.CoxSpec) on the selection: CoxAnalysis."""
     return _cox(db_stamp(), filters, spec)
 
 
@@ -163,7 +170,6 @@ def _validation(stamp: str) -> pd.DataFrame:
 
 
 def validation() -> pd.DataFrame:
-    """One row per published figure of the seed papers against the app's value."""
     return _validation(db_stamp())
 
 
@@ -176,13 +182,11 @@ def _response_inputs(stamp: str, filters: Filters):
 
 
 def response_inputs(filters: Filters):
-    """Patients, treatments, adverse events and case notes of the selection
-    (core.response_views.ResponseInputs)."""
+    """Patients, treatments, adverse events and notes of the selection (ResponseInputs)."""
     return _response_inputs(db_stamp(), filters)
 
 
-# ResponseTable holds read-only mappings, which pickle (cache_data) cannot copy; the table is
-# frozen, so the shared object cache_resource returns is safe.
+# ResponseTable holds read-only mappings (pickle cannot copy them); it is frozen: shared safely.
 @st.cache_resource(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def _response_table(stamp: str, filters: Filters, spec):
     from core import response_views

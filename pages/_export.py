@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -83,8 +84,13 @@ def render(
     ]
     for name, df in tables.items():
         if df is not None and len(df):
-            buttons.append(
-                (f"{name} (CSV)", export.to_csv_bytes(df), f"{_slug(name)}.csv", "text/csv")
+            buttons.append(  # written on click, like the figures
+                (
+                    f"{name} (CSV)",
+                    partial(export.to_csv_bytes, df),
+                    f"{_slug(name)}.csv",
+                    "text/csv",
+                )
             )
     cols = st.columns(min(len(buttons), 6))
     for i, (label, data, fname, mime) in enumerate(buttons):
