@@ -173,6 +173,11 @@ class VegaLiteChart:
         return VegaLiteChart(spec, self.datasets)
 
 
+INLINE_ROWS = 60
+"""Tables of at most this many rows (at-risk numbers, median markers) are written into the
+spec; longer ones (curves, censor marks) are named datasets, which Streamlit sends as Arrow."""
+
+
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-ready rows: numpy scalars as Python numbers, NaN as null."""
     rows = df.astype(object).where(df.notna(), None).to_dict(orient="records")
@@ -218,7 +223,9 @@ def km_chart(
     ticks = nice_ticks(max_t, unit)
     datasets: dict[str, pd.DataFrame] = {}
 
-    def data(prefix: str, df: pd.DataFrame) -> dict[str, str]:
+    def data(prefix: str, df: pd.DataFrame) -> dict[str, Any]:
+        if len(df) <= INLINE_ROWS:  # small tables ride in the spec (no Arrow conversion)
+            return {"values": _records(df)}
         name = _named(prefix, df)
         datasets[name] = df.reset_index(drop=True)
         return {"name": name}

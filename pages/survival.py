@@ -32,12 +32,11 @@ spec, unit, show_ci, show_median = survival_controls()
 endpoint, origin = spec.endpoint, spec.origin
 for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
-n_sel = _data.count(filters)
-if n_sel == 0:
-    _ui.empty_state(filters)
-    st.stop()
 with st.spinner("Computing…"):
     analysis = _data.survival(filters, spec)
+if analysis.n_selected == 0:
+    _ui.empty_state(filters)
+    st.stop()
 
 for w in analysis.warnings:
     st.warning(w, icon="⚠️")

@@ -81,7 +81,8 @@ def test_km_chart_is_valid_vega_lite(default_db, show_ci, show_median, by, overl
     assert ("rule" in marks) == show_median
     assert marks.count("line") == 1 + int(overlay)
     for layer in spec["vconcat"][0]["layer"] + [spec["vconcat"][1]]:
-        assert layer["data"]["name"] in spec["datasets"]  # every layer's table is there
+        data = layer["data"]  # every layer's table is there: inline or named
+        assert data["values"] if "values" in data else data["name"] in spec["datasets"]
 
 
 def test_km_chart_axes_carry_units_and_the_table_counts_patients(default_db):
@@ -91,7 +92,7 @@ def test_km_chart_axes_carry_units_and_the_table_counts_patients(default_db):
     line = next(layer for layer in curve["layer"] if layer["mark"]["type"] == "line")
     assert line["encoding"]["x"]["title"] == "Time from first radionuclide treatment (months)"
     assert line["encoding"]["y"]["axis"]["format"] == "%"
-    risk = spec["datasets"][table["data"]["name"]]
+    risk = table["data"]["values"]  # a short table: inline
     at_zero = {r["short"]: int(r["n"]) for r in risk if r["time"] == 0.0}
     assert at_zero == {g.label: g.n for g in a.groups}
     legend = line["encoding"]["color"]["scale"]["domain"]
