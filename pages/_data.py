@@ -116,12 +116,12 @@ def clear() -> None:
 
 
 # ------------------------------------------------------------------ benchmarks
-@st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
-def _benchmarks(stamp: str) -> list[benchmark_views.Benchmark]:
-    return benchmark_views.all_benchmarks()
+@st.cache_resource(ttl=CACHE_TTL, max_entries=8, show_spinner=False)  # frozen rows, shared
+def _benchmarks(stamp: str) -> tuple[benchmark_views.Benchmark, ...]:
+    return tuple(benchmark_views.all_benchmarks())
 
 
-def benchmarks() -> list[benchmark_views.Benchmark]:
+def benchmarks() -> tuple[benchmark_views.Benchmark, ...]:
     """The literature registry followed by the user-added figures in the database."""
     return _benchmarks(db_stamp())
 
