@@ -164,9 +164,10 @@ class VegaLiteChart:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def streamlit_spec(self) -> dict[str, Any]:
-        """For ``st.vega_lite_chart(spec=...)``: tables stay DataFrames (sent as Arrow)."""
+        """For ``st.vega_lite_chart(spec=...)``: tables stay DataFrames, sent as Arrow in a
+        compact form (see :func:`_for_display`)."""
         out = copy.deepcopy(dict(self.spec))
-        out["datasets"] = dict(self.datasets)
+        out["datasets"] = {name: _for_display(df) for name, df in self.datasets.items()}
         return out
 
     def with_spec(self, spec: Mapping[str, Any]) -> VegaLiteChart:
@@ -176,6 +177,25 @@ class VegaLiteChart:
 INLINE_ROWS = 60
 """Tables of at most this many rows (at-risk numbers, median markers) are written into the
 spec; longer ones (curves, censor marks) are named datasets, which Streamlit sends as Arrow."""
+
+
+def _for_display(df: pd.DataFrame) -> pd.DataFrame:
+    """The table as the browser needs it: text as categories (Arrow dictionary: a group's long
+    legend label is sent once, not on every row), numbers in 32 bits (7 significant digits,
+    beyond what a chart or its 3-decimal tooltips show). About a third of the bytes of a
+    10^5-patient curve. Exports (``to_dict``) keep full precision."""
+    out = {}
+    for name in df.columns:
+        col = df[name]
+        if col.dtype == object:
+            out[name] = col.astype("category")
+        elif col.dtype.kind == "f":
+            out[name] = col.astype(np.float32)
+        elif col.dtype.kind in "iu" and (col.empty or col.abs().max() < 2**31):
+            out[name] = col.astype(np.int32)
+        else:
+            out[name] = col
+    return pd.DataFrame(out)
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -115,3 +115,19 @@ def test_dataset_names_follow_the_content(default_db):
     other = km_chart(_default_analysis(default_db, by="grade")).to_dict()
     assert sorted(one["datasets"]) == sorted(same["datasets"])
     assert not set(one["datasets"]) & set(other["datasets"])
+
+
+def test_streamlit_tables_are_compact_and_equal_to_display_precision(default_db):
+    """What the browser receives: labels as categories, numbers in 32 bits, the same rows and
+    values to 7 significant digits as the exported chart."""
+    chart = km_chart(_default_analysis(default_db, by="grade"))
+    sent = chart.streamlit_spec()["datasets"]
+    assert sent.keys() == chart.datasets.keys()
+    for name, df in sent.items():
+        full = chart.datasets[name]
+        assert list(df.columns) == list(full.columns) and len(df) == len(full)
+        assert isinstance(df["group"].dtype, pd.CategoricalDtype)
+        assert list(df["group"].astype(str)) == list(full["group"])
+        for col in ("time", "surv"):
+            assert df[col].dtype == np.float32
+            np.testing.assert_allclose(df[col], full[col], rtol=1e-6)
