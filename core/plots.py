@@ -16,6 +16,7 @@ from typing import Any
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.methods import TIME_UNIT_DAYS, TimeUnit
 from core.survival import at_risk_table
@@ -74,16 +75,20 @@ def _display_rows(t: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
 
 
 def km_frames(analysis: SurvivalAnalysis, unit: TimeUnit) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Step data (with CI) and censor marks for every group, time in ``unit``."""
+    """Step data (with CI) and censor marks for every group, time in ``unit``.
+
+    The ``group`` column is categorical (one legend label per group, in the groups' order).
+    """
     scale = TIME_UNIT_DAYS[unit]
-    steps, censors = [], []
     shown = [g for g in analysis.groups if g.km is not None and not g.suppressed]
-    # all curves share one dataset: keep it under Altair's 5000-row limit
+    labels = [group_legend_label(g, unit, analysis) for g in shown]
+    # all curves share one dataset: keep it under 5000 rows
     budget = max(150, min(MAX_POINTS, 4000 // max(len(shown), 1)))
-    for g in analysis.groups:
-        if g.km is None or g.suppressed:
-            continue
-        label = group_legend_label(g, unit, analysis)
+    step_cols: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("group", "time", "surv", "lower", "upper", "n_risk")
+    }
+    cens_cols: dict[str, list[np.ndarray]] = {k: [] for k in ("group", "time", "surv", "n_censor")}
+    for code, g in enumerate(shown):
         km = g.km
         t = np.concatenate(([0.0], km.time)) / scale
         s = np.concatenate(([1.0], km.surv))
@@ -93,39 +98,30 @@ def km_frames(analysis: SurvivalAnalysis, unit: TimeUnit) -> tuple[pd.DataFrame,
         hi = np.concatenate(([1.0], np.where(np.isnan(km.upper), km.surv, km.upper)))
         n_risk = np.concatenate(([km.counts.n_start], km.n_risk))
         keep = _display_rows(t, budget)
-        steps.append(
-            pd.DataFrame(
-                {
-                    "group": label,
-                    "time": t[keep],
-                    "surv": s[keep],
-                    "lower": lo[keep],
-                    "upper": hi[keep],
-                    "n_risk": n_risk[keep],
-                }
-            )
-        )
+        for key, values in zip(step_cols, (None, t, s, lo, hi, n_risk), strict=True):
+            col = np.full(keep.size, code, dtype=np.int32) if values is None else values[keep]
+            step_cols[key].append(col)
         cens = km.n_censor > 0
         if cens.any() and not analysis.disclosure.active:
             ct = km.time[cens] / scale
             ck = _display_rows(ct, budget)
-            censors.append(
-                pd.DataFrame(
-                    {
-                        "group": label,
-                        "time": ct[ck],
-                        "surv": km.surv[cens][ck],
-                        "n_censor": km.n_censor[cens][ck],
-                    }
-                )
-            )
-    cols_s = ["group", "time", "surv", "lower", "upper", "n_risk"]
-    return (
-        pd.concat(steps) if steps else pd.DataFrame(columns=cols_s),
-        pd.concat(censors)
-        if censors
-        else pd.DataFrame(columns=["group", "time", "surv", "n_censor"]),
-    )
+            cens_cols["group"].append(np.full(ck.size, code, dtype=np.int32))
+            cens_cols["time"].append(ct[ck])
+            cens_cols["surv"].append(km.surv[cens][ck])
+            cens_cols["n_censor"].append(km.n_censor[cens][ck])
+    return _frame(step_cols, labels), _frame(cens_cols, labels)
+
+
+def _frame(cols: dict[str, list[np.ndarray]], labels: list[str]) -> pd.DataFrame:
+    """One DataFrame from per-group column pieces; ``group`` holds codes into ``labels``."""
+    data: dict[str, Any] = {}
+    for key, parts in cols.items():
+        if key == "group":
+            codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+            data[key] = pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype=object))
+        else:
+            data[key] = np.concatenate(parts) if parts else np.zeros(0)
+    return pd.DataFrame(data)
 
 
 def nice_ticks(max_time: float, unit: TimeUnit) -> np.ndarray:
@@ -179,40 +175,60 @@ INLINE_ROWS = 60
 spec; longer ones (curves, censor marks) are named datasets, which Streamlit sends as Arrow."""
 
 
-def _for_display(df: pd.DataFrame) -> pd.DataFrame:
-    """The table as the browser needs it: text as categories (Arrow dictionary: a group's long
-    legend label is sent once, not on every row), numbers in 32 bits (7 significant digits,
-    beyond what a chart or its 3-decimal tooltips show). About a third of the bytes of a
-    10^5-patient curve. Exports (``to_dict``) keep full precision."""
-    out = {}
+def _for_display(df: pd.DataFrame) -> pa.Table:
+    """The table as the browser needs it, as Arrow: text as dictionaries (a group's long legend
+    label is sent once, not on every row) and numbers in 32 bits (7 significant digits, beyond
+    what a chart or its 3-decimal tooltips show): about a third of the bytes of a 10^5-patient
+    curve. Built column by column (no pandas-to-Arrow inference: a few ms per rerun). Exports
+    (``to_dict``) keep full precision."""
+    arrays, names = [], []
     for name in df.columns:
         col = df[name]
-        if col.dtype == object:
-            out[name] = col.astype("category")
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            arr = pa.DictionaryArray.from_arrays(
+                pa.array(col.cat.codes.to_numpy(np.int32)),
+                pa.array(col.cat.categories.astype(str).tolist(), pa.string()),
+            )
+        elif col.dtype == object:
+            arr = pa.array(col.astype(str).tolist(), pa.string()).dictionary_encode()
         elif col.dtype.kind == "f":
-            out[name] = col.astype(np.float32)
-        elif col.dtype.kind in "iu" and (col.empty or col.abs().max() < 2**31):
-            out[name] = col.astype(np.int32)
+            arr = pa.array(col.to_numpy(np.float32))
+        elif col.dtype.kind in "iu" and (col.empty or int(col.abs().max()) < 2**31):
+            arr = pa.array(col.to_numpy(np.int32))
         else:
-            out[name] = col
-    return pd.DataFrame(out)
+            arr = pa.array(col.to_numpy())
+        arrays.append(arr)
+        names.append(str(name))
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: numpy scalars as Python numbers, NaN as null."""
-    rows = df.astype(object).where(df.notna(), None).to_dict(orient="records")
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in rows]
+    """JSON-ready rows: Python numbers and strings, NaN as null."""
+    columns = []
+    for name in df.columns:
+        col = df[name]
+        values = (
+            col.astype(object).tolist()
+            if isinstance(col.dtype, pd.CategoricalDtype)
+            else (col.to_numpy().tolist())
+        )
+        columns.append([None if isinstance(v, float) and v != v else v for v in values])
+    names = [str(c) for c in df.columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def _named(prefix: str, df: pd.DataFrame) -> str:
     """A dataset name that changes with the content (as Altair's), so the browser redraws."""
     digest = hashlib.md5(prefix.encode())
     for name in df.columns:
-        values = df[name].to_numpy()
-        if values.dtype == object:
-            digest.update("\x1f".join(map(str, values)).encode())
+        col = df[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            digest.update("\x1f".join(map(str, col.cat.categories)).encode())
+            digest.update(col.cat.codes.to_numpy().tobytes())
+        elif col.dtype == object:
+            digest.update("\x1f".join(map(str, col)).encode())
         else:
-            digest.update(np.ascontiguousarray(values).tobytes())
+            digest.update(np.ascontiguousarray(col.to_numpy()).tobytes())
     return f"{prefix}-{digest.hexdigest()[:16]}"
 
 
@@ -238,7 +254,7 @@ def km_chart(
     not built with Altair).
     """
     steps, censors = km_frames(analysis, unit)
-    labels = list(dict.fromkeys(steps["group"])) if len(steps) else []
+    labels = [str(c) for c in steps["group"].cat.categories] if len(steps) else []
     max_t = float(steps["time"].max()) if len(steps) else 1.0
     ticks = nice_ticks(max_t, unit)
     datasets: dict[str, pd.DataFrame] = {}

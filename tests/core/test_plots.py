@@ -8,6 +8,7 @@ import altair as alt
 import jsonschema
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from core.filters import Filters
@@ -103,7 +104,7 @@ def test_streamlit_spec_sends_tables_as_frames_and_leaves_the_chart_alone(defaul
     chart = km_chart(_default_analysis(default_db))
     before = chart.to_json()
     sent = chart.streamlit_spec()
-    assert all(isinstance(df, pd.DataFrame) for df in sent["datasets"].values())
+    assert all(isinstance(df, pa.Table) for df in sent["datasets"].values())
     del sent["datasets"]  # what Streamlit does with the dict it is given
     sent["vconcat"][0]["title"] = "changed"
     assert chart.to_json() == before
@@ -123,11 +124,16 @@ def test_streamlit_tables_are_compact_and_equal_to_display_precision(default_db)
     chart = km_chart(_default_analysis(default_db, by="grade"))
     sent = chart.streamlit_spec()["datasets"]
     assert sent.keys() == chart.datasets.keys()
-    for name, df in sent.items():
+    for name, table in sent.items():
         full = chart.datasets[name]
-        assert list(df.columns) == list(full.columns) and len(df) == len(full)
-        assert isinstance(df["group"].dtype, pd.CategoricalDtype)
-        assert list(df["group"].astype(str)) == list(full["group"])
+        assert table.column_names == list(full.columns) and table.num_rows == len(full)
+        assert pa.types.is_dictionary(table.schema.field("group").type)
+        assert table.column("group").to_pylist() == [str(v) for v in full["group"]]
         for col in ("time", "surv"):
-            assert df[col].dtype == np.float32
-            np.testing.assert_allclose(df[col], full[col], rtol=1e-6)
+            assert table.schema.field(col).type == pa.float32()
+            np.testing.assert_allclose(table.column(col).to_numpy(), full[col], rtol=1e-6)
+        # what Streamlit does with it: Arrow IPC bytes the browser reads back
+        from streamlit import dataframe_util
+
+        back = pa.ipc.open_stream(dataframe_util.convert_anything_to_arrow_bytes(table)).read_all()
+        assert back.equals(table)

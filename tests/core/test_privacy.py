@@ -128,10 +128,29 @@ def test_no_displayed_or_exported_number_is_below_11(imported_db):
     assert "n = 4" not in para and "n = 2" not in para
 
 
+def _all_tables(spec) -> dict[str, list[dict]]:
+    """Every table of a Vega-Lite spec: named datasets and tables written inline in layers."""
+    tables = dict(spec.get("datasets", {}))
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            data = node.get("data")
+            if isinstance(data, dict) and "values" in data:
+                tables[path] = data["values"]
+            for k, v in node.items():
+                walk(v, f"{path}/{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}/{i}")
+
+    walk({k: v for k, v in spec.items() if k != "datasets"}, "")
+    return tables
+
+
 def test_chart_has_no_censor_marks_and_masks_risk_cells(imported_db):
     a = analyse(Filters(cohorts=("real-80",)), SurvivalSpec(by="grade"), imported_db)
     spec = km_chart(a, TimeUnit.MONTHS).to_dict()
-    datasets = spec["datasets"]
+    datasets = _all_tables(spec)
     risk_cells = [
         row["n"] for rows in datasets.values() for row in rows if set(row) >= {"short", "n"}
     ]
