@@ -10,6 +10,7 @@ run whose query string holds the selection made, with no error element received.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib
 import math
 from argparse import Namespace
@@ -19,6 +20,13 @@ import pytest
 from tests.e2e.driver import StreamlitServer
 
 COHORT = "pgep-mibg-211"  # the default database's first cohort (core/build.py)
+
+
+def _run(coro):
+    """Run a coroutine to completion on a thread of its own: the browser tests' Playwright
+    (sync API) leaves an event loop running on the main thread, where asyncio.run refuses."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _load_benchmark():
@@ -38,7 +46,7 @@ def test_ws_driver_two_sessions_three_changes(ws_server):
         sessions=2, changes=3, think=(0.0, 0.0), step_timeout=60.0, max_seconds=120.0,
         no_message_cache=False,
     )  # fmt: skip
-    report = asyncio.run(load.drive_ws(args, ws_server, COHORT))
+    report = _run(load.drive_ws(args, ws_server, COHORT))
     results = report["results"]
     assert len(results) == 2
     for i, res in enumerate(results):
@@ -75,4 +83,4 @@ def test_ws_session_sees_the_sidebar_and_follows_the_url(ws_server):
             assert s.query_params()["cohort"] == [COHORT]
             assert s.errors == []
 
-    asyncio.run(scenario())
+    _run(scenario())
