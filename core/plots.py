@@ -136,7 +136,7 @@ def nice_ticks(max_time: float, unit: TimeUnit) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class VegaLiteChart:
-    """A Vega-Lite specification written as a plain dict, its tables kept as DataFrames by name.
+    """A Vega-Lite specification written as a plain dict, its longer tables kept as DataFrames.
 
     Why not Altair for the Kaplan-Meier figure: the Survival page redraws it on every filter
     change, and building it from Altair objects (which copy every sub-chart when layering) and
@@ -147,7 +147,8 @@ class VegaLiteChart:
     """
 
     spec: Mapping[str, Any]
-    """Everything but the data; layers refer to ``datasets`` by name."""
+    """Everything but the longer tables, which layers refer to by their ``datasets`` name
+    (tables of at most ``INLINE_ROWS`` rows are written into the layer)."""
     datasets: Mapping[str, pd.DataFrame]
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,8 +161,8 @@ class VegaLiteChart:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def streamlit_spec(self) -> dict[str, Any]:
-        """For ``st.vega_lite_chart(spec=...)``: tables stay DataFrames, sent as Arrow in a
-        compact form (see :func:`_for_display`)."""
+        """For ``st.vega_lite_chart(spec=...)``: the named tables as compact Arrow tables (see
+        :func:`_for_display`), which Streamlit sends as they are."""
         out = copy.deepcopy(dict(self.spec))
         out["datasets"] = {name: _for_display(df) for name, df in self.datasets.items()}
         return out
