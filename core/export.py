@@ -207,18 +207,7 @@ def stamp(chart: Chart, lines: Sequence[str]) -> Chart:
         out.config = alt.Undefined
         out = alt.vconcat(out)
         out.config = config
-    out.title = alt.TitleParams(
-        text=wrapped,
-        orient="bottom",
-        anchor="start",
-        frame="group",
-        fontSize=CAPTION_FONT_SIZE,
-        fontWeight="normal",
-        color=CAPTION_COLOR,
-        lineHeight=CAPTION_FONT_SIZE + 3,
-        offset=14,
-        limit=0,
-    )
+    out.title = alt.TitleParams(**_caption_title(wrapped))
     return out
 
 

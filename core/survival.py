@@ -601,6 +601,11 @@ def _logrank_oev(risk: np.ndarray, dead: np.ndarray) -> tuple[np.ndarray, np.nda
     return observed, expected, var
 
 
+def _check_adjust(adjust: str) -> None:
+    if adjust not in P_ADJUST_METHODS:
+        raise ValueError(f"unknown adjust {adjust!r}; allowed: {', '.join(P_ADJUST_METHODS)}")
+
+
 def _check_groups(groups: Sequence[SurvivalCounts]) -> None:
     if len(groups) < 2:
         raise ValueError("the log-rank test needs at least two groups")
@@ -702,8 +707,7 @@ def pairwise_logrank(
     p.adjust.method="holm")``, i.e. ``survdiff`` on each pair's subset followed by
     ``p.adjust(p, "holm")``.
     """
-    if adjust not in P_ADJUST_METHODS:
-        raise ValueError(f"unknown adjust {adjust!r}; allowed: {', '.join(P_ADJUST_METHODS)}")
+    _check_adjust(adjust)
     if len(groups) != len(labels):
         raise ValueError("groups and labels must have the same length")
     if len(groups) < 2:
@@ -717,8 +721,7 @@ def logrank_with_pairwise(
 ) -> tuple[LogRankResult, list[PairwiseLogRank]]:
     """:func:`logrank_test` of all groups and, with three or more, :func:`pairwise_logrank`,
     from one merged grid (the same sums, one pass over the groups' counts)."""
-    if adjust not in P_ADJUST_METHODS:
-        raise ValueError(f"unknown adjust {adjust!r}; allowed: {', '.join(P_ADJUST_METHODS)}")
+    _check_adjust(adjust)
     _check_groups(groups)
     matrices = _risk_dead(groups)
     overall = _logrank_from(*matrices)
