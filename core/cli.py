@@ -12,7 +12,7 @@ import pkgutil
 import sys
 
 import core.commands
-from core.db import DatabaseUnavailable
+from core.data.db import DatabaseUnavailable
 
 
 def build_parser() -> argparse.ArgumentParser:

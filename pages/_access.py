@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.access import AccessPolicy
+from core.analyses.access import AccessPolicy
 
 
 def _secrets() -> dict:

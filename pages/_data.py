@@ -1,8 +1,7 @@
 """The app's only cache layer: every st.cache_* in the project lives in this module.
 
-Pages call these functions instead of core directly when the result is worth caching. Keys
-are frozen core values (``Filters``; on the Survival page's path their repr, see :func:`key`)
-plus the database file's identity, so a rebuilt or re-imported database is never stale.
+Keys are frozen core values (their repr, see :func:`key`) plus the database file's identity,
+so a rebuilt or re-imported database is never stale.
 """
 
 from __future__ import annotations
@@ -12,12 +11,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import benchmark_views, db, queries, survival_data
-from core.filters import Filters
-from core.privacy import disclosure_for_selection
-from core.schema import CohortInfo
-from core.survival_data import SurvivalAnalysis, SurvivalSpec
-from core.table1 import Table1, table1
+from core.analyses import comparison as benchmark_views
+from core.analyses import survival as survival_data
+from core.analyses.disclosure import disclosure_for_selection
+from core.analyses.survival import SurvivalAnalysis, SurvivalSpec
+from core.analyses.table1 import Table1, table1
+from core.data import db, queries
+from core.data.filters import Filters
+from core.vocab.schema import CohortInfo
 
 CACHE_TTL = 3600
 MAX_ENTRIES = 256
@@ -152,7 +153,7 @@ def benchmark_comparison(filters: Filters, benchmark_id: str) -> benchmark_views
 # ------------------------------------------------------------------ cox model
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
 def _cox(stamp: str, filters: Filters, spec):
-    from core import cox_data
+    from core.analyses import cox as cox_data
 
     return cox_data.analyse(filters, spec)
 
@@ -164,7 +165,7 @@ def cox(filters: Filters, spec):
 # ------------------------------------------------------------------ validation
 @st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
 def _validation(stamp: str) -> pd.DataFrame:
-    from core import validation as _validation_core
+    from core.analyses import validation as _validation_core
 
     return _validation_core.to_frame(_validation_core.validate(db_path()))
 
@@ -176,7 +177,7 @@ def validation() -> pd.DataFrame:
 # ------------------------------------------------------------------ responses
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
 def _response_inputs(stamp: str, filters: Filters):
-    from core import response_views
+    from core.analyses import responses as response_views
 
     return response_views.load_inputs(filters)
 
@@ -189,11 +190,11 @@ def response_inputs(filters: Filters):
 # ResponseTable holds read-only mappings (pickle cannot copy them); it is frozen: shared safely.
 @st.cache_resource(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def _response_table(stamp: str, filters: Filters, spec):
-    from core import response_views
+    from core.analyses import responses as response_views
 
     return response_views.response_analysis(_response_inputs(stamp, filters).patients, spec)
 
 
 def response_table(filters: Filters, spec):
-    """The response table of ``spec`` (a core.response_views.ResponseSpec): ResponseTable."""
+    """The response table of ``spec`` (a core.analyses.responses.ResponseSpec): ResponseTable."""
     return _response_table(db_stamp(), filters, spec)

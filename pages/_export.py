@@ -2,7 +2,7 @@
 
 Figures are stamped and rendered only when a download button is clicked (Streamlit's deferred
 download: the callable runs on click, off the script thread), so a page run never waits for
-Vega's renderer (about 0.1-0.3 s for an SVG, 0.5-2 s for a 300-dpi PNG). Every figure carries its caption in the image (core.export.stamp).
+Vega's renderer (about 0.1-0.3 s for an SVG, 0.5-2 s for a 300-dpi PNG). Every figure carries its caption in the image (core.present.export.stamp).
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core import export
-from core.methods import TimeUnit
-from core.paragraphs import method_line, methods_paragraph, results_paragraph
-from core.survival_data import (
+from core.analyses.survival import (
     SurvivalAnalysis,
     hr_frame,
     pairwise_frame,
     summary_frame,
     survival_at_frame,
 )
+from core.present import export
+from core.present.paragraphs import method_line, methods_paragraph, results_paragraph
+from core.vocab.methods import TimeUnit
 from pages import _data, _ui
 
 URL_ENV = "NET_EXPLORER_URL"

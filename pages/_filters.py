@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.filters import CODE_FILTERS, PRIOR_CODES, URL_KEYS, Filters
-from core.schema import PATIENTS, PRIOR_THERAPIES
+from core.data.filters import CODE_FILTERS, PRIOR_CODES, URL_KEYS, Filters
+from core.vocab.schema import PATIENTS, PRIOR_THERAPIES
 from pages import _data
 
 _SEEDED = "_filters_seeded"

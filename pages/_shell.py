@@ -12,8 +12,8 @@ import threading
 
 import streamlit as st
 
-from core.build import ensure_default
-from core.db import DatabaseUnavailable
+from core.data.build import ensure_default
+from core.data.db import DatabaseUnavailable
 from pages import _access, _data, _ui
 
 PAGE_SPECS: tuple[tuple[str, str, str, str, bool], ...] = (

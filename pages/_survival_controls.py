@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.methods import ConfType, Endpoint, Origin, TimeUnit
-from core.survival_data import GROUPINGS
-from core.survival_data import SurvivalSpec as Spec
+from core.analyses.survival import GROUPINGS
+from core.analyses.survival import SurvivalSpec as Spec
+from core.vocab.methods import ConfType, Endpoint, Origin, TimeUnit
 from pages import _controls as ctl
 
 

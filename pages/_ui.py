@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.build import build_default, set_aside
-from core.db import DatabaseUnavailable
-from core.filters import Filters
-from core.methods import CONVENTIONS, Provenance
-from core.schema import CohortInfo
+from core.data.build import build_default, set_aside
+from core.data.db import DatabaseUnavailable
+from core.data.filters import Filters
+from core.vocab.methods import CONVENTIONS, Provenance
+from core.vocab.schema import CohortInfo
 from pages import _data
 
 BADGE_COLOR = {

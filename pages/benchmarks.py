@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.benchmark_views import (
+from core.analyses.comparison import (
     NotComparable,
     add_user_benchmark,
     benchmark_label,
@@ -16,8 +16,15 @@ from core.benchmark_views import (
     forest_methods,
     table_frame,
 )
-from core.benchmarks import BenchmarkEndpoint, Design, Statistic, TherapyClass, TimeOrigin, Unit
-from core.plots import forest_chart
+from core.literature.registry import (
+    BenchmarkEndpoint,
+    Design,
+    Statistic,
+    TherapyClass,
+    TimeOrigin,
+    Unit,
+)
+from core.present.charts import forest_chart
 from pages import _controls as ctl
 from pages import _data, _ui
 from pages._filters import current_filters

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import cox_data as cd
-from core.methods import Endpoint, Origin, Ties
-from core.plots import forest_chart, residual_chart
+from core.analyses import cox as cd
+from core.present.charts import forest_chart, residual_chart
+from core.vocab.methods import Endpoint, Origin, Ties
 from pages import _controls as ctl
 from pages import _data, _ui
 from pages._filters import current_filters

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.schema import PATIENT_FIELDS
+from core.vocab.schema import PATIENT_FIELDS
 from pages._filters import current_filters
 from pages._shell import enter
 

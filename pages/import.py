@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import importer
-from core.methods import Provenance
-from core.store import WriteLocked
+from core.cohorts import importer
+from core.data.store import WriteLocked
+from core.vocab.methods import Provenance
 from pages import _data
 from pages._shell import enter
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.schema import PATIENTS
-from core.table1 import SPLITTABLE
+from core.analyses.table1 import SPLITTABLE
+from core.vocab.schema import PATIENTS
 from pages import _controls as ctl
 from pages import _data, _ui
 from pages._filters import current_filters

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import export
-from core.methods import DAYS_PER_MONTH, BinomialCI, Denominator, ResponseDomain
-from core.paragraphs import methods_paragraph, results_paragraph
-from core.plots_response import response_chart, swimmer_chart
-from core.response_views import (
+from core.analyses.responses import (
     RESPONSE_CONVENTIONS,
     RESPONSE_GROUPINGS,
     ResponseSpec,
@@ -26,6 +22,10 @@ from core.response_views import (
     table_notes,
     test_text,
 )
+from core.present import export
+from core.present.charts_response import response_chart, swimmer_chart
+from core.present.paragraphs import methods_paragraph, results_paragraph
+from core.vocab.methods import DAYS_PER_MONTH, BinomialCI, Denominator, ResponseDomain
 from pages import _controls as ctl
 from pages import _data, _export, _ui
 from pages._filters import current_filters

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.benchmark_views import benchmark_label, overlay_frame, overlay_options
-from core.formatting import fmt_p
-from core.methods import CONVENTIONS, TIME_UNIT_DAYS
-from core.paragraphs import method_line
-from core.plots import km_chart
-from core.survival_data import (
+from core.analyses.comparison import benchmark_label, overlay_frame, overlay_options
+from core.analyses.survival import (
     exclusion_notes,
     hr_frame,
     max_time,
@@ -17,6 +13,10 @@ from core.survival_data import (
     summary_frame,
     survival_at_frame,
 )
+from core.present.charts import km_chart
+from core.present.paragraphs import method_line
+from core.vocab.formatting import fmt_p
+from core.vocab.methods import CONVENTIONS, TIME_UNIT_DAYS
 from pages import _controls as ctl
 from pages import _data, _export, _ui
 from pages._filters import current_filters

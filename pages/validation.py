@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.validation import CONVENTIONS_MD, SYNTHETIC_NOTE
+from core.analyses.validation import CONVENTIONS_MD, SYNTHETIC_NOTE
 from pages import _data
 from pages._filters import current_filters
 from pages._shell import enter

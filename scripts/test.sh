@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install-system-packages.sh
 python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 python -m ruff check .
+python -m ruff format --check .
 python -m pytest -q

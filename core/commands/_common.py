@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.db import default_db_path, list_cohorts
-from core.filters import URL_KEYS, Filters
+from core.data.db import default_db_path, list_cohorts
+from core.data.filters import URL_KEYS, Filters
 
 
 class InvalidInput(ValueError):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.benchmark_views import all_benchmarks, filter_benchmarks, table_frame
-from core.benchmarks import BenchmarkEndpoint, TherapyClass, load_benchmarks
+from core.analyses.comparison import all_benchmarks, filter_benchmarks, table_frame
 from core.commands._common import add_db, print_json
-from core.db import DatabaseUnavailable
+from core.data.db import DatabaseUnavailable
+from core.literature.registry import BenchmarkEndpoint, TherapyClass, load_benchmarks
 
 NAME = "benchmarks"
 HELP = "List published benchmark figures (registry and user-added), filterable"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.build import build_default
 from core.commands._common import add_db
-from core.db import default_db_path
+from core.data.build import build_default
+from core.data.db import default_db_path
 
 NAME = "build"
 HELP = "write the default cohort database (data/cohorts.duckdb) from the sources in data/"

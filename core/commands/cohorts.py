@@ -6,7 +6,7 @@ import argparse
 from dataclasses import asdict
 
 from core.commands._common import add_db, print_json
-from core.db import list_cohorts
+from core.data.db import list_cohorts
 
 NAME = "cohorts"
 HELP = "list the cohorts in the database with provenance, size and data version"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from core.benchmark_views import NotComparable, all_benchmarks, compare, describe_test
+from core.analyses.comparison import NotComparable, all_benchmarks, compare, describe_test
 from core.commands._common import add_selection, fail, print_json, selection
-from core.methods import Endpoint, Origin
+from core.vocab.methods import Endpoint, Origin
 
 NAME = "compare"
 HELP = (

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.commands._common import InvalidInput, add_selection, fail, print_json, selection
-from core.cox_data import (
+from core.analyses.cox import (
     CATEGORICAL,
     COVARIATES,
     analyse,
@@ -22,8 +21,9 @@ from core.cox_data import (
     to_json_dict,
     zph_frame,
 )
-from core.formatting import fmt_p
-from core.methods import Endpoint, Origin, Ties
+from core.commands._common import InvalidInput, add_selection, fail, print_json, selection
+from core.vocab.formatting import fmt_p
+from core.vocab.methods import Endpoint, Origin, Ties
 
 NAME = "cox"
 HELP = "multivariable Cox proportional-hazards model (HRs, tests, concordance, PH check)"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from core.cohorts.importer import DeleteRefused, delete_cohort
 from core.commands._common import add_db, fail
-from core.importer import DeleteRefused, delete_cohort
 
 NAME = "delete-cohort"
 HELP = (

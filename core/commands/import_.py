@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.cohorts.importer import import_file, problems_text
 from core.commands._common import add_db, fail
-from core.importer import import_file, problems_text
-from core.schema import PATIENTS
+from core.vocab.schema import PATIENTS
 
 NAME = "import"
 HELP = (

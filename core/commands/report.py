@@ -17,15 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import export
-from core.commands._common import InvalidInput, add_selection, fail, selection
-from core.db import list_cohorts
-from core.filters import Filters
-from core.methods import ConfType, Endpoint, Origin, Provenance, ResponseDomain, TimeUnit
-from core.paragraphs import method_line, methods_paragraph, results_paragraph
-from core.plots import km_chart
-from core.queries import patients_frame
-from core.survival_data import (
+from core.analyses.survival import (
     GROUPINGS,
     SurvivalSpec,
     analyse,
@@ -35,6 +27,14 @@ from core.survival_data import (
     summary_frame,
     survival_at_frame,
 )
+from core.commands._common import InvalidInput, add_selection, fail, selection
+from core.data.db import list_cohorts
+from core.data.filters import Filters
+from core.data.queries import patients_frame
+from core.present import export
+from core.present.charts import km_chart
+from core.present.paragraphs import method_line, methods_paragraph, results_paragraph
+from core.vocab.methods import ConfType, Endpoint, Origin, Provenance, ResponseDomain, TimeUnit
 
 NAME = "report"
 HELP = "write a survival report folder: figure (SVG, PNG), CSV tables, paragraphs, manifest"
@@ -104,8 +104,8 @@ def share_link(base: str, filters: Filters, spec: SurvivalSpec) -> str:
 
 def response_frame(table) -> pd.DataFrame:
     """A ResponseTable as a wide table: counts (%) per category, rates with CIs, the test."""
-    from core.formatting import fmt_num, fmt_p
-    from core.responses import RESPONSE_DOMAINS
+    from core.stats.responses import RESPONSE_DOMAINS
+    from core.vocab.formatting import fmt_num, fmt_p
 
     dom = RESPONSE_DOMAINS[table.domain]
     ci = table.ci_method.label
@@ -145,7 +145,7 @@ def _responses(filters: Filters, spec: SurvivalSpec, db) -> tuple[list, list[str
     """One ResponseTable per domain (grouped like the survival view when the grouping is
     a baseline field); notes for what could not be computed."""
     try:
-        from core.responses import RESPONSE_DOMAINS, response_table
+        from core.stats.responses import RESPONSE_DOMAINS, response_table
     except ImportError as exc:  # pragma: no cover - responses module absent
         return [], [f"responses not written: {exc}"]
     grouping = GROUPINGS[spec.by] if spec.by else None

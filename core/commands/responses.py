@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from core.commands._common import add_selection, fail, print_json, selection
-from core.methods import BinomialCI, Denominator, ResponseDomain
-from core.privacy import disclosure_for_selection
-from core.response_views import (
+from core.analyses.disclosure import disclosure_for_selection
+from core.analyses.responses import (
     RESPONSE_GROUPINGS,
     ResponseSpec,
     analyse,
@@ -18,7 +16,9 @@ from core.response_views import (
     table_notes,
     test_text,
 )
-from core.responses import to_json_dict
+from core.commands._common import add_selection, fail, print_json, selection
+from core.stats.responses import to_json_dict
+from core.vocab.methods import BinomialCI, Denominator, ResponseDomain
 
 NAME = "responses"
 HELP = "Response rates (imaging, symptomatic, biochemical) with 95% CIs for a cohort selection"

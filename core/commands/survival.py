@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from core.analyses.survival import GROUPINGS, SurvivalSpec, analyse, summary_frame, to_json_dict
 from core.commands._common import InvalidInput, add_selection, fail, print_json, selection
-from core.methods import ConfType, Endpoint, Origin, TimeUnit
-from core.survival_data import GROUPINGS, SurvivalSpec, analyse, summary_frame, to_json_dict
+from core.vocab.methods import ConfType, Endpoint, Origin, TimeUnit
 
 NAME = "survival"
 HELP = "Kaplan-Meier survival (median, survival at times, log-rank) for a cohort selection"

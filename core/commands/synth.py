@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.build import build_synthetic
+from core.data.build import build_synthetic
 
 NAME = "synth"
 HELP = "write a database holding one synthetic cohort of N patients (cohort id synth-N)"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from core.analyses.disclosure import disclosure_for_selection
+from core.analyses.table1 import SPLITTABLE, table1
 from core.commands._common import InvalidInput, add_selection, fail, selection
-from core.privacy import disclosure_for_selection
-from core.queries import patients_frame
-from core.table1 import SPLITTABLE, table1
+from core.data.queries import patients_frame
 
 NAME = "table1"
 HELP = "print Table 1 (baseline characteristics) for a cohort selection"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from core.analyses.validation import summary, validate
 from core.commands._common import add_db, print_json
-from core.validation import summary, validate
 
 NAME = "validate"
 HELP = (

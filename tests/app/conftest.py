@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.build import build_default
-from core.db import DB_ENV, close_all
+from core.data.build import build_default
+from core.data.db import DB_ENV, close_all
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.access import AccessPolicy
+from core.analyses.access import AccessPolicy
 from tests.app.conftest import ROOT
 
 AUTH = {

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from core.db import DB_ENV, close_all
+from core.data.db import DB_ENV, close_all
 from tests.app.conftest import run_page
 
 PAGE = "pages/benchmarks.py"

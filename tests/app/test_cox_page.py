@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from core.filters import Filters
-from core.queries import patients_frame
-from core.schema import PATIENTS
+from core.data.filters import Filters
+from core.data.queries import patients_frame
+from core.vocab.schema import PATIENTS
 from tests.app.conftest import ROOT, run_page
 
 PAGE = "pages/cox.py"

@@ -8,12 +8,12 @@ import xml.etree.ElementTree as ET
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from core import export
+from core.analyses.survival import SurvivalSpec
 from core.commands.report import share_params
-from core.filters import Filters
-from core.methods import ConfType, Endpoint, Origin
-from core.paragraphs import method_line
-from core.survival_data import SurvivalSpec
+from core.data.filters import Filters
+from core.present import export
+from core.present.paragraphs import method_line
+from core.vocab.methods import ConfType, Endpoint, Origin
 from tests.app.conftest import run_page
 
 PAGE = "pages/survival.py"

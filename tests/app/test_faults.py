@@ -26,12 +26,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from core.db import DB_ENV, close_all
-from core.filters import URL_KEYS, Filters
+from core.data.db import DB_ENV, close_all
+from core.data.filters import URL_KEYS, Filters
 from pages._filters import PAGE_URL_KEYS
 from pages._shell import PAGE_SPECS
 from tests.app.conftest import ROOT, run_page
-from tests.core.test_hostile import (
+from tests.core.data.test_hostile import (
     COHORTS,
     MARK,
     SqlSpy,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.db import DB_ENV, close_all, list_cohorts
+from core.data.db import DB_ENV, close_all, list_cohorts
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -63,7 +63,7 @@ def test_split_table1_by_cohort():
 
 
 def test_dictionary_page_lists_every_field():
-    from core.schema import PATIENT_FIELDS
+    from core.vocab.schema import PATIENT_FIELDS
 
     at = run_page("pages/dictionary.py")
     assert not at.exception

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.methods import BinomialCI, Denominator, ResponseDomain
-from core.response_views import RESPONSE_GROUPINGS
+from core.analyses.responses import RESPONSE_GROUPINGS
+from core.vocab.methods import BinomialCI, Denominator, ResponseDomain
 from tests.app.conftest import ROOT, run_page
 
 PAGE = "pages/response.py"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.methods import Endpoint, Origin
-from core.survival_data import GROUPINGS
+from core.analyses.survival import GROUPINGS
+from core.vocab.methods import Endpoint, Origin
 from tests.app.conftest import run_page
 
 PAGE = "pages/survival.py"
@@ -80,11 +80,14 @@ def test_widget_change_writes_url_and_changes_numbers():
 
 
 def test_benchmark_overlay_is_drawn_and_labelled():
-    from core.benchmark_views import overlay_options
-    from core.methods import Endpoint, Origin
+    from core.analyses.comparison import overlay_options
+    from core.vocab.methods import Endpoint, Origin
 
-    bid = next(b.id for b in overlay_options(Endpoint.OS, Origin.INDEX) if "Kane" in b.study
-               or "Duke" in b.study)
+    bid = next(
+        b.id
+        for b in overlay_options(Endpoint.OS, Origin.INDEX)
+        if "Kane" in b.study or "Duke" in b.study
+    )
     at = run_page(PAGE, {"overlay": bid})
     assert not at.exception
     assert at.multiselect(key="ctl_overlay").value == [bid]

@@ -7,8 +7,8 @@ import shutil
 import duckdb
 import pytest
 
-from core.db import DB_ENV
-from core.validation import IA, SYNTHETIC_NOTE, validate
+from core.analyses.validation import IA, SYNTHETIC_NOTE, validate
+from core.data.db import DB_ENV
 from tests.app.conftest import ROOT, run_page
 
 PAGE = "pages/validation.py"

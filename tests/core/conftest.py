@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.build import build_default
-from core.db import close_all
+from core.data.build import build_default
+from core.data.db import close_all
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from core.build import build_default
+from core.data.build import build_default
 from tests.e2e.driver import (
     ROOT,
     StreamlitServer,

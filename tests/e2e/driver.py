@@ -1,6 +1,6 @@
 """Driving the app in a real browser: server start-up, Chromium launch, run-state instrumentation.
 
-Shared by the end-to-end tests (tests/e2e) and the load benchmark (benchmarks/load.py).
+Shared by the end-to-end tests (tests/e2e) and the load benchmark (speed/load.py).
 
 Run state. Every page gets an init script that wraps ``WebSocket`` and reads the top-level
 fields of Streamlit's protobuf frames (field numbers taken from the installed streamlit's own

@@ -1,6 +1,6 @@
 """The load benchmark's websocket driver against the real server (no browser needed).
 
-``benchmarks/load.py --driver ws`` simulates sessions with ``benchmarks/ws_client.py``, a
+``speed/load.py --driver ws`` simulates sessions with ``speed/ws_client.py``, a
 client of Streamlit's own websocket protocol. Here it runs small (2 sessions x 3 filter
 changes, no think time) against ``streamlit run app.py`` on the default database, through the
 same code path as the benchmark (``drive_ws``), and every change must have been a successful
@@ -30,7 +30,7 @@ def _run(coro):
 
 
 def _load_benchmark():
-    return importlib.import_module("benchmarks.load")  # benchmarks/ is a namespace package
+    return importlib.import_module("speed.load")  # speed/ is a namespace package
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_ws_driver_two_sessions_three_changes(ws_server):
 
 def test_ws_session_sees_the_sidebar_and_follows_the_url(ws_server):
     """One session by hand: the widgets it tracks, a change and its undoing, no cache claims."""
-    from benchmarks.ws_client import SIDEBAR, Session
+    from speed.ws_client import SIDEBAR, Session
 
     async def scenario():
         async with Session(

@@ -1,0 +1,709 @@
+"""Setting the cohort view on screen against the literature registry (:mod:`core.literature.registry`).
+
+Glue between a patient selection (:class:`core.data.filters.Filters`) and the registry:
+
+* :func:`cohort_view` describes the selection for the comparability checks;
+* :func:`cohort_measure` computes the view's own figure for a benchmark's measure (Kaplan-Meier
+  median or landmark survival, or a response rate), in months or %;
+* :func:`compare` runs the one-sample log-rank test (time-to-event) or the exact binomial
+  test (response rates) of the view against one benchmark;
+* :func:`overlay_frame` turns benchmarks into dashed curves for :func:`core.present.charts.km_chart`;
+* :func:`forest_groups` / :func:`forest_frame` / :func:`table_frame` build the page's tables;
+* :func:`add_user_benchmark` / :func:`user_benchmarks` store and read figures typed in by a
+  user (table ``user_benchmarks``, created on first use inside a write transaction).
+
+Registry times are months; stored times are days (months = days / 30.4375).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.analyses.survival import SurvivalSpec, analyse, patient_arrays
+from core.data import queries
+from core.data.db import list_cohorts, query_df, query_rows
+from core.data.filters import Filters
+from core.data.store import write_transaction
+from core.literature.registry import (
+    APP_ENDPOINT,
+    COLUMNS,
+    Benchmark,
+    BenchmarkEndpoint,
+    CitationConfidence,
+    CohortView,
+    Comparison,
+    OneSampleTest,
+    ParametricCurve,
+    RateTest,
+    Statistic,
+    TherapyClass,
+    TimeOrigin,
+    benchmarks_from_frame,
+    compare_rate,
+    compare_time_to_event,
+    curve_for_benchmark,
+    find_landmark_partner,
+    load_benchmarks,
+    validate_user_benchmark,
+)
+from core.stats.responses import RESPONSE_DOMAINS, proportion
+from core.vocab.formatting import fmt_num, fmt_p
+from core.vocab.methods import (
+    DAYS_PER_MONTH,
+    TIME_UNIT_DAYS,
+    Endpoint,
+    Origin,
+    ResponseDomain,
+    TimeUnit,
+)
+
+_E = BenchmarkEndpoint
+
+TTE_ENDPOINTS: dict[BenchmarkEndpoint, Endpoint] = {
+    **{b: a for a, b in APP_ENDPOINT.items()},
+    _E.TTP: Endpoint.PFS_IMAGING,  # the cohort has no TTP; its PFS is set against it, with a warning
+}
+"""Registry time-to-event endpoints the cohort can measure, and the column that measures them."""
+
+RESPONSE_RATES: dict[BenchmarkEndpoint, tuple[ResponseDomain, tuple[str, ...]]] = {
+    _E.ORR: (ResponseDomain.IMAGING, ("CR", "PR")),
+    _E.DCR: (ResponseDomain.IMAGING, ("CR", "PR", "SD")),
+    _E.CR: (ResponseDomain.IMAGING, ("CR",)),
+    _E.PR: (ResponseDomain.IMAGING, ("PR",)),
+    _E.SD: (ResponseDomain.IMAGING, ("SD",)),
+    _E.PD: (ResponseDomain.IMAGING, ("PD",)),
+    _E.SYMPTOMATIC_RESPONSE: (ResponseDomain.SYMPTOMATIC, ("improved",)),
+    _E.SYMPTOMATIC_CONTROL: (ResponseDomain.SYMPTOMATIC, ("improved", "stable")),
+    _E.BIOCHEMICAL_RESPONSE: (ResponseDomain.BIOCHEMICAL, ("response",)),
+    _E.BIOCHEMICAL_STABLE: (ResponseDomain.BIOCHEMICAL, ("stable",)),
+    _E.BIOCHEMICAL_PROGRESSION: (ResponseDomain.BIOCHEMICAL, ("progression",)),
+    _E.BIOCHEMICAL_CONTROL: (ResponseDomain.BIOCHEMICAL, ("response", "stable")),
+}
+"""Registry response endpoints the cohort can measure: domain and the codes that count.
+Rates are over evaluable patients (codes other than NE, not missing), as in the registry."""
+
+COHORT_ORIGIN: dict[TimeOrigin, Origin] = {
+    TimeOrigin.RANDOMISATION: Origin.INDEX,
+    TimeOrigin.TREATMENT_START: Origin.INDEX,
+    TimeOrigin.DIAGNOSIS: Origin.DIAGNOSIS,
+    TimeOrigin.METASTATIC_DIAGNOSIS: Origin.METASTATIC,
+}
+"""The cohort's clock closest to a benchmark's; other origins are compared from first treatment."""
+
+APPROXIMATION = "approximation from published summary"
+COHORT_KIND, BENCHMARK_KIND, USER_KIND = "this view", "registry", "user-added"
+
+
+class NotComparable(ValueError):
+    """The cohort cannot give the benchmark's measure (hazard ratio, endpoint not recorded)."""
+
+
+def cohort_origin(origin: TimeOrigin) -> Origin:
+    return COHORT_ORIGIN.get(origin, Origin.INDEX)
+
+
+def not_comparable_reason(b: Benchmark) -> str | None:
+    """Why the cohort view cannot be set against ``b`` at all, or None when it can."""
+    if b.statistic is Statistic.HR:
+        return (
+            f"{b.id} is a hazard ratio between two trial arms; a single cohort has nothing to "
+            "set against it."
+        )
+    if b.endpoint not in TTE_ENDPOINTS and b.endpoint not in RESPONSE_RATES:
+        return f"{b.id}: the cohort data record no {b.endpoint.label.lower()}."
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# The cohort view
+# --------------------------------------------------------------------------------------------
+
+_PMID = re.compile(r"\bPMID:?\s*(\d{1,9})\b", re.I)
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s;,]+[^\s;,.)])")
+
+
+def citation_ids(texts: Iterable[str]) -> str:
+    """'PMID x; DOI y' from free-text cohort citations; '' unless one publication is named."""
+    joined = " ".join(texts)
+    pmids, dois = set(_PMID.findall(joined)), set(_DOI.findall(joined))
+    if len(pmids) > 1 or len(dois) > 1 or not (pmids or dois):
+        return ""
+    return "; ".join([f"PMID {p}" for p in pmids] + [f"DOI {d}" for d in dois])
+
+
+def cohort_view(
+    filters: Filters,
+    endpoint: Endpoint | BenchmarkEndpoint,
+    origin: Origin = Origin.INDEX,
+    path: Path | str | None = None,
+) -> CohortView:
+    """The selection as the comparability checks see it: sites, grades, agent, route, source."""
+    df = queries.patients_frame(filters, ["primary_site", "grade", "agent", "route"], path)
+
+    def present(col: str) -> tuple[str, ...]:
+        return tuple(str(v) for v in pd.unique(df[col].dropna().astype(object)))
+
+    agents, routes = present("agent"), present("route")
+    wanted = set(filters.cohorts)
+    texts = [c.citation for c in list_cohorts(path) if not wanted or c.cohort_id in wanted]
+    return CohortView(
+        endpoint=endpoint,
+        time_origin=origin,
+        primary_sites=present("primary_site"),
+        grades=present("grade"),
+        agent=agents[0] if len(agents) == 1 else None,
+        route=routes[0] if len(routes) == 1 else None,
+        citation=citation_ids(texts),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The view's own figure for a benchmark's measure
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What a benchmark reports, as the cohort can measure it (hashable: a cache key)."""
+
+    endpoint: BenchmarkEndpoint
+    statistic: Statistic
+    origin: Origin | None = None
+    landmark_months: float | None = None
+
+    @property
+    def cohort_endpoint(self) -> Endpoint | None:
+        return TTE_ENDPOINTS.get(self.endpoint)
+
+    @property
+    def unit(self) -> str:
+        return "months" if self.statistic is Statistic.MEDIAN else "%"
+
+    def title(self) -> str:
+        name = self.endpoint.label.split(" (")[0]
+        if self.cohort_endpoint is None:
+            return f"{name}, % of evaluable patients"
+        if self.statistic is Statistic.MEDIAN:
+            return f"{name} from {self.origin.label.lower()}: median, months"
+        return f"{name} from {self.origin.label.lower()} at {self.landmark_months:g} months, %"
+
+
+def measure_of(b: Benchmark) -> Measure | None:
+    """The measure behind a benchmark, or None for figures without one (HR, mean, other)."""
+    if not_comparable_reason(b) or b.statistic not in (Statistic.MEDIAN, Statistic.RATE):
+        return None
+    if not b.is_time_to_event:
+        return Measure(b.endpoint, Statistic.RATE)
+    return Measure(b.endpoint, b.statistic, cohort_origin(b.time_origin), b.landmark_months)
+
+
+@dataclass(frozen=True, slots=True)
+class CohortMeasure:
+    """The view's figure: value and 95% CI (months or %), patients and events/responders."""
+
+    value: float | None
+    lower: float | None
+    upper: float | None
+    n: int
+    count: int
+    description: str
+
+    def text(self, unit: str) -> str:
+        if self.n == 0:
+            return "no data"
+        if self.value is None and unit == "%":
+            return "not estimable (follow-up ends before the landmark)"
+        if self.value is None:
+            low = fmt_num(self.lower)
+            return "not reached" + (f" (95% CI {low}-NR)" if self.lower is not None else "")
+        u = " months" if unit == "months" else "%"
+        ci = f"{fmt_num(self.lower, 1, 'NR')}-{fmt_num(self.upper, 1, 'NR')}"
+        return f"{fmt_num(self.value)}{u} (95% CI {ci})"
+
+
+def _months(days: float | None) -> float | None:
+    return None if days is None else days / DAYS_PER_MONTH
+
+
+def _spec(m: Measure, endpoint: Endpoint, origin: Origin) -> SurvivalSpec:
+    times = (m.landmark_months,) if m.landmark_months else ()
+    return SurvivalSpec(endpoint=endpoint, origin=origin, times_months=times, rmst_months=None)
+
+
+def cohort_measure(
+    filters: Filters,
+    measure: Measure,
+    path: Path | str | None = None,
+    *,
+    endpoint: Endpoint | None = None,
+    origin: Origin | None = None,
+) -> CohortMeasure:
+    """The view's Kaplan-Meier median / survival at the landmark, or its response rate.
+
+    ``endpoint``/``origin`` override the cohort endpoint and clock matched to the measure.
+    """
+    m = measure
+    if m.cohort_endpoint is None:
+        domain, codes = RESPONSE_RATES[m.endpoint]
+        spec = RESPONSE_DOMAINS[domain]
+        values = queries.patients_frame(filters, [spec.column], path)[spec.column].astype(object)
+        evaluable = values.isin(spec.codes)
+        x, n = int(values.isin(codes).sum()), int(evaluable.sum())
+        p = proportion(x, n)
+        what = f"{domain.label}: {' + '.join(codes)} of {n} evaluable patients"
+        return CohortMeasure(p.pct, p.lower, p.upper, n, x, what)
+    ep = endpoint or m.cohort_endpoint
+    org = origin or m.origin or Origin.INDEX
+    analysis = analyse(filters, _spec(m, ep, org), path)
+    stat = "median" if m.statistic is Statistic.MEDIAN else f"at {m.landmark_months:g} months"
+    what = f"{ep.label} from {org.label.lower()}, {stat} (Kaplan-Meier)"
+    if not analysis.groups:
+        return CohortMeasure(None, None, None, 0, 0, what)
+    g = analysis.groups[0]
+    if m.statistic is Statistic.MEDIAN:
+        q = g.median
+        est, lo, hi = (None, None, None) if q is None else (q.estimate, q.lower, q.upper)
+        return CohortMeasure(_months(est), _months(lo), _months(hi), g.n, g.events, what)
+    at = g.at[0] if g.at else None
+
+    def pct(x: float | None) -> float | None:
+        return None if x is None else 100.0 * x
+
+    if at is None or at.surv is None:
+        return CohortMeasure(None, None, None, g.n, g.events, what)
+    return CohortMeasure(pct(at.surv), pct(at.lower), pct(at.upper), g.n, g.events, what)
+
+
+# --------------------------------------------------------------------------------------------
+# Benchmark curves and comparisons
+# --------------------------------------------------------------------------------------------
+
+
+def benchmark_curve(b: Benchmark, pool: Iterable[Benchmark] = ()) -> ParametricCurve:
+    """The benchmark's curve in months: a Weibull through the median and the arm's landmark
+    rate when the registry has both (exponential when that Weibull is implausible), else an
+    exponential. Raises ``ValueError`` when no curve can be drawn (NR median, mean, HR)."""
+    partner = find_landmark_partner(b, pool)
+    if partner is not None:
+        try:
+            return curve_for_benchmark(b, partner)
+        except ValueError:
+            pass
+    return curve_for_benchmark(b)
+
+
+@dataclass(frozen=True)
+class ViewComparison:
+    """A :class:`Comparison` with the view's own figure and the clock it was measured on."""
+
+    comparison: Comparison
+    cohort: CohortMeasure
+    endpoint: Endpoint | None
+    origin: Origin | None
+
+
+def compare(
+    filters: Filters,
+    b: Benchmark,
+    *,
+    endpoint: Endpoint | None = None,
+    origin: Origin | None = None,
+    pool: Sequence[Benchmark] = (),
+    path: Path | str | None = None,
+) -> ViewComparison:
+    """Test the view against one benchmark; raise :class:`NotComparable` when impossible.
+
+    Time-to-event: the view's endpoint and clock match the benchmark's unless overridden; the
+    one-sample log-rank test runs against :func:`benchmark_curve` (``pool`` supplies the
+    landmark partner). Response rates: exact binomial test on the evaluable patients.
+    """
+    reason = not_comparable_reason(b)
+    if reason:
+        raise NotComparable(reason)
+    # a mean has no cohort counterpart: the view's median is shown, the value is not compared
+    m = measure_of(b) or Measure(b.endpoint, Statistic.MEDIAN, cohort_origin(b.time_origin))
+    if m.cohort_endpoint is None:
+        if endpoint is not None or origin is not None:
+            raise NotComparable(
+                f"{b.id} is a response rate: the endpoint and origin options apply only to "
+                "time-to-event benchmarks."
+            )
+        own = cohort_measure(filters, m, path)
+        if own.n == 0:
+            raise NotComparable(f"no patient in the view is evaluable for {b.endpoint.label}.")
+        view = cohort_view(filters, b.endpoint, Origin.INDEX, path)
+        return ViewComparison(compare_rate(b, own.count, own.n, view=view), own, None, None)
+    ep, org = endpoint or m.cohort_endpoint, origin or m.origin or Origin.INDEX
+    own = cohort_measure(filters, m, path, endpoint=ep, origin=org)
+    if own.n == 0:
+        raise NotComparable(f"no patient in the view has {ep.label.lower()} data from this origin.")
+    rows = patient_arrays(filters, _spec(m, ep, org), path)
+    entry = rows["en"].to_numpy() if (rows["en"] > 0).any() else None
+    try:
+        curve = benchmark_curve(b, pool)
+    except ValueError:
+        curve = None  # the warnings say why (not reached, mean)
+    value = own.value if b.statistic is not Statistic.MEAN else None
+    result = compare_time_to_event(
+        b,
+        rows["t"].to_numpy(),
+        rows["ev"].to_numpy(),
+        entry=entry,
+        view=cohort_view(filters, ep, org, path),
+        cohort_value=value,
+        cohort_ci=None if value is None else (own.lower, own.upper),
+        curve=curve,
+    )
+    return ViewComparison(result, own, ep, org)
+
+
+def describe_test(c: Comparison) -> str:
+    """The test in one paragraph, with its method and (for survival) the curve construction."""
+    t = c.test
+    if isinstance(t, OneSampleTest):
+        lo, hi = fmt_num(t.ratio_lower, 2), fmt_num(t.ratio_upper, 2)
+        return (
+            f"One-sample log-rank test against the benchmark curve: O = {t.observed} observed "
+            f"events, E = {t.expected:.1f} expected; O/E = {t.ratio:.2f} (95% CI {lo}-{hi}, "
+            f"exact Poisson); chi-square = {t.statistic:.2f}, {fmt_p(t.p)} (exact Poisson "
+            f"{fmt_p(t.p_exact)}). Benchmark curve: {c.curve.construction}"
+        )
+    if isinstance(t, RateTest):
+        return (
+            f"Exact binomial test: {t.x} of {t.n} evaluable patients ({100 * t.rate:.1f}%, "
+            f"95% CI {100 * t.ci[0]:.1f}-{100 * t.ci[1]:.1f}%, Clopper-Pearson) against the "
+            f"benchmark's {100 * t.p0:g}%; {fmt_p(t.p)}."
+        )
+    return "No test: no benchmark curve can be built from this figure (see the warnings)."
+
+
+# --------------------------------------------------------------------------------------------
+# Overlays for the Kaplan-Meier chart
+# --------------------------------------------------------------------------------------------
+
+
+def _figure_summary(b: Benchmark, pool: Iterable[Benchmark]) -> str:
+    if b.statistic is Statistic.RATE:
+        return f"{b.landmark_months:g}-month rate {b.value:g}%"
+    partner = find_landmark_partner(b, pool)
+    extra = f" + {partner.landmark_months:g}-month rate {partner.value:g}%" if partner else ""
+    return f"median {b.value:g} months{extra}"
+
+
+def overlay_options(
+    endpoint: Endpoint, origin: Origin, benchmarks: Sequence[Benchmark] | None = None
+) -> list[Benchmark]:
+    """Benchmarks that can be drawn on a KM chart of ``endpoint`` from ``origin``: a stated
+    clock matching the chart's, a median or landmark rate, not a post-baseline subgroup."""
+    pool = load_benchmarks() if benchmarks is None else benchmarks
+    out = []
+    for b in pool:
+        if TTE_ENDPOINTS.get(b.endpoint) is not endpoint or b.is_post_baseline_subgroup:
+            continue
+        if COHORT_ORIGIN.get(b.time_origin) is not origin:
+            continue
+        try:
+            benchmark_curve(b, pool)
+        except ValueError:
+            continue
+        out.append(b)
+    return out
+
+
+def overlay_frame(
+    benchmark_ids: Iterable[str],
+    unit: TimeUnit | str,
+    *,
+    benchmarks: Sequence[Benchmark] | None = None,
+    max_time: float | None = None,
+    points: int = 121,
+) -> pd.DataFrame:
+    """Benchmark curves for ``km_chart(overlays=...)``: columns label, time (in ``unit``), surv.
+
+    Each label names the study, the arm, the figure(s) used and says the curve is an
+    approximation from a published summary. ``max_time`` (in ``unit``, default 120 months)
+    ends the curves. Raises ``ValueError`` for an unknown id or a figure without a curve.
+    """
+    unit = TimeUnit.parse(unit)
+    pool = load_benchmarks() if benchmarks is None else list(benchmarks)
+    by_id = {b.id: b for b in pool}
+    per_month = DAYS_PER_MONTH / TIME_UNIT_DAYS[unit]
+    horizon = 120.0 if max_time is None else max_time / per_month
+    t = np.linspace(0.0, horizon, points)
+    frames = []
+    for ident in benchmark_ids:
+        if ident not in by_id:
+            raise ValueError(f"unknown benchmark id {ident!r}")
+        b = by_id[ident]
+        curve = benchmark_curve(b, pool)
+        label = f"{b.study} · {b.arm} · {_figure_summary(b, pool)} ({APPROXIMATION})"
+        frames.append(
+            pd.DataFrame({"label": label, "time": t * per_month, "surv": curve.survival(t)})
+        )
+    if not frames:
+        return pd.DataFrame(columns=["label", "time", "surv"])
+    return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables and forest plots
+# --------------------------------------------------------------------------------------------
+
+
+def filter_benchmarks(
+    benchmarks: Iterable[Benchmark],
+    therapy: TherapyClass | str | None = None,
+    endpoint: BenchmarkEndpoint | str | None = None,
+) -> list[Benchmark]:
+    th = None if therapy in (None, "all") else TherapyClass.parse(therapy)
+    ep = None if endpoint in (None, "all") else BenchmarkEndpoint.parse(endpoint)
+    return [
+        b
+        for b in benchmarks
+        if (th is None or b.therapy_class is th) and (ep is None or b.endpoint is ep)
+    ]
+
+
+def citation_note(b: Benchmark) -> str:
+    """The citation as text, saying which parts were recalled rather than seen."""
+    conf = b.confidence()
+    recalled = [k for k, v in conf.items() if v is CitationConfidence.RECALLED]
+    note = f" ({', '.join(recalled)} recalled, not seen: check before use)" if recalled else ""
+    if b.user_added:
+        note += " (entered by a user, not checked)"
+    return b.citation + note
+
+
+def _figure_text(b: Benchmark) -> str:
+    text = f"{b.statistic.label.split(' (')[0]} {b.value_text()}"
+    return text + (f" at {b.landmark_months:g} months" if b.landmark_months else "")
+
+
+def table_frame(benchmarks: Iterable[Benchmark]) -> pd.DataFrame:
+    """One row per benchmark; ``Link`` is a PubMed or doi.org URL seen in a public source
+    (None when every identifier was only recalled), ``Added`` says registry or user-added."""
+    rows = []
+    for b in benchmarks:
+        links = b.links()
+        rows.append(
+            {
+                "ID": b.id,
+                "Study": b.study,
+                "Arm": b.arm,
+                "Therapy": b.therapy_class.label,
+                "n": b.n,
+                "Endpoint": b.endpoint.label,
+                "Origin": b.time_origin.label,
+                "Figure": _figure_text(b),
+                "Citation": citation_note(b),
+                "Link": links[0] if links else None,
+                "Added": USER_KIND if b.user_added else BENCHMARK_KIND,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "ID",
+            "Study",
+            "Arm",
+            "Therapy",
+            "n",
+            "Endpoint",
+            "Origin",
+            "Figure",
+            "Citation",
+            "Link",
+            "Added",
+        ],
+    )
+    frame["n"] = frame["n"].astype("Int64")
+    return frame
+
+
+@dataclass(frozen=True)
+class ForestGroup:
+    measure: Measure
+    benchmarks: tuple[Benchmark, ...]
+
+
+def forest_groups(benchmarks: Iterable[Benchmark]) -> list[ForestGroup]:
+    """Benchmarks with a plottable value, grouped by measure (statistic, clock, landmark);
+    medians first. Hazard ratios, means and not-reached medians are left out."""
+    groups: dict[Measure, list[Benchmark]] = {}
+    for b in benchmarks:
+        m = measure_of(b)
+        if m is not None and b.value is not None:
+            groups.setdefault(m, []).append(b)
+    order = sorted(
+        groups,
+        key=lambda m: (
+            m.statistic is not Statistic.MEDIAN,
+            list(Origin).index(m.origin) if m.origin else 0,
+            m.landmark_months or 0.0,
+        ),
+    )
+    return [ForestGroup(m, tuple(groups[m])) for m in order]
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_AUTHOR_YEAR = re.compile(r"\(([^()]*\b(?:19|20)\d\d)\)\s*$")
+_SUBGROUP = re.compile(r"^subgroup by [^:]*:\s*", re.I)
+
+
+def short_study(study: str, limit: int = 34) -> str:
+    """A long study name shortened to its '(Author Year)', e.g. 'Kane 2018'."""
+    if len(study) <= limit:
+        return study
+    m = _AUTHOR_YEAR.search(study)
+    return m.group(1) if m else _short(study, limit)
+
+
+CLOCK_NOTE = {
+    TimeOrigin.NOT_STATED: ", clock not stated",
+    TimeOrigin.LAST_TREATMENT: ", from last treatment",
+    TimeOrigin.OTHER: ", clock: see note",
+}
+"""Forest-plot label notes for benchmarks whose clock is not one the view can match."""
+
+
+def cohort_label(filters: Filters, own: CohortMeasure, unit: str) -> str:
+    """The view's row on a forest plot; says so when it has no value to draw."""
+    label = f"▶ This view: {filters.describe(own.n)}"
+    return label if own.value is not None else f"{label} ({own.text(unit)})"
+
+
+def forest_frame(group: ForestGroup, own: CohortMeasure, label: str) -> pd.DataFrame:
+    """Rows for :func:`core.present.charts.forest_chart`: the view first, then benchmarks by value.
+    Labels carry n; a benchmark whose clock is not the view's says so."""
+    rows = [
+        {
+            "label": label,
+            "value": own.value,
+            "lower": own.lower,
+            "upper": own.upper,
+            "kind": COHORT_KIND,
+        }
+    ]
+    seen: set[str] = {label}
+    for b in sorted(group.benchmarks, key=lambda b: -(b.value or 0.0)):
+        clock = CLOCK_NOTE.get(b.time_origin, "") if b.is_time_to_event else ""
+        n = b.n if b.n is not None else "?"
+        text = (
+            f"(n={n}{clock}) {short_study(b.study)} · {_short(_SUBGROUP.sub('subgroup: ', b.arm))}"
+        )
+        if b.user_added:
+            text += " [user-added]"
+        if text in seen:
+            text += f" [{b.id}]"
+        seen.add(text)
+        rows.append(
+            {
+                "label": text,
+                "value": b.value,
+                "lower": b.ci_lower,
+                "upper": b.ci_upper,
+                "kind": USER_KIND if b.user_added else BENCHMARK_KIND,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    for col in ("value", "lower", "upper"):
+        frame[col] = pd.to_numeric(frame[col]).astype(float)
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# User-added benchmarks
+# --------------------------------------------------------------------------------------------
+
+USER_TABLE_DDL = (
+    "CREATE TABLE IF NOT EXISTS user_benchmarks ("
+    + ", ".join(f'"{c}" VARCHAR' + (" PRIMARY KEY" if c == "id" else "") for c in COLUMNS)
+    + ", added_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+)
+"""Columns as in data/benchmarks.csv (text, as in the file) plus the time the row was added."""
+
+
+def _cell(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v)) if abs(v) < 1e15 else repr(v)
+    return str(v)
+
+
+def user_benchmarks(path: Path | str | None = None) -> list[Benchmark]:
+    """Figures added by users, oldest first; empty when none was ever added."""
+    exists = query_rows(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+        ["user_benchmarks"],
+        path,
+    )[0][0]
+    if not exists:
+        return []
+    cols = ", ".join(f'"{c}"' for c in COLUMNS)
+    df = query_df(f"SELECT {cols} FROM user_benchmarks ORDER BY added_at, id", (), path)
+    df = df.astype(object).where(df.notna(), "")
+    df["user_added"] = "true"
+    return benchmarks_from_frame(df)
+
+
+def all_benchmarks(path: Path | str | None = None) -> list[Benchmark]:
+    """The registry followed by the user-added figures stored in the database."""
+    return [*load_benchmarks(), *user_benchmarks(path)]
+
+
+def add_user_benchmark(
+    fields: Mapping[str, Any], path: Path | str | None = None
+) -> tuple[Benchmark | None, list[str]]:
+    """Validate a user's figure (:func:`validate_user_benchmark`) and store it.
+
+    Returns ``(benchmark, [])`` once written (its id made unique with a numeric suffix), or
+    ``(None, errors)`` without writing anything.
+    """
+    bench, errors = validate_user_benchmark(fields)
+    if errors or bench is None:
+        return None, errors
+    registry_ids = {b.id for b in load_benchmarks()}
+    with write_transaction(path) as con:
+        con.execute(USER_TABLE_DDL)
+        taken = registry_ids | {
+            r[0] for r in con.execute("SELECT id FROM user_benchmarks").fetchall()
+        }
+        ident, k = bench.id, 2
+        while ident in taken:
+            ident, k = f"{bench.id}-{k}", k + 1
+        record = {**bench.to_record(), "id": ident}
+        cols = ", ".join(f'"{c}"' for c in COLUMNS)
+        con.execute(
+            f"INSERT INTO user_benchmarks ({cols}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            [_cell(record[c]) for c in COLUMNS],
+        )
+    return replace(bench, id=ident), []
+
+
+def benchmark_label(b: Benchmark) -> str:
+    """One line naming a figure, for choosers: study · arm · endpoint and figure."""
+    tag = " [user-added]" if b.user_added else ""
+    return f"{b.study} · {_short(b.arm, 40)} · {b.endpoint.value.upper()} {_figure_text(b)}{tag}"
+
+
+def forest_methods(group: ForestGroup, own: CohortMeasure) -> str:
+    """The methods sentence of a forest plot's caption."""
+    ci = "log-log 95% CI" if group.measure.cohort_endpoint else "Clopper-Pearson 95% CI"
+    return (
+        f"this view: {own.description}, {ci}; benchmarks: published figures with the 95% CI "
+        "they report (no bar where none was reported); months are days / 30.4375"
+    )

@@ -1,0 +1,87 @@
+"""Named queries over the cohort database, all built from the allow-list with bound values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from core.data.db import query_df, query_rows
+from core.data.filters import Filters
+from core.vocab.schema import AE_COLUMNS, PATIENTS, TREATMENT_COLUMNS, column
+
+
+def count_patients(filters: Filters, path: Path | str | None = None) -> int:
+    where, params = filters.where()
+    return int(query_rows(f"SELECT count(*) FROM patients WHERE {where}", params, path)[0][0])
+
+
+def patients_frame(
+    filters: Filters, columns: Sequence[str] | None = None, path: Path | str | None = None
+) -> pd.DataFrame:
+    """Patients in the selection with the given columns (all data-model columns by default)."""
+    names = list(columns) if columns is not None else ["cohort_id", *PATIENTS]
+    if "cohort_id" not in names:
+        names = ["cohort_id", *names]
+    cols = ", ".join(column(c) for c in names)
+    where, params = filters.where()
+    return query_df(
+        f"SELECT {cols} FROM patients WHERE {where} ORDER BY cohort_id, patient_id", params, path
+    )
+
+
+def _selected_ids(filters: Filters) -> tuple[str, list]:
+    """A sub-query of the selected (cohort_id, patient_id) pairs and its parameters.
+
+    Child tables share column names with ``patients`` (route, agent): joining on the selected
+    ids instead of the whole patients row keeps every filter column unambiguous.
+    """
+    where, params = filters.where()
+    return f"SELECT cohort_id, patient_id FROM patients WHERE {where}", params
+
+
+def treatments_frame(filters: Filters, path: Path | str | None = None) -> pd.DataFrame:
+    sel, params = _selected_ids(filters)
+    cols = ", ".join(f"t.{column(c, 'treatments')}" for c in TREATMENT_COLUMNS)
+    return query_df(
+        f"SELECT {cols} FROM treatments t JOIN ({sel}) s USING (cohort_id, patient_id) "
+        "ORDER BY t.cohort_id, t.patient_id, t.cycle",
+        params,
+        path,
+    )
+
+
+def adverse_events_frame(filters: Filters, path: Path | str | None = None) -> pd.DataFrame:
+    sel, params = _selected_ids(filters)
+    cols = ", ".join(f"a.{column(c, 'adverse_events')}" for c in AE_COLUMNS)
+    return query_df(
+        f"SELECT {cols} FROM adverse_events a JOIN ({sel}) s USING (cohort_id, patient_id) "
+        "ORDER BY a.cohort_id, a.patient_id, a.term",
+        params,
+        path,
+    )
+
+
+def case_notes_frame(filters: Filters, path: Path | str | None = None) -> pd.DataFrame:
+    sel, params = _selected_ids(filters)
+    return query_df(
+        "SELECT n.cohort_id, n.patient_id, n.note FROM case_notes n "
+        f"JOIN ({sel}) s USING (cohort_id, patient_id)",
+        params,
+        path,
+    )
+
+
+def distinct_codes(field: str, cohorts: Sequence[str], path: Path | str | None = None) -> list:
+    """Codes of ``field`` present in the given cohorts (for building filter choices)."""
+    col = column(field)
+    marks = ", ".join("?" * len(cohorts)) or "NULL"
+    rows = query_rows(
+        f"SELECT DISTINCT {col} FROM patients WHERE cohort_id IN ({marks}) AND {col} IS NOT NULL",
+        list(cohorts),
+        path,
+    )
+    present = {r[0] for r in rows}
+    order = PATIENTS[field].codes
+    return [c for c in order if c in present] if order else sorted(present)

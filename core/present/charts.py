@@ -1,0 +1,544 @@
+"""Altair chart builders. Each takes result objects and returns a chart; no data access here.
+
+Every chart states its units on the axes and its n in the legend or title; captions (the
+selection, data version and method) are added by the caller.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from core.analyses.survival import SurvivalAnalysis
+from core.stats.survival import at_risk_table
+from core.vocab.methods import TIME_UNIT_DAYS, TimeUnit
+
+PALETTE = [
+    "#1f5fa8",
+    "#d1495b",
+    "#2e8b57",
+    "#edae49",
+    "#6a4c93",
+    "#00798c",
+    "#8d6a9f",
+    "#c05621",
+    "#4a5568",
+    "#b83280",
+    "#2c7a7b",
+    "#744210",
+    "#553c9a",
+    "#9b2c2c",
+]
+FONT = "Helvetica, Arial, sans-serif"
+KEEP_SIZE = alt.AutoSizeParams(type="pad", contains="padding")
+"""Autosize for fixed-size charts with long axis labels: Streamlit's default "fit" would fit
+the labels into the width and squeeze the plotting area."""
+
+
+def _fmt(x: float | None, digits: int = 1) -> str:
+    return "NR" if x is None else f"{x:.{digits}f}"
+
+
+def group_legend_label(g, unit: TimeUnit, analysis: SurvivalAnalysis | None = None) -> str:
+    scale = TIME_UNIT_DAYS[unit]
+    m = g.median
+    med = "not reached" if m is None or m.estimate is None else f"{m.estimate / scale:.1f}"
+    n, ev = (
+        (g.n, g.events) if analysis is None else (analysis.cell(g.n, g), analysis.cell(g.events, g))
+    )
+    return f"{g.label} (n={n}, {ev} events, median {med})"
+
+
+MAX_POINTS = 1000
+"""Points drawn per curve: beyond this many steps a chart cannot show more (it is ~640 px
+wide), so long curves are drawn from the step values at 1000 evenly spaced times. Display
+only: tables, medians and exports of numbers use every step."""
+
+
+def _display_rows(t: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices of the rows to draw: all of them, or for a long curve the last row at or before
+    each of ``max_points`` evenly spaced times (the step function's value there)."""
+    if t.size <= max_points:
+        return np.arange(t.size)
+    grid = np.linspace(t[0], t[-1], max_points)
+    idx = np.searchsorted(t, grid, side="right") - 1
+    return np.unique(np.concatenate(([0], idx, [t.size - 1])))
+
+
+def km_frames(analysis: SurvivalAnalysis, unit: TimeUnit) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Step data (with CI) and censor marks for every group, time in ``unit``.
+
+    The ``group`` column is categorical (one legend label per group, in the groups' order).
+    """
+    scale = TIME_UNIT_DAYS[unit]
+    shown = [g for g in analysis.groups if g.km is not None and not g.suppressed]
+    labels = [group_legend_label(g, unit, analysis) for g in shown]
+    # all curves share one dataset: keep it under 5000 rows
+    budget = max(150, min(MAX_POINTS, 4000 // max(len(shown), 1)))
+    step_cols: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("group", "time", "surv", "lower", "upper", "n_risk")
+    }
+    cens_cols: dict[str, list[np.ndarray]] = {k: [] for k in ("group", "time", "surv", "n_censor")}
+    for code, g in enumerate(shown):
+        km = g.km
+        t = np.concatenate(([0.0], km.time)) / scale
+        s = np.concatenate(([1.0], km.surv))
+        # display only: where R's CI is undefined (S = 1 before the first event under log-log,
+        # S = 0 after the last) the band is closed onto the curve instead of leaving a gap
+        lo = np.concatenate(([1.0], np.where(np.isnan(km.lower), km.surv, km.lower)))
+        hi = np.concatenate(([1.0], np.where(np.isnan(km.upper), km.surv, km.upper)))
+        n_risk = np.concatenate(([km.counts.n_start], km.n_risk))
+        keep = _display_rows(t, budget)
+        for key, values in zip(step_cols, (None, t, s, lo, hi, n_risk), strict=True):
+            col = np.full(keep.size, code, dtype=np.int32) if values is None else values[keep]
+            step_cols[key].append(col)
+        cens = km.n_censor > 0
+        if cens.any() and not analysis.disclosure.active:
+            ct = km.time[cens] / scale
+            ck = _display_rows(ct, budget)
+            cens_cols["group"].append(np.full(ck.size, code, dtype=np.int32))
+            cens_cols["time"].append(ct[ck])
+            cens_cols["surv"].append(km.surv[cens][ck])
+            cens_cols["n_censor"].append(km.n_censor[cens][ck])
+    return _frame(step_cols, labels), _frame(cens_cols, labels)
+
+
+def _frame(cols: dict[str, list[np.ndarray]], labels: list[str]) -> pd.DataFrame:
+    """One DataFrame from per-group column pieces; ``group`` holds codes into ``labels``."""
+    data: dict[str, Any] = {}
+    for key, parts in cols.items():
+        if key == "group":
+            codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+            data[key] = pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype=object))
+        else:
+            data[key] = np.concatenate(parts) if parts else np.zeros(0)
+    return pd.DataFrame(data)
+
+
+def nice_ticks(max_time: float, unit: TimeUnit) -> np.ndarray:
+    step_choices = {
+        TimeUnit.MONTHS: [3, 6, 12, 24, 36, 60],
+        TimeUnit.YEARS: [0.5, 1, 2, 5],
+        TimeUnit.DAYS: [30, 90, 180, 365, 730],
+    }[unit]
+    step = next((s for s in step_choices if max_time / s <= 10), step_choices[-1])
+    return np.arange(0, max_time + step * 0.999, step)
+
+
+@dataclass(frozen=True, eq=False)
+class VegaLiteChart:
+    """A Vega-Lite specification written as a plain dict, its longer tables kept as DataFrames.
+
+    Why not Altair for the Kaplan-Meier figure: the Survival page redraws it on every filter
+    change, and building it from Altair objects (which copy every sub-chart when layering) and
+    validating it against the JSON schema on every run cost about 130 ms of server time per
+    rerun, most of a rerun; writing the dict costs about 2 ms. The dict is checked against the
+    same Vega-Lite schema in the tests instead of at every page run. It offers what callers
+    use of an Altair chart: ``to_dict()`` (data inlined) and ``to_json()``.
+    """
+
+    spec: Mapping[str, Any]
+    """Everything but the longer tables, which layers refer to by their ``datasets`` name
+    (tables of at most ``INLINE_ROWS`` rows are written into the layer)."""
+    datasets: Mapping[str, pd.DataFrame]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full spec with every table inlined as records (as Altair's ``to_dict``)."""
+        out = copy.deepcopy(dict(self.spec))
+        out["datasets"] = {name: _records(df) for name, df in self.datasets.items()}
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def streamlit_spec(self) -> dict[str, Any]:
+        """For ``st.vega_lite_chart(spec=...)``: the named tables as compact Arrow tables (see
+        :func:`_for_display`), which Streamlit sends as they are."""
+        out = copy.deepcopy(dict(self.spec))
+        out["datasets"] = {name: _for_display(df) for name, df in self.datasets.items()}
+        return out
+
+    def with_spec(self, spec: Mapping[str, Any]) -> VegaLiteChart:
+        return VegaLiteChart(spec, self.datasets)
+
+
+INLINE_ROWS = 60
+"""Tables of at most this many rows (at-risk numbers, median markers) are written into the
+spec; longer ones (curves, censor marks) are named datasets, which Streamlit sends as Arrow."""
+
+
+def _for_display(df: pd.DataFrame) -> pa.Table:
+    """The table as the browser needs it, as Arrow: text as dictionaries (a group's long legend
+    label is sent once, not on every row) and numbers in 32 bits (7 significant digits, beyond
+    what a chart or its 3-decimal tooltips show): about a third of the bytes of a 10^5-patient
+    curve. Built column by column (no pandas-to-Arrow inference: a few ms per rerun). Exports
+    (``to_dict``) keep full precision."""
+    arrays, names = [], []
+    for name in df.columns:
+        col = df[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            arr = pa.DictionaryArray.from_arrays(
+                pa.array(col.cat.codes.to_numpy(np.int32)),
+                pa.array(col.cat.categories.astype(str).tolist(), pa.string()),
+            )
+        elif col.dtype == object:
+            arr = pa.array(col.astype(str).tolist(), pa.string()).dictionary_encode()
+        elif col.dtype.kind == "f":
+            arr = pa.array(col.to_numpy(np.float32))
+        elif col.dtype.kind in "iu" and (col.empty or int(col.abs().max()) < 2**31):
+            arr = pa.array(col.to_numpy(np.int32))
+        else:
+            arr = pa.array(col.to_numpy())
+        arrays.append(arr)
+        names.append(str(name))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: Python numbers and strings, NaN as null."""
+    columns = []
+    for name in df.columns:
+        col = df[name]
+        values = (
+            col.astype(object).tolist()
+            if isinstance(col.dtype, pd.CategoricalDtype)
+            else (col.to_numpy().tolist())
+        )
+        columns.append([None if isinstance(v, float) and v != v else v for v in values])
+    names = [str(c) for c in df.columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _named(prefix: str, df: pd.DataFrame) -> str:
+    """A dataset name that changes with the content (as Altair's), so the browser redraws."""
+    digest = hashlib.md5(prefix.encode())
+    for name in df.columns:
+        col = df[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            digest.update("\x1f".join(map(str, col.cat.categories)).encode())
+            digest.update(col.cat.codes.to_numpy().tobytes())
+        elif col.dtype == object:
+            digest.update("\x1f".join(map(str, col)).encode())
+        else:
+            digest.update(np.ascontiguousarray(col.to_numpy()).tobytes())
+    return f"{prefix}-{digest.hexdigest()[:16]}"
+
+
+def _field(name: str, kind: str, **extra: Any) -> dict[str, Any]:
+    return {"field": name, "type": kind, **extra}
+
+
+def km_chart(
+    analysis: SurvivalAnalysis,
+    unit: TimeUnit = TimeUnit.MONTHS,
+    *,
+    show_ci: bool = True,
+    show_median: bool = False,
+    title: str = "",
+    y_title: str = "Survival probability",
+    overlays: pd.DataFrame | None = None,
+    width: int = 640,
+) -> VegaLiteChart:
+    """Kaplan-Meier step curves, CI bands, censor ticks, median lines and an at-risk table.
+
+    ``overlays`` (optional): approximate benchmark curves with columns label, time (in
+    ``unit``), surv; drawn dashed. Returns a :class:`VegaLiteChart` (see there for why it is
+    not built with Altair).
+    """
+    steps, censors = km_frames(analysis, unit)
+    labels = [str(c) for c in steps["group"].cat.categories] if len(steps) else []
+    max_t = float(steps["time"].max()) if len(steps) else 1.0
+    ticks = nice_ticks(max_t, unit)
+    datasets: dict[str, pd.DataFrame] = {}
+
+    def data(prefix: str, df: pd.DataFrame) -> dict[str, Any]:
+        if len(df) <= INLINE_ROWS:  # small tables ride in the spec (no Arrow conversion)
+            return {"values": _records(df)}
+        name = _named(prefix, df)
+        datasets[name] = df.reset_index(drop=True)
+        return {"name": name}
+
+    x_scale = {"domain": [0, float(ticks[-1])], "nice": False}
+    color_scale = {"domain": labels, "range": PALETTE[: len(labels)] or PALETTE[:1]}
+    color = _field(
+        "group",
+        "nominal",
+        scale=color_scale,
+        legend={"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 600},
+    )
+    x = _field(
+        "time",
+        "quantitative",
+        title=f"Time from {analysis.spec.origin.label.lower()} ({unit.label})",
+        scale=x_scale,
+        axis={"values": [float(v) for v in ticks]},
+    )
+    x_plain = _field("time", "quantitative", scale=x_scale)
+    y = _field(
+        "surv", "quantitative", title=y_title, scale={"domain": [0, 1]}, axis={"format": "%"}
+    )
+    steps_data = data("steps", steps)
+    layers: list[dict[str, Any]] = []
+    if show_ci:
+        layers.append(
+            {
+                "data": steps_data,
+                "mark": {"type": "area", "interpolate": "step-after", "opacity": 0.15},
+                "encoding": {
+                    "x": x,
+                    "y": _field("lower", "quantitative"),
+                    "y2": {"field": "upper"},
+                    "color": color,
+                },
+            }
+        )
+    tip = [
+        _field("group", "nominal", title="Group"),
+        _field("time", "quantitative", title=f"Time ({unit.label})", format=".1f"),
+        _field("surv", "quantitative", title="Survival", format=".3f"),
+        _field("lower", "quantitative", title="95% CI lower", format=".3f"),
+        _field("upper", "quantitative", title="95% CI upper", format=".3f"),
+        _field("n_risk", "quantitative", title="At risk"),
+    ]
+    layers.append(
+        {
+            "data": steps_data,
+            "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 2},
+            "encoding": {"x": x, "y": y, "color": color, "tooltip": tip},
+        }
+    )
+    if len(censors):
+        layers.append(
+            {
+                "data": data("censors", censors),
+                "mark": {
+                    "type": "point",
+                    "shape": "stroke",
+                    "size": 60,
+                    "strokeWidth": 1.5,
+                    "angle": 90,
+                },
+                "encoding": {
+                    "x": x_plain,
+                    "y": _field("surv", "quantitative"),
+                    "color": color,
+                    "tooltip": [
+                        _field("group", "nominal"),
+                        _field("time", "quantitative", format=".1f"),
+                        _field("n_censor", "quantitative", title="Censored"),
+                    ],
+                },
+            }
+        )
+    if show_median:
+        scale = TIME_UNIT_DAYS[unit]
+        meds = [
+            {"group": group_legend_label(g, unit, analysis), "time": g.median.estimate / scale}
+            for g in analysis.groups
+            if g.median and g.median.estimate is not None and not g.suppressed
+        ]
+        if meds:
+            layers.append(
+                {
+                    "data": data("medians", pd.DataFrame(meds)),
+                    "mark": {"type": "rule", "strokeDash": [2, 2]},
+                    "encoding": {
+                        "x": x_plain,
+                        "y": {"datum": 0},
+                        "y2": {"datum": 0.5},
+                        "color": color,
+                    },
+                }
+            )
+            layers.append(
+                {
+                    "data": data("half", pd.DataFrame({"y": [0.5]})),
+                    "mark": {"type": "rule", "strokeDash": [2, 2], "color": "#888"},
+                    "encoding": {"y": _field("y", "quantitative")},
+                }
+            )
+    if overlays is not None and len(overlays):
+        ov = overlays[overlays["time"] <= float(ticks[-1])]
+        layers.append(
+            {
+                "data": data("overlays", ov),
+                "mark": {"type": "line", "color": "#555", "clip": True},
+                "encoding": {
+                    "x": x_plain,
+                    "y": _field("surv", "quantitative"),
+                    "strokeDash": _field(
+                        "label",
+                        "nominal",
+                        legend={
+                            "title": "Benchmarks (approximation from published summary)",
+                            "orient": "bottom",
+                            "direction": "vertical",
+                            "labelLimit": 600,
+                        },
+                    ),
+                    "tooltip": [_field("label", "nominal", title="Benchmark (approximation)")],
+                },
+            }
+        )
+    curve = {"layer": layers, "width": width, "height": 340, "title": title or ""}
+
+    # number at risk, aligned on the same x scale
+    risk_rows = []
+    scale_days = TIME_UNIT_DAYS[unit]
+    shown_groups = [g for g in analysis.groups if not g.suppressed]
+    for g in shown_groups:
+        label = group_legend_label(g, unit, analysis)
+        n_at = at_risk_table(g.counts, ticks * scale_days)
+        for tk, n in zip(ticks, n_at, strict=True):
+            risk_rows.append(
+                {
+                    "group": label,
+                    "short": g.label,
+                    "time": float(tk),
+                    "n": str(analysis.cell(int(n))),
+                }
+            )
+    risk = (
+        pd.DataFrame(risk_rows)
+        if risk_rows
+        else pd.DataFrame(columns=["group", "short", "time", "n"])
+    )
+    table = {
+        "data": data("risk", risk),
+        "mark": {"type": "text", "fontSize": 11},
+        "encoding": {
+            "x": _field(
+                "time",
+                "quantitative",
+                scale=x_scale,
+                title=None,
+                axis={"labels": False, "ticks": False, "domain": False, "grid": False},
+            ),
+            "y": _field(
+                "short",
+                "nominal",
+                title="Number at risk",
+                sort=[g.label for g in shown_groups],
+                axis={"domain": False, "ticks": False, "grid": False, "labelPadding": 22},
+            ),
+            "text": _field("n", "nominal"),
+            "color": _field("group", "nominal", scale=color_scale, legend=None),
+        },
+        "width": width,
+        "height": max(22 * len(shown_groups), 22),
+    }
+    spec = {
+        "$schema": alt.SCHEMA_URL,
+        "config": {
+            "font": FONT,
+            "axis": {"labelFontSize": 12, "titleFontSize": 13},
+            "legend": {"labelFontSize": 12},
+        },
+        "vconcat": [curve, table],
+        "spacing": 4,
+    }
+    return VegaLiteChart(spec, datasets)
+
+
+def forest_chart(
+    rows: pd.DataFrame,
+    *,
+    x_title: str,
+    ref_line: float | None,
+    log_scale: bool,
+    highlight: str | None = None,
+    hollow_kind: str | None = None,
+    width: int = 560,
+) -> alt.LayerChart:
+    """Dot-and-interval plot: rows with columns label, value, lower, upper[, kind].
+
+    ``hollow_kind``: rows whose ``kind`` equals it (e.g. the reference level of a hazard-ratio
+    plot) are drawn as open grey points without an interval.
+    """
+    scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
+    order = list(rows["label"])
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=420))
+    colour = (
+        alt.condition(alt.datum.label == highlight, alt.value("#d1495b"), alt.value("#1f5fa8"))
+        if highlight
+        else alt.value("#1f5fa8")
+    )
+    hollow = hollow_kind is not None and "kind" in rows.columns
+    solid = rows[rows["kind"] != hollow_kind] if hollow else rows
+    tooltip = [c for c in rows.columns if c not in ("kind",)]
+    bars = (
+        alt.Chart(solid)
+        .mark_rule(strokeWidth=2)
+        .encode(y=y, x=alt.X("lower:Q", title=x_title, scale=scale), x2="upper:Q", color=colour)
+    )
+    dots = (
+        alt.Chart(solid)
+        .mark_point(filled=True, size=70)
+        .encode(y=y, x=alt.X("value:Q", scale=scale), color=colour, tooltip=tooltip)
+    )
+    layers = [bars, dots]
+    if hollow:
+        layers.append(
+            alt.Chart(rows[rows["kind"] == hollow_kind])
+            .mark_point(filled=False, size=70, color="#888", shape="diamond")
+            .encode(y=y, x=alt.X("value:Q", scale=scale), tooltip=tooltip)
+        )
+    if ref_line is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"x": [ref_line]}))
+            .mark_rule(strokeDash=[4, 4], color="#888")
+            .encode(x="x:Q")
+        )
+    return alt.layer(*layers).properties(
+        width=width, height=max(26 * len(order), 60), autosize=KEEP_SIZE
+    )
+
+
+def residual_chart(
+    frame: pd.DataFrame,
+    *,
+    x_title: str,
+    y_title: str,
+    ref_value: float,
+    title: str = "",
+    width: int = 560,
+) -> alt.LayerChart:
+    """Scaled Schoenfeld residuals against time with a loess smooth and the constant-effect
+    line: a smooth that stays flat around the line supports proportional hazards.
+
+    ``frame``: columns time, residual (one row per event, as R ``plot(cox.zph(fit))``).
+    """
+    base = alt.Chart(frame)
+    x = alt.X("time:Q", title=x_title, scale=alt.Scale(zero=True))
+    points = base.mark_circle(size=18, opacity=0.35, color="#4a5568").encode(
+        x=x,
+        y=alt.Y("residual:Q", title=y_title),
+        tooltip=[
+            alt.Tooltip("time:Q", title=x_title, format=".1f"),
+            alt.Tooltip("residual:Q", title="Scaled residual", format=".3f"),
+        ],
+    )
+    smooth = (
+        base.transform_loess("time", "residual", bandwidth=0.5)
+        .mark_line(color="#d1495b", strokeWidth=2.5)
+        .encode(x="time:Q", y="residual:Q")
+    )
+    level = (
+        alt.Chart(pd.DataFrame({"y": [ref_value]}))
+        .mark_rule(strokeDash=[4, 4], color="#1f5fa8")
+        .encode(y="y:Q")
+    )
+    return (
+        alt.layer(points, level, smooth)
+        .properties(width=width, height=300, title=title or "", autosize=KEEP_SIZE)
+        .configure(font=FONT)
+    )

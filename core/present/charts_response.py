@@ -1,0 +1,298 @@
+"""Altair charts of the Response page: stacked response bars, rates with CIs, swimmer plot.
+
+Builders take the frames of :mod:`core.analyses.responses` (or its result objects) and return
+charts; no data access here. Percent axes run 0-100 and say so; every bar and row states its
+n. Captions (selection, data version, method) are added by the caller.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from core.analyses.responses import (
+    ADMINISTRATION,
+    ALIVE,
+    DIED,
+    NO_PROTECTION,
+    PROGRESSION,
+    Protection,
+    Swimmer,
+    bar_categories,
+    bar_frame,
+    rate_frame,
+    response_event,
+)
+from core.present.charts import FONT
+from core.stats.responses import NOT_EVALUABLE_OR_MISSING_LABEL, RESPONSE_DOMAINS, ResponseTable
+from core.vocab.methods import DAYS_PER_MONTH, ResponseDomain
+
+GOOD, FAIR, STABLE, BAD, GREY = "#1a9850", "#91cf60", "#f2c14e", "#d73027", "#bdbdbd"
+
+CATEGORY_COLORS: dict[ResponseDomain, dict[str, str]] = {
+    ResponseDomain.IMAGING: {"CR": GOOD, "PR": FAIR, "SD": STABLE, "PD": BAD},
+    ResponseDomain.SYMPTOMATIC: {"improved": GOOD, "stable": STABLE, "worse": BAD},
+    ResponseDomain.BIOCHEMICAL: {"response": GOOD, "stable": STABLE, "progression": BAD},
+}
+"""Colour of each evaluable code (favourable green to unfavourable red); NE/missing grey."""
+
+PERCENT_LABELS = "datum.value + '%'"
+ROW_HEIGHT = 30
+CONTENT_SIZE = alt.AutoSizeParams(type="pad", contains="padding")
+"""Charts keep their own size: with Streamlit's default "fit" the legend and axes of a short
+chart would squeeze the plotting area to nothing."""
+SWIMMER_LANE_HEIGHT = 20
+
+
+def _category_colors(domain: ResponseDomain, labels: list[str]) -> list[str]:
+    spec = RESPONSE_DOMAINS[domain]
+    by_label = {spec.code_labels[c]: col for c, col in CATEGORY_COLORS[domain].items()}
+    by_label[NOT_EVALUABLE_OR_MISSING_LABEL] = GREY
+    return [by_label.get(lab, GREY) for lab in labels]
+
+
+def _title(title: str) -> dict:
+    return {"title": title} if title else {}
+
+
+def _percent_axis(title: str) -> alt.Axis:
+    return alt.Axis(title=title, values=list(range(0, 101, 20)), labelExpr=PERCENT_LABELS)
+
+
+def response_bar_chart(
+    frame: pd.DataFrame,
+    categories: list[str],
+    domain: ResponseDomain,
+    *,
+    x_title: str,
+    title: str = "",
+    width: int = 520,
+) -> alt.LayerChart:
+    """Horizontal 100% stacked bars, one per group, with n at the end of each bar.
+
+    ``frame``: :func:`core.analyses.responses.bar_frame` (columns bar, n_bar, category, order, n,
+    pct). Segments of at least 8% are labelled with their percentage.
+    """
+    rows = list(dict.fromkeys(frame["bar"]))
+    y = alt.Y("bar:N", sort=rows, title=None, axis=alt.Axis(labelLimit=360))
+    x_scale = alt.Scale(domain=[0, 100], nice=False)
+    color = alt.Color(
+        "category:N",
+        scale=alt.Scale(domain=categories, range=_category_colors(domain, categories)),
+        legend=alt.Legend(title=None, orient="bottom", direction="horizontal"),
+        sort=categories,
+    )
+    base = alt.Chart(frame)
+    bars = base.mark_bar(stroke="white", strokeWidth=0.5).encode(
+        y=y,
+        x=alt.X("pct:Q", stack="zero", scale=x_scale, axis=_percent_axis(x_title)),
+        color=color,
+        order=alt.Order("order:Q"),
+        tooltip=[
+            alt.Tooltip("bar:N", title="Group"),
+            alt.Tooltip("category:N", title="Category"),
+            alt.Tooltip("n:Q", title="Patients"),
+            alt.Tooltip("n_bar:Q", title="Denominator"),
+            alt.Tooltip("pct:Q", title="Percent", format=".1f"),
+        ],
+    )
+    labels = (
+        base.transform_stack(
+            stack="pct", as_=["x0", "x1"], groupby=["bar"], sort=[alt.SortField("order")]
+        )
+        .transform_calculate(mid="(datum.x0 + datum.x1) / 2", text="round(datum.pct) + '%'")
+        .transform_filter("datum.pct >= 8")
+        .mark_text(fontSize=11, color="#1a1a1a")
+        .encode(y=y, x=alt.X("mid:Q", scale=x_scale), text="text:N")
+    )
+    totals = (
+        alt.Chart(frame.drop_duplicates("bar"))
+        .transform_calculate(x="100", text="'n = ' + datum.n_bar")
+        .mark_text(align="left", dx=6, fontSize=11, color="#333")
+        .encode(y=y, x=alt.X("x:Q", scale=x_scale), text="text:N")
+    )
+    return alt.layer(bars, labels, totals).properties(
+        width=width, height=ROW_HEIGHT * max(len(rows), 1), **_title(title)
+    )
+
+
+def rate_chart(
+    frame: pd.DataFrame, *, x_title: str, title: str = "", width: int = 520
+) -> alt.LayerChart:
+    """Dot-and-interval plot of one derived rate by group (percent, 0-100).
+
+    ``frame``: rows of :func:`core.analyses.responses.rate_frame` for one rate (columns row, n,
+    denominator, pct, lower, upper, text).
+    """
+    rows = list(dict.fromkeys(frame["row"]))
+    y = alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=360))
+    x_scale = alt.Scale(domain=[0, 100], nice=False)
+    x_axis = _percent_axis(x_title)
+    tooltip = [
+        alt.Tooltip("row:N", title="Group"),
+        alt.Tooltip("text:N", title="Rate (95% CI)"),
+    ]
+    base = alt.Chart(frame)
+    rule = base.mark_rule(strokeWidth=2, color="#1f5fa8").encode(
+        y=y, x=alt.X("lower:Q", scale=x_scale, axis=x_axis), x2="upper:Q", tooltip=tooltip
+    )
+    dot = base.mark_point(filled=True, size=80, color="#1f5fa8").encode(
+        y=y, x=alt.X("pct:Q", scale=x_scale), tooltip=tooltip
+    )
+    text = (
+        base.transform_calculate(x="100")
+        .mark_text(align="left", dx=6, fontSize=11, color="#333")
+        .encode(y=y, x=alt.X("x:Q", scale=x_scale), text="text:N")
+    )
+    return alt.layer(rule, dot, text).properties(
+        width=width, height=ROW_HEIGHT * max(len(rows), 1), **_title(title)
+    )
+
+
+def response_chart(
+    table: ResponseTable, prot: Protection = NO_PROTECTION, *, width: int = 520
+) -> alt.VConcatChart:
+    """The page's figure: stacked bars, then one dot-and-interval panel per derived rate.
+
+    Rows withheld by small-cell protection (``prot``) are not drawn.
+    """
+    spec = RESPONSE_DOMAINS[table.domain]
+    over = table.denominator.label
+    panels: list[alt.TopLevelMixin] = []
+    bars = bar_frame(table, prot)
+    if len(bars):
+        panels.append(
+            response_bar_chart(
+                bars,
+                bar_categories(table),
+                table.domain,
+                x_title=f"Patients (% of {over})",
+                title=table.domain.label,
+                width=width,
+            )
+        )
+    rates = rate_frame(table, prot)
+    ci = f"{round(100 * table.conf_level)}% CI {table.ci_method.label}"
+    for d in spec.derived:
+        part = rates[rates["rate"] == d.name]
+        if len(part):
+            panels.append(
+                rate_chart(
+                    part,
+                    x_title=f"{d.label} (% of {over}, {ci})",
+                    title=d.label,
+                    width=width,
+                )
+            )
+    if not panels:
+        why = "no patients in the denominator"
+        if prot.active:
+            why += ", or every row withheld (small-cell protection)"
+        empty = pd.DataFrame({"text": [f"No rates to draw: {why}"]})
+        panels.append(alt.Chart(empty).mark_text(fontSize=13).encode(text="text:N"))
+    return (
+        alt.vconcat(*panels, spacing=24)
+        .properties(autosize=CONTENT_SIZE)
+        .resolve_scale(color="independent")
+        .configure(font=FONT)
+        .configure_axis(labelFontSize=12, titleFontSize=12)
+        .configure_legend(labelFontSize=12)
+        .configure_title(fontSize=14, anchor="start")
+    )
+
+
+SWIMMER_STYLE: dict[str, tuple[str, str, bool]] = {
+    ADMINISTRATION: ("#1f5fa8", "diamond", True),
+    response_event("CR"): (GOOD, "circle", True),
+    response_event("PR"): (FAIR, "circle", True),
+    response_event("SD"): (STABLE, "circle", True),
+    response_event("PD"): (BAD, "circle", True),
+    response_event("NE"): (GREY, "circle", True),
+    PROGRESSION: (BAD, "triangle-down", True),
+    DIED: ("#1a1a1a", "square", True),
+    ALIVE: ("#1a1a1a", "triangle-right", False),
+}
+"""Colour, shape and fill of each swimmer marker."""
+
+
+def swimmer_chart(sw: Swimmer, *, title: str = "", width: int = 640) -> alt.LayerChart:
+    """One lane per patient from first treatment to death or last follow-up (months).
+
+    Lanes follow ``sw.lanes.order`` (longest follow-up first); markers are administrations,
+    imaging responses, imaging progression, and the end of follow-up (death or alive).
+    """
+    lanes = sw.lanes
+    order = list(lanes.sort_values("order")["lane"])
+    y = alt.Y(
+        "lane:N",
+        sort=order,
+        title="Patient (ordered by follow-up)",
+        axis=alt.Axis(labelLimit=240, labelOverlap=False),
+    )
+    x_title = f"Months from first treatment (days / {DAYS_PER_MONTH:g})"
+    x = alt.X("start:Q", title=x_title, scale=alt.Scale(zero=True, nice=True))
+    lane_tooltip = [
+        alt.Tooltip("lane:N", title="Patient"),
+        alt.Tooltip("months:Q", title="Follow-up, months", format=".1f"),
+        alt.Tooltip("status:N", title="Status"),
+        alt.Tooltip("agent:N", title="Agent"),
+        alt.Tooltip("route:N", title="Route"),
+        alt.Tooltip("n_treatments:Q", title="Administrations"),
+        alt.Tooltip("unknown_day_cycles:N", title="Cycles with unknown day (not drawn)"),
+        alt.Tooltip("imaging_response:N", title="Imaging response"),
+    ]
+    if lanes["note"].astype(str).str.len().gt(0).any():
+        lane_tooltip.append(alt.Tooltip("note:N", title="Published case note"))
+    bars = (
+        alt.Chart(lanes)
+        .mark_bar(height=6, color="#c9d6e8")
+        .encode(y=y, x=x, x2="months:Q", tooltip=lane_tooltip)
+    )
+    events = sw.events
+    names = sw.event_names
+    styles = [SWIMMER_STYLE[n] for n in names]
+    marker_tooltip = [
+        alt.Tooltip("lane:N", title="Patient"),
+        alt.Tooltip("event:N", title="Event"),
+        alt.Tooltip("months:Q", title="Months", format=".1f"),
+        alt.Tooltip("day:Q", title="Day"),
+        alt.Tooltip("detail:N", title="Detail"),
+    ]
+    legend = alt.Legend(title=None, orient="bottom", direction="horizontal", columns=4)
+    marks = (
+        alt.Chart(events)
+        .mark_point(size=70, strokeWidth=1.5, opacity=1)
+        .encode(
+            y=y,
+            x=alt.X("months:Q"),
+            color=alt.Color(
+                "event:N",
+                scale=alt.Scale(domain=names, range=[s[0] for s in styles]),
+                legend=legend,
+            ),
+            shape=alt.Shape(
+                "event:N",
+                scale=alt.Scale(domain=names, range=[s[1] for s in styles]),
+                legend=legend,
+            ),
+            fill=alt.Fill(
+                "event:N",
+                scale=alt.Scale(domain=names, range=[s[0] if s[2] else "white" for s in styles]),
+                legend=legend,
+            ),
+            tooltip=marker_tooltip,
+        )
+    )
+    return (
+        alt.layer(bars, marks)
+        .properties(
+            width=width,
+            height=SWIMMER_LANE_HEIGHT * max(len(order), 1),
+            autosize=CONTENT_SIZE,
+            **_title(title),
+        )
+        .configure(font=FONT)
+        .configure_axis(labelFontSize=11, titleFontSize=12)
+        .configure_legend(labelFontSize=12, symbolSize=90)
+        .configure_title(fontSize=14, anchor="start")
+    )

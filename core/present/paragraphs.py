@@ -1,0 +1,390 @@
+"""Ready-to-paste text: a results paragraph and a methods paragraph for an abstract.
+
+Numbers come from the same result objects the pages show (``SurvivalAnalysis``, hazard
+ratios, ``ResponseTable``) and pass through the same formatting functions
+(:mod:`core.vocab.formatting`), so a paragraph never disagrees with the tables next to it:
+
+* median (95% CI): the same scaling and ``fmt_num`` digits as ``summary_frame`` (one
+  decimal, 'not reached' when the curve does not reach 0.5, 'NR' for an undefined limit);
+* survival at t: ``fmt_num(100 * S)`` and its CI exactly as ``survival_at_frame``;
+* log-rank: chi-square to two decimals and ``fmt_p`` as on the Survival page;
+* hazard ratios: two decimals and ``fmt_p`` as ``hr_frame``;
+* rates: one decimal percentages of :class:`core.stats.responses.Proportion`.
+
+Method names come from the enumerations in :mod:`core.vocab.methods` (and
+``core.stats.responses.GroupTestMethod``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from core.analyses.survival import GROUPINGS, SurvivalAnalysis, SurvivalSpec
+from core.vocab.formatting import fmt_num, fmt_p
+from core.vocab.methods import (
+    DAYS_PER_MONTH,
+    TIME_UNIT_DAYS,
+    Endpoint,
+    Origin,
+    Provenance,
+    Ties,
+    TimeUnit,
+)
+from core.vocab.schema import CohortInfo
+
+_DISPLAY_NAMES = {
+    "python": "Python",
+    "net-outcomes-explorer": "NET Outcomes Explorer",
+    "duckdb": "DuckDB",
+    "pandas": "pandas",
+    "numpy": "NumPy",
+    "scipy": "SciPy",
+    "lifelines": "lifelines",
+    "streamlit": "Streamlit",
+    "altair": "Altair",
+    "vl-convert-python": "vl-convert",
+}
+METHODS_SOFTWARE = ("duckdb", "pandas", "numpy", "scipy", "lifelines", "streamlit")
+"""Libraries named in the methods paragraph (when installed)."""
+
+
+# ------------------------------------------------------------------ small pieces
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text else text
+
+
+def _join(items: Sequence[str], conj: str = "and") -> str:
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {conj} " + items[-1]
+
+
+def _ci(lo: str, hi: str) -> str:
+    return f"95% CI {lo}–{hi}"
+
+
+def method_line(spec: SurvivalSpec) -> str:
+    """One line naming endpoint, origin and method: the Survival page's caption text."""
+    text = (
+        f"Kaplan-Meier, Greenwood variance, 95% CI {spec.conf_type.label}; "
+        f"{spec.endpoint.label.lower()} from {spec.origin.label.lower()}"
+    )
+    if spec.origin is not Origin.INDEX:
+        text += (
+            "; delayed entry at first treatment"
+            if spec.left_truncation
+            else "; no delayed entry (biased upward)"
+        )
+    if spec.landmark_months:
+        text += f"; landmark {spec.landmark_months:g} months"
+    return text
+
+
+def _patients_were(n: object) -> str:
+    """'1 patient was' / '12 patients were' / '<11 patients were'."""
+    return "1 patient was" if str(n) == "1" else f"{n} patients were"
+
+
+def median_text(analysis: SurvivalAnalysis, group, unit: TimeUnit) -> str:
+    """'29.0 months (95% CI 24.1–33.5)' or 'not reached', as in ``summary_frame``."""
+    med = group.median
+    if med is None or med.estimate is None:
+        return "not reached"
+    s = TIME_UNIT_DAYS[unit]
+    lo = fmt_num(None if med.lower is None else med.lower / s, 1, "NR")
+    hi = fmt_num(None if med.upper is None else med.upper / s, 1, "NR")
+    return f"{fmt_num(med.estimate / s)} {unit.label} ({_ci(lo, hi)})"
+
+
+def survival_text(at) -> str:
+    """'78.2% (95% CI 72.0–83.1)' from a SurvAt, as in ``survival_at_frame``."""
+    if at.surv is None:
+        return "not estimable (beyond follow-up)"
+    pct = fmt_num(100 * at.surv)
+    if at.lower is None or at.upper is None:
+        return f"{pct}%"
+    return f"{pct}% ({_ci(fmt_num(100 * at.lower), fmt_num(100 * at.upper))})"
+
+
+def _events_word(endpoint: Endpoint, n: int) -> str:
+    if endpoint is Endpoint.OS:
+        return "death" if n == 1 else "deaths"
+    return "event" if n == 1 else "events"
+
+
+def _hr_parts(hazard_ratios: Any) -> tuple[str | None, list, str]:
+    """(reference, rows, note) from a HazardRatios object or a (reference, [GroupHR]) pair."""
+    if hazard_ratios is None:
+        return None, [], ""
+    if hasattr(hazard_ratios, "rows"):
+        return hazard_ratios.reference, list(hazard_ratios.rows), getattr(hazard_ratios, "note", "")
+    reference, rows = hazard_ratios
+    return reference, list(rows), ""
+
+
+def _months(t_days: float) -> str:
+    return f"{t_days / DAYS_PER_MONTH:g}"
+
+
+# ------------------------------------------------------------------ results
+def survival_results(
+    analysis: SurvivalAnalysis,
+    *,
+    unit: TimeUnit = TimeUnit.MONTHS,
+    hazard_ratios: Any = None,
+) -> str:
+    """The survival part of the results paragraph (see :func:`results_paragraph`)."""
+    spec = analysis.spec
+    ep = spec.endpoint.label
+    ep_l = ep.lower()
+    groups = list(analysis.groups)
+    out: list[str] = []
+    if not groups:
+        return f"No selected patient had {ep_l} data from {spec.origin.label.lower()}."
+    c = analysis.cell  # counts as they may be shown (small-cell protection)
+    n, events = c(analysis.n_analysed), c(sum(g.events for g in groups))
+    origin = spec.origin.label.lower()
+    if spec.landmark_months is not None:
+        k, k_ev = analysis.n_landmark_excluded, analysis.n_landmark_excluded_events
+        lm = f"In a landmark analysis at {spec.landmark_months:g} months after first treatment, "
+        out.append(
+            lm + f"{c(k)} patients with an event ({c(k_ev)}) or censoring ({c(k - k_ev)}) "
+            "before the "
+            "landmark were excluded."
+            if k
+            else lm + "no patient had an event or censoring before the landmark."
+        )
+    if analysis.n_missing_time:
+        out.append(
+            f"{c(analysis.n_missing_time)} of {c(analysis.n_selected)} selected patients had no "
+            f"{ep_l} data from {origin} and were not analysed."
+        )
+    if spec.by:
+        desc = _join(
+            [
+                f"{g.label} (n = {c(g.n, g)}; {c(g.events, g)} "
+                f"{_events_word(spec.endpoint, g.events)})"
+                for g in groups
+            ]
+        )
+        out.append(
+            f"{_patients_were(n)} analysed for {ep_l} from {origin}, by "
+            f"{_lower_first(GROUPINGS[spec.by].label)}: {desc}."
+        )
+    else:
+        out.append(
+            f"{_patients_were(n)} analysed for {ep_l} from {origin}; "
+            f"{events} {_events_word(spec.endpoint, events)} were observed."
+        )
+    # medians (groups under small-cell protection are left out of what follows)
+    groups = [g for g in groups if not g.suppressed]
+    if not groups:
+        return " ".join(out)
+    if len(groups) == 1:
+        out.append(f"Median {ep_l} was {median_text(analysis, groups[0], unit)}.")
+    else:
+        meds = _join([f"{median_text(analysis, g, unit)} for {g.label}" for g in groups])
+        lr = analysis.logrank
+        test = (
+            f" (log-rank χ² = {lr.chi2:.2f}, df = {lr.df}, {fmt_p(lr.p)})" if lr is not None else ""
+        )
+        out.append(f"Median {ep_l} was {meds}{test}.")
+    # survival at times
+    n_times = len(groups[0].at)
+    if n_times:
+        if len(groups) == 1:
+            items = [f"{survival_text(a)} at {_months(a.time)} months" for a in groups[0].at]
+            out.append(f"{ep} was {_join(items)}.")
+        else:
+            clauses = []
+            for i in range(n_times):
+                t = _months(groups[0].at[i].time)
+                per = _join([f"{survival_text(g.at[i])} for {g.label}" for g in groups])
+                clauses.append(f"at {t} months, {ep_l} was {per}")
+            out.append("; ".join(clauses)[:1].upper() + "; ".join(clauses)[1:] + ".")
+    # hazard ratios
+    ref, rows, note = _hr_parts(hazard_ratios)
+    if ref is not None and rows:
+        items = []
+        for h in rows:
+            if h.hr is None:
+                items.append(f"not estimable for {h.label}")
+            else:
+                ci = _ci(fmt_num(h.lower, 2, "NR"), fmt_num(h.upper, 2, "NR"))
+                items.append(f"{fmt_num(h.hr, 2)} ({ci}; {fmt_p(h.p)}) for {h.label}")
+        noun = "the hazard ratio was" if len(items) == 1 else "hazard ratios were"
+        out.append(f"Compared with {ref}, {noun} {_join(items)} (Cox, {Ties.EFRON.label} ties).")
+    if ref is not None and note:
+        out.append(note)
+    return " ".join(out)
+
+
+def response_results(table: Any) -> str:
+    """One or two sentences of rates with CIs and the group test, from a ResponseTable."""
+    from core.stats.responses import RESPONSE_DOMAINS
+
+    spec = RESPONSE_DOMAINS[table.domain]
+    dom = _lower_first(table.domain.label)
+    ci_name = table.ci_method.label
+    over = table.denominator.label
+
+    def rate(p) -> str:
+        if p.pct is None:
+            return "not estimable (no patients in the denominator)"
+        return (
+            f"{fmt_num(p.pct)}% ({_ci(fmt_num(p.lower), fmt_num(p.upper))}; {p.n}/{p.denominator})"
+        )
+
+    g0 = table.overall
+    lead = (
+        f"For {dom}, {g0.n_evaluable} of the {g0.n} selected patients were evaluable "
+        f"({g0.n_not_evaluable_or_missing} not evaluable or missing)"
+    )
+    groups = list(table.groups)
+    parts = []
+    for d in spec.derived:
+        name = _lower_first(d.label)
+        if table.by is None or len(groups) <= 1:
+            parts.append(f"the {name} was {rate(g0.derived[d.name])}")
+        else:
+            per = _join([f"{rate(g.derived[d.name])} for {g.label}" for g in groups])
+            parts.append(f"the {name} was {rate(g0.derived[d.name])} overall ({per})")
+    text = f"{lead}; {_join(parts)} ({ci_name} 95% CIs over {over})."
+    if table.test is not None:
+        text += (
+            " The distribution of responses was compared across groups with "
+            f"{table.test.method.label} ({fmt_p(table.test.p)})."
+        )
+    return text
+
+
+def results_paragraph(
+    analysis: SurvivalAnalysis | None,
+    *,
+    unit: TimeUnit = TimeUnit.MONTHS,
+    hazard_ratios: Any = None,
+    responses: Sequence[Any] = (),
+) -> str:
+    """A results paragraph for an abstract, journal style, from the page's own results.
+
+    ``hazard_ratios`` is what ``survival_data.hazard_ratios`` returns (or a
+    ``(reference, [GroupHR, ...])`` pair); ``responses`` are ``ResponseTable`` objects.
+    Times are in ``unit`` (months by default; survival-at times are always in months).
+    """
+    parts = []
+    if analysis is not None:
+        parts.append(survival_results(analysis, unit=unit, hazard_ratios=hazard_ratios))
+    parts.extend(response_results(t) for t in responses)
+    return " ".join(p for p in parts if p)
+
+
+# ------------------------------------------------------------------ methods
+def software_sentence(versions: Mapping[str, str], names: Sequence[str] = METHODS_SOFTWARE) -> str:
+    libs = [f"{_DISPLAY_NAMES.get(n, n)} {versions[n]}" for n in names if n in versions]
+    py = versions.get("python", "")
+    app = versions.get("net-outcomes-explorer", "")
+    inner = "; ".join(x for x in (f"Python {py}" if py else "", ", ".join(libs)) if x)
+    return f"Analyses were run in NET Outcomes Explorer {app} ({inner})."
+
+
+def data_sentence(cohorts: Sequence[CohortInfo], description: str) -> str:
+    items = [
+        f"{c.cohort_id} (data version {c.data_version}; "
+        f"{_lower_first(Provenance.parse(c.provenance).label)})"
+        for c in cohorts
+    ]
+    text = f"Data: {_join(items)}; selection: {description}."
+    synth = [c.cohort_id for c in cohorts if c.provenance == Provenance.SYNTHETIC.value]
+    if synth:
+        text += (
+            f" {_join(synth)} {'is a synthetic cohort' if len(synth) == 1 else 'are synthetic cohorts'}"
+            ": generated to match published aggregates, not real patients; results describe "
+            "the generator, not a clinical population."
+        )
+    return text
+
+
+def methods_paragraph(
+    analysis: SurvivalAnalysis | None,
+    *,
+    cohorts: Sequence[CohortInfo],
+    description: str,
+    hazard_ratios: Any = None,
+    responses: Sequence[Any] = (),
+    versions: Mapping[str, str] | None = None,
+    software: Sequence[str] = METHODS_SOFTWARE,
+) -> str:
+    """A methods paragraph: methods, conventions, cohort provenance, software versions."""
+    from core.present.export import software_versions
+
+    versions = versions if versions is not None else software_versions()
+    out: list[str] = []
+    if analysis is not None:
+        spec = analysis.spec
+        origin = spec.origin.label.lower()
+        out.append(f"{spec.endpoint.label} was measured from {origin}.")
+        if spec.origin is not Origin.INDEX:
+            if spec.left_truncation:
+                out.append(
+                    "Patients entered the risk set only at first radionuclide treatment "
+                    "(delayed entry, left truncation; R Surv(entry, exit, event))."
+                )
+            else:
+                out.append(
+                    "Patients were counted at risk from the origin, before first treatment "
+                    "(no delayed entry), which biases the curve upward."
+                )
+        if spec.landmark_months is not None:
+            out.append(
+                f"In a landmark analysis at {spec.landmark_months:g} months after first "
+                "treatment, patients with an event or censoring before the landmark were "
+                "excluded"
+                + (
+                    " and time was re-originated at the landmark."
+                    if spec.origin is Origin.INDEX
+                    else "."
+                )
+            )
+        out.append(
+            "Survival was estimated with the Kaplan-Meier method, with Greenwood's variance and "
+            f"pointwise 95% confidence intervals on the {spec.conf_type.label} "
+            f"(R survival, {spec.conf_type.r_equivalent}); medians and quartiles with their "
+            "confidence intervals follow R's quantile.survfit, and a median the curve does not reach is reported as not "
+            "reached."
+        )
+        if spec.by:
+            grouping = _lower_first(GROUPINGS[spec.by].label)
+            text = f"Groups defined by {grouping} were compared with the log-rank test"
+            if analysis.pairwise:
+                text += ", with Holm-adjusted pairwise log-rank tests"
+            out.append(text + ".")
+            ref, rows, _ = _hr_parts(hazard_ratios)
+            if ref is not None and rows:
+                out.append(
+                    f"Hazard ratios against {ref} were estimated by Cox proportional-hazards "
+                    f"regression with {Ties.EFRON.label}'s method for tied event times "
+                    f"({Ties.EFRON.r_equivalent}), with Wald 95% CIs and p-values."
+                )
+        out.extend(analysis.warnings)
+    if responses:
+        ci = _join(sorted({t.ci_method.label for t in responses}))
+        den = _join(sorted({t.denominator.label for t in responses}))
+        out.append(
+            f"Response rates are given with {ci} 95% confidence intervals over {den}; "
+            "patients not evaluable or without an assessment are reported separately."
+        )
+        tests = _join(sorted({t.test.method.label for t in responses if t.test is not None}))
+        if tests:
+            out.append(f"Response distributions were compared across groups with {tests}.")
+    conventions = f"P-values are two-sided. Months are days / {DAYS_PER_MONTH:g} (365.25 / 12)."
+    if analysis is not None:
+        conventions += (
+            " The number at risk at time t counts patients still under observation just "
+            "before t (R's summary(fit, times = t))."
+        )
+    out.append(conventions)
+    out.append(data_sentence(cohorts, description))
+    out.append(software_sentence(versions, software))
+    return " ".join(out)

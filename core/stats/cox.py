@@ -1,0 +1,1493 @@
+"""Multivariable Cox proportional-hazards regression, matching R ``survival`` 3.5.3.
+
+Own implementation of ``coxph`` (Newton-Raphson on the partial likelihood with Efron or
+Breslow handling of ties, optional strata and delayed entry), its summary tests and
+concordance, the ``cox.zph`` proportional-hazards test, a design-matrix builder with
+treatment coding, and an exact *aggregated* fast path for categorical covariates.
+
+Frequency representation
+------------------------
+Internally every fit works on rows that each stand for ``c`` identical patients (same
+covariates, stratum, entry and exit time) of whom ``d`` had the event at the exit time. A
+patient-level fit is the special case ``c = 1, d = event``. Every quantity of the partial
+likelihood (risk-set sums, Efron's correction for the ``d_k`` tied events at time ``t_k``,
+which depends only on the count ``d_k`` and on the sums of ``exp(eta)`` over the tied events)
+is a sum over patients, so fitting the aggregate ``(pattern, time, d, c)`` is algebraically
+identical to fitting the patients it came from. This is *not* R's ``weights=`` argument
+(R's Efron correction with case weights differs); it is frequency expansion.
+
+Conventions that differ from R and are deliberate
+-------------------------------------------------
+* Term names: ``covariate=level`` for a level of a categorical covariate (R: ``covariatelevel``),
+  ``a:b`` for interaction products (as R), ``age (per 10 years)`` for a rescaled continuous
+  covariate (R: ``I(age/10)``). :attr:`DesignTerm.r_name` holds the R spelling.
+* No ``timefix``: R merges event times that differ by less than ~1.5e-8 relative
+  (``aeqSurv``); times here are compared exactly. Integer day times are unaffected.
+* Collinear or non-varying design columns raise :class:`CoxModelError` instead of getting an
+  ``NA`` coefficient.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from core.vocab.methods import Ties
+
+__all__ = [
+    "AGG_COUNT",
+    "AGG_ENTRY",
+    "AGG_EVENTS",
+    "AGG_STRATUM",
+    "AGG_TIME",
+    "EPS",
+    "EPV_THRESHOLD",
+    "ITER_MAX",
+    "ZPH_TRANSFORMS",
+    "Concordance",
+    "CoxModelError",
+    "CoxResult",
+    "CoxTerm",
+    "Design",
+    "DesignTerm",
+    "TestResult",
+    "ZphResult",
+    "ZphTerm",
+    "aggregate_for_cox",
+    "build_design",
+    "cox_zph",
+    "fit_cox",
+    "fit_cox_aggregated",
+]
+
+ITER_MAX = 20
+"""Maximum Newton-Raphson iterations (R ``coxph.control(iter.max = 20)``)."""
+
+EPS = 1e-9
+"""Convergence: relative change in log partial likelihood (R ``coxph.control(eps = 1e-9)``)."""
+
+TOLER_INF = math.sqrt(EPS)
+"""R ``coxph.control(toler.inf = sqrt(eps))``: threshold of the infinite-coefficient check."""
+
+EPV_THRESHOLD = 10.0
+"""Events per estimated parameter below which a warning is returned."""
+
+ZPH_TRANSFORMS = ("km", "rank", "identity", "log")
+"""Time transforms of ``cox.zph`` (R ``transform=``). TODO: move to core.vocab.methods as an enum."""
+
+AGG_TIME = "t"
+AGG_EVENTS = "d"
+AGG_COUNT = "c"
+AGG_STRATUM = "stratum"
+AGG_ENTRY = "entry"
+"""Column names of the aggregated input of :func:`fit_cox_aggregated`."""
+
+_Z975 = float(stats.norm.ppf(0.975))
+_DENSE_CELLS = 4_000_000  # largest grid for the dense dominance-count path of the concordance
+
+
+def _exp(x: float) -> float:
+    """exp that returns inf instead of raising OverflowError (diverging coefficients)."""
+    return math.exp(x) if x < 709.0 else math.inf
+
+
+def _linear_predictor(xt: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """``beta @ xt`` accumulated column by column, so identical covariate rows get bit-identical
+    values (BLAS kernels may round differently by position, which would split ties in x)."""
+    lp = np.zeros(xt.shape[1])
+    for j in range(xt.shape[0]):
+        lp += beta[j] * xt[j]
+    return lp
+
+
+def _vdot(a: np.ndarray, b: np.ndarray) -> float:
+    """Dot product of two vectors without BLAS (threaded ddot is slow on busy machines)."""
+    return float(np.einsum("i,i->", a, b))
+
+
+class CoxModelError(ValueError):
+    """The model cannot be fitted as specified; the message says why in plain words."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Result types
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """A chi-square test: statistic, degrees of freedom, upper-tail p-value."""
+
+    chi2: float
+    df: int
+    p: float
+
+    __test__ = False  # not a pytest class
+
+
+@dataclass(frozen=True, slots=True)
+class CoxTerm:
+    """One model coefficient.
+
+    ``n_level`` / ``events_level`` are given for 0/1 indicator columns (a factor level or a
+    product of levels): the number of patients with the indicator equal to 1 and their events.
+    They are ``None`` for continuous terms.
+    """
+
+    term: str
+    coef: float
+    se: float
+    hr: float
+    hr_lower: float
+    hr_upper: float
+    z: float
+    p: float
+    n_level: int | None = None
+    events_level: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Concordance:
+    """Harrell's C as R's ``summary(coxph)`` reports it, with the pair counts behind it.
+
+    ``value`` = (concordant + tied_x / 2) / (concordant + discordant + tied_x); pairs tied on
+    time (``tied_y``) or on both (``tied_xy``) are not comparable. ``se`` is R's
+    infinitesimal-jackknife standard error (``sqrt(concordancefit(...)$var)``).
+    """
+
+    value: float
+    se: float
+    concordant: float
+    discordant: float
+    tied_x: float
+    tied_y: float
+    tied_xy: float
+
+
+@dataclass(frozen=True, slots=True)
+class CoxResult:
+    """A fitted Cox model (R ``summary(coxph(...))``).
+
+    ``loglik`` is (null, final) log partial likelihood. ``groups`` maps each model term
+    (covariate or interaction) to its columns, used by :func:`cox_zph` for per-term tests.
+    """
+
+    n: int
+    events: int
+    terms: tuple[CoxTerm, ...]
+    loglik: tuple[float, float]
+    lr_test: TestResult
+    score_test: TestResult
+    wald_test: TestResult
+    concordance: Concordance
+    ties: Ties
+    warnings: tuple[str, ...]
+    converged: bool
+    iterations: int
+    n_strata: int
+    groups: tuple[tuple[str, tuple[str, ...]], ...]
+    vcov: np.ndarray = field(repr=False, compare=False)
+    _risk: Any = field(default=None, repr=False, compare=False)
+
+    def term(self, name: str) -> CoxTerm:
+        """Return the term called ``name``; KeyError lists the available names."""
+        for t in self.terms:
+            if t.term == name:
+                return t
+        raise KeyError(f"no term {name!r}; terms are {[t.term for t in self.terms]}")
+
+    @property
+    def coef(self) -> np.ndarray:
+        return np.array([t.coef for t in self.terms])
+
+
+@dataclass(frozen=True, slots=True)
+class ZphTerm:
+    term: str
+    chi2: float
+    df: int
+    p: float
+
+
+@dataclass(frozen=True, slots=True)
+class ZphResult:
+    """Test of proportional hazards (R ``cox.zph(fit, transform=...)``, survival >= 3.0).
+
+    ``residuals`` has one row per event row of the fit, sorted by stratum and time, with
+    columns ``time``, ``transformed_time``, ``n_events`` (events the row stands for; 1 for
+    patient-level fits) and one column of scaled Schoenfeld residuals per term (R's
+    ``zph$y``; ``NaN`` where a term does not vary within the row's stratum).
+    ``flag`` is a plain-language warning when any p < 0.05, else ``None``.
+    """
+
+    terms: tuple[ZphTerm, ...]
+    global_test: TestResult
+    transform: str
+    residuals: pd.DataFrame = field(repr=False, compare=False)
+    flag: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Design matrix
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DesignTerm:
+    """One design column: its name here, its R name, and what it encodes.
+
+    ``kind`` is ``"continuous"``, ``"level"`` (indicator of one level against ``reference``)
+    or ``"interaction"`` (product of two columns).
+    """
+
+    name: str
+    r_name: str
+    covariate: str
+    kind: str
+    level: str | None = None
+    reference: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Design:
+    """Output of :func:`build_design`.
+
+    ``X`` holds the complete-case rows (index of the input kept); ``keep`` is the boolean mask
+    of those rows over the input frame, so ``time[design.keep]`` aligns with ``X``.
+    ``n_dropped`` counts patients dropped for a missing value (R's ``na.omit``); ``dropped_by``
+    counts, per column, the patients missing that column (a patient can miss several).
+    """
+
+    X: pd.DataFrame
+    keep: np.ndarray
+    n_used: int
+    n_dropped: int
+    dropped_by: Mapping[str, int]
+    terms: tuple[DesignTerm, ...]
+    groups: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def r_names(self) -> dict[str, str]:
+        """Mapping term name -> the coefficient name R's ``coxph`` would print."""
+        return {t.name: t.r_name for t in self.terms}
+
+
+def _fmt_level(value: Any) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _fmt_number(x: float) -> str:
+    return f"{x:g}"
+
+
+def build_design(
+    df: pd.DataFrame,
+    covariates: Sequence[str],
+    reference_levels: Mapping[str, Any] | None = None,
+    interaction: tuple[str, str] | None = None,
+    continuous: set[str] | frozenset[str] = frozenset(),
+    units: Mapping[str, str] | None = None,
+    scale: Mapping[str, float] | None = None,
+    required: Sequence[str] = (),
+    count: str | None = None,
+) -> Design:
+    """Build a Cox design matrix with treatment (dummy) coding.
+
+    Categorical covariates (all not in ``continuous``) get one 0/1 column per non-reference
+    level, named ``covariate=level`` (R ``model.matrix`` with ``contr.treatment`` names it
+    ``covariatelevel``). Levels are the sorted observed values (pandas categoricals keep their
+    category order); the reference is ``reference_levels[cov]`` or else the first level (R's
+    default for a factor of sorted values). Continuous covariates enter as they are, or divided
+    by ``scale[cov]`` (named ``"age (per 10 years)"``, R ``I(age/10)``); ``units[cov]`` names
+    the unit. ``interaction=(a, b)`` adds the products of the columns of ``a`` and ``b`` (R
+    ``a*b``; both main effects are included, added at the end of ``covariates`` if missing).
+
+    Rows with a missing value in any covariate or in ``required`` (time, event, strata
+    columns...) are dropped and counted (R ``na.action = na.omit``). ``count`` names a column
+    of patient counts per row, for aggregated input; counts then are in patients.
+
+    Raises
+    ------
+    CoxModelError
+        a column is absent, a categorical covariate has one level, a continuous one is
+        constant or non-numeric, a reference level is not observed, or an interaction
+        combination has no patients.
+    """
+    reference_levels = dict(reference_levels or {})
+    units = dict(units or {})
+    scale = dict(scale or {})
+    covs = list(dict.fromkeys(covariates))
+    if interaction is not None:
+        if len(interaction) != 2 or interaction[0] == interaction[1]:
+            raise CoxModelError("interaction must name two different covariates")
+        for cv in interaction:
+            if cv not in covs:
+                covs.append(cv)
+    if not covs:
+        raise CoxModelError("no covariates given")
+    used_cols = list(dict.fromkeys([*covs, *required] + ([count] if count else [])))
+    missing_cols = [cv for cv in used_cols if cv not in df.columns]
+    if missing_cols:
+        raise CoxModelError(f"column(s) not in the data: {', '.join(missing_cols)}")
+
+    weight = (
+        np.ones(len(df)) if count is None else pd.to_numeric(df[count]).fillna(0).to_numpy(float)
+    )
+    na = df[used_cols].isna()
+    keep = ~na.any(axis=1).to_numpy()
+    dropped_by = {cv: int(round(weight[na[cv].to_numpy()].sum())) for cv in used_cols}
+    n_dropped = int(round(weight[~keep].sum()))
+    sub = df.loc[keep]
+    wsub = weight[keep]
+    n_used = int(round(wsub.sum()))
+    if len(sub) == 0:
+        raise CoxModelError("no patients left after dropping rows with missing values")
+
+    columns: dict[str, np.ndarray] = {}
+    terms: list[DesignTerm] = []
+    groups: list[tuple[str, tuple[str, ...]]] = []
+    # per covariate: list of (name, r_name, values) of its columns
+    parts: dict[str, list[tuple[str, str, np.ndarray]]] = {}
+
+    for cv in covs:
+        col = sub[cv]
+        if cv in continuous:
+            try:
+                vals = pd.to_numeric(col, errors="raise").to_numpy(float)
+            except (ValueError, TypeError) as exc:
+                raise CoxModelError(f"continuous covariate {cv!r} is not numeric") from exc
+            if np.unique(vals).size < 2:
+                raise CoxModelError(
+                    f"covariate {cv!r} is constant ({_fmt_number(vals[0])}) in the {n_used} "
+                    "patients used, so its effect cannot be estimated; remove it from the model"
+                )
+            unit = units.get(cv)
+            sc = scale.get(cv)
+            if sc is not None and sc != 1:
+                if not (np.isfinite(sc) and sc > 0):
+                    raise CoxModelError(f"scale for {cv!r} must be a positive number")
+                vals = vals / sc
+                name = f"{cv} (per {_fmt_number(sc)}{' ' + unit if unit else ''})"
+                r_name = f"I({cv}/{_fmt_number(sc)})"
+            else:
+                name, r_name = cv, cv
+            parts[cv] = [(name, r_name, vals)]
+            terms.append(DesignTerm(name, r_name, cv, "continuous", unit=unit))
+        else:
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                codes = col.cat.codes.to_numpy()
+                level_codes = np.unique(codes)  # category order, observed levels only
+                raw_levels = [col.cat.categories[i] for i in level_codes]
+            else:
+                try:
+                    codes, uniques = pd.factorize(col, sort=True)
+                except TypeError as exc:
+                    raise CoxModelError(f"covariate {cv!r} mixes incomparable values") from exc
+                level_codes = np.arange(len(uniques))
+                raw_levels = list(uniques)
+            labels = [_fmt_level(lv) for lv in raw_levels]
+            if len(set(labels)) != len(labels):
+                raise CoxModelError(f"covariate {cv!r} has levels that print identically")
+            if len(labels) < 2:
+                raise CoxModelError(
+                    f"covariate {cv!r} has only one level ({labels[0]}) among the {n_used} "
+                    "patients used, so its effect cannot be estimated; remove it from the model"
+                )
+            ref = reference_levels.get(cv)
+            if ref is None:
+                ref_label = labels[0]
+            else:
+                ref_label = _fmt_level(ref)
+                if ref_label not in labels:
+                    raise CoxModelError(
+                        f"reference level {ref_label!r} of {cv!r} is not among the observed "
+                        f"levels {labels}"
+                    )
+            cv_parts = []
+            for label, code in zip(labels, level_codes, strict=True):
+                if label == ref_label:
+                    continue
+                name = f"{cv}={label}"
+                r_name = f"{cv}{label}"
+                cv_parts.append((name, r_name, (codes == code).astype(float)))
+                terms.append(DesignTerm(name, r_name, cv, "level", label, ref_label))
+            parts[cv] = cv_parts
+        groups.append((cv, tuple(p[0] for p in parts[cv])))
+        for name, _, vals in parts[cv]:
+            columns[name] = vals
+
+    if interaction is not None:
+        a, b = interaction
+        inter_names = []
+        for bn, br, bv in parts[b]:
+            for an, ar, av in parts[a]:
+                prod = av * bv
+                name, r_name = f"{an}:{bn}", f"{ar}:{br}"
+                if not np.any(prod != 0):
+                    raise CoxModelError(
+                        f"no patients have both {an} and {bn}, so the interaction term "
+                        f"{name!r} cannot be estimated; drop the interaction or merge levels"
+                    )
+                columns[name] = prod
+                inter_names.append(name)
+                terms.append(DesignTerm(name, r_name, f"{a}:{b}", "interaction"))
+        groups.append((f"{a}:{b}", tuple(inter_names)))
+
+    X = pd.DataFrame(columns, index=sub.index)
+    return Design(
+        X=X,
+        keep=keep,
+        n_used=n_used,
+        n_dropped=n_dropped,
+        dropped_by=dropped_by,
+        terms=tuple(terms),
+        groups=tuple(groups),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Risk-set structure (built once per fit) and derivatives of the partial likelihood
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _RiskSet:
+    """Rows sorted by (stratum, stop) plus index arrays for vectorised risk-set sums."""
+
+    x: np.ndarray  # (m, p) covariates centred by their patient mean
+    xt: np.ndarray  # (p, m) the same, transposed and contiguous
+    stop: np.ndarray  # (m,)
+    entry: np.ndarray | None  # (m,) or None
+    d: np.ndarray  # (m,) events at stop (float, integer valued)
+    c: np.ndarray  # (m,) patients the row stands for
+    stratum: np.ndarray  # (m,) int codes 0..S-1
+    n_strata: int
+    strata_rows: np.ndarray  # (S+1,) row boundaries of strata
+    strata_grps: np.ndarray  # (S+1,) group boundaries of strata
+    grp_start: np.ndarray  # (G,) first row of each (stratum, stop) group
+    ev_group: np.ndarray  # (K,) group index of event groups
+    ev_time: np.ndarray  # (K,)
+    ev_stratum: np.ndarray  # (K,)
+    ev_d: np.ndarray  # (K,) events at each event time (float)
+    ev_row_start: np.ndarray  # (K,) first row of the event group
+    ev_dx: np.ndarray  # (K, p) sum of d * x over the event group
+    row_hi1: np.ndarray  # (m,) 1 + last event group (global index) with t_k <= stop_i, stratum
+    row_lo1: np.ndarray  # (m,) 1 + last event group with t_k <= entry_i (or before stratum)
+    row_own: np.ndarray  # (m,) event-group index of the row's own group, or -1
+    ev_psum: np.ndarray  # (K, M+3) power sums P_m(d_k) for Efron's series
+    entry_order: np.ndarray | None  # rows sorted by (stratum, entry)
+    entry_cut: np.ndarray | None  # (K,) first entry-sorted row with entry >= t_k in stratum
+    counting: bool  # delayed entry present (R agfit4 convergence rule)
+    level_n: tuple[int | None, ...]  # patients with indicator == 1 (None: not a 0/1 column)
+    level_events: tuple[int | None, ...]
+
+
+def _as_float(name: str, values: Any, m: int) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise CoxModelError(f"{name} must be numeric") from exc
+    if arr.size != m:
+        raise CoxModelError(f"{name} has {arr.size} values but the design has {m} rows")
+    if not np.all(np.isfinite(arr)):
+        raise CoxModelError(
+            f"{name} has missing or infinite values; drop those rows first (build_design "
+            "with required=[...] does this and counts them)"
+        )
+    return arr
+
+
+def _build_riskset(
+    x: np.ndarray,
+    stop: np.ndarray,
+    d: np.ndarray,
+    c: np.ndarray,
+    strata: Any,
+    entry: np.ndarray | None,
+) -> tuple[_RiskSet, np.ndarray]:
+    """Sort and index the rows; return the risk set and the sort order applied."""
+    m = stop.size
+    if strata is None:
+        scode = np.zeros(m, dtype=np.int64)
+        n_strata = 1
+    else:
+        s_arr = pd.Series(np.asarray(strata).reshape(-1))
+        if s_arr.size != m:
+            raise CoxModelError(f"strata has {s_arr.size} values but the design has {m} rows")
+        if s_arr.isna().any():
+            raise CoxModelError("strata has missing values; drop those rows first")
+        codes, uniq = pd.factorize(s_arr, sort=True)
+        scode = codes.astype(np.int64)
+        n_strata = len(uniq)
+    order = np.lexsort((stop, scode))
+    x, stop, d, c, scode = x[order], stop[order], d[order], c[order], scode[order]
+    if entry is not None:
+        entry = entry[order]
+    level_n: list[int | None] = []
+    level_events: list[int | None] = []
+    for j in range(x.shape[1]):
+        one = x[:, j] == 1
+        if np.all(one | (x[:, j] == 0)):
+            level_n.append(int(round(c[one].sum())))
+            level_events.append(int(round(d[one].sum())))
+        else:
+            level_n.append(None)
+            level_events.append(None)
+    # centre by the patient mean (numerical stability only; results are invariant)
+    x = x - np.einsum("i,ij->j", c, x) / c.sum()
+
+    strata_rows = np.searchsorted(scode, np.arange(n_strata + 1), side="left")
+    new_grp = np.ones(m, dtype=bool)
+    new_grp[1:] = (stop[1:] != stop[:-1]) | (scode[1:] != scode[:-1])
+    grp_start = np.flatnonzero(new_grp)
+    row_group = np.cumsum(new_grp) - 1
+    grp_d = np.add.reduceat(d, grp_start)
+    is_ev = grp_d > 0
+    ev_group = np.flatnonzero(is_ev)
+    ev_row_start = grp_start[ev_group]
+    ev_time = stop[ev_row_start]
+    ev_stratum = scode[ev_row_start]
+    ev_d = grp_d[ev_group]
+    ev_dx = np.add.reduceat(d[:, None] * x, grp_start, axis=0)[ev_group]
+
+    ev_count_upto = np.cumsum(is_ev)  # number of event groups among groups 0..g
+    row_hi1 = ev_count_upto[row_group]
+    ev_strata_start = np.searchsorted(ev_stratum, np.arange(n_strata + 1), side="left")
+    row_lo1 = ev_strata_start[scode].copy()
+    own_idx = np.full(len(grp_start), -1, dtype=np.int64)
+    own_idx[ev_group] = np.arange(ev_group.size)
+    row_own = own_idx[row_group]
+
+    ev_psum = _power_sums(ev_d.astype(np.int64))
+
+    entry_order = entry_cut = None
+    if entry is not None:
+        entry_order = np.lexsort((entry, scode))
+        e_sorted = entry[entry_order]
+        for s in range(n_strata):
+            r0, r1 = strata_rows[s], strata_rows[s + 1]
+            k0, k1 = ev_strata_start[s], ev_strata_start[s + 1]
+            row_lo1[r0:r1] = k0 + np.searchsorted(ev_time[k0:k1], entry[r0:r1], side="right")
+        entry_cut = np.empty(ev_group.size, dtype=np.int64)
+        for s in range(n_strata):
+            r0, r1 = strata_rows[s], strata_rows[s + 1]
+            k0, k1 = ev_strata_start[s], ev_strata_start[s + 1]
+            entry_cut[k0:k1] = r0 + np.searchsorted(e_sorted[r0:r1], ev_time[k0:k1], "left")
+
+    rs = _RiskSet(
+        x=x,
+        xt=np.ascontiguousarray(x.T),
+        stop=stop,
+        entry=entry,
+        d=d,
+        c=c,
+        stratum=scode,
+        n_strata=n_strata,
+        strata_rows=strata_rows,
+        strata_grps=np.searchsorted(scode[grp_start], np.arange(n_strata + 1), side="left"),
+        grp_start=grp_start,
+        ev_group=ev_group,
+        ev_time=ev_time,
+        ev_stratum=ev_stratum,
+        ev_d=ev_d,
+        ev_row_start=ev_row_start,
+        ev_dx=ev_dx,
+        row_hi1=row_hi1,
+        row_lo1=row_lo1,
+        row_own=row_own,
+        ev_psum=ev_psum,
+        entry_order=entry_order,
+        entry_cut=entry_cut,
+        counting=entry is not None,
+        level_n=tuple(level_n),
+        level_events=tuple(level_events),
+    )
+    return rs, order
+
+
+_SERIES_R = 0.1  # Efron sums by power series where A0/S0 <= this, else term by term
+_SERIES_M = 20  # highest power of A0/S0 kept: (M+1) * 0.1**M / 0.9 < 1e-18 relative
+_DIRECT_D = 64  # power sums by direct summation up to this many tied events
+
+
+def _power_sums(dk: np.ndarray) -> np.ndarray:
+    """``P[k, m] = sum_{l=0}^{d_k-1} (l/d_k)^m`` for m = 0..M+2.
+
+    Direct summation for d <= 64; above, the Euler-Maclaurin (Faulhaber) formula, which is
+    exact for polynomials: ``P_m = d/(m+1) - 1/2 + sum_{2k-1<m} B_2k/(2k)! m!/(m-2k+1)! d^(1-2k)``
+    (terms shrink like (m / 2 pi d)^(2k-1), so it is also well conditioned there).
+    """
+    nm = _SERIES_M + 3
+    uniq, inv = np.unique(dk, return_inverse=True)
+    tab = np.empty((uniq.size, nm))
+    powers = np.arange(nm)
+    for i, dval in enumerate(uniq):
+        if dval > _DIRECT_D:
+            continue
+        u = np.arange(dval) / dval
+        tab[i] = (u[:, None] ** powers[None, :]).sum(axis=0)
+    big = uniq > _DIRECT_D
+    if big.any():
+        dd = uniq[big].astype(float)[:, None]
+        m = powers[None, :].astype(float)
+        val = dd / (m + 1) - 0.5
+        bern = special.bernoulli(nm)
+        for k in range(1, nm // 2 + 1):
+            j = 2 * k - 1
+            coef = bern[2 * k] / math.factorial(2 * k)
+            falling = special.poch(m - j + 1, j)  # m! / (m-j)!
+            term = np.where(m > j, coef * falling * dd ** (-j), 0.0)
+            val = val + term
+        val[:, 0] = dd[:, 0]
+        tab[big] = val
+    return tab[inv]
+
+
+def _efron_sums(
+    S0: np.ndarray, A0: np.ndarray, dk: np.ndarray, psum: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Efron sums over l = 0..d-1 with f = l/d and den = S0 - f A0 = S0 (1 - r f), r = A0/S0.
+
+    Returns a0 = sum 1/den, a1 = sum f/den, b0 = sum 1/den^2, b1 = sum f/den^2,
+    b2 = sum f^2/den^2 and L = sum log(den), per event time. Where r <= 0.1 the sums are
+    power series in r with the exact power sums ``P_m(d)`` (cost independent of d); else
+    they are summed term by term.
+    """
+    K = S0.size
+    r = A0 / S0
+    a0, a1, b0, b1, b2, lg = (np.empty(K) for _ in range(6))
+    ser = r <= _SERIES_R
+    if ser.any():
+        M = _SERIES_M
+        s0, rr, P = S0[ser], r[ser], psum[ser]
+        R = np.empty((rr.size, M + 1))
+        R[:, 0] = 1.0
+        np.cumprod(np.broadcast_to(rr[:, None], (rr.size, M)), axis=1, out=R[:, 1:])
+        Rq = R * np.arange(1, M + 2)
+        inv_s0 = 1.0 / s0
+        inv_s02 = inv_s0 * inv_s0
+        a0[ser] = np.einsum("km,km->k", R, P[:, : M + 1]) * inv_s0
+        a1[ser] = np.einsum("km,km->k", R, P[:, 1 : M + 2]) * inv_s0
+        b0[ser] = np.einsum("km,km->k", Rq, P[:, : M + 1]) * inv_s02
+        b1[ser] = np.einsum("km,km->k", Rq, P[:, 1 : M + 2]) * inv_s02
+        b2[ser] = np.einsum("km,km->k", Rq, P[:, 2 : M + 3]) * inv_s02
+        log1m = np.einsum("km,km->k", R[:, 1:], P[:, 1 : M + 1] / np.arange(1, M + 1))
+        lg[ser] = dk[ser] * np.log(s0) - log1m
+    exp_ = ~ser
+    if exp_.any():
+        idx = np.flatnonzero(exp_)
+        dd = dk[idx].astype(np.int64)
+        g = np.repeat(np.arange(idx.size), dd)
+        starts = np.cumsum(dd) - dd
+        f = (np.arange(g.size) - starts[g]) / dd[g]
+        den = S0[idx][g] - f * A0[idx][g]
+        inv = 1.0 / den
+        fi = f * inv
+        n = idx.size
+        a0[idx] = np.bincount(g, inv, n)
+        a1[idx] = np.bincount(g, fi, n)
+        b0[idx] = np.bincount(g, inv * inv, n)
+        b1[idx] = np.bincount(g, fi * inv, n)
+        b2[idx] = np.bincount(g, fi * fi, n)
+        lg[idx] = np.bincount(g, np.log(den), n)
+    return a0, a1, b0, b1, b2, lg
+
+
+def _suffix_last(v: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Suffix sums of ``v`` along its last axis within each stratum, zero slot after each.
+
+    Column ``j`` of stratum ``s`` is at position ``j + s``; position ``end_s + s`` holds 0.
+    """
+    n_strata = bounds.size - 1
+    out = np.zeros(v.shape[:-1] + (v.shape[-1] + n_strata,))
+    for s in range(n_strata):
+        r0, r1 = bounds[s], bounds[s + 1]
+        if r1 > r0:
+            out[..., r0 + s : r1 + s] = np.cumsum(v[..., r0:r1][..., ::-1], axis=-1)[..., ::-1]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Derivs:
+    loglik: float
+    scores: tuple[np.ndarray, ...]  # one score vector per time weight
+    infos: tuple[np.ndarray, ...]  # one information matrix per time weight
+    score_k: np.ndarray  # (K, p) score contribution of each event time
+    xbar: np.ndarray  # (K, p) Efron/Breslow mean of x at each event time (Schoenfeld)
+
+
+def _derivatives(
+    rs: _RiskSet, beta: np.ndarray, ties: Ties, time_weights: Sequence[np.ndarray | None] = (None,)
+) -> _Derivs:
+    """Log partial likelihood, score and information at ``beta``.
+
+    With time weights ``h_k`` (one per event time) returns ``sum_k h_k U_k`` and
+    ``sum_k h_k I_k`` as well (used by ``cox.zph``). Each event time contributes, for
+    ``l = 0..d_k-1`` and ``f = l/d_k`` (Efron; ``f = 0`` for Breslow),
+    ``-log(S0 - f A0)``, ``-(S1 - f A1)/(S0 - f A0)`` and
+    ``(S2 - f A2)/(S0 - f A0) - (S1 - f A1)(S1 - f A1)'/(S0 - f A0)^2`` where S are risk-set
+    sums and A sums over the tied events. The S2/A2 parts are accumulated per row.
+    """
+    xt = rs.xt
+    p = xt.shape[0]
+    eta = _linear_predictor(xt, beta)
+    w = np.exp(eta)
+    cw = rs.c * w
+    dw = rs.d * w
+    # rows 0: weights, 1..p: weighted covariates; first the patients at risk, then the events
+    v = np.empty((2 * (p + 1), xt.shape[1]))
+    v[0] = cw
+    np.multiply(xt, cw, out=v[1 : p + 1])
+    v[p + 1] = dw
+    np.multiply(xt, dw, out=v[p + 2 :])
+    gsum = np.add.reduceat(v, rs.grp_start, axis=1)
+    ss = _suffix_last(gsum[: p + 1], rs.strata_grps)
+    S = ss[:, rs.ev_group + rs.ev_stratum]
+    if rs.entry_order is not None:
+        se = _suffix_last(v[: p + 1, rs.entry_order], rs.strata_rows)
+        S = S - se[:, rs.entry_cut + rs.ev_stratum]
+    A = gsum[p + 1 :, rs.ev_group]
+    S0, S1 = S[0], S[1:].T
+    A0, A1 = A[0], A[1:].T
+    dk = rs.ev_d
+    K = dk.size
+    efron = ties is Ties.EFRON
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if efron:
+            a0, a1, b0, b1, b2, lg = _efron_sums(S0, A0, dk, rs.ev_psum)
+            logden = lg.sum()
+            mean_sum = S1 * a0[:, None] - A1 * a1[:, None]
+        else:
+            a0 = dk / S0
+            b0 = a0 / S0
+            a1 = b1 = b2 = None
+            logden = _vdot(dk, np.log(S0))
+            mean_sum = S1 * a0[:, None]
+        loglik = _vdot(rs.d, eta) - float(logden)
+        score_k = rs.ev_dx - mean_sum
+        xbar = mean_sum / dk[:, None]
+
+        scores, infos = [], []
+        for h in time_weights:
+            hh = np.ones(K) if h is None else h
+            scores.append(np.einsum("k,kj->j", hh, score_k))
+            cz = np.concatenate(([0.0], np.cumsum(hh * a0)))
+            alpha = cz[rs.row_hi1] - cz[rs.row_lo1]
+            rw = cw * alpha
+            if efron:
+                own = rs.row_own
+                ha1 = np.where(own >= 0, (hh * a1)[own], 0.0)
+                rw = rw - dw * ha1
+            info = (xt * rw) @ xt.T
+            info -= (S1 * (hh * b0)[:, None]).T @ S1
+            if efron:
+                cross = (S1 * (hh * b1)[:, None]).T @ A1
+                info += cross + cross.T
+                info -= (A1 * (hh * b2)[:, None]).T @ A1
+            infos.append((info + info.T) / 2)
+    return _Derivs(loglik, tuple(scores), tuple(infos), score_k, xbar)
+
+
+# ---------------------------------------------------------------------------------------------
+# Concordance
+# ---------------------------------------------------------------------------------------------
+
+
+def _dominance_sums(
+    a: np.ndarray,
+    b: np.ndarray,
+    w: np.ndarray,
+    na: int,
+    nb: int,
+    queries: Sequence[tuple[np.ndarray, np.ndarray]],
+) -> list[np.ndarray]:
+    """For each query (qa, qb) return ``sum_j w_j [a_j < qa] [b_j < qb]`` elementwise.
+
+    ``a`` in [0, na), ``b`` in [0, nb) are integer ranks; ``qa`` in [0, na], ``qb`` in
+    [0, nb]. Exact for integer weights. Dense 2-D cumulative table when small, otherwise a
+    vectorised merge-sort tree (O(n log^2 n)).
+    """
+    if (na + 1) * (nb + 1) <= _DENSE_CELLS:
+        grid = np.bincount((a + 1) * (nb + 1) + (b + 1), w, (na + 1) * (nb + 1))
+        grid = grid.reshape(na + 1, nb + 1).cumsum(0).cumsum(1)
+        return [grid[qa, qb] for qa, qb in queries]
+    n = a.size
+    order = np.argsort(a, kind="stable")
+    a_s, b_s, w_s = a[order], b[order], w[order]
+    pos = [np.searchsorted(a_s, qa, side="left") for qa, _ in queries]
+    out = [np.zeros(len(qa)) for qa, _ in queries]
+    idx = np.arange(n, dtype=np.int64)
+    for level in range(max(1, n.bit_length())):
+        key = (idx >> level) * (nb + 1) + b_s
+        o = np.argsort(key, kind="stable")
+        keys = key[o]
+        cum = np.concatenate(([0.0], np.cumsum(w_s[o])))
+        for (_, qb), p_, res in zip(queries, pos, out, strict=True):
+            sel = ((p_ >> level) & 1).astype(bool)
+            if not sel.any():
+                continue
+            blk = (p_[sel] >> level) - 1
+            q = blk * (nb + 1) + np.broadcast_to(qb, p_.shape)[sel]
+            res[sel] += cum[np.searchsorted(keys, q, side="left")] - cum[blk << level]
+    return out
+
+
+def _concordance(rs: _RiskSet, lp: np.ndarray) -> Concordance:
+    """Harrell's C with R's pair conventions (``concordancefit(..., reverse=TRUE)``).
+
+    A pair (i, j) is comparable when i has an event at t_i and j is still in the risk set of
+    i's stratum after t_i: exit time > t_i, or = t_i and censored, and (delayed entry)
+    entry_j < t_i. Concordant: lp_i > lp_j. Events at the same time are tied on y.
+    Variance: R's infinitesimal jackknife, ``sum(dfbeta^2) / 4`` over patients.
+    """
+    totals = np.zeros(5)  # concordant, discordant, tied.x, tied.y(incl. xy), tied.xy
+    infl: list[np.ndarray] = []  # per unit: conc, disc, tie
+    wts: list[np.ndarray] = []
+    for s in range(rs.n_strata):
+        r0, r1 = rs.strata_rows[s], rs.strata_rows[s + 1]
+        d, c = rs.d[r0:r1], rs.c[r0:r1]
+        if d.sum() == 0:
+            continue
+        stop, lps = rs.stop[r0:r1], lp[r0:r1]
+        ev, ce = d > 0, (c - d) > 0
+        ne = int(ev.sum())
+        u_stop = np.concatenate((stop[ev], stop[ce]))
+        u_w = np.concatenate((d[ev], (c - d)[ce]))
+        u_cens = np.concatenate((np.zeros(ne, np.int64), np.ones(int(ce.sum()), np.int64)))
+        u_lp = np.concatenate((lps[ev], lps[ce]))
+        if rs.entry is not None:
+            ent = rs.entry[r0:r1]
+            u_entry = np.concatenate((ent[ev], ent[ce]))
+            times = np.unique(np.concatenate((stop, ent)))
+        else:
+            u_entry = None
+            times = np.unique(stop)
+        nt = times.size
+        tk = np.searchsorted(times, u_stop)
+        _, r = np.unique(u_lp, return_inverse=True)
+        r = r.astype(np.int64)
+        nb = int(r.max()) + 1
+        key = 2 * tk + u_cens
+        nk = 2 * nt
+        e = slice(0, ne)
+        re, we, ke = r[:ne], u_w[:ne], key[:ne]
+        nb_full = np.full(ne, nb)
+        # event side: comparators j with key_j > key_i, by lp below / tied / above
+        f_lo, f_le, f_all = _dominance_sums(
+            (nk - 1) - key, r, u_w, nk, nb,
+            [((nk - 1) - ke, re), ((nk - 1) - ke, re + 1), ((nk - 1) - ke, nb_full)],
+        )  # fmt: skip
+        if u_entry is not None:
+            tke = np.searchsorted(times, u_entry)
+            qa = nt - tk[e]
+            g_lo, g_le, g_all = _dominance_sums(
+                (nt - 1) - tke, r, u_w, nt, nb, [(qa, re), (qa, re + 1), (qa, nb_full)]
+            )
+            f_lo, f_le, f_all = f_lo - g_lo, f_le - g_le, f_all - g_all
+        # comparator side: events i with key_i < key_m
+        nb_u = np.full(key.size, nb)
+        h_lo, h_le, h_all = _dominance_sums(
+            ke, re, we, nk, nb, [(key, r), (key, r + 1), (key, nb_u)]
+        )
+        if u_entry is not None:
+            qa = tke + 1
+            g_lo, g_le, g_all = _dominance_sums(
+                tk[e], re, we, nt, nb, [(qa, r), (qa, r + 1), (qa, nb_u)]
+            )
+            h_lo, h_le, h_all = h_lo - g_lo, h_le - g_le, h_all - g_all
+        i_conc = h_all - h_le
+        i_disc = h_lo.copy()
+        i_tie = h_le - h_lo
+        ev_conc, ev_tie, ev_disc = f_lo, f_le - f_lo, f_all - f_le
+        i_conc[e] += ev_conc
+        i_disc[e] += ev_disc
+        i_tie[e] += ev_tie
+        totals[0] += _vdot(we, ev_conc)
+        totals[1] += _vdot(we, ev_disc)
+        totals[2] += _vdot(we, ev_tie)
+        # tied on y: pairs of events at the same time; tied.xy: same time and same lp
+        dt = np.bincount(tk[e], we)
+        totals[3] += (dt * (dt - 1) / 2).sum()
+        dxy = np.bincount(tk[e] * nb + re, we)
+        totals[4] += (dxy * (dxy - 1) / 2).sum()
+        infl.append(np.column_stack((i_conc, i_disc, i_tie)))
+        wts.append(u_w)
+    conc, disc, tie_x, tie_y, tie_xy = totals
+    npair = conc + disc + tie_x
+    if npair == 0:
+        return Concordance(math.nan, math.nan, conc, disc, tie_x, tie_y - tie_xy, tie_xy)
+    somers = (conc - disc) / npair
+    im = np.concatenate(infl)
+    ww = np.concatenate(wts)
+    dfbeta = (im[:, 0] - im[:, 1]) / npair - (somers / npair) * im.sum(axis=1)
+    var = _vdot(ww, dfbeta**2) / 4.0
+    return Concordance(
+        value=float((somers + 1) / 2),
+        se=math.sqrt(var),
+        concordant=float(conc),
+        discordant=float(disc),
+        tied_x=float(tie_x),
+        tied_y=float(tie_y - tie_xy),
+        tied_xy=float(tie_xy),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Fitting
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_columns(rs: _RiskSet, names: Sequence[str], info0: np.ndarray) -> None:
+    """Raise CoxModelError for constant, non-varying-within-strata or collinear columns."""
+    x = rs.x
+    for j, name in enumerate(names):
+        if np.ptp(x[:, j]) == 0:
+            raise CoxModelError(
+                f"term {name!r} has the same value for every patient, so its effect cannot "
+                "be estimated; remove it from the model"
+            )
+    diag = np.diag(info0)
+    scale_ = np.sqrt(np.maximum(diag, 0))
+    # information per event vs variance per patient: ~1 normally, ~1e-16 for a column that is
+    # constant within every risk set (e.g. within every stratum)
+    per_event = diag / rs.d.sum()
+    per_patient = np.einsum("i,ij->j", rs.c, x * x) / rs.c.sum()
+    kept: list[int] = []
+    for j, name in enumerate(names):
+        if not per_event[j] > 1e-9 * per_patient[j]:
+            raise CoxModelError(
+                f"term {name!r} does not vary within the risk sets of the model (for example "
+                "it is constant within every stratum), so its effect cannot be estimated"
+            )
+        if kept:
+            sub = info0[np.ix_(kept, kept)]
+            rhs = info0[kept, j]
+            coefs = np.linalg.lstsq(sub, rhs, rcond=None)[0]
+            resid = diag[j] - rhs @ coefs
+            if resid <= 1e-9 * diag[j]:
+                rel = np.abs(coefs) * scale_[kept] / scale_[j]
+                others = [names[kept[i]] for i in np.flatnonzero(rel > 1e-6)]
+                raise CoxModelError(
+                    f"term {name!r} is a linear combination of {', '.join(map(repr, others))} "
+                    "(collinear), so the terms cannot be estimated separately; remove one"
+                )
+        kept.append(j)
+
+
+def _fit(
+    rs: _RiskSet,
+    names: tuple[str, ...],
+    ties: Ties,
+    groups: tuple[tuple[str, tuple[str, ...]], ...],
+    iter_max: int,
+    eps: float,
+) -> CoxResult:
+    ties = Ties.parse(ties)
+    p = len(names)
+    n = int(round(rs.c.sum()))
+    events = int(round(rs.d.sum()))
+    if events == 0:
+        raise CoxModelError(
+            f"no events among the {n} patients, so a Cox model cannot be fitted; widen the "
+            "cohort or choose another endpoint"
+        )
+    warns: list[str] = []
+    epv = events / p
+    if epv < EPV_THRESHOLD:
+        warns.append(
+            f"{events} events for {p} parameters (EPV = {epv:.1f} < {EPV_THRESHOLD:g}): "
+            "estimates may be unstable and biased; consider fewer covariates"
+        )
+
+    beta = np.zeros(p)
+    der0 = _derivatives(rs, beta, ties)
+    u0, i0 = der0.scores[0], der0.infos[0]
+    _check_columns(rs, names, i0)
+    try:
+        step = np.linalg.solve(i0, u0)
+    except np.linalg.LinAlgError as exc:
+        raise CoxModelError("the information matrix is singular at the start") from exc
+    score_chi2 = float(u0 @ step)
+    ll0 = der0.loglik
+
+    best_ll = ll0
+    newbeta = beta + step
+    halving = 0
+    converged = False
+    der = der0
+    iterations = 0
+    for it in range(1, iter_max + 1):
+        iterations = it
+        cand = _derivatives(rs, newbeta, ties)
+        u, info = cand.scores[0], cand.infos[0]
+        finite = bool(np.isfinite(cand.loglik) and np.all(np.isfinite(u)))
+        finite = finite and bool(np.all(np.isfinite(info)))
+        if (
+            finite
+            and abs(1 - best_ll / cand.loglik) <= eps
+            and not (rs.counting and halving)  # agfit4 also requires no halving in progress
+        ):
+            beta, der, converged = newbeta, cand, True
+            break
+        if not finite or cand.loglik < best_ll:
+            halving += 1
+            newbeta = (newbeta + halving * beta) / (halving + 1.0)
+        else:
+            halving = 0
+            best_ll = cand.loglik
+            try:
+                step = np.linalg.solve(info, u)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(info, u, rcond=None)[0]
+            beta = newbeta
+            newbeta = newbeta + step
+    if not converged:
+        der = _derivatives(rs, beta, ties)
+        warns.append(
+            f"the fit did not converge in {iter_max} iterations; estimates are unreliable "
+            "(a coefficient may be infinite)"
+        )
+    info = der.infos[0]
+    try:
+        vcov = np.linalg.inv(info)
+    except np.linalg.LinAlgError as exc:
+        raise CoxModelError("the information matrix is singular at the estimate") from exc
+    vcov = (vcov + vcov.T) / 2
+    vcov.flags.writeable = False
+    ll1 = der.loglik
+    u = der.scores[0]
+
+    n_level, ev_level = rs.level_n, rs.level_events
+
+    # infinite-coefficient check as in R coxph.fit / agreg.fit
+    se = np.sqrt(np.diag(vcov))
+    infs = np.abs(vcov @ u)
+    if rs.counting:
+        flagged = ~np.isfinite(u) | (infs > TOLER_INF * (1 + np.abs(beta)))
+    else:
+        flagged = ~np.isfinite(u) | ((infs > eps) & (infs > TOLER_INF * np.abs(beta)))
+    for j in range(p):
+        zero_ev = ev_level[j] == 0
+        if converged and not (flagged[j] or zero_ev):
+            continue
+        if not converged and not zero_ev:
+            continue
+        detail = (
+            f": none of the {n_level[j]} patients with this level had an event" if zero_ev else ""
+        )
+        advice = (
+            "merge or drop that level"
+            if n_level[j] is not None
+            else "the covariate may order the event times perfectly"
+        )
+        warns.append(
+            f"coefficient of {names[j]!r} may be infinite (monotone likelihood / "
+            f"separation){detail}; its hazard ratio and confidence interval are not "
+            f"meaningful - {advice}"
+        )
+
+    terms = []
+    for j, name in enumerate(names):
+        b, s = float(beta[j]), float(se[j])
+        z = b / s
+        terms.append(
+            CoxTerm(
+                term=name,
+                coef=b,
+                se=s,
+                hr=_exp(b),
+                hr_lower=_exp(b - _Z975 * s),
+                hr_upper=_exp(b + _Z975 * s),
+                z=z,
+                p=float(2 * stats.norm.sf(abs(z))),
+                n_level=n_level[j],
+                events_level=ev_level[j],
+            )
+        )
+    lr = 2 * (ll1 - ll0)
+    wald = float(beta @ info @ beta)
+    conc = _concordance(rs, _linear_predictor(rs.xt, beta))
+    return CoxResult(
+        n=n,
+        events=events,
+        terms=tuple(terms),
+        loglik=(float(ll0), float(ll1)),
+        lr_test=TestResult(lr, p, float(stats.chi2.sf(lr, p))),
+        score_test=TestResult(score_chi2, p, float(stats.chi2.sf(score_chi2, p))),
+        wald_test=TestResult(wald, p, float(stats.chi2.sf(wald, p))),
+        concordance=conc,
+        ties=ties,
+        warnings=tuple(warns),
+        converged=converged,
+        iterations=iterations,
+        n_strata=rs.n_strata,
+        groups=groups,
+        vcov=vcov,
+        _risk=_ZphData(rs, beta.copy(), names, groups, ties),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _ZphData:
+    rs: _RiskSet
+    beta: np.ndarray
+    names: tuple[str, ...]
+    groups: tuple[tuple[str, tuple[str, ...]], ...]
+    ties: Ties
+
+
+def _resolve_groups(
+    names: tuple[str, ...], groups: Sequence[tuple[str, Sequence[str]]] | None
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if groups is None:
+        return tuple((nm, (nm,)) for nm in names)
+    out = tuple((str(g), tuple(cols)) for g, cols in groups)
+    listed = [col for _, cols in out for col in cols]
+    if sorted(listed) != sorted(names):
+        raise CoxModelError("groups must list every design column exactly once")
+    return out
+
+
+def _design_array(X: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]:
+    if not isinstance(X, pd.DataFrame):
+        raise CoxModelError("X must be a pandas DataFrame of numeric design columns")
+    if X.shape[1] == 0:
+        raise CoxModelError("the model has no covariates")
+    names = tuple(str(cname) for cname in X.columns)
+    if len(set(names)) != len(names):
+        raise CoxModelError("design column names must be unique")
+    try:
+        x = X.to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise CoxModelError(
+            "X must be numeric; build it with build_design (dummy coding of categories)"
+        ) from exc
+    if not np.all(np.isfinite(x)):
+        bad = [names[j] for j in np.flatnonzero(~np.isfinite(x).all(axis=0))]
+        raise CoxModelError(
+            f"design column(s) {bad} have missing values; build_design drops such rows"
+        )
+    return x, names
+
+
+def fit_cox(
+    time: Any,
+    event: Any,
+    X: pd.DataFrame,
+    ties: Ties = Ties.EFRON,
+    strata: Any = None,
+    entry: Any = None,
+    *,
+    groups: Sequence[tuple[str, Sequence[str]]] | None = None,
+    iter_max: int = ITER_MAX,
+    eps: float = EPS,
+) -> CoxResult:
+    """Fit a Cox proportional-hazards model on patient-level data.
+
+    Method: maximum partial likelihood by Newton-Raphson from beta = 0 with step halving,
+    stopping when the relative change in log-likelihood is <= ``eps`` (at most ``iter_max``
+    iterations); Efron (default) or Breslow handling of tied event times; separate baseline
+    hazard per stratum; counting-process risk sets ``(entry, time]`` with delayed entry.
+    Standard errors from the inverse information; HR 95% CI ``exp(coef +/- 1.96 se)``; Wald z;
+    likelihood-ratio, score (log-rank) and Wald tests; Harrell's concordance.
+
+    R equivalent: ``summary(coxph(Surv(time, event) ~ X + strata(s), ties = "efron"))``, or
+    ``Surv(entry, time, event)`` with delayed entry (survival 3.5.3).
+
+    Parameters
+    ----------
+    time, event
+        Exit time (> entry) and event indicator (0/1), aligned with the rows of ``X``.
+    X
+        Numeric design matrix (see :func:`build_design`); column names become term names.
+    ties
+        ``Ties.EFRON`` or ``Ties.BRESLOW``.
+    strata
+        Optional stratum label per row.
+    entry
+        Optional delayed-entry time per row (left truncation); must be < ``time``.
+    groups
+        Columns of each model term (``Design.groups``), for per-term :func:`cox_zph` tests;
+        default one term per column.
+
+    Returns
+    -------
+    CoxResult
+
+    Raises
+    ------
+    CoxModelError
+        no events, a non-varying or collinear term, invalid input.
+    """
+    x, names = _design_array(X)
+    m = x.shape[0]
+    t = _as_float("time", time, m)
+    ev = _as_float("event", event, m)
+    if not np.all((ev == 0) | (ev == 1)):
+        raise CoxModelError("event must be 0 (censored) or 1 (event)")
+    ent = None
+    if entry is not None:
+        ent = _as_float("entry", entry, m)
+        if np.any(ent >= t):
+            k = int(np.sum(ent >= t))
+            raise CoxModelError(f"{k} row(s) have entry time >= exit time")
+    elif np.any(t < 0):
+        raise CoxModelError("time has negative values")
+    rs, _ = _build_riskset(x, t, ev, np.ones(m), strata, ent)
+    return _fit(rs, names, ties, _resolve_groups(names, groups), iter_max, eps)
+
+
+def aggregate_for_cox(
+    time: Any, event: Any, X: pd.DataFrame, strata: Any = None, entry: Any = None
+) -> pd.DataFrame:
+    """Collapse patient rows to counts per (covariate pattern, [stratum, entry,] time).
+
+    Returns the columns of ``X`` plus ``t`` (time), ``d`` (events at t) and ``c`` (patients
+    leaving the risk set at t: events + censorings), and ``stratum`` / ``entry`` when given.
+    This is what a ``GROUP BY pattern, time`` SQL query produces for :func:`fit_cox_aggregated`.
+    """
+    x, names = _design_array(X)
+    reserved = {AGG_TIME, AGG_EVENTS, AGG_COUNT, AGG_STRATUM, AGG_ENTRY}
+    clash = reserved.intersection(names)
+    if clash:
+        raise CoxModelError(f"design columns may not be named {sorted(clash)}")
+    m = x.shape[0]
+    frame = pd.DataFrame(x, columns=list(names))
+    keys = list(names)
+    if strata is not None:
+        frame[AGG_STRATUM] = np.asarray(strata).reshape(-1)
+        keys.append(AGG_STRATUM)
+    if entry is not None:
+        frame[AGG_ENTRY] = _as_float("entry", entry, m)
+        keys.append(AGG_ENTRY)
+    frame[AGG_TIME] = _as_float("time", time, m)
+    frame["_event"] = _as_float("event", event, m)
+    keys.append(AGG_TIME)
+    out = (
+        frame.groupby(keys, sort=True, dropna=False)["_event"]
+        .agg(["sum", "size"])
+        .rename(columns={"sum": AGG_EVENTS, "size": AGG_COUNT})
+        .reset_index()
+    )
+    out[AGG_COUNT] = out[AGG_COUNT].astype(np.int64)
+    return out
+
+
+def fit_cox_aggregated(
+    agg: pd.DataFrame,
+    ties: Ties = Ties.EFRON,
+    *,
+    X: pd.DataFrame | None = None,
+    groups: Sequence[tuple[str, Sequence[str]]] | None = None,
+    iter_max: int = ITER_MAX,
+    eps: float = EPS,
+) -> CoxResult:
+    """Fit a Cox model exactly from counts per (covariate pattern, time).
+
+    Method and output as :func:`fit_cox` (R ``coxph`` on the expanded patient data): each row
+    of ``agg`` stands for ``c`` patients with the same covariates leaving the risk set at
+    ``t``, ``d`` of them by an event. The partial likelihood, its derivatives, Efron's
+    correction (which needs only the number of tied events and the sum of ``exp(eta)`` over
+    them), the concordance and ``cox.zph`` depend on the data only through these counts, so
+    the fit equals the patient-level fit up to rounding.
+
+    Parameters
+    ----------
+    agg
+        Columns ``t``, ``d``, ``c`` (optionally ``stratum`` and ``entry``, the delayed-entry
+        time shared by the row's patients), plus the design columns, unless ``X`` is given.
+    X
+        Design matrix aligned with ``agg`` by index (e.g. ``build_design(agg, ...,
+        count="c").X``; rows of ``agg`` not in ``X.index`` are ignored).
+    """
+    if X is None:
+        reserved = {AGG_TIME, AGG_EVENTS, AGG_COUNT, AGG_STRATUM, AGG_ENTRY}
+        X = agg[[col for col in agg.columns if col not in reserved]]
+    else:
+        agg = agg.loc[X.index]
+    for col in (AGG_TIME, AGG_EVENTS, AGG_COUNT):
+        if col not in agg.columns:
+            raise CoxModelError(f"aggregated data needs a column {col!r}")
+    x, names = _design_array(X)
+    m = x.shape[0]
+    t = _as_float("t", agg[AGG_TIME], m)
+    d = _as_float("d", agg[AGG_EVENTS], m)
+    c = _as_float("c", agg[AGG_COUNT], m)
+    if np.any(d != np.round(d)) or np.any(c != np.round(c)):
+        raise CoxModelError("d and c must be whole numbers of patients")
+    if np.any(d < 0) or np.any(d > c):
+        raise CoxModelError("need 0 <= d <= c in every row")
+    pos = c > 0
+    strata = agg[AGG_STRATUM].to_numpy()[pos] if AGG_STRATUM in agg.columns else None
+    ent = _as_float("entry", agg[AGG_ENTRY], m)[pos] if AGG_ENTRY in agg.columns else None
+    x, t, d, c = x[pos], t[pos], d[pos], c[pos]
+    if ent is not None and np.any(ent >= t):
+        raise CoxModelError("entry time must be < t in every row")
+    if ent is None and np.any(t < 0):
+        raise CoxModelError("t has negative values")
+    rs, _ = _build_riskset(x, t, d, c, strata, ent)
+    return _fit(rs, names, ties, _resolve_groups(names, groups), iter_max, eps)
+
+
+# ---------------------------------------------------------------------------------------------
+# Proportional-hazards test
+# ---------------------------------------------------------------------------------------------
+
+
+def _transform_times(rs: _RiskSet, transform: str) -> np.ndarray:
+    """Transformed exit time per row, as R ``cox.zph`` computes ``ttimes``."""
+    t = rs.stop
+    if transform == "identity":
+        return t.copy()
+    if transform == "log":
+        return np.log(t)
+    if transform == "rank":
+        # average rank among all patients (R rank(times), ties averaged)
+        uniq, inv = np.unique(t, return_inverse=True)
+        cnt = np.bincount(inv, rs.c)
+        below = np.concatenate(([0.0], np.cumsum(cnt)))[:-1]
+        return (below + (cnt + 1) / 2)[inv]
+    # km: 1 - S(t-) from the Kaplan-Meier of all rows, ignoring strata
+    uniq, inv = np.unique(t, return_inverse=True)
+    d_t = np.bincount(inv, rs.d)
+    out_t = np.bincount(inv, rs.c)
+    at_risk = np.cumsum(out_t[::-1])[::-1]
+    if rs.entry is not None:
+        # subtract those who enter at or after t
+        e_sorted = np.sort(rs.entry)
+        ce = rs.c[np.argsort(rs.entry, kind="stable")]
+        suffix = np.concatenate((np.cumsum(ce[::-1])[::-1], [0.0]))
+        at_risk = at_risk - suffix[np.searchsorted(e_sorted, uniq, side="left")]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(d_t > 0, 1 - d_t / at_risk, 1.0)
+    surv = np.cumprod(factor)
+    s_before = np.concatenate(([1.0], surv[:-1]))
+    return 1 - s_before[inv]
+
+
+def cox_zph(fit: CoxResult, transform: str = "km") -> ZphResult:
+    """Test proportional hazards with the score test of ``cox.zph``.
+
+    Method (Grambsch-Therneau, score-test form of survival >= 3.0): adds ``g(t) * x`` terms
+    (``g`` = transformed time centred on its mean over events) and computes the score test
+    for them at the fitted coefficients, one test per model term (all its columns jointly,
+    df = number of columns) and a global test. Scaled Schoenfeld residuals are returned for
+    plotting. R equivalent: ``cox.zph(fit, transform = "km")`` (default ``terms = TRUE``).
+
+    Parameters
+    ----------
+    fit
+        Result of :func:`fit_cox` or :func:`fit_cox_aggregated`.
+    transform
+        One of :data:`ZPH_TRANSFORMS`: ``"km"`` (1 - left-continuous Kaplan-Meier),
+        ``"rank"``, ``"identity"``, ``"log"``.
+    """
+    if transform not in ZPH_TRANSFORMS:
+        raise ValueError(f"unknown transform {transform!r}; allowed: {', '.join(ZPH_TRANSFORMS)}")
+    data: _ZphData = fit._risk
+    rs, beta, names, groups = data.rs, data.beta, data.names, data.groups
+    p = len(names)
+    ttimes = _transform_times(rs, transform)
+    gtime = ttimes - _vdot(rs.d, ttimes) / rs.d.sum()
+    g = gtime[rs.ev_row_start]
+    der = _derivatives(rs, beta, data.ties, (None, g, g * g))
+    u2 = der.scores[1]
+    i11, i12, i22 = der.infos
+    imat = np.block([[i11, i12], [i12.T, i22]])
+    col = {nm: j for j, nm in enumerate(names)}
+
+    try:
+        zterms = []
+        for gname, cols in groups:
+            jj = [col[cname] for cname in cols]
+            kk = list(range(p)) + [p + j for j in jj]
+            uu = np.concatenate((np.zeros(p), u2[jj]))
+            chi = float(uu @ np.linalg.solve(imat[np.ix_(kk, kk)], uu))
+            zterms.append(ZphTerm(gname, chi, len(jj), float(stats.chi2.sf(chi, len(jj)))))
+        uu = np.concatenate((np.zeros(p), u2))
+        chi = float(uu @ np.linalg.solve(imat, uu))
+        global_test = TestResult(chi, p, float(stats.chi2.sf(chi, p)))
+
+        residuals = _scaled_schoenfeld(rs, der, beta, names, groups, ttimes, i11)
+    except np.linalg.LinAlgError as exc:
+        raise CoxModelError(
+            "the proportional-hazards test cannot be computed for this fit (its information "
+            "matrix is singular, e.g. too few events or a diverging coefficient)"
+        ) from exc
+    bad = [z for z in zterms if z.p < 0.05]
+    flag = None
+    if bad or global_test.p < 0.05:
+        listed = ", ".join(f"{z.term} (p = {z.p:.3g})" for z in bad)
+        flag = (
+            "The proportional-hazards assumption looks doubtful"
+            + (f" for {listed}" if listed else f" overall (global p = {global_test.p:.3g})")
+            + ": the hazard ratio may change over follow-up, so a single HR can mislead. "
+            "Look at the residual plot; consider stratifying on the term or splitting time."
+        )
+    return ZphResult(tuple(zterms), global_test, transform, residuals, flag)
+
+
+def _scaled_schoenfeld(
+    rs: _RiskSet,
+    der: _Derivs,
+    beta: np.ndarray,
+    names: tuple[str, ...],
+    groups: tuple[tuple[str, tuple[str, ...]], ...],
+    ttimes: np.ndarray,
+    i11: np.ndarray,
+) -> pd.DataFrame:
+    """Scaled Schoenfeld residuals per term, as ``cox.zph(fit)$y``."""
+    p = len(names)
+    col = {nm: j for j, nm in enumerate(names)}
+    ev_rows = np.flatnonzero(rs.d > 0)
+    own = rs.row_own[ev_rows]
+    sres = rs.x[ev_rows] - der.xbar[own]
+    strat = rs.stratum[ev_rows]
+    # used[s, j]: events in stratum s if column j varies in s, else 0
+    used = np.zeros((rs.n_strata, p))
+    for s in range(rs.n_strata):
+        r0, r1 = rs.strata_rows[s], rs.strata_rows[s + 1]
+        if r1 <= r0:
+            continue
+        varies = np.ptp(rs.x[r0:r1], axis=0) > 0
+        used[s] = np.where(varies, rs.d[r0:r1].sum(), 0.0)
+    for _, cols in groups:
+        jj = [col[c] for c in cols]
+        if len(jj) > 1 and np.any(used[:, jj] == 0):
+            used[:, jj] = used[:, jj].max(axis=1, keepdims=True)
+    wtmat = np.zeros((p, p))
+    for s in range(rs.n_strata):
+        wtmat += np.minimum.outer(used[s], used[s])
+    vmean = i11 / np.where(wtmat == 0, 1, wtmat)
+    nterm = len(groups)
+    temp = np.zeros((p, nterm))
+    for i, (_, cols) in enumerate(groups):
+        jj = [col[c] for c in cols]
+        temp[jj, i] = 1.0 if len(jj) == 1 else beta[jj]
+    sres = sres @ temp
+    vmean = temp.T @ vmean @ temp
+    used_t = used[:, [col[cols[0]] for _, cols in groups]]
+    out = np.full_like(sres, np.nan)
+    for s in range(rs.n_strata):
+        rows = strat == s
+        k = np.flatnonzero(used_t[s] > 0)
+        if k.size and rows.any():
+            out[np.ix_(rows, k)] = np.linalg.solve(vmean[np.ix_(k, k)], sres[np.ix_(rows, k)].T).T
+    for i, (_, cols) in enumerate(groups):
+        out[:, i] += beta[col[cols[0]]] if len(cols) == 1 else 1.0
+    frame = pd.DataFrame(out, columns=[gname for gname, _ in groups])
+    frame.insert(0, "n_events", rs.d[ev_rows].astype(np.int64))
+    frame.insert(0, "transformed_time", ttimes[ev_rows])
+    frame.insert(0, "time", rs.stop[ev_rows])
+    if rs.n_strata > 1:
+        frame.insert(1, "stratum", strat)
+    return frame

@@ -1,0 +1,139 @@
+"""Chart builders: long curves are drawn from the exact step values and stay exportable."""
+
+from __future__ import annotations
+
+import json
+
+import altair as alt
+import jsonschema
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from core.analyses.survival import GroupResult, SurvivalAnalysis, SurvivalSpec
+from core.data.filters import Filters
+from core.present.charts import _display_rows, km_chart
+from core.stats.survival import counts_from_arrays, kaplan_meier
+from core.vocab.methods import TimeUnit
+
+
+def _analysis(n_groups: int, n: int) -> SurvivalAnalysis:
+    rng = np.random.default_rng(5)
+    groups = []
+    for i in range(n_groups):
+        t = rng.integers(1, 5000, size=n)
+        c = counts_from_arrays(t, rng.random(n) < 0.7)
+        groups.append(GroupResult(f"g{i}", c, kaplan_meier(c)))
+    return SurvivalAnalysis(SurvivalSpec(), Filters(), tuple(groups), None)
+
+
+def test_display_rows_are_exact_step_values():
+    t = np.arange(10_000, dtype=float)
+    rows = _display_rows(t, 1000)
+    assert rows[0] == 0 and rows[-1] == t.size - 1 and len(rows) <= 1002
+    assert np.all(np.diff(rows) > 0)
+
+
+def test_short_curves_are_drawn_whole():
+    assert list(_display_rows(np.arange(5.0), 1000)) == [0, 1, 2, 3, 4]
+
+
+def test_many_long_curves_stay_under_5000_rows():
+    """All curves share one table; it stays small enough for the browser to draw at once."""
+    spec = km_chart(_analysis(14, 8000), TimeUnit.MONTHS).to_dict()
+    sizes = [len(v) for v in spec["datasets"].values()]
+    assert max(sizes) <= 5000
+
+
+VEGA_LITE_SCHEMA = alt.vegalite.v6.schema.core.load_schema()
+
+
+def _default_analysis(default_db, **spec):
+    from core.analyses.survival import analyse
+
+    return analyse(Filters(cohorts=("pgep-mibg-211",)), SurvivalSpec(**spec), default_db)
+
+
+@pytest.mark.parametrize("show_ci", [True, False])
+@pytest.mark.parametrize("show_median", [True, False])
+@pytest.mark.parametrize("by", [None, "grade"])
+@pytest.mark.parametrize("overlay", [False, True])
+def test_km_chart_is_valid_vega_lite(default_db, show_ci, show_median, by, overlay):
+    """The Kaplan-Meier spec is written as a dict (no Altair validation at page run): every
+    variant validates against the Vega-Lite schema Altair ships, and is valid JSON."""
+    overlays = (
+        pd.DataFrame({"label": ["NETTER-1 control"] * 2, "time": [0.0, 8.4], "surv": [1.0, 0.5]})
+        if overlay
+        else None
+    )
+    chart = km_chart(
+        _default_analysis(default_db, by=by),
+        TimeUnit.MONTHS,
+        show_ci=show_ci,
+        show_median=show_median,
+        overlays=overlays,
+        title="Overall survival · n = 211",
+    )
+    spec = json.loads(chart.to_json())
+    jsonschema.validate(spec, VEGA_LITE_SCHEMA)
+    marks = [layer["mark"]["type"] for layer in spec["vconcat"][0]["layer"]]
+    assert marks.count("area") == int(show_ci)
+    assert ("rule" in marks) == show_median
+    assert marks.count("line") == 1 + int(overlay)
+    for layer in spec["vconcat"][0]["layer"] + [spec["vconcat"][1]]:
+        data = layer["data"]  # every layer's table is there: inline or named
+        assert data["values"] if "values" in data else data["name"] in spec["datasets"]
+
+
+def test_km_chart_axes_carry_units_and_the_table_counts_patients(default_db):
+    a = _default_analysis(default_db, by="grade")
+    spec = km_chart(a, TimeUnit.MONTHS).to_dict()
+    curve, table = spec["vconcat"]
+    line = next(layer for layer in curve["layer"] if layer["mark"]["type"] == "line")
+    assert line["encoding"]["x"]["title"] == "Time from first radionuclide treatment (months)"
+    assert line["encoding"]["y"]["axis"]["format"] == "%"
+    risk = table["data"]["values"]  # a short table: inline
+    at_zero = {r["short"]: int(r["n"]) for r in risk if r["time"] == 0.0}
+    assert at_zero == {g.label: g.n for g in a.groups}
+    legend = line["encoding"]["color"]["scale"]["domain"]
+    assert all(f"n={g.n}" in text for g, text in zip(a.groups, legend, strict=True))
+
+
+def test_streamlit_spec_sends_tables_as_frames_and_leaves_the_chart_alone(default_db):
+    chart = km_chart(_default_analysis(default_db))
+    before = chart.to_json()
+    sent = chart.streamlit_spec()
+    assert all(isinstance(df, pa.Table) for df in sent["datasets"].values())
+    del sent["datasets"]  # what Streamlit does with the dict it is given
+    sent["vconcat"][0]["title"] = "changed"
+    assert chart.to_json() == before
+
+
+def test_dataset_names_follow_the_content(default_db):
+    one = km_chart(_default_analysis(default_db)).to_dict()
+    same = km_chart(_default_analysis(default_db)).to_dict()
+    other = km_chart(_default_analysis(default_db, by="grade")).to_dict()
+    assert sorted(one["datasets"]) == sorted(same["datasets"])
+    assert not set(one["datasets"]) & set(other["datasets"])
+
+
+def test_streamlit_tables_are_compact_and_equal_to_display_precision(default_db):
+    """What the browser receives: labels as categories, numbers in 32 bits, the same rows and
+    values to 7 significant digits as the exported chart."""
+    chart = km_chart(_default_analysis(default_db, by="grade"))
+    sent = chart.streamlit_spec()["datasets"]
+    assert sent.keys() == chart.datasets.keys()
+    for name, table in sent.items():
+        full = chart.datasets[name]
+        assert table.column_names == list(full.columns) and table.num_rows == len(full)
+        assert pa.types.is_dictionary(table.schema.field("group").type)
+        assert table.column("group").to_pylist() == [str(v) for v in full["group"]]
+        for col in ("time", "surv"):
+            assert table.schema.field(col).type == pa.float32()
+            np.testing.assert_allclose(table.column(col).to_numpy(), full[col], rtol=1e-6)
+        # what Streamlit does with it: Arrow IPC bytes the browser reads back
+        from streamlit import dataframe_util
+
+        back = pa.ipc.open_stream(dataframe_util.convert_anything_to_arrow_bytes(table)).read_all()
+        assert back.equals(table)

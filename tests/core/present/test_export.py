@@ -1,0 +1,159 @@
+"""core.present.export: stamped figures open, have publication resolution and carry their caption."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import xml.etree.ElementTree as ET
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from core.analyses.survival import SurvivalSpec, analyse
+from core.data.db import list_cohorts
+from core.data.filters import Filters
+from core.present import export
+from core.present.charts import km_chart
+from core.vocab.methods import Provenance
+
+WHEN = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+LINK = "http://localhost:8501/survival?cohort=pgep-mibg-211&by=treatments"
+
+
+@pytest.fixture(scope="module")
+def figure(default_db):
+    """One KM chart, its caption lines, and its stamped SVG and PNG (rendered once)."""
+    filters = Filters(cohorts=("pgep-mibg-211",))
+    analysis = analyse(filters, SurvivalSpec(by="treatments"), default_db)
+    chart = km_chart(analysis)
+    infos = [c for c in list_cohorts(default_db) if c.cohort_id == "pgep-mibg-211"]
+    lines = export.caption_lines(
+        filters.describe(analysis.n_analysed), infos, "Kaplan-Meier", link=LINK, when=WHEN
+    )
+    stamped = export.stamp(chart, lines)
+    meta = export.png_metadata(lines, LINK, WHEN)
+    return {
+        "chart": chart,
+        "lines": lines,
+        "infos": infos,
+        "svg": export.to_svg(stamped),
+        "png": export.to_png(stamped, metadata=meta),
+        "png_plain": export.to_png(chart),
+    }
+
+
+def _svg_text(svg: str) -> list[str]:
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    out = []
+    for el in root.iter():
+        if el.tag.endswith("tspan") or (el.tag.endswith("text") and len(el) == 0):
+            out.append("".join(el.itertext()))
+    return out
+
+
+def test_caption_lines_name_selection_data_version_provenance_date_and_link(figure):
+    lines = figure["lines"]
+    info = figure["infos"][0]
+    text = "\n".join(lines)
+    assert lines[0] == "Selection: pgep-mibg-211 · n=211"
+    assert f"pgep-mibg-211 version {info.data_version}" in text
+    assert Provenance.SYNTHETIC.label in text  # synthetic cohorts say so
+    assert "Method: Kaplan-Meier" in text
+    assert "Exported 2026-03-04 (UTC)" in text
+    assert lines[-1] == f"Link: {LINK}"
+
+
+def test_svg_parses_and_carries_every_caption_line(figure):
+    texts = _svg_text(figure["svg"])
+    assert any(t.startswith("Link: http") for t in texts)
+    for line in export.wrap_lines(figure["lines"], export.caption_width(figure["chart"])):
+        assert line in texts, line
+    assert "Number at risk" in texts
+
+
+def test_png_opens_at_300_dpi_about_7_inches_and_is_taller_with_the_caption(figure):
+    png = figure["png"]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = export.png_size(png)
+    dpi = export.png_dpi(png)
+    assert dpi == pytest.approx(300, abs=0.5)
+    assert 6.0 <= width / dpi <= 8.0  # a ~7-inch-wide figure
+    svg_width = float(ET.fromstring(figure["svg"]).get("width"))
+    assert width == pytest.approx(3 * svg_width, abs=3)  # scale 3 of the layout
+    plain_w, plain_h = export.png_size(figure["png_plain"])
+    assert height > plain_h + 3 * 12 * len(figure["lines"]) * 0.8  # the caption adds rows
+
+
+def test_png_metadata_carries_caption_link_and_time(figure):
+    meta = export.png_text(figure["png"])
+    assert meta["Description"] == "\n".join(figure["lines"])
+    assert meta["Source"] == LINK
+    assert meta["Creation Time"] == "2026-03-04T05:06:07Z"
+    assert meta["Software"].startswith("NET Outcomes Explorer ")
+
+
+def test_stamp_leaves_the_original_alone_and_keeps_an_existing_title():
+    base = alt.Chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]})).mark_line().encode(x="x", y="y")
+    titled = base.properties(title="My title", width=300).configure(font="Arial")
+    out = export.stamp(titled, ["first line", "second line"])
+    assert titled.to_dict()["title"] == "My title"
+    d = out.to_dict()
+    assert d["title"]["text"] == ["first line", "second line"]
+    assert d["title"]["orient"] == "bottom"
+    assert d["vconcat"][0]["title"] == "My title"  # nested, own title kept
+    assert d["config"]["font"] == "Arial"
+    with pytest.raises(ValueError):
+        export.stamp(base, [])
+
+
+def test_wrap_keeps_every_character_of_a_long_link():
+    link = "http://example.org/survival?" + "&".join(f"k{i}=v{i}" for i in range(40))
+    wrapped = export.wrap_lines([f"Link: {link}"], 60)
+    assert len(wrapped) > 1 and all(len(w) <= 60 for w in wrapped)
+    assert all(w.startswith("  ") for w in wrapped[1:])
+    assert wrapped[0] + "".join(w[2:] for w in wrapped[1:]) == f"Link: {link}"
+
+
+def test_link_with_query_keeps_commas_and_replaces_an_old_query():
+    link = export.link_with_query(
+        "http://h/survival?old=1", {"cohort": "a,b", "times": "6,12", "by": "x y"}
+    )
+    assert link == "http://h/survival?cohort=a,b&times=6,12&by=x+y"
+    assert export.link_with_query("http://h/survival", {}) == "http://h/survival"
+
+
+def test_csv_round_trips_with_a_bom_for_excel():
+    df = pd.DataFrame({"Group": ["Single", "Multiple"], "Median (95% CI)": ["1.0 (0.5–2.0)", "–"]})
+    data = export.to_csv_bytes(df)
+    assert data.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
+    pd.testing.assert_frame_equal(back, df)
+
+
+def test_png_text_round_trips_unicode():
+    png = export.to_png(alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x"), scale=1)
+    tagged = export.add_png_text(png, {"Description": "n=3 · 24.1–33.5 · ≥65 y"})
+    assert export.png_text(tagged) == {"Description": "n=3 · 24.1–33.5 · ≥65 y"}
+    assert export.png_size(tagged) == export.png_size(png)
+    assert export.png_dpi(png) == pytest.approx(100, abs=0.5)  # scale 1 = 100 dpi
+    with pytest.raises(ValueError):
+        export.add_png_text(b"GIF89a", {"a": "b"})
+
+
+def test_software_versions_come_from_metadata_and_pyproject():
+    import tomllib
+
+    v = export.software_versions()
+    with (export.ROOT / "pyproject.toml").open("rb") as fh:
+        assert v["net-outcomes-explorer"] == tomllib.load(fh)["project"]["version"]
+    assert v["python"].count(".") == 2
+    for name in ("duckdb", "pandas", "numpy", "scipy", "lifelines"):
+        assert v[name][0].isdigit(), name
+    assert "no-such-distribution" not in export.software_versions(["no-such-distribution"])
+
+
+def test_iso_utc_and_cohort_line():
+    assert export.iso_utc(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)) == "2026-01-02T03:04:05Z"
+    assert export.cohort_line([]) == "Data: no cohort"
