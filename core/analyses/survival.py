@@ -29,7 +29,6 @@ import pandas as pd
 from core.analyses.disclosure import (
     EXEMPT,
     Disclosure,
-    coarsen_times,
     disclosure_for_selection,
     suppressed_cells,
 )
@@ -312,16 +311,12 @@ def _decode_group(spec: SurvivalSpec, value: object) -> object:
 
 
 def aggregate_counts(
-    filters: Filters, spec: SurvivalSpec, path: Path | str | None = None, *, coarsen: bool = False
+    filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
 ) -> tuple[dict[str, SurvivalCounts], dict]:
-    """Counts per group label (events, censorings, delayed entries per distinct time).
-
-    ``coarsen`` moves exits to the end and entries to the start of their whole month (small-cell
-    protection), so no step sits on one patient's event day.
-    """
+    """Counts per group label (events, censorings, delayed entries per distinct time), exact."""
     sql, params = _raw_sql(filters, spec)
     raw = query_arrays(sql, params, path, perfect_hash=_cohort_rows(filters, path) >= LARGE)
-    return counts_from_raw(raw, spec, coarsen=coarsen)
+    return counts_from_raw(raw, spec)
 
 
 LARGE = 500_000
@@ -453,15 +448,10 @@ def _py(v: object) -> object:
     return v.item() if hasattr(v, "item") else v
 
 
-def counts_from_raw(
-    raw: dict, spec: SurvivalSpec, *, coarsen: bool = False
-) -> tuple[dict[str, SurvivalCounts], dict]:
-    """Turn the raw aggregate into per-group SurvivalCounts."""
+def counts_from_raw(raw: dict, spec: SurvivalSpec) -> tuple[dict[str, SurvivalCounts], dict]:
+    """Turn the raw aggregate into per-group SurvivalCounts (exact times, never coarsened)."""
     r = _prepare(raw, spec)
     exit_, entry = r.exit, r.entry
-    if coarsen:
-        exit_ = coarsen_times(exit_)
-        entry = np.floor(entry / DAYS_PER_MONTH) * DAYS_PER_MONTH
     return _counts_by_label(r.labels, exit_, r.event, entry, r.weight, r.names), r.tallies
 
 
@@ -599,7 +589,7 @@ def analyse(
     before the result can reach a page or an export.
     """
     disclosure = disclosure_for_selection(filters.cohorts, path)
-    by_label, tallies = aggregate_counts(filters, spec, path, coarsen=disclosure.active)
+    by_label, tallies = aggregate_counts(filters, spec, path)
     order = GROUPINGS[spec.by].order if spec.by else ("All",)
     labels = sorted(by_label, key=lambda g: (order.index(g) if g in order else len(order), str(g)))
     if not spec.include_not_assessed:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.analyses.disclosure import MODE_ENV, Mode, configured_mode
 from core.data.db import default_db_path, list_cohorts
 from core.data.filters import URL_KEYS, Filters
 
@@ -23,8 +24,25 @@ def add_db(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_disclosure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--disclosure",
+        choices=[m.value for m in Mode],
+        default=None,
+        help="protected: small counts withheld when imported (real) data are in view; exact: "
+        f"every figure exact, for the data owner (default: ${MODE_ENV}, else protected)",
+    )
+
+
+def disclosure_mode(args: argparse.Namespace) -> Mode:
+    """The mode a command runs in: --disclosure, else the configured mode (protected)."""
+    value = getattr(args, "disclosure", None)
+    return Mode(value) if value else configured_mode()
+
+
 def add_selection(parser: argparse.ArgumentParser, cohort_required: bool = True) -> None:
     add_db(parser)
+    add_disclosure(parser)
     parser.add_argument("--cohort", required=cohort_required, help="cohort id")
     parser.add_argument(
         "--filter",
