@@ -5,13 +5,30 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analyses.access import AccessPolicy
+from core.analyses.disclosure import Mode, viewer_mode
 
 
 def _secrets() -> dict:
     try:
-        return {k: st.secrets[k] for k in ("auth", "access") if k in st.secrets}
+        return {k: st.secrets[k] for k in ("auth", "access", "disclosure") if k in st.secrets}
     except (FileNotFoundError, KeyError):  # no secrets.toml: local, open use
         return {}
+
+
+def mode() -> Mode:
+    """This viewer's disclosure mode: the one decision, from configuration and who is logged in.
+
+    Never read from the URL or the session's widgets, so a shared link cannot carry it.
+    """
+    secrets = _secrets()
+    policy = AccessPolicy.from_secrets(secrets)
+    user = st.user if policy.login_required else {}
+    return viewer_mode(
+        login_required=policy.login_required,
+        email=user.get("email") if user.get("is_logged_in") else None,
+        email_verified=bool(user.get("email_verified", False)),
+        hosting=secrets,
+    )
 
 
 def gate() -> bool:

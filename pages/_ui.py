@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.analyses.disclosure import Disclosure
 from core.data.build import build_default, set_aside
 from core.data.db import DatabaseUnavailable
 from core.data.filters import Filters
@@ -40,7 +41,18 @@ def selected_infos(filters: Filters) -> list[CohortInfo]:
     return [c for c in all_ if c.cohort_id in wanted]
 
 
-def caption(filters: Filters, n: int, methods: str = "") -> str:
+def disclosure_banner(d: Disclosure) -> None:
+    """The page banner for the viewer's mode (nothing when no real data are in view)."""
+    if d.exact and d.real_data:
+        st.warning(
+            "Exact figures: not for sharing. Imported (real) data shown without disclosure control.",
+            icon="🔒",
+        )
+    elif d.active:
+        st.info(d.note(), icon="🛡️")
+
+
+def caption(filters: Filters, n: int | str, methods: str = "") -> str:
     """The caption every figure carries: selection, data versions, provenance, methods."""
     infos = selected_infos(filters)
     versions = ", ".join(f"{c.cohort_id} v{c.data_version}" for c in infos)

@@ -78,7 +78,7 @@ class Filters:
         return (" AND ".join(parts) if parts else "TRUE"), params
 
     # ------------------------------------------------------------ English
-    def describe(self, n: int | None = None) -> str:
+    def describe(self, n: int | str | None = None) -> str:
         """One line, e.g. ``pgep-mibg-211 · small bowel · G1-G2 · IV · n=67``."""
         bits: list[str] = ["+".join(self.cohorts) if self.cohorts else "all cohorts"]
         for name in CODE_FILTERS:
