@@ -139,8 +139,8 @@ class Disclosure:
     ``threshold`` None means nothing is suppressed: exact mode, or no imported cohort in view.
     """
 
-    mode: Mode = Mode.PROTECTED
     threshold: int | None = None
+    mode: Mode = Mode.PROTECTED
     real_data: bool = False
     """An imported (real) cohort is in view."""
 
@@ -197,7 +197,7 @@ class Disclosure:
         )
 
 
-EXEMPT = Disclosure(Mode.PROTECTED, None, False)
+EXEMPT = Disclosure(None, Mode.PROTECTED, False)
 """Synthetic or published data only: nothing to suppress."""
 
 
@@ -207,9 +207,9 @@ def disclosure_for(
     """The rule for the cohorts in view: active in protected mode when any holds imported data."""
     real = any(c.provenance == Provenance.IMPORTED.value for c in infos)
     if mode is Mode.EXACT:
-        return Disclosure(Mode.EXACT, None, real)
+        return Disclosure(None, Mode.EXACT, real)
     if real:
-        return Disclosure(Mode.PROTECTED, threshold or configured_threshold(), True)
+        return Disclosure(threshold or configured_threshold(), Mode.PROTECTED, True)
     return EXEMPT
 
 

@@ -71,7 +71,10 @@ def imported_db(tmp_path_factory):
     [
         ([50, 5], [True, True]),  # the total would reveal the 5
         ([50, 30, 5], [False, True, True]),  # complementary: the smallest other cell
-        ([50, 5, 3], [False, True, True]),  # two primaries already protect each other
+        # two primaries adding to 8 would still reveal a small count (their sum): a third
+        ([50, 5, 3], [True, True, True]),
+        ([50, 30, 5, 3], [False, True, True, True]),
+        ([50, 30, 7, 6], [False, False, True, True]),  # 13 hidden together: protected
         ([50, 0, 30], [False, False, False]),
         ([11, 12], [False, False]),
         ([10], [True]),
