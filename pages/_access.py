@@ -34,6 +34,10 @@ def mode() -> Mode:
 def gate() -> bool:
     """Return True when the current user may see the app; otherwise render the prompt."""
     policy = AccessPolicy.from_secrets(_secrets())
+    if policy.problem:
+        st.title("NET Outcomes Explorer")
+        st.error(f"This instance is not safely configured and will not start: {policy.problem}")
+        return False
     if not policy.login_required:
         return True
     if not st.user.get("is_logged_in"):
@@ -41,11 +45,15 @@ def gate() -> bool:
         st.info("This instance requires you to log in.")
         st.button("Log in", type="primary", on_click=st.login)
         return False
-    if not policy.allows(st.user.get("email")):
+    verified = bool(st.user.get("email_verified", False))
+    if not policy.allows(st.user.get("email"), verified):
         st.title("NET Outcomes Explorer")
+        who = st.user.get("email") or "This account"
         st.error(
-            f"{st.user.get('email') or 'This account'} is not allowed to use this instance. "
-            "Ask its administrator to add you."
+            f"{who} is not allowed to use this instance: the identity provider has not "
+            "verified this e-mail address."
+            if st.user.get("email") and not verified
+            else f"{who} is not allowed to use this instance. Ask its administrator to add you."
         )
         st.button("Log out", on_click=st.logout)
         return False

@@ -12,12 +12,40 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+EXAMPLE_COOKIE_SECRET = (
+    "a long random string: python -c 'import secrets; print(secrets.token_hex(32))'"
+)
+"""The placeholder in ``.streamlit/secrets.toml.example``: anyone who has read it could sign
+login cookies, so an instance configured with it refuses to start."""
+MIN_COOKIE_SECRET = 32
+
+
+def cookie_secret_problem(auth: Mapping[str, Any] | None) -> str:
+    """Why the ``[auth]`` section's cookie secret is unsafe ('' when it is fine)."""
+    if not auth:
+        return ""
+    secret = str(auth.get("cookie_secret", ""))
+    if secret.strip() == EXAMPLE_COOKIE_SECRET or "random string" in secret:
+        return (
+            "[auth] cookie_secret is still the example from secrets.toml.example: anyone could "
+            "forge a login. Set a random secret (python -c 'import secrets; "
+            "print(secrets.token_hex(32))')."
+        )
+    if len(secret) < MIN_COOKIE_SECRET:
+        return (
+            f"[auth] cookie_secret is shorter than {MIN_COOKIE_SECRET} characters: set a random "
+            "secret (python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    return ""
+
 
 @dataclass(frozen=True, slots=True)
 class AccessPolicy:
     login_required: bool = False
     allowed_emails: frozenset[str] = frozenset()
     allowed_domains: frozenset[str] = frozenset()
+    problem: str = ""
+    """A configuration error that must stop the instance ('' when none)."""
 
     @classmethod
     def from_secrets(cls, secrets: Mapping[str, Any] | None) -> AccessPolicy:
@@ -25,6 +53,7 @@ class AccessPolicy:
         auth = secrets.get("auth")
         access = secrets.get("access") or {}
         return cls(
+            problem=cookie_secret_problem(auth) if isinstance(auth, Mapping) else "",
             login_required=bool(auth),
             allowed_emails=frozenset(e.strip().lower() for e in access.get("allowed_emails", [])),
             allowed_domains=frozenset(
@@ -36,11 +65,15 @@ class AccessPolicy:
     def restricted(self) -> bool:
         return bool(self.allowed_emails or self.allowed_domains)
 
-    def allows(self, email: str | None) -> bool:
-        """True when a logged-in user with this e-mail may use the app."""
+    def allows(self, email: str | None, verified: bool = True) -> bool:
+        """True when a logged-in user with this e-mail may use the app.
+
+        An address the identity provider has not verified (``email_verified`` false or absent)
+        is refused: anyone can type someone else's address at some providers.
+        """
         if not self.login_required:
             return True
-        if not email:
+        if not email or not verified:
             return False
         email = email.strip().lower()
         if not self.restricted:
