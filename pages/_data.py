@@ -1,8 +1,5 @@
-"""The app's only cache layer: every st.cache_* in the project lives in this module.
-
-Keys are frozen core values (their repr, see :func:`key`) plus the database file's identity,
-so a rebuilt or re-imported database is never stale.
-"""
+"""The app's only cache layer (every st.cache_*). Keys: frozen core values (their repr), the
+database file's identity (never stale after an import) and the viewer's disclosure mode."""
 
 from __future__ import annotations
 
@@ -11,14 +8,21 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.analyses import cohorts as cohort_views
 from core.analyses import comparison as benchmark_views
+from core.analyses import cox as cox_data
+from core.analyses import responses as response_views
 from core.analyses import survival as survival_data
-from core.analyses.disclosure import disclosure_for_selection
+from core.analyses import table1 as table1_views
+from core.analyses import validation as validation_views
+from core.analyses.disclosure import Mode
 from core.analyses.survival import SurvivalAnalysis, SurvivalSpec
-from core.analyses.table1 import Table1, table1
+from core.analyses.table1 import Table1
+from core.analyses.view import selection_size
 from core.data import db, queries
 from core.data.filters import Filters
 from core.vocab.schema import CohortInfo
+from pages import _access
 
 CACHE_TTL = 3600
 MAX_ENTRIES = 256
@@ -47,18 +51,30 @@ def cohorts() -> list[CohortInfo]:
     return _cohorts(db_stamp())
 
 
+def cohort_cards():
+    """The cohorts as this viewer may see them (imported ones under the threshold as '<11')."""
+    return cohort_views.cohort_cards(_cohorts(db_stamp()), _mode())
+
+
 def key(*values: object) -> str:
     """Cache key of frozen core values (repr is deterministic), cheaper than hashing them."""
     return repr(values)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _count(stamp: str, k: str, _filters: Filters) -> int:
-    return queries.count_patients(_filters)
+def _count(stamp: str, k: str, _filters: Filters, mode: str) -> int:
+    return selection_size(_filters, Mode(mode))
 
 
 def count(filters: Filters) -> int:
-    return _count(db_stamp(), key(filters), filters)
+    """Exact size of the selection as opened for this viewer (for empty states only)."""
+    mode = _mode()
+    return _count(db_stamp(), key(filters, mode), filters, mode.value)
+
+
+def _mode() -> Mode:
+    """The viewer's disclosure mode (pages._access): part of every patient-reading cache key."""
+    return _access.mode()
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
@@ -71,42 +87,33 @@ def codes(field: str, cohorts: tuple[str, ...]) -> list[str]:
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def _patients(stamp: str, filters: Filters) -> pd.DataFrame:
-    return queries.patients_frame(filters)
-
-
-def patients(filters: Filters) -> pd.DataFrame:
-    return _patients(db_stamp(), filters)
-
-
-@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def _table1(stamp: str, filters: Filters, split_by: str | None) -> Table1:
-    return table1(
-        queries.patients_frame(filters), split_by, disclosure_for_selection(filters.cohorts)
-    )
+def _table1(stamp: str, filters: Filters, split_by: str | None, mode: str) -> Table1:
+    return table1_views.baseline_table(filters, split_by, mode=Mode(mode))
 
 
 def baseline_table(filters: Filters, split_by: str | None) -> Table1:
-    return _table1(db_stamp(), filters, split_by)
+    return _table1(db_stamp(), filters, split_by, _mode().value)
 
 
 # Frozen throughout (dataclasses, tuples, read-only arrays): shared safely, never unpickled.
 @st.cache_resource(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _survival(stamp: str, k: str, _filters: Filters, _spec: SurvivalSpec) -> SurvivalAnalysis:
-    return survival_data.analyse(_filters, _spec)
+def _survival(stamp: str, k: str, _filters: Filters, _spec: SurvivalSpec, mode: str):
+    return survival_data.analyse(_filters, _spec, mode=Mode(mode))
 
 
 def survival(filters: Filters, spec: SurvivalSpec) -> SurvivalAnalysis:
-    return _survival(db_stamp(), key(filters, spec), filters, spec)
+    mode = _mode()
+    return _survival(db_stamp(), key(filters, spec, mode), filters, spec, mode.value)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _hazard_ratios(stamp: str, k: str, _filters: Filters, _spec: SurvivalSpec, reference: str):
-    return survival_data.hazard_ratios(_filters, _spec, reference)
+def _hazard_ratios(stamp: str, k: str, _filters: Filters, _spec: SurvivalSpec, ref: str, mode: str):
+    return survival_data.hazard_ratios(_filters, _spec, ref, mode=Mode(mode))
 
 
 def hazard_ratios(filters: Filters, spec: SurvivalSpec, reference: str):
-    return _hazard_ratios(db_stamp(), key(filters, spec), filters, spec, reference)
+    m = _mode()
+    return _hazard_ratios(db_stamp(), key(filters, spec, m), filters, spec, reference, m.value)
 
 
 def clear() -> None:
@@ -116,7 +123,6 @@ def clear() -> None:
     db.close_all()
 
 
-# ------------------------------------------------------------------ benchmarks
 @st.cache_resource(ttl=CACHE_TTL, max_entries=8, show_spinner=False)  # frozen rows, shared
 def _benchmarks(stamp: str) -> tuple[benchmark_views.Benchmark, ...]:
     return tuple(benchmark_views.all_benchmarks())
@@ -128,73 +134,63 @@ def benchmarks() -> tuple[benchmark_views.Benchmark, ...]:
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _cohort_measure(stamp: str, filters: Filters, measure: benchmark_views.Measure):
-    return benchmark_views.cohort_measure(filters, measure)
+def _cohort_measure(stamp: str, filters: Filters, measure: benchmark_views.Measure, mode: str):
+    return benchmark_views.cohort_measure(filters, measure, mode=benchmark_views.Mode(mode))
 
 
-def cohort_measure(
-    filters: Filters, measure: benchmark_views.Measure
-) -> benchmark_views.CohortMeasure:
-    return _cohort_measure(db_stamp(), filters, measure)
+def cohort_measure(filters: Filters, measure: benchmark_views.Measure):
+    """The view's figure for ``measure`` as this viewer may see it (mode in the cache key)."""
+    return _cohort_measure(db_stamp(), filters, measure, _mode().value)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _benchmark_comparison(stamp: str, filters: Filters, benchmark_id: str):
+def _benchmark_comparison(stamp: str, filters: Filters, benchmark_id: str, mode: str):
     pool = _benchmarks(stamp)
     bench = next(b for b in pool if b.id == benchmark_id)
-    return benchmark_views.compare(filters, bench, pool=pool)
+    return benchmark_views.compare(filters, bench, pool=pool, mode=benchmark_views.Mode(mode))
 
 
 def benchmark_comparison(filters: Filters, benchmark_id: str) -> benchmark_views.ViewComparison:
-    """The view against one benchmark; raises benchmark_views.NotComparable."""
-    return _benchmark_comparison(db_stamp(), filters, benchmark_id)
+    """The view against one benchmark for this viewer; raises benchmark_views.NotComparable."""
+    return _benchmark_comparison(db_stamp(), filters, benchmark_id, _mode().value)
 
 
-# ------------------------------------------------------------------ cox model
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def _cox(stamp: str, filters: Filters, spec):
-    from core.analyses import cox as cox_data
-
-    return cox_data.analyse(filters, spec)
+def _cox(stamp: str, filters: Filters, spec, mode: str):
+    return cox_data.analyse(filters, spec, mode=Mode(mode))
 
 
 def cox(filters: Filters, spec):
-    return _cox(db_stamp(), filters, spec)
+    return _cox(db_stamp(), filters, spec, _mode().value)
 
 
-# ------------------------------------------------------------------ validation
 @st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
-def _validation(stamp: str) -> pd.DataFrame:
-    from core.analyses import validation as _validation_core
-
-    return _validation_core.to_frame(_validation_core.validate(db_path()))
+def _validation(stamp: str, mode: str) -> pd.DataFrame:
+    return validation_views.to_frame(validation_views.validate(db_path(), mode=Mode(mode)))
 
 
 def validation() -> pd.DataFrame:
-    return _validation(db_stamp())
+    """The published figures against the app's values, for this viewer's mode."""
+    return _validation(db_stamp(), _mode().value)
 
 
 # ------------------------------------------------------------------ responses
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def _response_inputs(stamp: str, filters: Filters):
-    from core.analyses import responses as response_views
-
-    return response_views.load_inputs(filters)
+def _response_inputs(stamp: str, filters: Filters, mode: str):
+    return response_views.load_inputs(filters, mode=Mode(mode))
 
 
 def response_inputs(filters: Filters):
-    """Patients, treatments, adverse events and notes of the selection (ResponseInputs)."""
-    return _response_inputs(db_stamp(), filters)
+    """The selection's rows for the Response page as this viewer may see them."""
+    return _response_inputs(db_stamp(), filters, _mode().value)
 
 
-# ResponseTable holds read-only mappings (pickle cannot copy them); it is frozen: shared safely.
+# ResponseResult holds read-only mappings (pickle cannot copy them); it is frozen: shared safely.
 @st.cache_resource(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _response_table(stamp: str, filters: Filters, spec):
-    from core.analyses import responses as response_views
-
-    return response_views.response_analysis(_response_inputs(stamp, filters).patients, spec)
+def _response_table(stamp: str, filters: Filters, spec, mode: str):
+    return response_views.response_result(_response_inputs(stamp, filters, mode), spec)
 
 
 def response_table(filters: Filters, spec):
-    """The response table of ``spec`` (a core.analyses.responses.ResponseSpec): ResponseTable."""
-    return _response_table(db_stamp(), filters, spec)
+    """The response view of ``spec`` (a ResponseSpec) for this viewer: ResponseResult."""
+    return _response_table(db_stamp(), filters, spec, _mode().value)

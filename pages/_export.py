@@ -1,8 +1,11 @@
 """Export furniture for pages: figure and table downloads, the share link, abstract text.
 
+The Survival page's downloads are the export bundle that ``python -m core report`` writes
+(:func:`core.present.bundle.survival_bundle`): same files, same numbers, same disclosure.
 Figures are stamped and rendered only when a download button is clicked (Streamlit's deferred
 download: the callable runs on click, off the script thread), so a page run never waits for
-Vega's renderer (about 0.1-0.3 s for an SVG, 0.5-2 s for a 300-dpi PNG). Every figure carries its caption in the image (core.present.export.stamp).
+Vega's renderer (about 0.1-0.3 s for an SVG, 0.5-2 s for a 300-dpi PNG). Every figure carries
+its caption in the image (core.present.export.stamp), with the disclosure stamp of the mode.
 """
 
 from __future__ import annotations
@@ -15,15 +18,10 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core.analyses.survival import (
-    SurvivalAnalysis,
-    hr_frame,
-    pairwise_frame,
-    summary_frame,
-    survival_at_frame,
-)
+from core.analyses.disclosure import Disclosure
+from core.analyses.survival import SurvivalAnalysis
 from core.present import export
-from core.present.paragraphs import method_line, methods_paragraph, results_paragraph
+from core.present.bundle import ExportBundle, survival_bundle
 from core.vocab.methods import TimeUnit
 from pages import _data, _ui
 
@@ -60,6 +58,35 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "table"
 
 
+def _buttons(buttons: Sequence[tuple[str, Callable | bytes, str, str]], key: str) -> None:
+    cols = st.columns(min(len(buttons), 6))
+    for i, (label, data, fname, mime) in enumerate(buttons):
+        cols[i % len(cols)].download_button(
+            label,
+            data=data,
+            file_name=fname,
+            mime=mime,
+            on_click="ignore",
+            key=f"{key}_{_slug(fname)}",
+        )
+
+
+def _link_and_text(link: str, results: str, methods: str) -> None:
+    st.caption(
+        "Figures are drawn when you click, with the caption below in the image (selection, "
+        "data versions, provenance, method, disclosure mode, UTC date, link). PNG at 3× "
+        "scale: 300 dpi for a figure about 7 inches wide. CSV files are UTF-8 and open with "
+        "the same provenance lines."
+    )
+    st.markdown("**Share link** (reproduces this view; copy with the button on the right)")
+    st.code(link, language=None, wrap_lines=True)
+    with st.expander("Text for an abstract"):
+        st.markdown("**Results**")
+        st.code(results, language=None, wrap_lines=True)
+        st.markdown("**Methods**")
+        st.code(methods, language=None, wrap_lines=True)
+
+
 def render(
     chart: export.Chart,
     caption_lines: Sequence[str],
@@ -70,10 +97,19 @@ def render(
     file_stem: str = "figure",
     page_path: str = "",
     key: str = "export",
+    disclosure: Disclosure | None = None,
 ) -> None:
-    """Download buttons (SVG, PNG, CSV per table), the share link, and the abstract text."""
+    """Download buttons (SVG, PNG, CSV per table), the share link, and the abstract text.
+
+    ``disclosure`` (the result's) adds its stamp to the figure caption and the CSV provenance
+    when the caption lines do not carry it yet.
+    """
     link = share_link(page_path)
     lines = list(caption_lines)
+    stamp = disclosure.stamp() if disclosure is not None else ""
+    if stamp and stamp not in lines:
+        at = next((i for i, ln in enumerate(lines) if ln.startswith("Exported ")), len(lines))
+        lines.insert(at, stamp)
     if not any(line.startswith("Link:") for line in lines):
         lines.append(f"Link: {link}")
     svg, png = figure_makers(chart, lines, link)
@@ -87,56 +123,41 @@ def render(
             buttons.append(  # written on click, like the figures
                 (
                     f"{name} (CSV)",
-                    partial(export.to_csv_bytes, df),
+                    partial(export.to_csv_bytes, df, lines),
                     f"{_slug(name)}.csv",
                     "text/csv",
                 )
             )
-    cols = st.columns(min(len(buttons), 6))
-    for i, (label, data, fname, mime) in enumerate(buttons):
-        cols[i % len(cols)].download_button(
-            label,
-            data=data,
-            file_name=fname,
-            mime=mime,
-            on_click="ignore",
-            key=f"{key}_{_slug(fname)}",
-        )
-    st.caption(
-        "Figures are drawn when you click, with the caption below in the image (selection, "
-        "data versions, provenance, method, UTC date, link). PNG at 3× scale: 300 dpi for "
-        "a figure about 7 inches wide. CSV files are UTF-8."
-    )
-    st.markdown("**Share link** (reproduces this view; copy with the button on the right)")
-    st.code(link, language=None, wrap_lines=True)
-    with st.expander("Text for an abstract"):
-        st.markdown("**Results**")
-        st.code(results_paragraph, language=None, wrap_lines=True)
-        st.markdown("**Methods**")
-        st.code(methods_paragraph, language=None, wrap_lines=True)
+    _buttons(buttons, key)
+    _link_and_text(link, results_paragraph, methods_paragraph)
+
+
+def render_bundle(bundle: ExportBundle, *, key: str, zip_name: str) -> None:
+    """The bundle's figures and tables as download buttons, all of it as one ZIP, the link and
+    the abstract text (the same files ``python -m core report`` writes)."""
+    st.subheader("Export")
+    buttons: list[tuple[str, Callable | bytes, str, str]] = [
+        (f.label, f.make, f.name, f.mime) for f in (*bundle.figures(), *bundle.tables())
+    ]
+    buttons.append(("Everything (ZIP)", bundle.zip_bytes, zip_name, "application/zip"))
+    _buttons(buttons, key)
+    _link_and_text(bundle.link or "", bundle.results, bundle.methods)
 
 
 def survival(chart: export.Chart, analysis: SurvivalAnalysis, unit: TimeUnit) -> None:
-    """The Survival page's exports, built from the page's own results (same numbers)."""
+    """The Survival page's exports: the report's bundle, built from the page's own results."""
     filters, spec = analysis.filters, analysis.spec
     hrs = None
-    if analysis.logrank is not None:
-        hrs = _data.hazard_ratios(filters, spec, analysis.groups[0].label)
-    infos = _ui.selected_infos(filters)
-    description = filters.describe(analysis.n_analysed)
-    tables = {
-        "Summary": summary_frame(analysis, unit),
-        "Survival at times": survival_at_frame(analysis),
-        "Pairwise log-rank": pairwise_frame(analysis) if analysis.pairwise else None,
-        "Hazard ratios": hr_frame(hrs) if hrs is not None and hrs.rows else None,
-    }
-    render(
-        chart,
-        export.caption_lines(description, infos, method_line(spec)),
-        tables,
-        results_paragraph(analysis, unit=unit, hazard_ratios=hrs),
-        methods_paragraph(analysis, cohorts=infos, description=description, hazard_ratios=hrs),
-        file_stem=f"km_{spec.endpoint.value}",
-        page_path="survival",
-        key="export_survival",
+    shown = [g for g in analysis.groups if not g.suppressed]
+    if analysis.logrank is not None and shown:
+        hrs = _data.hazard_ratios(filters, spec, shown[0].label)
+    bundle = survival_bundle(
+        analysis,
+        cohorts=_ui.selected_infos(filters),
+        unit=unit,
+        hazard_ratios=hrs,
+        chart=chart,
+        link=share_link("survival"),
+        figure_stem=f"km_{spec.endpoint.value}",
     )
+    render_bundle(bundle, key="export_survival", zip_name=f"survival_{spec.endpoint.value}.zip")

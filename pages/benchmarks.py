@@ -9,7 +9,6 @@ from core.analyses.comparison import (
     add_user_benchmark,
     benchmark_label,
     cohort_label,
-    describe_test,
     filter_benchmarks,
     forest_frame,
     forest_groups,
@@ -69,6 +68,7 @@ def _notices() -> None:
 
 filters = current_filters()
 st.title("Benchmarks")
+banner = st.container()  # the disclosure banner, once a result says which mode applies
 note = _ui.provenance_note(_ui.selected_infos(filters))
 if note:
     st.warning(note, icon="🧪")
@@ -129,15 +129,25 @@ st.subheader("Forest plots: this view among the published figures")
 groups = forest_groups(rows)
 if not groups:
     st.info("No median or rate to plot for this therapy class and endpoint.")
+shown_banner = False
 for group in groups:
     own = _data.cohort_measure(filters, group.measure)
+    if not shown_banner:
+        with banner:
+            _ui.disclosure_banner(own.disclosure)
+            for msg in own.notices:
+                st.caption(msg)
+        shown_banner = True
+    if own.refusal:
+        st.info(own.refusal)
+        st.stop()
     label = cohort_label(filters, own, group.measure.unit)
     frame = forest_frame(group, own, label)
     st.markdown(f"**{group.measure.title()}**")
     x_title = "Median, months" if group.measure.unit == "months" else "Rate, %"
     chart = forest_chart(frame, x_title=x_title, ref_line=None, log_scale=False, highlight=label)
     st.altair_chart(chart, width="content")
-    st.caption(_ui.caption(filters, own.n, forest_methods(group, own)))
+    st.caption(_ui.caption(own.filters or filters, own.n_text, forest_methods(group, own)))
 
 st.subheader("Compare this view with one benchmark")
 ids = list(by_id)
@@ -150,10 +160,16 @@ try:
 except NotComparable as exc:
     st.info(f"Cannot compare: {exc}")
 else:
+    if not shown_banner:
+        with banner:
+            _ui.disclosure_banner(vc.disclosure)
+    if vc.refusal:
+        st.info(vc.refusal)
+        st.stop()
     c = vc.comparison
     unit = bench.unit.value
     left, right = st.columns(2)
-    left.markdown(f"**This view** (n = {vc.cohort.n}): {vc.cohort.text(unit)}")
+    left.markdown(f"**This view** (n = {vc.cohort.n_text}): {vc.cohort.text(unit)}")
     left.caption(vc.cohort.description)
     right.markdown(f"**Benchmark** (n = {bench.n or '?'}): {bench.value_text()}")
     right.caption(f"{bench.study} · {bench.arm} · {bench.time_origin.label}")
@@ -161,6 +177,8 @@ else:
         st.warning(f"**{w.severity.label}** · {w.category.label}: {w.message}", icon="⚠️")
     if not c.warnings:
         st.success("No known reason for caution in this comparison.")
-    st.markdown(describe_test(c))
+    st.markdown(vc.test_text())
     method = c.test.method.label if c.test else "no test"
-    st.caption(_ui.caption(filters, vc.cohort.n, f"{method}; {vc.cohort.description}"))
+    stamp = "; " + vc.disclosure.stamp() if vc.disclosure.stamp() else ""
+    shown = vc.cohort.filters or filters
+    st.caption(_ui.caption(shown, vc.cohort.n_text, f"{method}; {vc.cohort.description}{stamp}"))

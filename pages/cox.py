@@ -126,6 +126,12 @@ if _data.count(filters) == 0:
     st.stop()
 with st.spinner("Fitting…"):
     a = _data.cox(filters, spec)
+_ui.disclosure_banner(a.disclosure)
+for msg in a.notices:
+    st.info(msg, icon="🛡️")
+if a.withheld:  # disclosure control: no figure, only why
+    st.info(a.withheld, icon="🛡️")
+    st.stop()
 resolved = {c: v for c, v in a.references.items() if c not in a.reference_fallbacks}
 _write_model(cd.model_text(spec, resolved))  # references given by stored code -> labels
 
@@ -150,18 +156,19 @@ if a.error:
 
 st.caption(cd.fit_summary_text(a))
 rows, left_out = cd.forest_frame(a)
-chart = forest_chart(
-    rows,
-    x_title="Hazard ratio (95% CI), log scale",
-    ref_line=1.0,
-    log_scale=True,
-    hollow_kind="reference",
-)
 title = f"{endpoint.label}: hazard ratios · n = {a.cell(a.n)}, {a.cell(a.events)} events"
-st.altair_chart(chart.properties(title=title), width="content")
+if len(rows):  # (empty when disclosure control withholds every term)
+    x_title = "Hazard ratio (95% CI), log scale"
+    chart = forest_chart(
+        rows, x_title=x_title, ref_line=1.0, log_scale=True, hollow_kind="reference"
+    )
+    st.altair_chart(chart.properties(title=title), width="content")
 if left_out:
     st.caption("Not drawn (the estimate may be infinite): " + "; ".join(left_out) + ".")
-st.caption(_ui.caption(filters, a.n, cd.methods_text(spec)))
+for note in a.disclosure_notes:
+    st.info(note, icon="🛡️")
+stamp = f" · {a.disclosure.stamp()}" if a.disclosure.stamp() else ""
+st.caption(_ui.caption(a.filters, a.cell(a.n), cd.methods_text(spec)) + stamp)
 
 st.subheader("Model")
 st.dataframe(cd.model_frame(a), hide_index=True, width="stretch")
@@ -176,13 +183,14 @@ if a.zph.flag:
     st.warning(a.zph.flag, icon="⚠️")
 else:
     st.success(cd.ph_ok_text(a))
-term = st.selectbox(
-    "Residuals of", cd.zph_terms(a), key=K + "zph_term", format_func=lambda g: cd.group_label(a, g)
-)
-frame, level, thinned = cd.residual_frame(a, term)
-y_title = f"β(t), {cd.group_label(a, term)}"
-chart = residual_chart(frame, x_title=cd.time_axis_title(spec), y_title=y_title, ref_value=level)
-st.altair_chart(chart, width="content")
-st.caption(cd.RESIDUAL_NOTE + (f" {thinned}" if thinned else ""))
+if not a.residual_points:  # disclosure control: no point per event
+    st.caption(cd.NO_RESIDUALS_NOTE)
+elif terms := cd.zph_terms(a):
+    fmt = lambda g: cd.group_label(a, g)  # noqa: E731
+    term = st.selectbox("Residuals of", terms, key=K + "zph_term", format_func=fmt)
+    frame, level, thinned = cd.residual_frame(a, term)
+    y, x = f"β(t), {cd.group_label(a, term)}", cd.time_axis_title(spec)
+    st.altair_chart(residual_chart(frame, x_title=x, y_title=y, ref_value=level), width="content")
+    st.caption(cd.RESIDUAL_NOTE + (f" {thinned}" if thinned else ""))
 with st.expander("Patients and events per level"):
     st.dataframe(cd.level_frame(a), hide_index=True)

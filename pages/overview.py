@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analyses.table1 import SPLITTABLE
+from core.present import export
 from core.vocab.schema import PATIENTS
 from pages import _controls as ctl
 from pages import _data, _ui
@@ -23,30 +24,33 @@ st.caption(
 )
 
 st.subheader("Cohorts")
-infos = _data.cohorts()
-cols = st.columns(min(len(infos), 4) or 1)
-for i, info in enumerate(infos):
+cards = _data.cohort_cards()
+cols = st.columns(min(len(cards), 4) or 1)
+for i, card in enumerate(cards):
+    info = card.info
     with cols[i % len(cols)].container(border=True):
         _ui.provenance_badge(info)
         st.markdown(f"**{info.title}**")
         in_view = not filters.cohorts or info.cohort_id in filters.cohorts
         st.metric(
             "Patients",
-            f"{info.n_patients:,}",
-            help=f"`{info.cohort_id}` · data version {info.data_version}",
+            card.n_text,
+            help=f"`{info.cohort_id}` · data version {info.data_version}"
+            + (f" · {card.disclosure.stamp()}" if card.disclosure.active else ""),
         )
         st.caption(("In view" if in_view else "Not selected") + f" · `{info.cohort_id}`")
         with st.popover("About this cohort"):
-            st.markdown(info.description)
+            st.markdown(card.description)
             st.caption(f"Source: {info.citation}")
 
 note = _ui.provenance_note(_ui.selected_infos(filters))
 if note:
     st.warning(note, icon="🧪")
 
-st.subheader(f"Baseline characteristics · n = {n:,}")
-st.caption(filters.describe(n))
+heading = st.empty()
 if n == 0:
+    heading.subheader("Baseline characteristics · n = 0")
+    st.caption(filters.describe(0))
     _ui.empty_state(filters)
     st.stop()
 
@@ -64,18 +68,34 @@ split = None if split_code == "none" else split_code
 for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
 t1 = _data.baseline_table(filters, split)
-st.dataframe(t1.to_frame(), hide_index=True, width="stretch", height=600)
-st.caption(
-    _ui.caption(
-        filters,
-        n,
-        "Categorical: n (% of patients with a known value); continuous: "
-        "mean (SD) and median (IQR, R type-7 quantiles).",
+_ui.disclosure_banner(t1.disclosure)
+for notice in t1.notices:
+    st.info(notice)
+if t1.refused:
+    heading.subheader("Baseline characteristics")
+    st.info(t1.refusal, icon="🛡️")
+    st.stop()
+shown_n = t1.group_n["All"]
+heading.subheader(f"Baseline characteristics · n = {shown_n:,}")
+st.caption(t1.description)
+method = (
+    "Categorical: n (% of patients with a known value); continuous: "
+    "mean (SD) and median (IQR, R type-7 quantiles)."
+)
+if t1.disclosure.active:
+    method += (
+        " Under disclosure control, 'suppressed' marks a count withheld so that a hidden one "
+        "cannot be worked out, and a count without a percentage has its denominator withheld."
     )
+frame = t1.to_frame()
+st.dataframe(frame, hide_index=True, width="stretch", height=600)
+st.caption(_ui.caption(filters, shown_n, method))
+lines = export.caption_lines(
+    t1.description, _ui.selected_infos(filters), method, disclosure=t1.disclosure
 )
 st.download_button(
     "Download Table 1 (CSV)",
-    t1.to_frame().to_csv(index=False),
+    export.to_csv_bytes(frame, lines),
     file_name="table1.csv",
     mime="text/csv",
 )

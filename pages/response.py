@@ -12,15 +12,9 @@ from core.analyses.responses import (
     adverse_event_frame,
     adverse_event_message,
     adverse_event_view,
-    export_frame,
     method_line,
-    protected_table,
-    protection,
     swimmer,
     swimmer_message,
-    table_frame,
-    table_notes,
-    test_text,
 )
 from core.present import export
 from core.present.charts_response import response_chart, swimmer_chart
@@ -75,24 +69,30 @@ for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
 spec = ResponseSpec(domain, denominator, ci, None if by == "none" else by)
 
-n = _data.count(filters)
-if n == 0:
+if _data.count(filters) == 0:
     _ui.empty_state(filters)
     st.stop()
 inputs = _data.response_inputs(filters)
+_ui.disclosure_banner(inputs.disclosure)
+for notice in inputs.notices:
+    st.info(notice)
+if inputs.refused:  # query-set-size restriction: no figures at all
+    st.info(inputs.refusal, icon="🛡️")
+    st.stop()
 with st.spinner("Computing…"):
-    table = _data.response_table(filters, spec)
-prot = protection(table, inputs.disclosure)
+    result = _data.response_table(filters, spec)
+table, prot = result.table, result.protection
+n = result.n
 methods = method_line(spec)
 
 st.subheader("Response rates")
 chart = response_chart(table, prot)
 st.altair_chart(chart, width="content")
 st.caption(_ui.caption(filters, n, methods))
-st.dataframe(table_frame(table, prot), hide_index=True)
-if text := test_text(table):
+st.dataframe(result.frame(), hide_index=True)
+if text := result.test_text():
     st.markdown(f"**Group comparison**: {text}")
-for note in table_notes(table, prot):
+for note in result.notes():
     st.info(note)
 
 st.subheader("Patient timelines (swimmer plot)")
@@ -111,7 +111,7 @@ else:
 
 st.subheader("Adverse events")
 ae = adverse_event_view(inputs, spec.ci)
-if not ae.has_data:
+if not ae.has_data or ae.withheld:
     st.info(adverse_event_message(ae))
 else:
     st.caption(adverse_event_message(ae))
@@ -122,19 +122,25 @@ with st.expander("Conventions"):
     st.markdown(RESPONSE_CONVENTIONS)
 
 infos = _ui.selected_infos(filters)
-description = filters.describe(n)
-shown = protected_table(table, prot)
-responses = [shown] if shown is not None else []
+description = result.description
+d = result.disclosure
 _export.render(
     chart,
-    export.caption_lines(description, infos, methods),
+    export.caption_lines(description, infos, methods, disclosure=d),
     {
-        "Response table": export_frame(table, prot),
+        "Response table": result.export(),
         "Adverse events": adverse_event_export_frame(ae),
     },
-    results_paragraph(None, responses=responses),
-    methods_paragraph(None, cohorts=infos, description=description, responses=[table]),
+    results_paragraph(None, responses=[result.shown_table()], disclosure=d),
+    methods_paragraph(
+        None,
+        cohorts=infos,
+        description=description,
+        responses=[result.shown_table()],
+        disclosure=d,
+    ),
     file_stem=f"response_{spec.domain.value}",
     page_path="response",
     key="export_response",
+    disclosure=d,
 )

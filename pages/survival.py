@@ -34,6 +34,12 @@ for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
 with st.spinner("Computing…"):
     analysis = _data.survival(filters, spec)
+_ui.disclosure_banner(analysis.disclosure)
+for notice in analysis.notices:
+    st.info(notice)
+if analysis.refused:
+    st.info(analysis.refusal, icon="🛡️")
+    st.stop()
 if analysis.n_selected == 0:
     _ui.empty_state(filters)
     st.stop()
@@ -44,6 +50,12 @@ for note in exclusion_notes(analysis):
     st.info(note)
 if not analysis.groups:
     st.info("No patient in this selection has data for this endpoint and origin.")
+    st.stop()
+if all(g.suppressed for g in analysis.groups):
+    st.info(
+        "Under disclosure control no group here is large enough to be shown: widen the "
+        "selection or choose another grouping."
+    )
     st.stop()
 
 pool = _data.benchmarks()
@@ -60,14 +72,16 @@ for msg in ctl.notices():
 scale = TIME_UNIT_DAYS[unit]
 overlays = overlay_frame(chosen, unit, benchmarks=pool, max_time=max_time(analysis) / scale)
 methods = method_line(spec)
-caption = _ui.caption(filters, analysis.n_analysed, methods)
+caption = _ui.caption(analysis.filters, analysis.n_shown, methods)
+if analysis.disclosure.stamp():
+    caption = f"{caption} · {analysis.disclosure.stamp()}"
 chart = km_chart(
     analysis,
     unit,
     show_ci=show_ci,
     show_median=show_median,
     overlays=overlays,
-    title=f"{endpoint.label} · n = {analysis.n_analysed}",
+    title=f"{endpoint.label} · n = {analysis.n_shown}",
     y_title=f"{endpoint.label} probability",
 )
 st.vega_lite_chart(spec=chart.streamlit_spec(), width="content")
@@ -81,7 +95,7 @@ if analysis.logrank is not None:
     if analysis.pairwise:
         st.markdown("Pairwise log-rank tests (Holm-adjusted)")
         st.dataframe(pairwise_frame(analysis), hide_index=True)
-    ref = analysis.groups[0].label
+    ref = next(g.label for g in analysis.groups if not g.suppressed)
     hrs = _data.hazard_ratios(filters, spec, ref)
     st.markdown(f"Hazard ratios against **{ref}** (Cox proportional hazards, Efron ties)")
     if hrs.rows:
@@ -90,6 +104,8 @@ if analysis.logrank is not None:
         st.caption(hrs.note)
 elif len(analysis.groups) == 1 and spec.by:
     st.info("Only one group has patients: no comparison is possible.")
+elif spec.by and sum(not g.suppressed for g in analysis.groups) == 1:
+    st.info("Only one group is large enough to be shown under disclosure control: no comparison.")
 
 if spec.times_months:
     st.subheader("Survival at chosen times")

@@ -61,7 +61,9 @@ st.dataframe(
 st.caption(
     "Computed on the whole default cohorts (the sidebar selection does not apply), through "
     "the same code as the other pages: Kaplan-Meier and log-rank as on the Survival page, "
-    "response tables, Table 1. Same rows: `python -m core validate [--json]`."
+    "response tables, Table 1. The figures checked are listed, with the paper, the place and "
+    "the published value, in `data/validation_figures.csv`. Same rows: "
+    "`python -m core validate [--json]`."
 )
 st.download_button(
     "Download the validation table (CSV)",

@@ -10,7 +10,17 @@ Glue between a patient selection (:class:`core.data.filters.Filters`) and the re
 * :func:`overlay_frame` turns benchmarks into dashed curves for :func:`core.present.charts.km_chart`;
 * :func:`forest_groups` / :func:`forest_frame` / :func:`table_frame` build the page's tables;
 * :func:`add_user_benchmark` / :func:`user_benchmarks` store and read figures typed in by a
-  user (table ``user_benchmarks``, created on first use inside a write transaction).
+  user (table ``user_benchmarks``, declared in :mod:`core.vocab.schema`; queries in
+  :mod:`core.data.comparison_sql`).
+
+Disclosure: :func:`cohort_measure` and :func:`compare` start with
+:func:`core.analyses.view.open_view`, compute on the exact rows, and return frozen results that
+hold only what the viewer may see (``disclosure`` says which mode). In protected mode with
+imported data in view, a count under the threshold (patients with data, events, responders,
+and their complements: patients without data, patients without the event or response) is
+shown as "<11" or withheld, and any figure that would give such a count back (a rate with its
+CI, a landmark survival, the one-sample test's O, E, O/E, chi-square and p) is withheld with
+the reason; medians and their CI are shown to whole months.
 
 Registry times are months; stored times are days (months = days / 30.4375).
 """
@@ -27,11 +37,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.analyses.survival import SurvivalSpec, analyse, patient_arrays
-from core.data import queries
-from core.data.db import list_cohorts, query_df, query_rows
+from core.analyses.disclosure import (
+    EXEMPT,
+    Disclosure,
+    Mode,
+    round_median_months,
+    suppressed_cells,
+)
+from core.analyses.survival import SurvivalSpec, patient_arrays
+from core.analyses.view import View, open_view
+from core.data import comparison_sql, queries
+from core.data.db import list_cohorts
 from core.data.filters import Filters
-from core.data.store import write_transaction
 from core.literature.registry import (
     APP_ENDPOINT,
     COLUMNS,
@@ -55,6 +72,7 @@ from core.literature.registry import (
     validate_user_benchmark,
 )
 from core.stats.responses import RESPONSE_DOMAINS, proportion
+from core.stats.survival import counts_from_frame, kaplan_meier, km_quantiles, survival_at
 from core.vocab.formatting import fmt_num, fmt_p
 from core.vocab.methods import (
     DAYS_PER_MONTH,
@@ -207,18 +225,37 @@ def measure_of(b: Benchmark) -> Measure | None:
 
 @dataclass(frozen=True, slots=True)
 class CohortMeasure:
-    """The view's figure: value and 95% CI (months or %), patients and events/responders."""
+    """The view's figure as this viewer may see it: value and 95% CI (months or %), patients
+    and events/responders.
+
+    ``value``/``lower``/``upper`` are None when not estimable or withheld (``withheld`` then
+    says why); ``n``/``count`` are None when withheld, and ``n_text``/``count_text`` are the
+    counts as they may be printed ('<11', 'withheld'). ``refusal`` non-empty: the selection may
+    not be shown at all (query-set-size restriction) and nothing else is filled in.
+    """
 
     value: float | None
     lower: float | None
     upper: float | None
-    n: int
-    count: int
+    n: int | None
+    count: int | None
     description: str
+    disclosure: Disclosure = EXEMPT
+    n_text: str = ""
+    count_text: str = ""
+    withheld: str = ""
+    refusal: str = ""
+    notices: tuple[str, ...] = ()
+    filters: Filters | None = None
+    """The filters the figure was computed with (protected mode: age on 5-year bands)."""
 
     def text(self, unit: str) -> str:
+        if self.refusal:
+            return self.refusal
         if self.n == 0:
             return "no data"
+        if self.withheld:
+            return f"withheld ({self.withheld})"
         if self.value is None and unit == "%":
             return "not estimable (follow-up ends before the landmark)"
         if self.value is None:
@@ -227,6 +264,22 @@ class CohortMeasure:
         u = " months" if unit == "months" else "%"
         ci = f"{fmt_num(self.lower, 1, 'NR')}-{fmt_num(self.upper, 1, 'NR')}"
         return f"{fmt_num(self.value)}{u} (95% CI {ci})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Exact:
+    """The view's figure on the exact rows, before disclosure (never leaves this module)."""
+
+    value: float | None
+    lower: float | None
+    upper: float | None
+    n: int
+    count: int
+    n_selected: int
+    events_to_landmark: int | None = None
+    """Time-to-event landmark rates: events up to the landmark (1 - S gives them back)."""
+    at_risk: int | None = None
+    """Time-to-event landmark rates: patients still at risk at the landmark."""
 
 
 def _months(days: float | None) -> float | None:
@@ -238,6 +291,139 @@ def _spec(m: Measure, endpoint: Endpoint, origin: Origin) -> SurvivalSpec:
     return SurvivalSpec(endpoint=endpoint, origin=origin, times_months=times, rmst_months=None)
 
 
+def _survival_counts(rows: pd.DataFrame):
+    """The rows of :func:`patient_arrays` as the survival engine aggregates them (delayed
+    entries counted only where entry > 0)."""
+    t = rows["t"].to_numpy(dtype=float)
+    ev = rows["ev"].to_numpy(dtype=np.int64)
+    en = rows["en"].to_numpy(dtype=float)
+    exits = pd.DataFrame({"t": t, "d": ev, "c": 1 - ev, "e": 0})
+    delayed = en > 0
+    entries = pd.DataFrame({"t": en[delayed], "d": 0, "c": 0, "e": 1})
+    return counts_from_frame(pd.concat([exits, entries], ignore_index=True))
+
+
+def _exact_measure(
+    view: View, m: Measure, endpoint: Endpoint | None, origin: Origin | None, path
+) -> tuple[_Exact, str, pd.DataFrame | None]:
+    """The exact figure, its description template and (time-to-event) the patient rows."""
+    f = view.filters
+    if m.cohort_endpoint is None:
+        domain, codes = RESPONSE_RATES[m.endpoint]
+        spec = RESPONSE_DOMAINS[domain]
+        values = queries.patients_frame(f, [spec.column], path)[spec.column].astype(object)
+        evaluable = values.isin(spec.codes)
+        x, n = int(values.isin(codes).sum()), int(evaluable.sum())
+        p = proportion(x, n)
+        what = f"{domain.label}: {' + '.join(codes)} of {{n}} evaluable patients"
+        return _Exact(p.pct, p.lower, p.upper, n, x, view.n_selected), what, None
+    ep = endpoint or m.cohort_endpoint
+    org = origin or m.origin or Origin.INDEX
+    sspec = _spec(m, ep, org)
+    rows = patient_arrays(f, sspec, path)
+    stat = "median" if m.statistic is Statistic.MEDIAN else f"at {m.landmark_months:g} months"
+    what = f"{ep.label} from {org.label.lower()}, {stat} (Kaplan-Meier)"
+    if rows.empty:
+        return _Exact(None, None, None, 0, 0, view.n_selected), what, rows
+    counts = _survival_counts(rows)
+    km = kaplan_meier(counts, conf_type=sspec.conf_type)
+    n, events = int(counts.n), int(counts.events)
+    if m.statistic is Statistic.MEDIAN:
+        q = next(q for q in km_quantiles(km) if q.p == 0.5)
+        est = (_months(q.estimate), _months(q.lower), _months(q.upper))
+        return _Exact(*est, n, events, view.n_selected), what, rows
+    horizon = m.landmark_months * DAYS_PER_MONTH
+    at = survival_at(km, [horizon])[0]
+    by_landmark = int(rows["ev"][rows["t"] <= horizon].sum())
+
+    def pct(x: float | None) -> float | None:
+        return None if x is None else 100.0 * x
+
+    vals = (None, None, None) if at.surv is None else (pct(at.surv), pct(at.lower), pct(at.upper))
+    return _Exact(*vals, n, events, view.n_selected, by_landmark, int(at.n_risk)), what, rows
+
+
+def _protect_measure(e: _Exact, m: Measure, what: str, view: View) -> CohortMeasure:
+    """Disclosure of the view's figure: the one place it is decided for this analysis."""
+    d, notices, filters = view.disclosure, view.notices, view.filters
+    if not d.active:
+        return CohortMeasure(
+            e.value,
+            e.lower,
+            e.upper,
+            e.n,
+            e.count,
+            what.format(n=e.n),
+            d,
+            str(e.n),
+            str(e.count),
+            notices=notices,
+            filters=filters,
+        )
+    t = d.threshold
+    # patients with data (or evaluable) against those without, within the shown selection
+    n_hidden = suppressed_cells([e.n, e.n_selected - e.n], d)[0]
+    # events (responders) against those without: either small gives the other back from n
+    count_hidden = any(suppressed_cells([e.count, e.n - e.count], d))
+    n_text = "withheld" if n_hidden and not d.hidden(e.n) else d.show(e.n)
+    count_text = f"<{t}" if count_hidden else str(e.count)
+    reason = ""
+    value, lower, upper = e.value, e.lower, e.upper
+    if m.cohort_endpoint is None:
+        if n_hidden or count_hidden:
+            reason = f"the rate would give back a count below {t}"
+    elif m.statistic is Statistic.MEDIAN:
+        value, lower, upper = (_round_months(x) for x in (e.value, e.lower, e.upper))
+        if d.hidden(e.n):
+            reason = f"fewer than {t} patients with data"
+    elif e.value is not None:
+        if (e.at_risk or 0) < t:
+            reason = f"fewer than {t} at risk at the landmark"
+        elif n_hidden or d.hidden(e.events_to_landmark or 0):
+            reason = f"the survival at the landmark would give back a count below {t}"
+    if reason:
+        value = lower = upper = None
+    return CohortMeasure(
+        value,
+        lower,
+        upper,
+        None if n_hidden else e.n,
+        None if count_hidden else e.count,
+        what.format(n="a withheld number of" if n_text == "withheld" else n_text),
+        d,
+        n_text,
+        count_text,
+        reason,
+        notices=notices,
+        filters=filters,
+    )
+
+
+def _round_months(months: float | None) -> float | None:
+    """Protected mode: a median (or its CI bound) to whole months."""
+    if months is None:
+        return None
+    return round_median_months(months * DAYS_PER_MONTH) / DAYS_PER_MONTH
+
+
+def _refused(view: View, what: str) -> CohortMeasure:
+    return CohortMeasure(
+        None,
+        None,
+        None,
+        None,
+        None,
+        what,
+        view.disclosure,
+        "withheld",
+        "withheld",
+        view.refusal,
+        view.refusal,
+        view.notices,
+        view.filters,
+    )
+
+
 def cohort_measure(
     filters: Filters,
     measure: Measure,
@@ -245,41 +431,18 @@ def cohort_measure(
     *,
     endpoint: Endpoint | None = None,
     origin: Origin | None = None,
+    mode: Mode = Mode.PROTECTED,
 ) -> CohortMeasure:
     """The view's Kaplan-Meier median / survival at the landmark, or its response rate.
 
+    Computed on the exact rows, then disclosed for ``mode`` (see the module docstring).
     ``endpoint``/``origin`` override the cohort endpoint and clock matched to the measure.
     """
-    m = measure
-    if m.cohort_endpoint is None:
-        domain, codes = RESPONSE_RATES[m.endpoint]
-        spec = RESPONSE_DOMAINS[domain]
-        values = queries.patients_frame(filters, [spec.column], path)[spec.column].astype(object)
-        evaluable = values.isin(spec.codes)
-        x, n = int(values.isin(codes).sum()), int(evaluable.sum())
-        p = proportion(x, n)
-        what = f"{domain.label}: {' + '.join(codes)} of {n} evaluable patients"
-        return CohortMeasure(p.pct, p.lower, p.upper, n, x, what)
-    ep = endpoint or m.cohort_endpoint
-    org = origin or m.origin or Origin.INDEX
-    analysis = analyse(filters, _spec(m, ep, org), path)
-    stat = "median" if m.statistic is Statistic.MEDIAN else f"at {m.landmark_months:g} months"
-    what = f"{ep.label} from {org.label.lower()}, {stat} (Kaplan-Meier)"
-    if not analysis.groups:
-        return CohortMeasure(None, None, None, 0, 0, what)
-    g = analysis.groups[0]
-    if m.statistic is Statistic.MEDIAN:
-        q = g.median
-        est, lo, hi = (None, None, None) if q is None else (q.estimate, q.lower, q.upper)
-        return CohortMeasure(_months(est), _months(lo), _months(hi), g.n, g.events, what)
-    at = g.at[0] if g.at else None
-
-    def pct(x: float | None) -> float | None:
-        return None if x is None else 100.0 * x
-
-    if at is None or at.surv is None:
-        return CohortMeasure(None, None, None, g.n, g.events, what)
-    return CohortMeasure(pct(at.surv), pct(at.lower), pct(at.upper), g.n, g.events, what)
+    view = open_view(filters, mode, path)
+    if view.refused:
+        return _refused(view, measure.title())
+    exact, what, _ = _exact_measure(view, measure, endpoint, origin, path)
+    return _protect_measure(exact, measure, what, view)
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,12 +465,61 @@ def benchmark_curve(b: Benchmark, pool: Iterable[Benchmark] = ()) -> ParametricC
 
 @dataclass(frozen=True)
 class ViewComparison:
-    """A :class:`Comparison` with the view's own figure and the clock it was measured on."""
+    """A :class:`Comparison` with the view's own figure and the clock it was measured on.
 
-    comparison: Comparison
+    ``comparison`` holds only what the viewer may see: its test is None when withheld
+    (``withheld`` says why) and its cohort value follows :attr:`cohort`. ``comparison`` is
+    None when the selection is refused (``refusal``).
+    """
+
+    comparison: Comparison | None
     cohort: CohortMeasure
     endpoint: Endpoint | None
     origin: Origin | None
+    disclosure: Disclosure = EXEMPT
+    withheld: str = ""
+    """Why the test is not shown under disclosure control ('' when it is)."""
+    refusal: str = ""
+    notices: tuple[str, ...] = ()
+
+    def test_text(self) -> str:
+        """The test in one paragraph, or why it is not shown."""
+        if self.refusal:
+            return self.refusal
+        if self.withheld:
+            return f"Test not shown under disclosure control: {self.withheld}."
+        return describe_test(self.comparison)
+
+    def json(self) -> dict[str, Any]:
+        """The JSON of ``compare``: the comparison plus the view's counts and the disclosure."""
+        d = self.disclosure.json()
+        if self.refusal:
+            return {"refusal": self.refusal, "notices": list(self.notices), "disclosure": d}
+        out = self.comparison.to_json_dict()
+        out["cohort"] = {
+            "n": self.cohort.n_text,
+            "count": self.cohort.count_text,
+            "description": self.cohort.description,
+            "withheld": self.cohort.withheld or None,
+        }
+        out["test_withheld"] = self.withheld or None
+        out["notices"] = list(self.notices)
+        out["disclosure"] = d
+        return out
+
+
+def _test_withheld(own: CohortMeasure, d: Disclosure, rate: bool) -> str:
+    """Why no test figure may be shown ('' when they may): O with E gives O/E, its CI, the
+    chi-square and p back, and so O; x of n gives the rate, its CI and p back."""
+    if not d.active:
+        return ""
+    t = d.threshold
+    if own.count is None:
+        what = "responders or non-responders" if rate else "events or patients without one"
+        return f"it would give back a count below {t} ({what})"
+    if rate and own.n is None:
+        return f"it would give back a count below {t} (evaluable or non-evaluable patients)"
+    return ""
 
 
 def compare(
@@ -318,51 +530,86 @@ def compare(
     origin: Origin | None = None,
     pool: Sequence[Benchmark] = (),
     path: Path | str | None = None,
+    mode: Mode = Mode.PROTECTED,
 ) -> ViewComparison:
     """Test the view against one benchmark; raise :class:`NotComparable` when impossible.
 
     Time-to-event: the view's endpoint and clock match the benchmark's unless overridden; the
     one-sample log-rank test runs against :func:`benchmark_curve` (``pool`` supplies the
-    landmark partner). Response rates: exact binomial test on the evaluable patients.
+    landmark partner). Response rates: exact binomial test on the evaluable patients. The
+    statistics use the exact rows in every mode; the result is disclosed for ``mode``.
     """
     reason = not_comparable_reason(b)
     if reason:
         raise NotComparable(reason)
     # a mean has no cohort counterpart: the view's median is shown, the value is not compared
     m = measure_of(b) or Measure(b.endpoint, Statistic.MEDIAN, cohort_origin(b.time_origin))
+    if m.cohort_endpoint is None and (endpoint is not None or origin is not None):
+        raise NotComparable(
+            f"{b.id} is a response rate: the endpoint and origin options apply only to "
+            "time-to-event benchmarks."
+        )
+    view = open_view(filters, mode, path)
+    d = view.disclosure
+    if view.refused:
+        return ViewComparison(
+            None, _refused(view, m.title()), None, None, d, "", view.refusal, view.notices
+        )
+    f = view.filters
     if m.cohort_endpoint is None:
-        if endpoint is not None or origin is not None:
-            raise NotComparable(
-                f"{b.id} is a response rate: the endpoint and origin options apply only to "
-                "time-to-event benchmarks."
-            )
-        own = cohort_measure(filters, m, path)
-        if own.n == 0:
+        exact, what, _ = _exact_measure(view, m, None, None, path)
+        if exact.n == 0:
             raise NotComparable(f"no patient in the view is evaluable for {b.endpoint.label}.")
-        view = cohort_view(filters, b.endpoint, Origin.INDEX, path)
-        return ViewComparison(compare_rate(b, own.count, own.n, view=view), own, None, None)
+        own = _protect_measure(exact, m, what, view)
+        cview = cohort_view(f, b.endpoint, Origin.INDEX, path)
+        result = compare_rate(b, exact.count, exact.n, view=cview)
+        return _disclosed(result, own, None, None, view)
     ep, org = endpoint or m.cohort_endpoint, origin or m.origin or Origin.INDEX
-    own = cohort_measure(filters, m, path, endpoint=ep, origin=org)
-    if own.n == 0:
+    exact, what, rows = _exact_measure(view, m, ep, org, path)
+    if exact.n == 0:
         raise NotComparable(f"no patient in the view has {ep.label.lower()} data from this origin.")
-    rows = patient_arrays(filters, _spec(m, ep, org), path)
+    own = _protect_measure(exact, m, what, view)
     entry = rows["en"].to_numpy() if (rows["en"] > 0).any() else None
     try:
         curve = benchmark_curve(b, pool)
     except ValueError:
         curve = None  # the warnings say why (not reached, mean)
-    value = own.value if b.statistic is not Statistic.MEAN else None
+    value = exact.value if b.statistic is not Statistic.MEAN else None
     result = compare_time_to_event(
         b,
         rows["t"].to_numpy(),
         rows["ev"].to_numpy(),
         entry=entry,
-        view=cohort_view(filters, ep, org, path),
+        view=cohort_view(f, ep, org, path),
         cohort_value=value,
-        cohort_ci=None if value is None else (own.lower, own.upper),
+        cohort_ci=None if value is None else (exact.lower, exact.upper),
         curve=curve,
     )
-    return ViewComparison(result, own, ep, org)
+    return _disclosed(result, own, ep, org, view)
+
+
+def _disclosed(
+    result: Comparison,
+    own: CohortMeasure,
+    ep: Endpoint | None,
+    org: Origin | None,
+    view: View,
+) -> ViewComparison:
+    """The comparison as the viewer may see it: the cohort figure as disclosed in ``own``,
+    the test only when it gives no count below the threshold back."""
+    d = view.disclosure
+    if not d.active:
+        return ViewComparison(result, own, ep, org, d, "", "", view.notices)
+    rate = isinstance(result.test, RateTest)
+    withheld = _test_withheld(own, d, rate) if result.test is not None else ""
+    shown_value = own.value if result.cohort_value is not None else None
+    shown = replace(
+        result,
+        cohort_value=shown_value,
+        cohort_ci=None if shown_value is None else (own.lower, own.upper),
+        test=None if withheld else result.test,
+    )
+    return ViewComparison(shown, own, ep, org, d, withheld, "", view.notices)
 
 
 def describe_test(c: Comparison) -> str:
@@ -579,7 +826,7 @@ CLOCK_NOTE = {
 
 def cohort_label(filters: Filters, own: CohortMeasure, unit: str) -> str:
     """The view's row on a forest plot; says so when it has no value to draw."""
-    label = f"▶ This view: {filters.describe(own.n)}"
+    label = f"▶ This view: {(own.filters or filters).describe(own.n_text)}"
     return label if own.value is not None else f"{label} ({own.text(unit)})"
 
 
@@ -626,13 +873,6 @@ def forest_frame(group: ForestGroup, own: CohortMeasure, label: str) -> pd.DataF
 # User-added benchmarks
 # --------------------------------------------------------------------------------------------
 
-USER_TABLE_DDL = (
-    "CREATE TABLE IF NOT EXISTS user_benchmarks ("
-    + ", ".join(f'"{c}" VARCHAR' + (" PRIMARY KEY" if c == "id" else "") for c in COLUMNS)
-    + ", added_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
-)
-"""Columns as in data/benchmarks.csv (text, as in the file) plus the time the row was added."""
-
 
 def _cell(v: Any) -> str | None:
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -646,15 +886,9 @@ def _cell(v: Any) -> str | None:
 
 def user_benchmarks(path: Path | str | None = None) -> list[Benchmark]:
     """Figures added by users, oldest first; empty when none was ever added."""
-    exists = query_rows(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-        ["user_benchmarks"],
-        path,
-    )[0][0]
-    if not exists:
+    df = comparison_sql.user_benchmark_frame(path)
+    if df.empty:
         return []
-    cols = ", ".join(f'"{c}"' for c in COLUMNS)
-    df = query_df(f"SELECT {cols} FROM user_benchmarks ORDER BY added_at, id", (), path)
     df = df.astype(object).where(df.notna(), "")
     df["user_added"] = "true"
     return benchmarks_from_frame(df)
@@ -676,21 +910,8 @@ def add_user_benchmark(
     bench, errors = validate_user_benchmark(fields)
     if errors or bench is None:
         return None, errors
-    registry_ids = {b.id for b in load_benchmarks()}
-    with write_transaction(path) as con:
-        con.execute(USER_TABLE_DDL)
-        taken = registry_ids | {
-            r[0] for r in con.execute("SELECT id FROM user_benchmarks").fetchall()
-        }
-        ident, k = bench.id, 2
-        while ident in taken:
-            ident, k = f"{bench.id}-{k}", k + 1
-        record = {**bench.to_record(), "id": ident}
-        cols = ", ".join(f'"{c}"' for c in COLUMNS)
-        con.execute(
-            f"INSERT INTO user_benchmarks ({cols}) VALUES ({', '.join('?' * len(COLUMNS))})",
-            [_cell(record[c]) for c in COLUMNS],
-        )
+    record = {c: _cell(v) for c, v in bench.to_record().items() if c in COLUMNS}
+    ident = comparison_sql.insert_user_benchmark(record, {b.id for b in load_benchmarks()}, path)
     return replace(bench, id=ident), []
 
 
@@ -703,7 +924,9 @@ def benchmark_label(b: Benchmark) -> str:
 def forest_methods(group: ForestGroup, own: CohortMeasure) -> str:
     """The methods sentence of a forest plot's caption."""
     ci = "log-log 95% CI" if group.measure.cohort_endpoint else "Clopper-Pearson 95% CI"
+    stamp = own.disclosure.stamp()
     return (
         f"this view: {own.description}, {ci}; benchmarks: published figures with the 95% CI "
         "they report (no bar where none was reported); months are days / 30.4375"
+        + (f"; {stamp}" if stamp else "")
     )

@@ -7,12 +7,13 @@ booleans, age and first activity as continuous terms) and the post-baseline stat
 Two exact paths (:class:`FitPath`):
 
 * **aggregated** (chosen when every covariate is categorical): DuckDB reduces the selection
-  with one ``GROUP BY`` over the *stored* covariate values, the stratum, the origin offset and
-  the endpoint day, returning events ``d`` and patients ``c`` per row. The few distinct
+  with one grouped query (:mod:`core.data.cox_sql`) over the *stored* covariate values, the
+  stratum, the origin offset and the endpoint day, returning events ``d`` and patients ``c``
+  per row. The few distinct
   stored values are then relabelled in pandas (values sharing a label merge, e.g. CR, PR and SD
   into "CR/PR/SD") and :func:`core.stats.cox.fit_cox_aggregated` fits the counts. The partial
   likelihood depends on the data only through these counts, so the result equals the
-  patient-level fit (tests/core/test_cox_data.py checks it to 1e-10), at a cost that grows
+  patient-level fit (tests/core/analyses/test_cox.py checks it to 1e-10), at a cost that grows
   with the number of (pattern, day) cells, not with the number of patients.
 * **patient**: one row per patient and :func:`core.stats.cox.fit_cox` (continuous covariates).
 
@@ -27,11 +28,26 @@ that was not assessed) is dropped and counted per field, as R's ``na.omit``.
 The model text (URL and CLI): comma-separated items ``name`` (a covariate), ``name=LEVEL`` (its
 reference level, by label or stored code), ``age=10`` (age per 10 years) and ``a*b`` (an
 interaction, both main effects included), e.g. ``sex,grade=G2,age=10,sex*grade``.
+
+Disclosure (docs/PRIVACY.md). :func:`analyse` opens the selection for one viewer
+(:func:`core.analyses.view.open_view`), fits the model on the exact data in every mode and then
+decides, once, what of it may be shown (:func:`protect`). In protected mode with an imported
+cohort in view: no model when the view is refused, when fewer than the threshold of patients or
+events are analysed, or when the patients or events left out of the model (no follow-up, the
+landmark, a missing value) are 1 .. threshold-1 (the model's n beside the selection's would give
+them away); per categorical covariate, primary and complementary suppression over its levels'
+patients, events and patients without an event (a level's count is also a primary cell when it
+differs from the same level in the selection or the survival view by 1 .. threshold-1), and no
+hazard ratio or proportional-hazards test for a suppressed level (a suppressed reference level
+withholds the whole covariate); an
+interaction between two categorical covariates is shown only when no combination of their levels
+is suppressed; no residual points (one per event). Shown estimates are the exact ones.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -40,9 +56,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.analyses.disclosure import EXEMPT, Disclosure, disclosure_for_selection
+from core.analyses.disclosure import (
+    EXEMPT,
+    Disclosure,
+    Mode,
+    complete_suppression,
+    suppress_table,
+    suppressed_cells,
+)
 from core.analyses.survival import GROUPINGS, NOT_ASSESSED
-from core.data.db import query_arrays
+from core.analyses.view import View, open_view
+from core.data.cox_sql import CoxColumns, cox_arrays
 from core.data.filters import Filters
 from core.stats.cox import (
     AGG_COUNT,
@@ -52,6 +76,7 @@ from core.stats.cox import (
     AGG_TIME,
     CoxModelError,
     CoxResult,
+    CoxTerm,
     Design,
     DesignTerm,
     ZphResult,
@@ -70,7 +95,7 @@ from core.vocab.methods import (
     Ties,
     TimeUnit,
 )
-from core.vocab.schema import METASTATIC_SITES, PATIENTS, PRIOR_THERAPIES, column
+from core.vocab.schema import METASTATIC_SITES, PATIENTS, PRIOR_THERAPIES
 
 MIN_EVENTS = 5
 """Fewer events than this (or than parameters) and no model is fitted; the page says why."""
@@ -80,6 +105,14 @@ RESIDUAL_NOTE = (
     "the constant effect the model assumes. A smooth drifting away from it means the hazard ratio "
     "changes over time. Test: cox.zph score test, Kaplan-Meier time transform."
 )
+
+NO_RESIDUALS_NOTE = (
+    "Residual plot not shown under disclosure control: it draws one point per event, at the "
+    "event's day. The proportional-hazards tests above use every event."
+)
+
+SUPPRESSED = "suppressed"
+"""How a count withheld by complementary suppression (itself not small) is shown."""
 
 MAX_RESIDUAL_POINTS = 5000
 """Residual plots draw one point per event; above this many, a seeded random sample."""
@@ -360,6 +393,18 @@ class Level:
     n: int
     events: int
     reference: bool
+    n_hidden: bool = False
+    """Protected mode: the patient count is withheld (primary or complementary suppression)."""
+    events_hidden: bool = False
+    """Protected mode: the event count is withheld."""
+    withheld: bool = False
+    """Protected mode: no hazard ratio (or PH test) is shown for this level."""
+    n_left_out: int = 0
+    """Selected patients with this level who are not in the model (any reason)."""
+    n_dropped: int = 0
+    """Patients with this level and follow-up dropped for another missing covariate."""
+    events_dropped: int = 0
+    """Their events."""
 
 
 @dataclass(frozen=True)
@@ -371,6 +416,10 @@ class CoxAnalysis:
     origin (or zero follow-up with delayed entry); ``n_landmark_excluded`` had their event or
     censoring by the landmark; ``n_missing_covariates`` miss a covariate or the stratum
     (``dropped_by`` per field label; a patient can miss several); ``n``/``events`` are used.
+
+    Every count and statistic is exact. What may be shown is decided by :func:`protect` and
+    read through :meth:`cell`, :meth:`count`, :meth:`shown_terms` and the presentation
+    functions below: never format a raw count of this result for display.
     """
 
     spec: CoxSpec
@@ -395,15 +444,47 @@ class CoxAnalysis:
     warnings: tuple[str, ...] = ()
     reference_fallbacks: Mapping[str, str] = field(default_factory=dict)
     disclosure: Disclosure = EXEMPT
-    """Small-cell protection for imported cohorts (core.analyses.disclosure): applies to shown counts."""
+    """Who is looking and the rule for what they see (core.analyses.disclosure)."""
+    n_strata: int = 1
+    n_missing_covariate_events: int = 0
+    """Events among the patients dropped for a missing covariate or stratum."""
+    interaction_cells: tuple[tuple[str, str, int, int], ...] = ()
+    """Two categorical covariates in an interaction: (level a, level b, patients, events)."""
+    withheld: str = ""
+    """Non-empty: under disclosure control nothing of the model is shown, and why (no count)."""
+    withheld_terms: tuple[str, ...] = ()
+    """Design terms whose row (coefficient, HR, counts) is not shown."""
+    withheld_groups: tuple[str, ...] = ()
+    """Model terms (covariates, interaction) whose proportional-hazards test is not shown."""
+    hidden: frozenset[str] = frozenset()
+    """Counts (attribute names; ``dropped_by:<label>``) withheld by complementary suppression."""
+    notices: tuple[str, ...] = ()
+    """The view's notices (e.g. age filters on 5-year bands)."""
+    disclosure_notes: tuple[str, ...] = ()
+    """What protected mode left out of this model, in words, without a count."""
 
-    def cell(self, n: int | None) -> int | str | None:
-        """A count as it may be shown: the number, or '<11' under small-cell protection."""
+    def cell(self, n: int | None, hidden: bool = False) -> int | str | None:
+        """A count as it may be shown: the number, '<11', or 'suppressed' (complementary)."""
         if n is None or not self.disclosure.active:
             return n
-        return self.disclosure.show(n)
+        if self.disclosure.hidden(int(n)):
+            return self.disclosure.show(n)
+        return SUPPRESSED if hidden else int(n)
 
-    n_strata: int = 1
+    def count(self, name: str) -> int | str | None:
+        """One of the result's counts (attribute name) as it may be shown."""
+        return self.cell(getattr(self, name), name in self.hidden)
+
+    @property
+    def residual_points(self) -> bool:
+        """Residual plots draw one point per event: never under disclosure control."""
+        return not self.disclosure.active
+
+    def shown_terms(self) -> tuple[CoxTerm, ...]:
+        """The fitted terms that may be shown (all of them unless protected mode withheld some)."""
+        if self.fit is None:
+            return ()
+        return tuple(t for t in self.fit.terms if t.term not in self.withheld_terms)
 
     def level_names(self) -> dict[str, list[str]]:
         """Observed levels per categorical covariate, in display order."""
@@ -430,31 +511,15 @@ def _fields(spec: CoxSpec) -> list[str]:
     return [*spec.covariates, *([spec.strata] if spec.strata else [])]
 
 
-def _sql(filters: Filters, spec: CoxSpec, aggregate: bool) -> tuple[str, list]:
-    """One query over stored values: covariates v0.., [off], t, d, c.
-
-    Rows with a missing time, event or origin offset come back with ``t`` NULL so they are
-    counted without a second query. ``aggregate``: ``GROUP BY`` every non-count column, with
-    ``d`` events and ``c`` patients per row; else one row per patient (``c`` = 1).
-    """
-    where, params = filters.where()
-    days_col, ev_col = ENDPOINT_COLUMNS[spec.endpoint]
-    days, ev = column(days_col), column(ev_col)
-    off_col = ORIGIN_OFFSET_COLUMN[spec.origin]
-    valid = f"{days} IS NOT NULL AND {ev} IS NOT NULL"
-    cols = [f"{column(COVARIATES[k].column)} AS v{i}" for i, k in enumerate(_fields(spec))]
-    if off_col:
-        off = column(off_col)
-        valid += f" AND {off} IS NOT NULL AND {off} >= 0"
-        cols.append(f"CASE WHEN {valid} THEN {off} END AS off")
-    cols.append(f"CASE WHEN {valid} THEN {days} END AS t")
-    if aggregate:
-        cols += [f"sum(CASE WHEN {valid} THEN {ev} END)::BIGINT AS d", "count(*)::BIGINT AS c"]
-        tail = " GROUP BY ALL"
-    else:
-        cols += [f"CASE WHEN {valid} THEN {ev} END AS d", "1 AS c"]
-        tail = ""
-    return f"SELECT {', '.join(cols)} FROM patients WHERE {where}{tail}", params
+def _columns(spec: CoxSpec) -> CoxColumns:
+    """The stored columns of ``spec``: covariates and stratum, endpoint, origin offset."""
+    days, event = ENDPOINT_COLUMNS[spec.endpoint]
+    return CoxColumns(
+        values=tuple(COVARIATES[k].column for k in _fields(spec)),
+        days=days,
+        event=event,
+        offset=ORIGIN_OFFSET_COLUMN[spec.origin],
+    )
 
 
 def _split(arr) -> tuple[np.ndarray, np.ndarray]:
@@ -522,9 +587,17 @@ def _prepare(raw: dict, spec: CoxSpec) -> _Prepared:
         else:
             exit_ = days - L
     cols: dict[str, object] = {}
+    kept = np.zeros(valid.size, dtype=bool)
+    kept[np.flatnonzero(valid)[keep]] = True
+    weights = np.asarray(raw[AGG_COUNT], dtype=np.int64)
+    tallies["left_levels"] = {}
     for i, key in enumerate(_fields(spec)):
         cov = COVARIATES[key]
         values, missing = _split(raw[f"v{i}"])
+        if not cov.continuous and key in spec.covariates and not kept.all():
+            # patients per level among those left out before the covariates are looked at
+            out = _categorical(cov, values[~kept], missing[~kept])
+            tallies["left_levels"][key] = _weighted_counts(out, weights[~kept])
         values, missing = values[valid][keep], missing[valid][keep]
         name = AGG_STRATUM if key == spec.strata else key
         if cov.continuous:
@@ -544,6 +617,14 @@ def _prepare(raw: dict, spec: CoxSpec) -> _Prepared:
 # ---------------------------------------------------------------------------------------------
 # Analysis
 # ---------------------------------------------------------------------------------------------
+
+
+def _weighted_counts(cat: pd.Categorical, weights: np.ndarray) -> dict[str, int]:
+    """Sum of ``weights`` per category of ``cat`` (missing values left out)."""
+    codes = np.asarray(cat.codes)
+    ok = codes >= 0
+    sums = np.bincount(codes[ok], weights[ok], minlength=len(cat.categories))
+    return {str(lv): int(v) for lv, v in zip(cat.categories, sums, strict=True) if v}
 
 
 def _resolve_reference(cov: Covariate, wanted: str, levels: Sequence[str]) -> str | None:
@@ -589,9 +670,11 @@ def _analyse(
     *,
     fit_path: FitPath = FitPath.AUTO,
     zph: bool = True,
+    d: Disclosure = EXEMPT,
 ) -> CoxAnalysis:
     """Fit ``spec`` on the selected patients (R ``coxph`` + ``cox.zph``); never raises for a
-    model that cannot be fitted: ``error`` then says why in plain words.
+    model that cannot be fitted: ``error`` then says why in plain words (counts in it as ``d``
+    shows them; the statistics do not depend on ``d``).
 
     ``fit_path``: AUTO uses the aggregated path when every covariate is categorical.
     """
@@ -599,9 +682,8 @@ def _analyse(
     if fit_path is FitPath.AUTO:
         fit_path = FitPath.AGGREGATED if spec.all_categorical else FitPath.PATIENT
     aggregate = fit_path is FitPath.AGGREGATED
-    sql, params = _sql(filters, spec, aggregate)
-    prep = _prepare(query_arrays(sql, params, path), spec)
-    return _analyse_prepared(prep, filters, spec, fit_path, zph=zph)
+    prep = _prepare(cox_arrays(filters, _columns(spec), aggregate, path), spec)
+    return _analyse_prepared(prep, filters, spec, fit_path, zph=zph, d=d)
 
 
 def analyse(
@@ -609,19 +691,62 @@ def analyse(
     spec: CoxSpec,
     path: Path | str | None = None,
     *,
+    mode: Mode = Mode.PROTECTED,
     fit_path: FitPath = FitPath.AUTO,
     zph: bool = True,
 ) -> CoxAnalysis:
-    """Fit the Cox model of ``spec`` on the selection (see :func:`_analyse`), with the view's
-    small-cell rule attached so every table and label built from it masks small counts."""
-    result = _analyse(filters, spec, path, fit_path=fit_path, zph=zph)
-    return replace(result, disclosure=disclosure_for_selection(filters.cohorts, path))
+    """The Cox model of ``spec`` on the selection, as the viewer in ``mode`` may see it.
+
+    Opens the view (:func:`core.analyses.view.open_view`): a refused view gives a result with
+    no model and the refusal as ``withheld``/``error``. Otherwise the model is fitted exactly
+    (see :func:`_analyse`) on the view's filters and :func:`protect` applies the disclosure.
+    """
+    view = open_view(filters, mode, path)
+    if view.refused:
+        return _refused_view(view, spec, FitPath(fit_path))
+    d = view.disclosure
+    result = _analyse(view.filters, spec, path, fit_path=fit_path, zph=zph, d=d)
+    return protect(replace(result, disclosure=d, notices=view.notices))
+
+
+def _refused_view(view: View, spec: CoxSpec, fit_path: FitPath) -> CoxAnalysis:
+    """No model, no count: the query-set-size restriction refused the selection."""
+    return CoxAnalysis(
+        spec=spec,
+        filters=view.filters,
+        fit=None,
+        zph=None,
+        design_terms=(),
+        levels=(),
+        references={},
+        n_selected=0,
+        n_no_time=0,
+        n_landmark_excluded=0,
+        n_landmark_excluded_events=0,
+        n_missing_covariates=0,
+        dropped_by={},
+        n=0,
+        events=0,
+        fit_path=fit_path,
+        rows_fitted=0,
+        error=view.refusal,
+        disclosure=view.disclosure,
+        withheld=view.refusal,
+        notices=view.notices,
+    )
 
 
 def _analyse_prepared(
-    prep: _Prepared, filters: Filters, spec: CoxSpec, fit_path: FitPath, *, zph: bool = True
+    prep: _Prepared,
+    filters: Filters,
+    spec: CoxSpec,
+    fit_path: FitPath,
+    *,
+    zph: bool = True,
+    d: Disclosure = EXEMPT,
 ) -> CoxAnalysis:
     frame, tallies = prep.frame, prep.tallies
+    c = d.show
     fields_ = _fields(spec)
     cols = [AGG_STRATUM if k == spec.strata else k for k in fields_]
     missing = frame[cols].isna() if cols else pd.DataFrame(index=frame.index)
@@ -643,11 +768,13 @@ def _analyse_prepared(
         n_landmark_excluded=tallies["n_lm"],
         n_landmark_excluded_events=tallies["n_lm_ev"],
         n_missing_covariates=int(weights[~cc].sum()),
+        n_missing_covariate_events=int(frame[AGG_EVENTS].to_numpy()[~cc].sum()),
         dropped_by={k: v for k, v in dropped_by.items() if v},
         n=n,
         events=events,
         fit_path=fit_path,
         rows_fitted=len(data),
+        interaction_cells=_interaction_cells(data, spec),
     )
 
     # levels, references, one-level covariates
@@ -674,8 +801,21 @@ def _analyse_prepared(
             else:
                 ref = got
         references[key] = ref
+        dropped = frame[key].array[~cc]
+        dn = _weighted_counts(dropped, frame[AGG_COUNT].to_numpy()[~cc])
+        de = _weighted_counts(dropped, frame[AGG_EVENTS].to_numpy()[~cc])
+        before = tallies.get("left_levels", {}).get(key, {})
         levels += [
-            Level(key, nm, int(a), int(b), nm == ref)
+            Level(
+                key,
+                nm,
+                int(a),
+                int(b),
+                nm == ref,
+                n_left_out=before.get(nm, 0) + dn.get(nm, 0),
+                n_dropped=dn.get(nm, 0),
+                events_dropped=de.get(nm, 0),
+            )
             for nm, a, b in zip(names, ln, le, strict=True)
         ]
         if len(names) == 1:
@@ -703,7 +843,7 @@ def _analyse_prepared(
     if one_level:
         return refused(
             "; ".join(one_level)
-            + f" among the {n} patients analysed, so its effect cannot be estimated. "
+            + f" among the {c(n)} patients analysed, so its effect cannot be estimated. "
             "Remove it from the model or widen the selection."
         )
     try:
@@ -713,13 +853,13 @@ def _analyse_prepared(
     p = len(design.terms)
     if events == 0:
         return refused(
-            f"No events among the {n} patients analysed, so a Cox model cannot be fitted: "
+            f"No events among the {c(n)} patients analysed, so a Cox model cannot be fitted: "
             "widen the selection or choose another endpoint.",
             design.terms,
         )
     if events < max(MIN_EVENTS, p):
         return refused(
-            f"Too few events: {events} {'event' if events == 1 else 'events'} among the {n} "
+            f"Too few events: {c(events)} {'event' if events == 1 else 'events'} among the {c(n)} "
             f"patients analysed, for {p} model parameter{'s' if p > 1 else ''}. A Cox model "
             f"needs at least {max(MIN_EVENTS, p)} events here (and about 10 per parameter "
             "for stable estimates): widen the selection, choose another endpoint or use "
@@ -747,6 +887,21 @@ def _analyse_prepared(
         reference_fallbacks=fallbacks,
         n_strata=fit.n_strata,
         **base,
+    )
+
+
+def _interaction_cells(data: pd.DataFrame, spec: CoxSpec) -> tuple[tuple[str, str, int, int], ...]:
+    """Patients and events per combination of two interacting categorical covariates."""
+    if spec.interaction is None or any(COVARIATES[k].continuous for k in spec.interaction):
+        return ()
+    a, b = spec.interaction
+    if not len(data):
+        return ()
+    g = data.groupby([a, b], observed=True)[[AGG_COUNT, AGG_EVENTS]].sum()
+    return tuple(
+        (str(la), str(lb), int(row[AGG_COUNT]), int(row[AGG_EVENTS]))
+        for (la, lb), row in g.iterrows()
+        if row[AGG_COUNT] > 0
     )
 
 
@@ -805,6 +960,256 @@ def _warnings(spec: CoxSpec) -> list[str]:
             "they could not have been observed to die: estimates are biased."
         )
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Disclosure: what of an exact result may be shown
+# ---------------------------------------------------------------------------------------------
+
+
+def _withhold(a: CoxAnalysis, message: str) -> CoxAnalysis:
+    """No model shown: the statistics are dropped from the result, the reason kept."""
+    return replace(
+        a,
+        fit=None,
+        zph=None,
+        levels=(),
+        interaction_cells=(),
+        error=message,
+        withheld=message,
+        warnings=(),
+        reference_fallbacks={},
+    )
+
+
+def _left_out_reasons(a: CoxAnalysis) -> str:
+    reasons = []
+    if a.n_no_time:
+        reasons.append("no follow-up for this endpoint and origin")
+    if a.n_landmark_excluded:
+        reasons.append("an event or censoring by the landmark")
+    if a.n_missing_covariates:
+        reasons.append("a missing or not assessed value")
+    return " or ".join(reasons)
+
+
+def _model_refusal(a: CoxAnalysis) -> str:
+    """Protected mode: why no model may be shown ('' when one may); never gives a count."""
+    d = a.disclosure
+    t = d.threshold
+    left_out = [a.n_no_time, a.n_landmark_excluded, a.n_missing_covariates]
+    if d.hidden(a.n):
+        return (
+            f"Fewer than {t} patients of this selection have follow-up and a value for every "
+            "covariate; under disclosure control no model is shown. Widen the selection or "
+            "use fewer covariates."
+        )
+    if d.hidden(sum(left_out)):
+        return (
+            f"Fewer than {t} of the selected patients are left out of this model "
+            f"({_left_out_reasons(a)}); under disclosure control the model is not shown, as "
+            "its counts beside the selection's would reveal them. Remove the covariate with "
+            "missing values or widen the selection."
+        )
+    if d.hidden(a.events) or d.hidden(a.n - a.events):
+        what = "events" if d.hidden(a.events) else "patients without an event"
+        return (
+            f"Fewer than {t} {what} among the patients analysed; under disclosure control no "
+            "model is shown. Widen the selection or choose another endpoint."
+        )
+    if d.hidden(a.n_missing_covariate_events) or d.hidden(
+        a.n_missing_covariates - a.n_missing_covariate_events
+    ):
+        return (
+            f"Fewer than {t} events, or patients without an event, fall among the patients left "
+            "out of this model for a missing or not assessed value; under disclosure control "
+            "the model is not shown, "
+            "as it would reveal them. Remove the covariate with missing values or widen the "
+            "selection."
+        )
+    return ""
+
+
+def _level_patterns(a: CoxAnalysis) -> dict[str, tuple[list[bool], list[bool]]]:
+    """Per categorical covariate: (patients hidden, events hidden) over its levels.
+
+    Each covariate's levels add up to the model's n and events, which are shown: primary and
+    complementary suppression over the patients, over the events and over the patients
+    without an event (n - events, derivable from the two) of its levels. A level's counts are
+    also primary cells when they differ from the same level's counts in another view by 1 ..
+    threshold-1 patients or events: the selection's (Table 1: patients left out of the model,
+    for any reason) or the survival view's (patients with follow-up dropped for another
+    covariate, their events and non-events).
+    """
+    d = a.disclosure
+    out: dict[str, tuple[list[bool], list[bool]]] = {}
+    by_cov: dict[str, list[Level]] = {}
+    for lv in a.levels:
+        by_cov.setdefault(lv.covariate, []).append(lv)
+    for cov, lvs in by_cov.items():
+        n = [x.n for x in lvs]
+        ev = [x.events for x in lvs]
+        free = [x.n - x.events for x in lvs]
+        diff_n = [d.hidden(x.n_left_out) or d.hidden(x.n_dropped) for x in lvs]
+        diff_ev = [
+            d.hidden(x.events_dropped) or d.hidden(x.n_dropped - x.events_dropped) for x in lvs
+        ]
+        primary_n = [s or h for s, h in zip(suppressed_cells(n, d), diff_n, strict=True)]
+        hide_n = complete_suppression(n, primary_n, d)
+        hide_free = suppressed_cells(free, d)
+        # events: small, differing from another view by a small number, or hidden to protect
+        # n - events; then completed again over the events
+        hide_ev = [
+            s or h or f for s, h, f in zip(suppressed_cells(ev, d), diff_ev, hide_free, strict=True)
+        ]
+        hide_ev = complete_suppression(ev, hide_ev, d)
+        out[cov] = (hide_n, hide_ev)
+    return out
+
+
+def _interaction_withheld(a: CoxAnalysis) -> bool:
+    """A categorical x categorical interaction with a suppressed combination of levels."""
+    if not a.interaction_cells:
+        return False
+    la = sorted({x[0] for x in a.interaction_cells})
+    lb = sorted({x[1] for x in a.interaction_cells})
+    n = np.zeros((len(la), len(lb)), dtype=np.int64)
+    ev = np.zeros_like(n)
+    for x, y, cn, ce in a.interaction_cells:
+        n[la.index(x), lb.index(y)] = cn
+        ev[la.index(x), lb.index(y)] = ce
+    d = a.disclosure
+    return bool(
+        suppress_table(n, d).any() or suppress_table(ev, d).any() or suppress_table(n - ev, d).any()
+    )
+
+
+_NONE_OF = re.compile(r"none of the (\d+) patients")
+
+
+def _protect_text(text: str, d: Disclosure) -> str:
+    """Counts inside the engine's warnings, as ``d`` shows them."""
+    return _NONE_OF.sub(lambda m: f"none of the {d.show(int(m.group(1)))} patients", text)
+
+
+def _ph_flag(z: ZphResult, withheld: set[str]) -> str | None:
+    """The PH warning of :func:`core.stats.cox.cox_zph` over the tests that are shown, without
+    pointing to the residual plot (not drawn under disclosure control)."""
+    bad = [t for t in z.terms if t.p < 0.05 and t.term not in withheld]
+    if not bad and z.global_test.p >= 0.05:
+        return None
+    listed = ", ".join(f"{t.term} (p = {t.p:.3g})" for t in bad)
+    return (
+        "The proportional-hazards assumption looks doubtful"
+        + (f" for {listed}" if listed else f" overall (global p = {z.global_test.p:.3g})")
+        + ": the hazard ratio may change over follow-up, so a single HR can mislead. Consider "
+        "stratifying on the term or splitting time."
+    )
+
+
+def _withheld_names(levels: Sequence[Level]) -> list[str]:
+    """'Sex' when every level of a covariate is withheld, else 'Grade: G3, GX (not assessed)'."""
+    out = []
+    for cov in dict.fromkeys(x.covariate for x in levels):
+        lvs = [x for x in levels if x.covariate == cov]
+        gone = [x.level for x in lvs if x.withheld]
+        if len(gone) == len(lvs):
+            out.append(short_label(cov))
+        elif gone:
+            out.append(f"{short_label(cov)}: {', '.join(gone)}")
+    return out
+
+
+def protect(a: CoxAnalysis) -> CoxAnalysis:
+    """Apply ``a.disclosure`` to an exact result: the one place the Cox model decides what may be
+    shown. Exact mode and exempt (synthetic, published) data: unchanged.
+
+    The statistics of what is shown are untouched; what may not be shown is marked
+    (``withheld_terms``, ``withheld_groups``, ``hidden``, level flags) or, for the whole model,
+    dropped (``withheld``). Patient-level residuals and risk sets are dropped from the result.
+    """
+    d = a.disclosure
+    if not d.active or a.withheld:
+        return a
+    if why := _model_refusal(a):
+        return _withhold(a, why)
+    hidden: set[str] = set()
+    parts = ("n_no_time", "n_landmark_excluded", "n_missing_covariates")
+    for name, h in zip(parts, suppressed_cells([getattr(a, k) for k in parts], d), strict=True):
+        if h:
+            hidden.add(name)
+    lm, lm_ev = a.n_landmark_excluded, a.n_landmark_excluded_events
+    if "n_landmark_excluded" in hidden or any(suppressed_cells([lm_ev, lm - lm_ev], d)):
+        hidden.add("n_landmark_excluded_events")
+    if "n_missing_covariates" in hidden or d.hidden(a.n_missing_covariates):
+        hidden |= {f"dropped_by:{k}" for k in a.dropped_by}
+    patterns = _level_patterns(a)
+    levels, withheld_levels = [], set()
+    for cov, (hide_n, hide_ev) in patterns.items():
+        lvs = [x for x in a.levels if x.covariate == cov]
+        flags = [hn or he for hn, he in zip(hide_n, hide_ev, strict=True)]
+        if any(f and x.reference for f, x in zip(flags, lvs, strict=True)):
+            flags = [True] * len(lvs)  # every hazard ratio is against the hidden reference
+        for x, hn, he, f in zip(lvs, hide_n, hide_ev, flags, strict=True):
+            levels.append(replace(x, n_hidden=hn, events_hidden=he, withheld=f))
+            if f:
+                withheld_levels.add((cov, x.level))
+    order = {(x.covariate, x.level): i for i, x in enumerate(a.levels)}
+    levels.sort(key=lambda x: order[(x.covariate, x.level)])
+    notes = []
+    inter = _interaction_withheld(a)
+    by_name = {t.name: t for t in a.design_terms}
+    withheld_terms: list[str] = []
+    for t in a.design_terms:
+        if t.kind == "level":
+            gone = (t.covariate, t.level) in withheld_levels
+            gone = gone or (inter and t.covariate in (a.spec.interaction or ()))
+        elif t.kind == "interaction":
+            parts_ = [by_name[p] for p in t.name.split(":") if p in by_name]
+            gone = inter or any((p.covariate, p.level) in withheld_levels for p in parts_)
+        else:
+            gone = False
+        if gone:
+            withheld_terms.append(t.name)
+    groups = {cov for cov, _ in withheld_levels}
+    if inter:
+        groups |= set(a.spec.interaction or ())
+    if a.spec.interaction and (inter or any(":" in t for t in withheld_terms)):
+        groups.add(":".join(a.spec.interaction))
+    if withheld_levels:
+        names = "; ".join(_withheld_names(levels))
+        notes.append(
+            f"Under disclosure control no hazard ratio is shown for {names}: a level with "
+            f"fewer than {d.threshold} patients, events or patients without an event, or one "
+            "withheld to protect such a level. The model still includes them; the other "
+            "hazard ratios are adjusted for them."
+        )
+    if inter:
+        a_, b_ = (short_label(k) for k in a.spec.interaction)
+        notes.append(
+            f"Under disclosure control the interaction {a_} × {b_} and the hazard ratios of "
+            f"{a_} and {b_} are not shown: a combination of their levels holds fewer than "
+            f"{d.threshold} patients, events or patients without an event."
+        )
+    quoted = [repr(t) for t in withheld_terms]
+    warnings = tuple(_protect_text(w, d) for w in a.warnings if not any(q in w for q in quoted))
+    fit = replace(a.fit, _risk=None) if a.fit is not None else None
+    zph = a.zph
+    if zph is not None:
+        flag = _ph_flag(zph, groups)
+        zph = replace(zph, residuals=zph.residuals.iloc[0:0], flag=flag)
+    return replace(
+        a,
+        fit=fit,
+        zph=zph,
+        levels=tuple(levels),
+        withheld_terms=tuple(withheld_terms),
+        withheld_groups=tuple(sorted(groups)),
+        hidden=frozenset(hidden),
+        warnings=warnings,
+        error=_protect_text(a.error, d) if a.error else a.error,
+        disclosure_notes=tuple(notes),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -891,7 +1296,7 @@ def model_frame(analysis: CoxAnalysis) -> pd.DataFrame:
 
     labels = _labels(analysis)
     rows = []
-    for t in analysis.fit.terms if analysis.fit else ():
+    for t in analysis.shown_terms():
         rows.append(
             {
                 "Term": labels[t.term],
@@ -904,9 +1309,20 @@ def model_frame(analysis: CoxAnalysis) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows)
-    if len(frame) and not analysis.disclosure.active:
-        frame = frame.astype({"n": "Int64", "Events": "Int64"})
-    return frame
+    return _count_columns(frame, analysis) if len(frame) else frame
+
+
+def _count_columns(frame: pd.DataFrame, analysis: CoxAnalysis) -> pd.DataFrame:
+    """n and Events as integers, or as text when disclosure control may write '<11'."""
+    if not analysis.disclosure.active:
+        return frame.astype({"n": "Int64", "Events": "Int64"})
+
+    def show(v: object) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "–"  # a continuous term has no count
+        return str(int(v)) if isinstance(v, int | float | np.integer | np.floating) else str(v)
+
+    return frame.assign(**{c: frame[c].map(show) for c in ("n", "Events")})
 
 
 def forest_frame(analysis: CoxAnalysis) -> tuple[pd.DataFrame, list[str]]:
@@ -914,7 +1330,8 @@ def forest_frame(analysis: CoxAnalysis) -> tuple[pd.DataFrame, list[str]]:
 
     Per categorical covariate, its reference level (value 1, kind 'reference') then each level;
     continuous and interaction terms one row each. Terms with a possibly infinite estimate
-    (separation) are left out of the chart and returned by label.
+    (separation) are left out of the chart and returned by label. Terms withheld under
+    disclosure control are neither drawn nor listed (``disclosure_notes`` says so).
     """
     fit = analysis.fit
     if fit is None:
@@ -925,15 +1342,18 @@ def forest_frame(analysis: CoxAnalysis) -> tuple[pd.DataFrame, list[str]]:
     lv = {(x.covariate, x.level): x for x in analysis.levels}
     rows, left_out = [], []
     seen_cov: set[str] = set()
+    c = analysis.cell
     for dt in analysis.design_terms:
+        if dt.name in analysis.withheld_terms:
+            continue
         t = by_term[dt.name]
         if dt.kind == "level" and dt.covariate not in seen_cov:
             seen_cov.add(dt.covariate)
             ref = lv[(dt.covariate, dt.reference)]
             rows.append(
                 {
-                    "label": f"{short_label(dt.covariate)}: {dt.reference} "
-                    f"(reference; n={analysis.cell(ref.n)}, {analysis.cell(ref.events)} events)",
+                    "label": f"{short_label(dt.covariate)}: {dt.reference} (reference; "
+                    f"n={c(ref.n, ref.n_hidden)}, {c(ref.events, ref.events_hidden)} events)",
                     "value": 1.0,
                     "lower": 1.0,
                     "upper": 1.0,
@@ -964,17 +1384,18 @@ def forest_frame(analysis: CoxAnalysis) -> tuple[pd.DataFrame, list[str]]:
 
 def level_frame(analysis: CoxAnalysis) -> pd.DataFrame:
     """Patients and events per level of each categorical covariate (complete cases)."""
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         [
             {
                 "Covariate": COVARIATES[x.covariate].label,
                 "Level": x.level + (" (reference)" if x.reference else ""),
-                "n": analysis.cell(x.n),
-                "Events": analysis.cell(x.events),
+                "n": analysis.cell(x.n, x.n_hidden),
+                "Events": analysis.cell(x.events, x.events_hidden),
             }
             for x in analysis.levels
         ]
     )
+    return _count_columns(frame, analysis) if len(frame) else frame
 
 
 def zph_frame(analysis: CoxAnalysis) -> pd.DataFrame:
@@ -992,6 +1413,7 @@ def zph_frame(analysis: CoxAnalysis) -> pd.DataFrame:
             "p": fmt_p(t.p, prefix=False),
         }
         for t in z.terms
+        if t.term not in analysis.withheld_groups
     ]
     g = z.global_test
     rows.append(
@@ -1007,7 +1429,9 @@ def zph_frame(analysis: CoxAnalysis) -> pd.DataFrame:
 
 def zph_terms(analysis: CoxAnalysis) -> list[str]:
     """Model terms (covariates, interaction) that have a residual column to plot."""
-    return [t.term for t in analysis.zph.terms] if analysis.zph else []
+    if analysis.zph is None or not analysis.residual_points:
+        return []
+    return [t.term for t in analysis.zph.terms if t.term not in analysis.withheld_groups]
 
 
 def residual_frame(
@@ -1019,8 +1443,11 @@ def residual_frame(
     Returns (frame with columns time, residual; the constant-effect level to draw as a
     reference line: the coefficient for a one-column term, 1 for a multi-column term; a note
     when more than :data:`MAX_RESIDUAL_POINTS` events were thinned to a random sample of
-    that many, fixed seed, for drawing).
+    that many, fixed seed, for drawing). Not under disclosure control (one point per event:
+    its day and, from the residual's sign, the patient's covariate): raises ValueError.
     """
+    if not analysis.residual_points:
+        raise ValueError("residual points are not shown under disclosure control")
     res = analysis.zph.residuals
     sub = res[["time", "n_events", term]].dropna()
     rows = np.repeat(np.arange(len(sub)), sub["n_events"].to_numpy())
@@ -1051,27 +1478,35 @@ def time_axis_title(spec: CoxSpec, unit: TimeUnit = TimeUnit.MONTHS) -> str:
 
 
 def to_json_dict(analysis: CoxAnalysis, cohort: str | None = None) -> dict:
-    """The CLI's JSON shape (see core/commands/cox.py)."""
-    fit = analysis.fit
-    out: dict = {
-        "cohort": cohort,
-        "description": analysis.filters.describe(analysis.n),
-        "endpoint": analysis.spec.endpoint.value,
-        "origin": analysis.spec.origin.value,
-        "ties": analysis.spec.ties.value,
-        "strata": analysis.spec.strata,
-        "model": model_text(analysis.spec),
-        "n": analysis.cell(analysis.n),
-        "events": analysis.cell(analysis.events),
-        "n_selected": analysis.n_selected,
-        "n_no_time": analysis.n_no_time,
-        "n_missing_covariates": analysis.n_missing_covariates,
-        "n_landmark_excluded": analysis.n_landmark_excluded,
-        "references": dict(analysis.references),
-        "fit_path": analysis.fit_path.value,
+    """The CLI's JSON shape (see core/commands/cox.py): counts and terms as they may be shown."""
+    a = analysis
+    d = a.disclosure
+    out: dict = {"cohort": cohort, "disclosure": d.json()}
+    if a.notices:
+        out["notices"] = list(a.notices)
+    if a.withheld:
+        out["error"] = a.withheld
+        out["withheld"] = True
+        return out
+    fit = a.fit
+    out |= {
+        "description": a.filters.describe(a.cell(a.n)),
+        "endpoint": a.spec.endpoint.value,
+        "origin": a.spec.origin.value,
+        "ties": a.spec.ties.value,
+        "strata": a.spec.strata,
+        "model": model_text(a.spec),
+        "n": a.cell(a.n),
+        "events": a.cell(a.events),
+        "n_selected": a.count("n_selected"),
+        "n_no_time": a.count("n_no_time"),
+        "n_missing_covariates": a.count("n_missing_covariates"),
+        "n_landmark_excluded": a.count("n_landmark_excluded"),
+        "references": dict(a.references),
+        "fit_path": a.fit_path.value,
     }
     if fit is None:
-        out["error"] = analysis.error
+        out["error"] = a.error
         return out
     out["terms"] = [
         {
@@ -1081,11 +1516,14 @@ def to_json_dict(analysis: CoxAnalysis, cohort: str | None = None) -> dict:
             "hr": t.hr,
             "hr_ci": [t.hr_lower, t.hr_upper],
             "p": t.p,
-            "n": analysis.cell(t.n_level),
-            "events": analysis.cell(t.events_level),
+            "n": a.cell(t.n_level),
+            "events": a.cell(t.events_level),
         }
-        for t in fit.terms
+        for t in a.shown_terms()
     ]
+    if a.withheld_terms:
+        out["withheld_terms"] = list(a.withheld_terms)
+        out["disclosure_notes"] = list(a.disclosure_notes)
     for key, test in (
         ("lr_test", fit.lr_test),
         ("score_test", fit.score_test),
@@ -1094,40 +1532,50 @@ def to_json_dict(analysis: CoxAnalysis, cohort: str | None = None) -> dict:
         out[key] = {"chi2": test.chi2, "df": test.df, "p": test.p}
     out["concordance"] = fit.concordance.value
     out["concordance_se"] = fit.concordance.se
-    z = analysis.zph
+    z = a.zph
     out["ph_test"] = (
-        [{"term": t.term, "chi2": t.chi2, "df": t.df, "p": t.p} for t in z.terms] if z else []
+        [
+            {"term": t.term, "chi2": t.chi2, "df": t.df, "p": t.p}
+            for t in z.terms
+            if t.term not in a.withheld_groups
+        ]
+        if z
+        else []
     )
     out["ph_global"] = (
         {"chi2": z.global_test.chi2, "df": z.global_test.df, "p": z.global_test.p} if z else None
     )
-    out["warnings"] = list(analysis.warnings)
+    out["warnings"] = list(a.warnings)
     return out
 
 
 def not_analysed_text(analysis: CoxAnalysis) -> str | None:
     """Why selected patients are not in the model, with counts; None when all are."""
     a = analysis
-    c = a.cell
+    if a.withheld:
+        return None
+    c = a.count
     missing = a.n_selected - a.n
     if missing <= 0:
         return None
     parts = []
     if a.n_no_time:
         parts.append(
-            f"{c(a.n_no_time)} without {a.spec.endpoint.label.lower()} follow-up from "
+            f"{c('n_no_time')} without {a.spec.endpoint.label.lower()} follow-up from "
             f"{a.spec.origin.label.lower()}"
         )
     if a.n_landmark_excluded:
         parts.append(
-            f"{c(a.n_landmark_excluded)} with an event or censoring by the landmark "
-            f"({c(a.n_landmark_excluded_events)} events)"
+            f"{c('n_landmark_excluded')} with an event or censoring by the landmark "
+            f"({c('n_landmark_excluded_events')} events)"
         )
     if a.n_missing_covariates:
-        by = ", ".join(f"{k}: {c(v)}" for k, v in a.dropped_by.items())
-        parts.append(f"{c(a.n_missing_covariates)} with a missing or not assessed value ({by})")
+        by = ", ".join(
+            f"{k}: {a.cell(v, f'dropped_by:{k}' in a.hidden)}" for k, v in a.dropped_by.items()
+        )
+        parts.append(f"{c('n_missing_covariates')} with a missing or not assessed value ({by})")
     return (
-        f"{c(missing)} of {c(a.n_selected)} selected patients are not in the model: "
+        f"{a.cell(missing)} of {c('n_selected')} selected patients are not in the model: "
         + "; ".join(parts)
         + "."
     )
@@ -1136,11 +1584,12 @@ def not_analysed_text(analysis: CoxAnalysis) -> str | None:
 def fit_summary_text(analysis: CoxAnalysis) -> str:
     """n, events, parameters, events per parameter and how the fit was computed."""
     a = analysis
+    rows = "" if a.disclosure.active else f"{a.rows_fitted} "
     how = (
-        f"fitted exactly on {a.rows_fitted} aggregated rows (one per covariate pattern, "
-        "stratum, entry and day)"
+        f"fitted exactly on {rows}aggregated rows (one per covariate pattern, stratum, entry "
+        "and day)"
         if a.fit_path is FitPath.AGGREGATED
-        else f"fitted on {a.rows_fitted} patient rows"
+        else f"fitted on {rows}patient rows"
     )
     epv = a.events_per_parameter
     return (

@@ -193,7 +193,8 @@ class Disclosure:
         return (
             f"Small-cell protection (imported data): counts below {self.threshold} are shown "
             f"as <{self.threshold}, smaller groups get no curve, curves move in whole "
-            f"months and stop where fewer than {self.threshold} remain at risk."
+            f"months and stop where fewer than {self.threshold} remain at risk, numbers at risk "
+            "after time 0 are rounded up to a multiple of 5."
         )
 
 
@@ -249,6 +250,32 @@ def query_set_refusal(n_selected: int, n_in_view: int, d: Disclosure) -> str:
             "or remove the filters."
         )
     return ""
+
+
+def left_out_refusal(d: Disclosure) -> str:
+    """Why an analysis that leaves out 1 .. threshold-1 of the selection is not shown.
+
+    The analysed n beside the selection's n (shown on every other page) would give the number
+    left out (no data for the endpoint, or an event or censoring before a landmark).
+    """
+    return (
+        f"This analysis leaves out fewer than {d.threshold} of the selected patients (no data "
+        "for this endpoint or origin, or follow-up ending before the landmark); under "
+        "disclosure control it is not shown, because the difference would reveal them. Choose "
+        "another endpoint or landmark, or widen the selection."
+    )
+
+
+AT_RISK_BASE = 5
+
+
+def round_at_risk(n: int) -> int:
+    """Protected mode: a number at risk after time 0, rounded up to a multiple of 5.
+
+    Differences between two shown numbers at risk (or between one and the group's n) are then
+    ranges, not counts; rounding up keeps a number of 11 or more from being shown as under 11.
+    """
+    return int(math.ceil(n / AT_RISK_BASE) * AT_RISK_BASE)
 
 
 def band_age_bounds(age_min: int | None, age_max: int | None) -> tuple[int | None, int | None]:

@@ -1,8 +1,13 @@
 """From a selection to what the Response page shows: tables, chart frames, swimmer lanes, AEs.
 
 The arithmetic (rates, exact intervals, group tests, adverse-event counts) lives in
-:mod:`core.stats.responses`; this module only selects, groups, labels and lays out. Everything is
-pure Python; nothing imports streamlit.
+:mod:`core.stats.responses`; this module selects, groups, labels, lays out and decides what
+may be shown. Everything is pure Python; nothing imports streamlit.
+
+Entries (each takes ``mode``, opens the selection with :func:`core.analyses.view.open_view` and
+computes on the exact rows): :func:`analyse` (the ``responses`` command: one
+:class:`ResponseResult`), :func:`load_inputs` (the Response page: the selection's rows, from
+which :func:`response_result`, :func:`swimmer` and :func:`adverse_event_view` are made).
 
 * Grouping reuses the baseline groupings of :data:`core.analyses.survival.GROUPINGS` (fields known
   at the index date, plus cohort). Patients with a missing grouping value are in no group and
@@ -14,23 +19,31 @@ pure Python; nothing imports streamlit.
   ``pfs_imaging_event`` is 1, unless that event is the death itself (same day as a death).
 * Adverse events: patients counted once per term at their worst grade, over the patients in
   view from cohorts that record adverse events (all patients in view when every cohort does).
-* Small-cell protection (:mod:`core.analyses.disclosure`, active when an imported cohort is in view): a
-  table row (group) with any count between 1 and threshold - 1 shows only its size and no
-  counts, percentages or rates; group sizes get primary and complementary suppression; when
-  a single group row is hidden while the "All" row is shown, a second group is hidden so the
-  difference reveals nothing; hidden rows are left out of the charts; adverse-event counts
-  below the threshold are shown as "<11" without percentages; there is no swimmer plot.
+* Disclosure (:mod:`core.analyses.disclosure`; active in protected mode when an imported cohort
+  is in view). Every count of the response table is a cell tied to others by additive lines
+  (CR + PR + SD + PD = evaluable; evaluable + NE + missing = patients; ORR = CR + PR; each
+  group's cells plus those of the patients in no group add up to "All"), and
+  :func:`core.analyses.suppression.protect_lines` hides counts below the threshold and
+  complementary ones so that none can be worked out. A percentage and its interval are shown
+  only when both the count and its denominator are; a chart row only when all its counts are.
+  The group test is withheld when a group in it has a hidden count. Adverse events: per term
+  the any-grade, grade >= 3 and implied grade 1-2 and "no event" counts are protected the same
+  way; the table is withheld when its denominator (or the patients left out of it) is small.
+  No swimmer plot (patient-level timelines).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from core.analyses.disclosure import EXEMPT, Disclosure, disclosure_for_selection, suppressed_cells
+from core.analyses.disclosure import EXEMPT, Disclosure, Mode
+from core.analyses.suppression import Line, protect_lines
 from core.analyses.survival import GROUPINGS, Grouping
+from core.analyses.view import open_view
 from core.data import queries
 from core.data.filters import Filters
 from core.stats.responses import (
@@ -45,6 +58,7 @@ from core.stats.responses import (
     ResponseTable,
     adverse_event_table,
     response_table,
+    to_json_dict,
 )
 from core.vocab.formatting import fmt_num, fmt_p
 from core.vocab.methods import DAYS_PER_MONTH, BinomialCI, Denominator, ResponseDomain
@@ -57,6 +71,10 @@ RESPONSE_GROUPINGS: dict[str, Grouping] = {
 
 SWIMMER_MAX_PATIENTS = 100
 """Largest selection drawn as a swimmer plot (one lane per patient)."""
+
+SUPPRESSED = "suppressed"
+NO_GROUP = "\x00no group"
+"""Row key of the patients with no grouping value (never shown as a row)."""
 
 
 # ------------------------------------------------------------------ specification and inputs
@@ -81,7 +99,11 @@ class ResponseSpec:
 
 @dataclass(frozen=True)
 class ResponseInputs:
-    """The rows of one selection the Response page needs (one query each)."""
+    """The rows of one selection the Response page needs (one query each).
+
+    When the selection is refused under disclosure control (``refusal``), every frame is
+    empty.
+    """
 
     patients: pd.DataFrame
     treatments: pd.DataFrame
@@ -90,30 +112,52 @@ class ResponseInputs:
     ae_cohorts: tuple[str, ...] = ()
     """Cohorts in view that record any adverse event (in the whole cohort, not the view)."""
     disclosure: Disclosure = EXEMPT
-    """Small-cell rule of the selection (active when an imported cohort is in view)."""
+    """What this viewer may see (active when an imported cohort is in view, protected mode)."""
+    refusal: str = ""
+    """Non-empty: the selection may not be shown (query-set-size restriction), and why."""
+    notices: tuple[str, ...] = ()
+    description: str = ""
+    """The selection in words, with its n as it may be shown."""
 
     @property
     def n(self) -> int:
         return len(self.patients)
 
     @property
+    def refused(self) -> bool:
+        return bool(self.refusal)
+
+    @property
     def cohorts(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.patients["cohort_id"]))
 
 
-def load_inputs(filters: Filters, path: Path | str | None = None) -> ResponseInputs:
-    """Patients, treatments, adverse events and case notes of the selection."""
-    patients = queries.patients_frame(filters, path=path)
+def load_inputs(
+    filters: Filters, path: Path | str | None = None, *, mode: Mode = Mode.PROTECTED
+) -> ResponseInputs:
+    """Patients, treatments, adverse events and case notes of the selection, for ``mode``."""
+    view = open_view(filters, mode, path)
+    f = view.filters
+    patients = queries.patients_frame(f, path=path)
     cohort_ae = queries.adverse_events_frame(Filters(cohorts=filters.cohorts), path)
     in_view = set(patients["cohort_id"])
     ae_cohorts = tuple(sorted({c for c in cohort_ae["cohort_id"] if c in in_view}))
+    frames = {
+        "patients": patients,
+        "treatments": queries.treatments_frame(f, path),
+        "adverse_events": queries.adverse_events_frame(f, path),
+        "case_notes": queries.case_notes_frame(f, path),
+    }
+    if view.refused:  # fail closed: nothing of the selection leaves this function
+        frames = {k: v.iloc[0:0] for k, v in frames.items()}
+        ae_cohorts = ()
     return ResponseInputs(
-        patients=patients,
-        treatments=queries.treatments_frame(filters, path),
-        adverse_events=queries.adverse_events_frame(filters, path),
-        case_notes=queries.case_notes_frame(filters, path),
+        **frames,
         ae_cohorts=ae_cohorts,
-        disclosure=disclosure_for_selection(filters.cohorts, path),
+        disclosure=view.disclosure,
+        refusal=view.refusal,
+        notices=view.notices,
+        description=f.describe() if view.refused else f.describe(view.n_selected),
     )
 
 
@@ -142,7 +186,7 @@ def grouped_frame(patients: pd.DataFrame, spec: ResponseSpec) -> pd.DataFrame:
 
 
 def response_analysis(patients: pd.DataFrame, spec: ResponseSpec) -> ResponseTable:
-    """The :class:`ResponseTable` of ``spec`` over the given patient rows."""
+    """The exact :class:`ResponseTable` of ``spec`` over the given patient rows."""
     return response_table(
         grouped_frame(patients, spec),
         spec.domain,
@@ -151,11 +195,6 @@ def response_analysis(patients: pd.DataFrame, spec: ResponseSpec) -> ResponseTab
         by=spec.by,
         conf_level=spec.conf_level,
     )
-
-
-def analyse(filters: Filters, spec: ResponseSpec, path: Path | str | None = None) -> ResponseTable:
-    """Query the selection and build its response table (the CLI's entry point)."""
-    return response_analysis(queries.patients_frame(filters, path=path), spec)
 
 
 def method_line(spec_or_table: ResponseSpec | ResponseTable) -> str:
@@ -176,103 +215,185 @@ def method_line(spec_or_table: ResponseSpec | ResponseTable) -> str:
     return text
 
 
+# ------------------------------------------------------------------ disclosure
 @dataclass(frozen=True)
 class Protection:
-    """Which rows of a response table may be shown under the small-cell rule.
+    """Which counts of a response table may be shown.
 
-    ``hidden_rows`` are labels of rows (groups, or ``"All"``) whose counts, percentages and
-    rates are withheld; ``hidden_sizes`` are rows whose size (n) is withheld as well, and
-    ``by_missing_hidden`` says whether the number of patients in no group is withheld.
+    ``hidden`` holds ``(row label, cell)`` pairs; cells are ``"n"`` (patients), ``"eval"``,
+    ``"ne"``, ``"miss"``, ``"nem"`` (not evaluable or missing), the domain's codes and its
+    derived rates. ``test_withheld``: the group test includes a group with a hidden count.
     """
 
     disclosure: Disclosure = EXEMPT
-    hidden_rows: frozenset[str] = frozenset()
-    hidden_sizes: frozenset[str] = frozenset()
-    by_missing_hidden: bool = False
+    hidden: frozenset[tuple[str, str]] = frozenset()
+    test_withheld: bool = False
 
     @property
     def active(self) -> bool:
         return self.disclosure.active
 
-    def size(self, label: str, n: int) -> str | int:
-        """A row's size as it may be shown."""
+    def hides(self, row: str, cell: str) -> bool:
+        return (row, cell) in self.hidden
+
+    @property
+    def hidden_rows(self) -> frozenset[str]:
+        """Rows with any hidden count besides their size."""
+        return frozenset(r for r, c in self.hidden if c != "n" and r != NO_GROUP)
+
+    @property
+    def hidden_sizes(self) -> frozenset[str]:
+        return frozenset(r for r, c in self.hidden if c == "n" and r != NO_GROUP)
+
+    @property
+    def by_missing_hidden(self) -> bool:
+        return (NO_GROUP, "n") in self.hidden
+
+    def text(self, n: int) -> str:
+        """A hidden count as shown."""
+        return self.disclosure.show(n) if self.disclosure.hidden(n) else SUPPRESSED
+
+    def count(self, row: str, cell: str, n: int) -> str | int:
+        """A count as it may be shown (text when protection is active)."""
         if not self.active:
             return n
-        if self.disclosure.hidden(n):
-            return self.disclosure.show(n)
-        return "suppressed" if label in self.hidden_sizes else str(n)
-
-    def cell(self, n: int) -> str:
-        """A count inside a hidden row."""
-        return self.disclosure.show(n) if self.disclosure.hidden(n) else "suppressed"
+        return self.text(n) if self.hides(row, cell) else str(n)
 
 
 NO_PROTECTION = Protection()
 
 
-def _cells(g: GroupResponse) -> list[int]:
-    return [p.n for p in g.categories.values()] + [g.n_not_evaluable, g.n_missing]
+def _denominator_key(table: ResponseTable) -> str:
+    return "eval" if table.denominator is Denominator.EVALUABLE else "n"
+
+
+def _row_cells(g: GroupResponse, table: ResponseTable) -> dict[str, int]:
+    spec = RESPONSE_DOMAINS[table.domain]
+    cells = {
+        "n": g.n,
+        "eval": g.n_evaluable,
+        "ne": g.n_not_evaluable,
+        "miss": g.n_missing,
+        "nem": g.n_not_evaluable_or_missing,
+    }
+    cells.update({code: p.n for code, p in g.categories.items()})
+    for d in spec.derived:
+        cells.setdefault(d.name, g.derived[d.name].n)
+    return cells
+
+
+def _row_lines(row: str, table: ResponseTable) -> list[Line]:
+    spec = RESPONSE_DOMAINS[table.domain]
+    lines = [
+        Line((row, "eval"), tuple((row, c) for c in spec.codes)),
+        Line((row, "n"), ((row, "eval"), (row, "ne"), (row, "miss"))),
+        Line((row, "nem"), ((row, "ne"), (row, "miss"))),
+    ]
+    for d in spec.derived:
+        if len(d.members) > 1:
+            lines.append(Line((row, d.name), tuple((row, c) for c in d.members)))
+    return lines
 
 
 def protection(table: ResponseTable, disclosure: Disclosure = EXEMPT) -> Protection:
-    """Apply the small-cell rule to a response table (see the module notes)."""
+    """Decide which counts of ``table`` may be shown (see the module notes)."""
     if not disclosure.active:
         return Protection(disclosure)
+    values: dict[tuple[str, str], int] = {}
+    lines: list[Line] = []
     rows = _rows(table)
-    hidden = {g.label for g in rows if any(disclosure.hidden(c) for c in _cells(g))}
-    sizes: set[str] = set()
-    by_missing_hidden = False
+    for g in rows:
+        for k, v in _row_cells(g, table).items():
+            values[(g.label, k)] = int(v)
+        lines += _row_lines(g.label, table)
+    unknown: list[tuple[str, str]] = []
     if table.by is not None:
-        groups = list(table.groups)
-        ns = [g.n for g in groups] + [table.n_by_missing]
-        hide = suppressed_cells(ns, disclosure, total_shown=True)
-        sizes = {g.label for g, h in zip(groups, hide[:-1], strict=True) if h}
-        by_missing_hidden = hide[-1]
-        hidden |= sizes
-        shown_all = table.overall.label not in hidden
-        hidden_groups = [g for g in groups if g.label in hidden]
-        if shown_all and table.n_by_missing == 0 and len(hidden_groups) == 1:
-            others = sorted((g.n, g.label) for g in groups if g.label not in hidden and g.n > 0)
-            if others:
-                hidden.add(others[0][1])
-    return Protection(disclosure, frozenset(hidden), frozenset(sizes), by_missing_hidden)
+        overall = _row_cells(table.overall, table)
+        groups = [_row_cells(g, table) for g in table.groups]
+        for k, total in overall.items():
+            values[(NO_GROUP, k)] = int(total - sum(c[k] for c in groups))
+            if k != "n":  # the patients in no group: only their number is ever shown
+                unknown.append((NO_GROUP, k))
+            parts = tuple((g.label, k) for g in table.groups) + ((NO_GROUP, k),)
+            lines.append(Line((OVERALL_LABEL, k), parts))
+        lines += _row_lines(NO_GROUP, table)
+    sup = protect_lines(
+        values, lines, disclosure, unknown=unknown, fixed=[(table.overall.label, "n")]
+    )
+    hidden = sup.hidden
+    if not sup.resolved:  # fail closed: only the selection's size
+        hidden = frozenset(k for k in values if k != (table.overall.label, "n"))
+    test_withheld = False
+    if table.test is not None:
+        spec = RESPONSE_DOMAINS[table.domain]
+        keys = ["eval", "n", *spec.codes]
+        test_withheld = any(
+            (g.label, k) in hidden for g in table.groups if g.n_evaluable > 0 for k in keys
+        )
+    return Protection(disclosure, frozenset(hidden), test_withheld)
 
 
 def protected_table(table: ResponseTable, prot: Protection) -> ResponseTable | None:
-    """The table without its hidden groups (for text); None when the "All" row is hidden."""
+    """The table for text (paragraphs): only rows whose every count is shown, no withheld
+    test; None when the "All" row has a hidden count."""
     if not prot.active:
         return table
-    if table.overall.label in prot.hidden_rows:
+    if table.overall.label in prot.hidden_rows or table.overall.label in prot.hidden_sizes:
         return None
-    groups = tuple(g for g in table.groups if g.label not in prot.hidden_rows)
-    return replace(table, groups=groups)
+    shown = prot.hidden_rows | prot.hidden_sizes
+    groups = tuple(g for g in table.groups if g.label not in shown)
+    test = None if prot.test_withheld else table.test
+    return replace(table, groups=groups, test=test)
+
+
+def _blank_proportion(row: dict | None) -> dict | None:
+    return None if row is None else {"n": None, "pct": None, "ci": [None, None]}
 
 
 def protected_json(data: dict, table: ResponseTable, prot: Protection) -> dict:
-    """The CLI's JSON (``core.stats.responses.to_json_dict``) with hidden rows blanked.
+    """The CLI's JSON (``core.stats.responses.to_json_dict``) with hidden counts blanked.
 
-    Unchanged when protection is inactive; otherwise each group gets ``"suppressed"`` and a
-    hidden group's counts, percentages and intervals are null (its n too when withheld).
+    Unchanged when protection is inactive; otherwise each group gets ``"suppressed"`` (any
+    count withheld) and a hidden count is null, with its percentage and interval; a
+    percentage and interval are null too where the denominator is hidden. A withheld test is
+    null.
     """
     if not prot.active:
         return data
     out = dict(data)
+    den_key = _denominator_key(table)
+    rows = [(g, row) for g, row in zip(table.groups, data["groups"], strict=True)]
     groups = []
-    for g, row in zip(table.groups, data["groups"], strict=True):
+    for g, row in rows:
         row = dict(row)
-        hidden = g.label in prot.hidden_rows
-        row["suppressed"] = hidden
-        if hidden:
-            blank = {"n": None, "pct": None, "ci": [None, None]}
-            row["categories"] = {code: dict(blank) for code in row["categories"]}
+        label = g.label
+        row["suppressed"] = label in prot.hidden_rows or label in prot.hidden_sizes
+        den_hidden = prot.hides(label, den_key)
+        cats = {}
+        for code, cell in row["categories"].items():
+            if prot.hides(label, code):
+                cats[code] = _blank_proportion(cell)
+            elif den_hidden and cell is not None:
+                cats[code] = {"n": cell["n"], "pct": None, "ci": [None, None]}
+            else:
+                cats[code] = cell
+        row["categories"] = cats
+        for name in ("orr", "dcr"):
+            cell = row.get(name)
+            if cell is None:
+                continue
+            if prot.hides(label, name):
+                row[name] = _blank_proportion(cell)
+            elif den_hidden:
+                row[name] = {"n": cell["n"], "pct": None, "ci": [None, None]}
+        if prot.hides(label, "eval"):
             row["n_evaluable"] = None
-            row["orr"] = dict(blank) if row["orr"] is not None else None
-            row["dcr"] = dict(blank) if row["dcr"] is not None else None
-        if g.label in prot.hidden_sizes or prot.disclosure.hidden(g.n):
+        if prot.hides(label, "n"):
             row["n"] = None
         groups.append(row)
     out["groups"] = groups
-    out["small_cell_threshold"] = prot.disclosure.threshold
+    if prot.test_withheld:
+        out["test"] = None
     return out
 
 
@@ -294,32 +415,40 @@ def _denominator(g: GroupResponse, table: ResponseTable) -> int:
     return g.n_evaluable if table.denominator is Denominator.EVALUABLE else g.n
 
 
+def _proportion_text(label: str, key: str, p: Proportion, den_key: str, prot: Protection) -> str:
+    if prot.hides(label, key):
+        return prot.text(p.n)
+    if prot.hides(label, den_key):
+        return str(p.n)  # the percentage would reveal the hidden denominator
+    return fmt_proportion(p)
+
+
 def table_frame(table: ResponseTable, prot: Protection = NO_PROTECTION) -> pd.DataFrame:
     """One row per group (and an "All" row when grouped): counts, categories, derived rates.
 
     Category and rate cells read ``n (%; lo–hi)`` over the explicit denominator column. Count
-    columns are text when small-cell protection is active (``'<11'``, ``'suppressed'``).
+    columns are text when protection is active (``'<11'``, ``'suppressed'``); a count whose
+    denominator is withheld shows without its percentage.
     """
     spec = RESPONSE_DOMAINS[table.domain]
     ci = f"{round(100 * table.conf_level)}% CI"
+    den_key = _denominator_key(table)
     records = []
     for g in _rows(table):
-        hide = g.label in prot.hidden_rows
-        counts = {
-            "Evaluable": g.n_evaluable,
-            "Not evaluable (NE)": g.n_not_evaluable,
-            "Missing": g.n_missing,
-            f"Denominator ({table.denominator.label})": _denominator(g, table),
-        }
-        rec: dict[str, object] = {"Group": g.label, "Patients": prot.size(g.label, g.n)}
-        for name, n in counts.items():
-            rec[name] = prot.cell(n) if hide else (str(n) if prot.active else n)
+        lab = g.label
+        rec: dict[str, object] = {"Group": lab, "Patients": prot.count(lab, "n", g.n)}
+        rec["Evaluable"] = prot.count(lab, "eval", g.n_evaluable)
+        rec["Not evaluable (NE)"] = prot.count(lab, "ne", g.n_not_evaluable)
+        rec["Missing"] = prot.count(lab, "miss", g.n_missing)
+        rec[f"Denominator ({table.denominator.label})"] = prot.count(
+            lab, den_key, _denominator(g, table)
+        )
         for code, p in g.categories.items():
             name = f"{spec.code_labels[code]}, n (%; {ci})"
-            rec[name] = prot.cell(p.n) if hide else fmt_proportion(p)
+            rec[name] = _proportion_text(lab, code, p, den_key, prot)
         for d in spec.derived:
             p = g.derived[d.name]
-            rec[f"{d.label}, n (%; {ci})"] = prot.cell(p.n) if hide else fmt_proportion(p)
+            rec[f"{d.label}, n (%; {ci})"] = _proportion_text(lab, d.name, p, den_key, prot)
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
@@ -327,40 +456,51 @@ def table_frame(table: ResponseTable, prot: Protection = NO_PROTECTION) -> pd.Da
 def export_frame(table: ResponseTable, prot: Protection = NO_PROTECTION) -> pd.DataFrame:
     """Long, numeric form of the table for CSV: one row per group and category or rate.
 
-    Rows hidden by small-cell protection are left out.
+    Under protection a withheld count is empty, and so are a percentage and interval whose
+    count or denominator is withheld; a withheld test is empty.
     """
     spec = RESPONSE_DOMAINS[table.domain]
-    test = table.test
+    test = None if prot.test_withheld else table.test
+    den_key = _denominator_key(table)
+
+    def num(label: str, key: str, n: int) -> int | None:
+        return None if prot.hides(label, key) else n
+
     records = []
     for g in _rows(table):
-        if g.label in prot.hidden_rows:
-            continue
-        items = [("category", code, spec.code_labels[code], p) for code, p in g.categories.items()]
-        items += [("rate", d.name, d.label, g.derived[d.name]) for d in spec.derived]
+        lab = g.label
+        items = [
+            ("category", code, code, spec.code_labels[code], p, den_key)
+            for code, p in g.categories.items()
+        ]
+        items += [
+            ("rate", d.name, d.name, d.label, g.derived[d.name], den_key) for d in spec.derived
+        ]
         items.append(
-            ("not_evaluable_or_missing", "NE+missing", NOT_EVALUABLE_OR_MISSING_LABEL,
-             g.not_evaluable_or_missing)
+            ("not_evaluable_or_missing", "NE+missing", "nem", NOT_EVALUABLE_OR_MISSING_LABEL,
+             g.not_evaluable_or_missing, "n")
         )  # fmt: skip
-        for kind, code, label, p in items:
+        for kind, code, key, label, p, dkey in items:
+            withheld = prot.hides(lab, key) or prot.hides(lab, dkey)
             records.append(
                 {
                     "domain": table.domain.value,
-                    "group": g.label,
-                    "n_patients": g.n,
-                    "n_evaluable": g.n_evaluable,
-                    "n_not_evaluable": g.n_not_evaluable,
-                    "n_missing": g.n_missing,
+                    "group": lab,
+                    "n_patients": num(lab, "n", g.n),
+                    "n_evaluable": num(lab, "eval", g.n_evaluable),
+                    "n_not_evaluable": num(lab, "ne", g.n_not_evaluable),
+                    "n_missing": num(lab, "miss", g.n_missing),
                     "kind": kind,
                     "code": code,
                     "label": label,
-                    "n": p.n,
-                    "denominator": p.denominator,
+                    "n": num(lab, key, p.n),
+                    "denominator": num(lab, dkey, p.denominator),
                     "denominator_kind": "all patients"
                     if kind == "not_evaluable_or_missing"
                     else table.denominator.value,
-                    "pct": p.pct,
-                    "ci_lower": p.lower,
-                    "ci_upper": p.upper,
+                    "pct": None if withheld else p.pct,
+                    "ci_lower": None if withheld else p.lower,
+                    "ci_upper": None if withheld else p.upper,
                     "ci_method": table.ci_method.value,
                     "conf_level": table.conf_level,
                     "test": None if test is None else test.method.value,
@@ -370,13 +510,18 @@ def export_frame(table: ResponseTable, prot: Protection = NO_PROTECTION) -> pd.D
     return pd.DataFrame.from_records(records)
 
 
-def test_text(table: ResponseTable) -> str:
+def test_text(table: ResponseTable, prot: Protection = NO_PROTECTION) -> str:
     """The group comparison in words, with the method actually used; or why there is none."""
     if table.by is None:
         return ""
     t = table.test
     if t is None:
         return "Fewer than two groups have evaluable patients: no comparison is possible."
+    if prot.test_withheld:
+        return (
+            "The comparison across groups is withheld under disclosure control: a group in "
+            "it has a count too small to show."
+        )
     text = f"{t.method.label}: {fmt_p(t.p)}"
     if t.method is GroupTestMethod.CHI_SQUARE and t.statistic is not None:
         text += f" (χ² = {t.statistic:.2f}, df = {t.df})"
@@ -388,29 +533,32 @@ test_text.__test__ = False  # not a pytest test despite the name
 
 def table_notes(table: ResponseTable, prot: Protection = NO_PROTECTION) -> list[str]:
     """Sentences a reader needs next to the table (patients in no group, empty groups,
-    small-cell protection)."""
+    disclosure control)."""
     notes = []
     if table.by is not None and table.n_by_missing:
         label = RESPONSE_GROUPINGS[table.by].label.lower()
-        k = (
-            prot.cell(table.n_by_missing)
-            if prot.by_missing_hidden or prot.disclosure.hidden(table.n_by_missing)
-            else str(table.n_by_missing)
-        )
-        k = "Some" if k == "suppressed" else k
+        k = str(table.n_by_missing)
+        if prot.by_missing_hidden:
+            k = prot.text(table.n_by_missing)
+            k = "Some" if k == SUPPRESSED else k
         notes.append(
             f"{k} patient(s) with no recorded {label} are in no group; "
             f"they are counted in the '{OVERALL_LABEL}' row."
         )
     if prot.active:
-        notes.append(prot.disclosure.note().split(":")[0] + ": " + protection_text(prot))
+        notes.append(protection_text(prot))
+    den_key = _denominator_key(table)
     if _denominator(table.overall, table) == 0:
         notes.append(
             f"No {table.denominator.label} in this selection for "
             f"{_lower(table.domain.label)}: rates are not estimable."
         )
     else:
-        empty = [g.label for g in table.groups if _denominator(g, table) == 0]
+        empty = [
+            g.label
+            for g in table.groups
+            if _denominator(g, table) == 0 and not prot.hides(g.label, den_key)
+        ]
         if empty:
             notes.append(
                 f"No {table.denominator.label} in: {', '.join(empty)}; "
@@ -420,18 +568,16 @@ def table_notes(table: ResponseTable, prot: Protection = NO_PROTECTION) -> list[
 
 
 def protection_text(prot: Protection) -> str:
-    """What the small-cell rule withheld from the table and charts."""
+    """What disclosure control withheld from the table and charts."""
     t = prot.disclosure.threshold
     text = (
-        f"a group with any count below {t} shows only its size; counts below {t} read <{t}, "
-        "and a second group or size is withheld where a difference would reveal one."
+        f"Small-cell protection (imported data): counts below {t} read <{t}; 'suppressed' "
+        "marks a count withheld so that a hidden one cannot be worked out; a count whose "
+        "denominator is withheld has no percentage; rows with a withheld count are not charted."
     )
-    if prot.hidden_rows:
-        text += (
-            " Withheld (not in the table's counts or the charts): "
-            + ", ".join(sorted(prot.hidden_rows))
-            + "."
-        )
+    rows = sorted(prot.hidden_rows | prot.hidden_sizes)
+    if rows:
+        text += " Rows with withheld counts: " + ", ".join(rows) + "."
     return text
 
 
@@ -449,14 +595,16 @@ def bar_frame(table: ResponseTable, prot: Protection = NO_PROTECTION) -> pd.Data
 
     Over evaluable patients the segments are the evaluable codes; over all treated patients a
     "Not evaluable/missing" segment is added. Groups with an empty denominator are left out.
-    Columns: group, bar (label with n), n_bar, code, category, order, n, pct (0..100). Rows
-    hidden by small-cell protection are left out.
+    Columns: group, bar (label with n), n_bar, code, category, order, n, pct (0..100). A group
+    with any withheld segment or denominator is left out.
     """
     spec = RESPONSE_DOMAINS[table.domain]
+    den_key = _denominator_key(table)
     records = []
     for g in _rows(table):
         denom = _denominator(g, table)
-        if denom == 0 or g.label in prot.hidden_rows:
+        keys = [den_key, *spec.codes] + (["nem"] if table.denominator is Denominator.ALL else [])
+        if denom == 0 or any(prot.hides(g.label, k) for k in keys):
             continue
         items = [(code, spec.code_labels[code], p.n) for code, p in g.categories.items()]
         if table.denominator is Denominator.ALL:
@@ -491,14 +639,15 @@ def rate_frame(table: ResponseTable, prot: Protection = NO_PROTECTION) -> pd.Dat
     """Derived rates (ORR and DCR for imaging) per group, for the dot-and-interval plot.
 
     Columns: rate, rate_label, group, row (label with n), n, denominator, pct, lower, upper,
-    text. Groups with an empty denominator are left out.
+    text. Groups with an empty denominator, or a withheld rate or denominator, are left out.
     """
     spec = RESPONSE_DOMAINS[table.domain]
+    den_key = _denominator_key(table)
     records = []
     for d in spec.derived:
         for g in _rows(table):
             p = g.derived[d.name]
-            if p.pct is None or g.label in prot.hidden_rows:
+            if p.pct is None or prot.hides(g.label, d.name) or prot.hides(g.label, den_key):
                 continue
             records.append(
                 {
@@ -517,6 +666,113 @@ def rate_frame(table: ResponseTable, prot: Protection = NO_PROTECTION) -> pd.Dat
             )
     cols = ["rate", "rate_label", "group", "row", "n", "denominator", "pct", "lower", "upper"]
     return pd.DataFrame.from_records(records, columns=[*cols, "text"])
+
+
+# ------------------------------------------------------------------ the result
+@dataclass(frozen=True)
+class ResponseResult:
+    """One response view as one viewer may see it: the exact table and what may be shown.
+
+    Every output is made by the methods here (or the frame functions above with
+    ``protection``), which apply the decision; ``table`` is None when the selection is
+    refused, and then only ``refusal`` may be shown.
+    """
+
+    spec: ResponseSpec
+    disclosure: Disclosure
+    table: ResponseTable | None
+    protection: Protection = NO_PROTECTION
+    refusal: str = ""
+    notices: tuple[str, ...] = ()
+    description: str = ""
+    """The selection in words, with its n as it may be shown."""
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusal)
+
+    @property
+    def n(self) -> int | None:
+        """The selection's size (None when refused)."""
+        return None if self.table is None else self.table.overall.n
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame() if self.table is None else table_frame(self.table, self.protection)
+
+    def export(self) -> pd.DataFrame:
+        return pd.DataFrame() if self.table is None else export_frame(self.table, self.protection)
+
+    def bars(self) -> pd.DataFrame:
+        return bar_frame(self.table, self.protection) if self.table is not None else None
+
+    def rates(self) -> pd.DataFrame:
+        return rate_frame(self.table, self.protection) if self.table is not None else None
+
+    def test_text(self) -> str:
+        return "" if self.table is None else test_text(self.table, self.protection)
+
+    def notes(self) -> list[str]:
+        return [] if self.table is None else table_notes(self.table, self.protection)
+
+    def shown_table(self) -> ResponseTable | None:
+        """The table for paragraphs (rows with every count shown), or None."""
+        return None if self.table is None else protected_table(self.table, self.protection)
+
+    def json(self) -> dict[str, Any]:
+        """The ``responses --json`` object, with ``"disclosure"``."""
+        if self.table is None:
+            data: dict[str, Any] = {
+                "domain": self.spec.domain.value,
+                "ci_method": self.spec.ci.value,
+                "groups": [],
+                "test": None,
+                "refusal": self.refusal,
+            }
+        else:
+            data = protected_json(to_json_dict(self.table), self.table, self.protection)
+        if self.notices:
+            data["notices"] = list(self.notices)
+        data["disclosure"] = self.disclosure.json()
+        return data
+
+
+def response_result(inputs: ResponseInputs, spec: ResponseSpec) -> ResponseResult:
+    """The response view of ``spec`` over loaded inputs: exact table, then disclosure."""
+    d = inputs.disclosure
+    if inputs.refused:
+        return ResponseResult(spec, d, None, Protection(d), inputs.refusal, inputs.notices,
+                              inputs.description)  # fmt: skip
+    table = response_analysis(inputs.patients, spec)
+    return ResponseResult(
+        spec, d, table, protection(table, d), "", inputs.notices, inputs.description
+    )
+
+
+def analyse(
+    filters: Filters,
+    spec: ResponseSpec,
+    path: Path | str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
+) -> ResponseResult:
+    """The ``responses`` command's entry: open the selection for ``mode``, compute, protect."""
+    view = open_view(filters, mode, path)
+    d = view.disclosure
+    if view.refused:
+        return ResponseResult(
+            spec, d, None, Protection(d), view.refusal, view.notices, view.filters.describe()
+        )
+    patients = queries.patients_frame(view.filters, path=path)
+    table = response_analysis(patients, spec)
+    return ResponseResult(
+        spec,
+        d,
+        table,
+        protection(table, d),
+        "",
+        view.notices,
+        view.filters.describe(view.n_selected),
+    )
 
 
 # ------------------------------------------------------------------ swimmer plot
@@ -736,8 +992,8 @@ def swimmer_data(
 
 def swimmer(inputs: ResponseInputs, limit: int = SWIMMER_MAX_PATIENTS) -> Swimmer | None:
     """The swimmer data of the selection; None when it has more than ``limit`` patients, none,
-    or imported data under small-cell protection (see :func:`swimmer_message`)."""
-    if inputs.n > limit or inputs.n == 0 or inputs.disclosure.active:
+    is refused, or shows imported data under protection (see :func:`swimmer_message`)."""
+    if inputs.n > limit or inputs.n == 0 or inputs.disclosure.active or inputs.refused:
         return None
     return swimmer_data(inputs.patients, inputs.treatments, inputs.case_notes)
 
@@ -755,20 +1011,64 @@ class AdverseEventView:
     cohorts_without_data: tuple[str, ...]
     ci: BinomialCI = BinomialCI.CLOPPER_PEARSON
     disclosure: Disclosure = EXEMPT
+    hidden: frozenset[tuple[str, str]] = frozenset()
+    """``(term, "any" | "grade3plus")`` counts withheld under disclosure control."""
+    withheld: str = ""
+    """Non-empty: the whole table is withheld under disclosure control, and why."""
 
     @property
     def has_data(self) -> bool:
         return bool(self.cohorts_with_data)
 
-    def text(self, p: Proportion) -> str:
-        """A cell as it may be shown: ``'<11'`` without a percentage when suppressed."""
-        return self.disclosure.show(p.n) if self.disclosure.hidden(p.n) else fmt_proportion(p)
+    def hides(self, term: str, level: str) -> bool:
+        return bool(self.withheld) or (term, level) in self.hidden
+
+    def text(self, p: Proportion, term: str = "", level: str = "") -> str:
+        """A cell as it may be shown: ``'<11'`` or ``'suppressed'`` without a percentage."""
+        hidden = (term, level) in self.hidden if term else self.disclosure.hidden(p.n)
+        if hidden:
+            return self.disclosure.show(p.n) if self.disclosure.hidden(p.n) else SUPPRESSED
+        return fmt_proportion(p)
+
+
+def _ae_protection(
+    rows: tuple[AERow, ...], n: int, n_in_view: int, d: Disclosure
+) -> tuple[frozenset, str]:
+    if not d.active:
+        return frozenset(), ""
+    left_out = n_in_view - n
+    if d.hidden(n) or d.hidden(left_out):
+        return frozenset(), (
+            f"Under disclosure control the adverse-event table is not shown: fewer than "
+            f"{d.threshold} patients are in its denominator or left out of it."
+        )
+    values: dict[tuple[str, str], int] = {("", "N"): n}
+    lines = []
+    for r in rows:
+        t = r.term
+        any_n, g3 = r.any_grade.n, r.grade3plus.n
+        values.update(
+            {
+                (t, "any"): any_n,
+                (t, "grade3plus"): g3,
+                (t, "lo"): any_n - g3,
+                (t, "none"): n - any_n,
+            }
+        )
+        lines += [
+            Line((t, "any"), ((t, "grade3plus"), (t, "lo"))),
+            Line(("", "N"), ((t, "any"), (t, "none"))),
+        ]
+    sup = protect_lines(values, lines, d, fixed=[("", "N")])
+    if not sup.resolved:
+        return frozenset(), "Under disclosure control the adverse-event table is not shown."
+    return frozenset(k for k in sup.hidden if k[1] in ("any", "grade3plus")), ""
 
 
 def adverse_event_view(
     inputs: ResponseInputs, ci: BinomialCI | str = BinomialCI.CLOPPER_PEARSON
 ) -> AdverseEventView:
-    """Per-term counts (any grade, grade >= 3) with exact or chosen intervals."""
+    """Per-term counts (any grade, grade >= 3) with exact or chosen intervals, protected."""
     ci = BinomialCI.parse(ci)
     with_data = tuple(c for c in inputs.cohorts if c in set(inputs.ae_cohorts))
     without = tuple(c for c in inputs.cohorts if c not in set(with_data))
@@ -779,7 +1079,10 @@ def adverse_event_view(
     # patient ids are unique within a cohort only
     ae = ae.assign(patient_id=ae["cohort_id"].astype(str) + "/" + ae["patient_id"].astype(str))
     rows = tuple(adverse_event_table(ae, n, ci)) if n else ()
-    return AdverseEventView(rows, n, len(pts), with_data, without, ci, inputs.disclosure)
+    hidden, withheld = _ae_protection(rows, n, len(pts), inputs.disclosure)
+    return AdverseEventView(
+        rows, n, len(pts), with_data, without, ci, inputs.disclosure, hidden, withheld
+    )
 
 
 def adverse_event_message(view: AdverseEventView) -> str:
@@ -791,6 +1094,8 @@ def adverse_event_message(view: AdverseEventView) -> str:
             "none). This is missing information, not evidence that treatment was free of "
             "toxicity."
         )
+    if view.withheld:
+        return view.withheld
     text = (
         f"Patients with each event at any grade and at CTCAE grade 3 or worse (each patient "
         f"counted once per term, at the worst grade), over all {view.n_patients} patients "
@@ -805,27 +1110,33 @@ def adverse_event_message(view: AdverseEventView) -> str:
         text += " No patient in this selection had a recorded adverse event."
     if view.disclosure.active:
         t = view.disclosure.threshold
-        text += f" Small-cell protection: counts below {t} read <{t}, without a percentage."
+        text += (
+            f" Small-cell protection: counts below {t} read <{t}, and 'suppressed' marks a "
+            "count withheld so that a hidden one cannot be worked out; neither has a percentage."
+        )
     return text
 
 
 def adverse_event_frame(view: AdverseEventView) -> pd.DataFrame:
     """Display table: term, any grade and grade >= 3 as ``n (%; lo–hi)``."""
+    rows = () if view.withheld else view.rows
     return pd.DataFrame(
         {
-            "Term": [r.term for r in view.rows],
-            "Any grade, n (%; 95% CI)": [view.text(r.any_grade) for r in view.rows],
-            "Grade ≥3, n (%; 95% CI)": [view.text(r.grade3plus) for r in view.rows],
+            "Term": [r.term for r in rows],
+            "Any grade, n (%; 95% CI)": [view.text(r.any_grade, r.term, "any") for r in rows],
+            "Grade ≥3, n (%; 95% CI)": [
+                view.text(r.grade3plus, r.term, "grade3plus") for r in rows
+            ],
         }
     )
 
 
 def adverse_event_export_frame(view: AdverseEventView) -> pd.DataFrame:
-    """Numeric adverse-event table for CSV (suppressed cells are left out)."""
+    """Numeric adverse-event table for CSV (withheld cells are left out)."""
     records = []
     for r in view.rows:
         for level, p in (("any", r.any_grade), ("grade3plus", r.grade3plus)):
-            if view.disclosure.hidden(p.n):
+            if view.hides(r.term, level):
                 continue
             records.append(
                 {

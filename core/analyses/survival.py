@@ -1,9 +1,13 @@
-"""From a selection to survival results: the DuckDB fast path and the analysis orchestrator.
+"""From a selection to survival results: spec -> query -> statistics -> disclosure -> result.
 
-DuckDB reduces the selected patients to counts of events, censorings and delayed entries per
-group and distinct day (``GROUP BY g, t``); :mod:`core.stats.survival` does the product-limit,
-Greenwood and log-rank arithmetic on those counts. The cost of a recompute therefore grows with
-the number of distinct days, not with the number of patients.
+:func:`analyse` opens the selection for the viewer (:func:`core.analyses.view.open_view`: mode,
+query-set-size restriction, protected filter values), has DuckDB reduce the selected patients
+to counts of events, censorings and delayed entries per group and distinct day (the query is
+in :mod:`core.data.survival_sql`), computes every statistic exactly with
+:mod:`core.stats.survival` on those counts, and then applies the disclosure to what is shown
+(suppressed groups, whole-month display curves, medians to whole months, tests over the shown
+groups only). The cost of a recompute grows with the number of distinct days, not with the
+number of patients. Presentation code draws the frozen result and decides nothing.
 
 Time origins. Times are stored as days from the index date (first treatment). From diagnosis or
 metastatic diagnosis, time = offset + days, and with ``left_truncation`` (default) a patient
@@ -18,8 +22,7 @@ offset + L.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,11 +32,16 @@ import pandas as pd
 from core.analyses.disclosure import (
     EXEMPT,
     Disclosure,
-    disclosure_for_selection,
+    Mode,
+    left_out_refusal,
+    round_at_risk,
+    round_median_months,
     suppressed_cells,
+    whole_month_grid,
 )
-from core.data.db import list_cohorts, query_arrays
+from core.analyses.view import open_view
 from core.data.filters import Filters
+from core.data.survival_sql import SurvivalColumns, survival_rows, survival_sql
 from core.stats.survival import (
     GroupHR,
     KMResult,
@@ -60,7 +68,7 @@ from core.vocab.methods import (
     Endpoint,
     Origin,
 )
-from core.vocab.schema import METASTATIC_SITES, PATIENTS, PRIOR_THERAPIES, column
+from core.vocab.schema import METASTATIC_SITES, PATIENTS, PRIOR_THERAPIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,17 +197,59 @@ class SurvivalSpec:
         return None if self.landmark_months is None else self.landmark_months * DAYS_PER_MONTH
 
 
+@dataclass(frozen=True, eq=False)
+class Curve:
+    """What a Kaplan-Meier chart draws for one group, decided by the analysis (times in days).
+
+    Exact mode (or exempt data): every step of the exact estimate, the number at risk per step
+    and the censoring marks. Protected mode with real data: the exact estimate sampled at whole
+    months (value at month m = exact S(m)), stopped where fewer than the threshold are at risk;
+    no per-step counts, no censoring marks, and numbers at risk only at the chosen times.
+    """
+
+    time: np.ndarray
+    """Step times, starting at 0."""
+    surv: np.ndarray
+    lower: np.ndarray
+    """CI limits; nan where R gives NA."""
+    upper: np.ndarray
+    n_risk: np.ndarray | None = None
+    """Number at risk at each step (exact only)."""
+    censor_time: np.ndarray | None = None
+    censor_surv: np.ndarray | None = None
+    n_censor: np.ndarray | None = None
+    risk_table: tuple[tuple[float, str], ...] | None = None
+    """(time, number at risk as shown) for the table under the chart; None: the exact numbers
+    may be shown at any time (computed from the group's counts)."""
+    whole_months: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("time", "surv", "lower", "upper", "n_risk", "censor_time", "censor_surv",
+                     "n_censor"):  # fmt: skip
+            value = getattr(self, name)
+            if value is not None:
+                value = np.array(value, copy=True)
+                value.setflags(write=False)  # shared between viewers through the page cache
+                object.__setattr__(self, name, value)
+
+
 @dataclass(frozen=True)
 class GroupResult:
     label: str
     counts: SurvivalCounts
     km: KMResult | None
+    """The exact estimate (every mode); None for a suppressed group."""
     quantiles: tuple[Quantile, ...] = ()
+    """As shown: protected mode gives them in whole months."""
     at: tuple[SurvAt, ...] = ()
+    """As shown: protected mode withholds the estimate where fewer than the threshold are at
+    risk (show ``n_risk`` through the disclosure)."""
     rmst: RMSTResult | None = None
     message: str = ""
     suppressed: bool = False
     """Small-cell protection: no curve, no at-risk row, counts not shown."""
+    display: Curve | None = None
+    """What a chart draws (None: nothing)."""
 
     @property
     def n(self) -> int:
@@ -229,6 +279,14 @@ class SurvivalAnalysis:
     n_landmark_excluded_events: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
     disclosure: Disclosure = EXEMPT
+    refusal: str = ""
+    """Non-empty: the selection may not be shown (query-set-size restriction); no groups."""
+    notices: tuple[str, ...] = ()
+    """What protected mode changed in the request (e.g. age filters on 5-year bands)."""
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusal)
 
     @property
     def n_analysed(self) -> int:
@@ -242,6 +300,10 @@ class SurvivalAnalysis:
     def n_shown(self) -> str:
         return self.disclosure.show(self.n_analysed)
 
+    def describe(self) -> str:
+        """The selection in one line with the number analysed as it may be shown."""
+        return self.filters.describe(None if self.refused else self.n_shown)
+
     def cell(self, value: int, group: GroupResult | None = None) -> int | str:
         """A count for a table: the number itself when exempt, else '<11' or 'suppressed'."""
         if not self.disclosure.active:
@@ -251,51 +313,18 @@ class SurvivalAnalysis:
         return self.disclosure.show(value)
 
 
+def _columns(spec: SurvivalSpec) -> SurvivalColumns:
+    """The stored columns a survival view reads."""
+    days_col, ev_col = ENDPOINT_COLUMNS[spec.endpoint]
+    group = GROUPINGS[spec.by].column if spec.by else None
+    return SurvivalColumns(days_col, ev_col, ORIGIN_OFFSET_COLUMN[spec.origin], group)
+
+
 def _raw_sql(
     filters: Filters, spec: SurvivalSpec, *, per_patient: bool = False
 ) -> tuple[str, list]:
-    """One GROUP BY over stored values: (group value, days, origin offset) -> counts.
-
-    Each row holds ``n_all`` patients, ``n`` of them with a known event status and ``d`` of
-    those with the event. Rows with a missing time or origin offset come back as NULLs in their
-    own aggregate rows, so they are counted without a second query. From the index origin the
-    offset is 0 and the aggregate has one row per group value and day.
-
-    The inner GROUP BY keys are stored columns only (no per-row expressions), so DuckDB knows
-    their value ranges and can use its perfect-hash aggregate (see ``core.data.db``); the group is
-    turned into a small integer code (see :func:`_decode_group`) on the aggregate. With
-    ``per_patient`` the same columns come back one row per patient (n_all = 1).
-    """
-    where, params = filters.where()
-    days_col, ev_col = ENDPOINT_COLUMNS[spec.endpoint]
-    off_col = ORIGIN_OFFSET_COLUMN[spec.origin]
-    off = column(off_col) if off_col else "0"
-    g_inner, g_outer = _group_sql(spec)
-    ev = column(ev_col)
-    if per_patient:
-        counts = f"1 AS n_all, ({ev} IS NOT NULL)::BIGINT AS n, coalesce({ev}, 0)::BIGINT AS d"
-        group_by = ""
-    else:
-        counts = f"count(*) AS n_all, count({ev}) AS n, coalesce(sum({ev}), 0)::BIGINT AS d"
-        group_by = " GROUP BY ALL"
-    sql = (
-        f"SELECT {g_outer} AS g, t, off, n_all, n, d FROM (SELECT {g_inner} AS g, "
-        f"{column(days_col)} AS t, {off} AS off, {counts} FROM patients WHERE {where}{group_by})"
-    )
-    return sql, params
-
-
-def _group_sql(spec: SurvivalSpec) -> tuple[str, str]:
-    """(stored column grouped on, expression that turns it into a small integer code)."""
-    if not spec.by:
-        return "0", "g"
-    name = GROUPINGS[spec.by].column
-    f = PATIENTS.get(name)
-    if f is not None and f.kind == "code":
-        return column(name), "enum_code(g)"  # ENUM position: codes[i]
-    if f is not None and f.kind == "bool":
-        return column(name), "g::TINYINT"
-    return column(name), "g"  # integers (age, treatments) or cohort ids as they are
+    """The aggregate query of a view (built in :func:`core.data.survival_sql.survival_sql`)."""
+    return survival_sql(filters, _columns(spec), per_patient=per_patient)
 
 
 def _decode_group(spec: SurvivalSpec, value: object) -> object:
@@ -314,21 +343,13 @@ def aggregate_counts(
     filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
 ) -> tuple[dict[str, SurvivalCounts], dict]:
     """Counts per group label (events, censorings, delayed entries per distinct time), exact."""
-    sql, params = _raw_sql(filters, spec)
-    raw = query_arrays(sql, params, path, perfect_hash=_cohort_rows(filters, path) >= LARGE)
+    raw = survival_rows(filters, _columns(spec), path, large=LARGE)
     return counts_from_raw(raw, spec)
 
 
 LARGE = 500_000
 """Patients in the selected cohorts from which the aggregate uses DuckDB's perfect-hash GROUP
 BY (see ``core.data.db.PERFECT_HASH_BITS``; measured break-even between 10^5 and 10^6)."""
-
-
-def _cohort_rows(filters: Filters, path: Path | str | None) -> int:
-    """Patients in the cohorts a selection reads (all cohorts when none is chosen)."""
-    cohorts = list_cohorts(path)
-    chosen = set(filters.cohorts)
-    return sum(c.n_patients for c in cohorts if not chosen or c.cohort_id in chosen)
 
 
 @dataclass(frozen=True)
@@ -547,9 +568,84 @@ def _counts_by_label_bincount(
     return out
 
 
+def exact_curve(km: KMResult) -> Curve:
+    """Every step of the exact estimate, with numbers at risk and censoring marks."""
+    cens = km.n_censor > 0
+    return Curve(
+        time=np.concatenate(([0.0], km.time)),
+        surv=np.concatenate(([1.0], km.surv)),
+        lower=np.concatenate(([1.0], km.lower)),
+        upper=np.concatenate(([1.0], km.upper)),
+        n_risk=np.concatenate(([km.counts.n_start], km.n_risk)),
+        censor_time=km.time[cens],
+        censor_surv=km.surv[cens],
+        n_censor=km.n_censor[cens],
+    )
+
+
+def _nan(v: float | None) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def protected_curve(km: KMResult, at: Sequence[SurvAt], d: Disclosure) -> Curve:
+    """The exact estimate sampled at whole months, where at least the threshold are at risk.
+
+    The value drawn from month m to m+1 is the exact S(m). The curve is the first run of whole
+    months with at least ``d.threshold`` patients at risk (at risk just before m, as R's
+    ``summary(fit, times=)``), closed at the next whole month; no per-step counts or marks.
+    The table under the chart gives the number at risk at 0 and at the chosen times ``at``
+    (as shown by ``d``).
+    """
+    grid = whole_month_grid(float(km.time[-1]))
+    risk = km.counts.n_risk_before(grid)
+    ok = risk >= d.threshold
+    keep = np.zeros(0, dtype=np.intp)
+    if ok.any():
+        first = int(np.argmax(ok))
+        stop = first + int(np.argmin(ok[first:])) if not ok[first:].all() else grid.size
+        keep = np.arange(first, stop)
+    values = survival_at(km, grid[keep]) if keep.size else []
+    t = grid[keep]
+    s = np.array([v.surv for v in values], dtype=float)
+    lo = np.array([_nan(v.lower) for v in values], dtype=float)
+    hi = np.array([_nan(v.upper) for v in values], dtype=float)
+    if keep.size and keep[-1] + 1 < grid.size:  # close the last whole-month step
+        t, s = np.append(t, grid[keep[-1] + 1]), np.append(s, s[-1])
+        lo, hi = np.append(lo, lo[-1]), np.append(hi, hi[-1])
+    start = int(km.counts.n_risk_before(np.array([0.0]))[0])
+    table = ((0.0, d.show(start)), *((a.time, d.show(a.n_risk)) for a in at))
+    return Curve(t, s, lo, hi, risk_table=table, whole_months=True)
+
+
+def _protected_at(at: Sequence[SurvAt], d: Disclosure) -> tuple[SurvAt, ...]:
+    """Survival at times as shown: withheld where fewer than the threshold are at risk, and
+    numbers at risk after time 0 rounded up to a multiple of 5 (:func:`round_at_risk`), so that
+    two of them, or one and the group's n, differ by a range and never give a count."""
+    out = []
+    for a in at:
+        shown = replace(a, n_risk=round_at_risk(a.n_risk)) if a.time > 0 else a
+        if a.n_risk < d.threshold:
+            shown = replace(shown, surv=None, lower=None, upper=None)
+        out.append(shown)
+    return tuple(out)
+
+
+def _month_quantile(q: Quantile) -> Quantile:
+    return replace(
+        q,
+        estimate=round_median_months(q.estimate),
+        lower=round_median_months(q.lower),
+        upper=round_median_months(q.upper),
+    )
+
+
+SUPPRESSED_MESSAGE = "Not shown: small-cell protection."
+
+
 def _protect(groups: list[GroupResult], d: Disclosure) -> list[GroupResult]:
-    """Small-cell rule on survival groups: suppress small groups (and a complementary one),
-    and cut each shown curve where fewer than the threshold remain at risk."""
+    """Protected mode on real data: suppress small groups (primary and complementary), keep
+    no curve for them; show the others' exact estimate at whole months, medians to whole
+    months, survival at times only where at least the threshold are at risk."""
     hide = suppressed_cells([g.n for g in groups], d, total_shown=True)
     out = []
     for g, h in zip(groups, hide, strict=True):
@@ -562,41 +658,79 @@ def _protect(groups: list[GroupResult], d: Disclosure) -> list[GroupResult]:
                     at=(),
                     rmst=None,
                     suppressed=True,
-                    message="Not shown: small-cell protection.",
+                    message=SUPPRESSED_MESSAGE,
+                    display=None,
                 )
             )
             continue
-        km = g.km
-        keep = km.n_risk >= d.threshold
-        cut = {
-            f: getattr(km, f)[keep]
-            for f in ("time", "n_risk", "n_event", "n_censor", "surv", "std_err", "lower", "upper")
-        }
-        at = tuple(
-            replace(a, surv=None, lower=None, upper=None) if a.n_risk < d.threshold else a
-            for a in g.at
+        at = _protected_at(g.at, d)
+        out.append(
+            replace(
+                g,
+                quantiles=tuple(_month_quantile(q) for q in g.quantiles),
+                at=at,
+                display=protected_curve(g.km, at, d),
+            )
         )
-        out.append(replace(g, km=replace(km, **cut), at=at))
     return out
 
 
+def _ordered(labels: Iterable[str], spec: SurvivalSpec) -> list[str]:
+    """Group labels in the grouping's order (others after, by name)."""
+    order = GROUPINGS[spec.by].order if spec.by else ("All",)
+    out = sorted(labels, key=lambda g: (order.index(g) if g in order else len(order), str(g)))
+    if not spec.include_not_assessed:
+        out = [g for g in out if g != NOT_ASSESSED]
+    return out
+
+
+def suppressed_labels(sizes: Mapping[str, int], spec: SurvivalSpec, d: Disclosure) -> list[str]:
+    """The groups protected mode hides: the rule of :func:`analyse`, from group sizes."""
+    labels = [g for g in _ordered(sizes, spec) if sizes[g] > 0]
+    hide = suppressed_cells([sizes[g] for g in labels], d, total_shown=True)
+    return [g for g, h in zip(labels, hide, strict=True) if h]
+
+
+def _refused(filters: Filters, spec: SurvivalSpec, view) -> SurvivalAnalysis:
+    return SurvivalAnalysis(
+        spec=spec,
+        filters=filters,
+        groups=(),
+        logrank=None,
+        disclosure=view.disclosure,
+        refusal=view.refusal,
+        notices=view.notices,
+    )
+
+
 def analyse(
-    filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
+    filters: Filters,
+    spec: SurvivalSpec,
+    path: Path | str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
 ) -> SurvivalAnalysis:
     """Full recompute for one view: KM with CI and quantiles per group, log-rank, pairwise.
 
-    When an imported cohort is in view, small-cell protection (core.analyses.disclosure) is applied here,
-    before the result can reach a page or an export.
+    Spec -> query -> statistics -> disclosure: the selection is opened for the viewer
+    (:func:`core.analyses.view.open_view`); a refused selection gives a result with the
+    refusal and no groups. Every statistic is computed on the exact data. In protected mode
+    with real data in view, small groups (and a complementary one) are suppressed, the log-rank,
+    pairwise tests and RMST differences are over the shown groups only, and each shown group
+    carries its display curve (see :func:`protected_curve`).
     """
-    disclosure = disclosure_for_selection(filters.cohorts, path)
+    view = open_view(filters, mode, path)
+    disclosure = view.disclosure
+    filters = view.filters
+    if view.refused:
+        return _refused(filters, spec, view)
     by_label, tallies = aggregate_counts(filters, spec, path)
-    order = GROUPINGS[spec.by].order if spec.by else ("All",)
-    labels = sorted(by_label, key=lambda g: (order.index(g) if g in order else len(order), str(g)))
-    if not spec.include_not_assessed:
-        labels = [g for g in labels if g != NOT_ASSESSED]
+    left_out = tallies["n_missing"] + tallies["n_lm"]
+    if disclosure.active and 0 < left_out < disclosure.threshold:
+        return _refused(filters, spec, replace(view, refusal=left_out_refusal(disclosure)))
     groups: list[GroupResult] = []
     times_days = np.asarray(spec.times_months, dtype=float) * DAYS_PER_MONTH
-    for g in labels:
+    for g in _ordered(by_label, spec):
         counts = by_label[g]
         if counts.n == 0:
             continue
@@ -610,13 +744,13 @@ def analyse(
             except ValueError:
                 rm = None
         msg = "" if counts.n > 1 else "One patient only: the curve is a single step."
-        groups.append(GroupResult(str(g), counts, km, qs, at, rm, msg))
+        groups.append(GroupResult(str(g), counts, km, qs, at, rm, msg, display=exact_curve(km)))
     if disclosure.active:
         groups = _protect(groups, disclosure)
     lr = None
     pw: tuple = ()
     rdiff: list = []
-    usable = [g for g in groups if g.n > 0]
+    usable = [g for g in groups if g.n > 0 and not g.suppressed]
     if len(usable) > 1 and sum(g.events for g in usable) > 0:
         lr, pairs = logrank_with_pairwise([g.counts for g in usable], [g.label for g in usable])
         pw = tuple(pairs)
@@ -641,6 +775,11 @@ def analyse(
             "Without delayed entry, patients count as at risk before they were treated, which "
             "they could not have been observed to die in: the curve is biased upward."
         )
+    if lr is not None and any(g.suppressed for g in groups):
+        warnings.append(
+            "Under disclosure control the log-rank and pairwise tests compare the groups shown "
+            "only."
+        )
     return SurvivalAnalysis(
         spec=spec,
         filters=filters,
@@ -654,15 +793,17 @@ def analyse(
         n_landmark_excluded_events=tallies["n_lm_ev"],
         disclosure=disclosure,
         warnings=tuple(warnings),
+        notices=view.notices,
     )
 
 
 def patient_arrays(
     filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
 ) -> pd.DataFrame:
-    """Patient-level rows (g, t, ev, en) after origin, delayed entry and landmark."""
-    sql, params = _raw_sql(filters, spec, per_patient=True)
-    r = _prepare(query_arrays(sql, params, path), spec)
+    """Patient-level rows (g, t, ev, en) after origin, delayed entry and landmark (exact; for
+    computation only, never shown)."""
+    raw = survival_rows(filters, _columns(spec), path, per_patient=True)
+    r = _prepare(raw, spec)
     labels = np.array(r.names, dtype=object)[r.labels] if r.labels.size else r.labels
     return pd.DataFrame({"g": labels, "t": r.exit, "ev": r.event, "en": r.entry})
 
@@ -672,63 +813,83 @@ class HazardRatios:
     reference: str
     rows: tuple[GroupHR, ...]
     note: str = ""
+    disclosure: Disclosure = EXEMPT
+    refusal: str = ""
 
 
 MIN_GROUP_FOR_HR = 5
 
 
-def hazard_ratios(
-    filters: Filters, spec: SurvivalSpec, reference: str, path: Path | str | None = None
-) -> HazardRatios:
-    """Cox (Efron) hazard ratio of each group against ``reference``.
+def _join_note(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
 
-    Groups with fewer than MIN_GROUP_FOR_HR patients or without events are left out of the
-    model (their coefficient is not estimable) and named in ``note``.
+
+def hazard_ratios(
+    filters: Filters,
+    spec: SurvivalSpec,
+    reference: str,
+    path: Path | str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
+) -> HazardRatios:
+    """Cox (Efron) hazard ratio of each group against ``reference``, by the project's Cox
+    engine (:func:`core.stats.survival.cox_group_hr`, the Cox page's engine and separation
+    rule).
+
+    Groups without events (or, exact mode only, with fewer than MIN_GROUP_FOR_HR patients) and
+    groups whose estimate runs off to 0 or infinity (separation) have no row and are named in
+    ``note``. In protected mode with real data, groups :func:`analyse` suppresses are left out
+    of the model and get no row; the note names them without a count.
     """
-    df = patient_arrays(filters, spec, path)
+    view = open_view(filters, mode, path)
+    d = view.disclosure
+    if view.refused:
+        return HazardRatios(reference, (), "", d, view.refusal)
+    df = patient_arrays(view.filters, spec, path)
     if not spec.include_not_assessed:
         df = df[df["g"] != NOT_ASSESSED]
     sizes = df.groupby("g")["ev"].agg(["size", "sum"])
-    small = sizes[(sizes["size"] < MIN_GROUP_FOR_HR) | (sizes["sum"] == 0)].index.tolist()
-    note = ""
-    if small:
-        note = (
-            f"Not estimable (fewer than {MIN_GROUP_FOR_HR} patients or no events): "
-            + ", ".join(map(str, small))
-            + "."
+    hidden = suppressed_labels(sizes["size"].to_dict(), spec, d) if d.active else []
+    note_hidden = (
+        "Not shown under disclosure control (small groups and the groups that protect them): "
+        + ", ".join(map(str, hidden))
+        + "."
+        if hidden
+        else ""
+    )
+    rest = sizes.drop(index=hidden)
+    small = rest[(rest["size"] < MIN_GROUP_FOR_HR) | (rest["sum"] == 0)].index.tolist()
+    # protected: no size bound in the text ("fewer than 5" would narrow a shown "<11")
+    why = (
+        "too few patients or no events"
+        if d.active
+        else (f"fewer than {MIN_GROUP_FOR_HR} patients or no events")
+    )
+    note_small = f"Not estimable ({why}): " + ", ".join(map(str, small)) + "." if small else ""
+    note = _join_note(note_hidden, note_small)
+    if reference in hidden or reference in small:
+        return HazardRatios(
+            reference, (), _join_note(note, "The reference group is among them."), d
         )
-    if reference in small:
-        return HazardRatios(reference, (), note + " The reference group is among them.")
-    df = df[~df["g"].isin(small)]
+    df = df[~df["g"].isin([*hidden, *small])]
     if df["g"].nunique() < 2:
-        return HazardRatios(reference, (), note)
+        return HazardRatios(reference, (), note, d)
     entry = df["en"].to_numpy() if (df["en"] > 0).any() else None
     try:
         rows = cox_group_hr(
             df["t"].to_numpy(), df["ev"].to_numpy(), df["g"].to_numpy(), reference, entry=entry
         )
     except ValueError as exc:
-        return HazardRatios(reference, (), f"The Cox model could not be fitted: {exc}")
-    # monotone likelihood (complete separation): the estimate runs off to 0 or infinity
-    diverged = [
-        r.label
-        for r in rows
-        if r.hr is not None
-        and not (
-            r.lower is not None
-            and r.upper is not None
-            and r.lower > 0
-            and math.isfinite(r.upper)
-            and 1e-8 < r.hr < 1e8
-        )
-    ]
-    if diverged:
-        note = (note + " " if note else "") + (
+        return HazardRatios(reference, (), f"The Cox model could not be fitted: {exc}", d)
+    separated = [r.label for r in rows if r.hr is None]
+    if separated:
+        note = _join_note(
+            note,
             "Not estimable (complete separation: the hazard ratio has no finite estimate): "
-            + ", ".join(map(str, diverged))
-            + "."
+            + ", ".join(map(str, separated))
+            + ".",
         )
-    return HazardRatios(reference, tuple(r for r in rows if r.label not in diverged), note)
+    return HazardRatios(reference, tuple(r for r in rows if r.hr is not None), note, d)
 
 
 # ------------------------------------------------------------------ tables and JSON
@@ -841,8 +1002,12 @@ def hr_frame(hrs: HazardRatios) -> pd.DataFrame:
     )
 
 
-def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str) -> dict:
-    """The CLI's JSON shape; times in ``unit``; null for what is not reached or not defined."""
+def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str | None) -> dict:
+    """The CLI's JSON shape; times in ``unit``; null for what is not reached or not defined.
+
+    Counts are as shown (``"<11"`` / ``"suppressed"`` under protection); ``disclosure`` states
+    the mode; a refused selection has ``refusal`` and no groups.
+    """
     from core.vocab.methods import TIME_UNIT_DAYS
 
     s = TIME_UNIT_DAYS[unit]
@@ -872,36 +1037,85 @@ def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str) -> dict:
     lr = analysis.logrank
     return {
         "cohort": cohort,
-        "description": analysis.filters.describe(analysis.n_analysed),
+        "description": analysis.describe(),
         "endpoint": analysis.spec.endpoint.value,
         "origin": analysis.spec.origin.value,
         "time_unit": unit.value,
         "conf_type": analysis.spec.conf_type.value,
         "groups": groups,
         "logrank": None if lr is None else {"chi2": lr.chi2, "df": lr.df, "p": lr.p},
+        "notes": exclusion_notes(analysis),
+        "notices": list(analysis.notices),
+        "refusal": analysis.refusal or None,
+        "disclosure": analysis.disclosure.json(),
     }
 
 
 def exclusion_notes(analysis: SurvivalAnalysis) -> list[str]:
-    """Sentences saying which selected patients are not in the analysis, and why."""
+    """Sentences saying which selected patients are not in the analysis, and why.
+
+    Under protection the counts go through the disclosure: a small count is shown as '<11'
+    (never narrowed), the selection's total is left out when it would give a hidden count by
+    subtraction, and the landmark's event/censored split is withheld unless both parts (and so
+    their total) may be shown.
+    """
+    d = analysis.disclosure
+    if analysis.refused:
+        return []
+    ep = analysis.spec.endpoint.label.lower()
+    lm_on = analysis.spec.landmark_months is not None
+    n_miss, lm = analysis.n_missing_time, analysis.n_landmark_excluded
+    ev = analysis.n_landmark_excluded_events
+    # missing + landmark-excluded + analysed = selected: hide together what a total would give
+    hide_miss, hide_lm = (
+        suppressed_cells([n_miss, lm], d, total_shown=True) if d.active else (False, False)
+    )
     notes = []
-    if analysis.n_missing_time:
-        notes.append(
-            f"{analysis.n_missing_time} of {analysis.n_selected} selected patients have no "
-            f"{analysis.spec.endpoint.label.lower()} data for this origin and are not analysed."
-        )
-    if analysis.spec.landmark_months is not None:
-        lm = analysis.n_landmark_excluded
-        ev = analysis.n_landmark_excluded_events
-        notes.append(
-            f"Landmark at {analysis.spec.landmark_months:g} months: {lm} patients excluded "
-            f"({ev} with an event, {lm - ev} censored before the landmark)."
-        )
+    if n_miss:
+        if hide_miss:
+            who = (
+                f"Fewer than {d.threshold} selected patients"
+                if d.hidden(n_miss)
+                else "Some selected patients (their number is withheld under disclosure control)"
+            )
+            notes.append(f"{who} have no {ep} data for this origin and are not analysed.")
+        elif d.active and hide_lm:
+            notes.append(
+                f"{d.show(n_miss)} selected patients have no {ep} data for this origin and are "
+                "not analysed."
+            )
+        else:
+            notes.append(
+                f"{d.show(n_miss)} of {d.show(analysis.n_selected)} selected patients have no "
+                f"{ep} data for this origin and are not analysed."
+            )
+    if lm_on:
+        head = f"Landmark at {analysis.spec.landmark_months:g} months: "
+        split = suppressed_cells([ev, lm - ev], d, total_shown=True) if d.active else (0, 0)
+        if hide_lm:
+            notes.append(
+                head + f"fewer than {d.threshold} patients excluded (an event or censoring "
+                "before the landmark)."
+                if d.hidden(lm)
+                else head + "some patients excluded (an event or censoring before the "
+                "landmark; their number is withheld under disclosure control)."
+            )
+        elif any(split):
+            notes.append(
+                head + f"{d.show(lm)} patients excluded (an event or censoring before the "
+                "landmark; the split is withheld under disclosure control)."
+            )
+        else:
+            notes.append(
+                head + f"{d.show(lm)} patients excluded ({d.show(ev)} with an event, "
+                f"{d.show(lm - ev)} censored before the landmark)."
+            )
     return notes
 
 
 def max_time(analysis: SurvivalAnalysis) -> float:
-    """Largest observed time in days across groups (0 when empty)."""
+    """Largest time in days a chart of the analysis draws (0 when empty)."""
     return max(
-        (float(g.counts.time[-1]) for g in analysis.groups if g.counts.time.size), default=0.0
+        (float(g.display.time[-1]) for g in analysis.groups if g.display and g.display.time.size),
+        default=0.0,
     )

@@ -3,16 +3,33 @@
 Categorical rows give n and the percentage of the group's patients with a known value;
 missing values are counted on their own row. Continuous rows give mean (SD) and median (IQR)
 with R's default (type 7) quantiles.
+
+:func:`baseline_table` is the analysis entry (Overview page, ``table1`` command): it opens the
+selection for one viewer (:func:`core.analyses.view.open_view`), computes the table exactly
+(:func:`table1`) and applies disclosure (:func:`protect`). Under protected mode with imported
+data in view, every count is one cell of a set of additive lines (levels of a characteristic
+add up to the column's n, including the implied "no" and "missing" counts of yes/no rows and
+the treatments hierarchy; split columns add up to "All"; column sizes add up to the total) and
+:func:`core.analyses.suppression.protect_lines` hides small cells and complementary ones over
+rows and columns; a split column whose size is hidden is hidden whole; a percentage is shown
+only where its denominator (patients with a known value) is not a hidden count; continuous
+summaries of fewer than the threshold values are not shown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.analyses.disclosure import EXEMPT, Disclosure, suppressed_cells
+from core.analyses.disclosure import EXEMPT, Disclosure, Mode
+from core.analyses.suppression import Line, protect_lines
+from core.analyses.view import open_view
+from core.data import queries
+from core.data.filters import Filters
 from core.vocab.schema import METASTATIC_SITES, PATIENTS, POST_THERAPIES, PRIOR_THERAPIES
 
 CATEGORICAL = ("sex", "race", "primary_site", "grade", "route", "agent")
@@ -31,6 +48,8 @@ SPLITTABLE = (
     "cohort_id",
     "n_treatments_group",
 )
+ALL = "All"
+SUPPRESSED = "suppressed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +63,8 @@ class Cell:
     q3: float | None = None
     hidden: str = ""
     """Small-cell protection: the text shown instead of the count (e.g. '<11')."""
+    known: int | None = None
+    """Denominator of ``pct``: patients of the group with a known value (None when hidden)."""
 
     def text(self) -> str:
         if self.hidden:
@@ -76,30 +97,86 @@ class Row:
     label: str
     key: str
     cells: dict[str, Cell] = field(default_factory=dict)
+    kind: str = "level"
+    """'level', 'missing' (a characteristic's missing row), 'flag' (a yes/no row), 'sub'
+    (a breakdown of another row: administrations within "Multiple") or 'continuous'."""
+    family: str = ""
+    """The characteristic the row belongs to (rows of one family add up to the group)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Table1:
     groups: tuple[str, ...]
-    group_n: dict[str, int]
+    group_n: dict[str, int | None]
+    """Patients per column; None where withheld under disclosure control."""
     rows: tuple[Row, ...]
     split_by: str | None
     disclosure: Disclosure = EXEMPT
+    refusal: str = ""
+    """Non-empty: the selection may not be shown (query-set-size restriction), and why."""
+    notices: tuple[str, ...] = ()
+    group_text: dict[str, str] = field(default_factory=dict)
+    """Column sizes as shown ('<11', 'suppressed' when withheld)."""
+    description: str = ""
+    """The selection in words, with its n as it may be shown."""
 
-    def cell(self, key: str, group: str = "All") -> Cell:
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusal)
+
+    def cell(self, key: str, group: str = ALL) -> Cell:
         for r in self.rows:
             if r.key == key:
                 return r.cells[group]
         raise KeyError(key)
+
+    def size_text(self, group: str) -> str:
+        if group in self.group_text:
+            return self.group_text[group]
+        return self.disclosure.show(self.group_n[group])
 
     def to_frame(self) -> pd.DataFrame:
         records = []
         for r in self.rows:
             rec = {"Section": r.section, "Characteristic": r.label}
             for g in self.groups:
-                rec[f"{g} (n={self.disclosure.show(self.group_n[g])})"] = r.cells[g].text()
+                rec[f"{g} (n={self.size_text(g)})"] = r.cells[g].text()
             records.append(rec)
-        return pd.DataFrame.from_records(records)
+        cols = ["Section", "Characteristic", *(f"{g} (n={self.size_text(g)})" for g in self.groups)]
+        return pd.DataFrame.from_records(records, columns=cols)
+
+    def json(self) -> dict[str, Any]:
+        """The ``table1 --json`` object: every cell as shown, and the disclosure."""
+        return {
+            "split_by": self.split_by,
+            "refusal": self.refusal or None,
+            "notices": list(self.notices),
+            "groups": [
+                {"label": g, "n": self.group_n[g], "n_text": self.size_text(g)} for g in self.groups
+            ],
+            "rows": [
+                {
+                    "section": r.section,
+                    "label": r.label,
+                    "key": r.key,
+                    "cells": {
+                        g: {
+                            "n": c.n,
+                            "pct": c.pct,
+                            "mean": c.mean,
+                            "sd": c.sd,
+                            "median": c.median,
+                            "q1": c.q1,
+                            "q3": c.q3,
+                            "text": c.text(),
+                        }
+                        for g, c in r.cells.items()
+                    },
+                }
+                for r in self.rows
+            ],
+            "disclosure": self.disclosure.json(),
+        }
 
 
 def treatment_group(n: pd.Series) -> pd.Series:
@@ -109,15 +186,13 @@ def treatment_group(n: pd.Series) -> pd.Series:
 def table1(
     df: pd.DataFrame, split_by: str | None = None, disclosure: Disclosure = EXEMPT
 ) -> Table1:
-    """Build Table 1 from a patients frame (columns of the data model).
+    """Build Table 1 from a patients frame (columns of the data model), exactly.
 
-    Under small-cell protection (imported cohorts) categorical counts below the threshold, and
-    a complementary cell in the same characteristic, are shown as '<11' or 'suppressed';
-    continuous summaries of groups below the threshold are not shown.
+    With an active ``disclosure`` the exact table goes through :func:`protect`.
     """
     df = df.copy()
     df["n_treatments_group"] = treatment_group(df["n_treatments"]) if len(df) else []
-    groups: dict[str, pd.DataFrame] = {"All": df}
+    groups: dict[str, pd.DataFrame] = {ALL: df}
     if split_by:
         if split_by not in SPLITTABLE:
             raise ValueError(f"cannot split Table 1 by {split_by!r}")
@@ -131,14 +206,14 @@ def table1(
             groups[label] = sub
     rows: list[Row] = []
 
-    def add_cat(section: str, key: str, label: str, mask_fn) -> None:
+    def add_cat(section: str, key: str, label: str, mask_fn, kind: str, family: str) -> None:
         cells = {}
         for g, sub in groups.items():
             known, hit = mask_fn(sub)
             n_known = int(known.sum())
             n_hit = int(hit.sum())
-            cells[g] = Cell(n_hit, 100.0 * n_hit / n_known if n_known else None)
-        rows.append(Row(section, label, key, cells))
+            cells[g] = Cell(n_hit, 100.0 * n_hit / n_known if n_known else None, known=n_known)
+        rows.append(Row(section, label, key, cells, kind, family))
 
     for name in CATEGORICAL:
         f = PATIENTS[name]
@@ -149,6 +224,8 @@ def table1(
                 f"{name}={code}",
                 f.label_of(code),
                 lambda s, name=name, code=code: (s[name].notna(), s[name] == code),
+                "level",
+                name,
             )
         if df[name].isna().any():
             add_cat(
@@ -156,6 +233,8 @@ def table1(
                 f"{name}=missing",
                 "Missing",
                 lambda s, name=name: (pd.Series(True, index=s.index), s[name].isna()),
+                "missing",
+                name,
             )
 
     for key, label in CONTINUOUS:
@@ -174,7 +253,7 @@ def table1(
                     q1=float(q1),
                     q3=float(q3),
                 )
-        rows.append(Row("Continuous", label, key, cells))
+        rows.append(Row("Continuous", label, key, cells, "continuous", key))
 
     ntx = pd.to_numeric(df["n_treatments"], errors="coerce")
     if ntx.notna().any():
@@ -182,17 +261,28 @@ def table1(
         def tx_mask(pred):
             return lambda s: (s["n_treatments"].notna(), pred(pd.to_numeric(s["n_treatments"])))
 
-        add_cat("Treatments", "treatments=single", "Single", tx_mask(lambda v: v == 1))
-        add_cat("Treatments", "treatments=multiple", "Multiple", tx_mask(lambda v: v > 1))
+        tx = "treatments"
+        sec = "Treatments"
+        add_cat(sec, "treatments=single", "Single", tx_mask(lambda v: v == 1), "level", tx)
+        add_cat(sec, "treatments=multiple", "Multiple", tx_mask(lambda v: v > 1), "level", tx)
         for k in sorted(int(v) for v in ntx.dropna().unique() if v > 1):
             add_cat(
                 "Treatments",
                 f"treatments={k}",
                 f"  {k} administrations",
                 tx_mask(lambda v, k=k: v == k),
+                "sub",
+                tx,
             )
         if (ntx == 0).any():
-            add_cat("Treatments", "treatments=0", "None (untreated)", tx_mask(lambda v: v == 0))
+            add_cat(
+                "Treatments",
+                "treatments=0",
+                "None (untreated)",
+                tx_mask(lambda v: v == 0),
+                "level",
+                tx,
+            )
 
     for section, items in (
         ("Metastatic sites", [(f"met_{c}", lbl) for c, lbl in METASTATIC_SITES]),
@@ -206,45 +296,156 @@ def table1(
                     col,
                     lbl.replace("Metastasis: ", ""),
                     lambda s, col=col: (s[col].notna(), s[col].fillna(False).astype(bool)),
+                    "flag",
+                    col,
                 )
 
-    if disclosure.active:
-        rows = _protect_rows(rows, tuple(groups), disclosure)
-    return Table1(
+    exact = Table1(
         tuple(groups), {g: len(s) for g, s in groups.items()}, tuple(rows), split_by, disclosure
     )
+    return protect(exact, disclosure) if disclosure.active else exact
 
 
-def _protect_rows(rows: list[Row], groups: tuple[str, ...], d: Disclosure) -> list[Row]:
-    """Primary and complementary suppression within each characteristic, per group column."""
-    by_key = {r.key: r for r in rows}
-    families: dict[str, list[str]] = {}
-    for r in rows:
-        family = r.key.split("=")[0] if "=" in r.key else r.key
-        families.setdefault(family, []).append(r.key)
-    new_cells: dict[str, dict[str, Cell]] = {r.key: dict(r.cells) for r in rows}
-    for keys in families.values():
+# ------------------------------------------------------------------ disclosure
+_N = "__n__"
+
+
+def _cells_and_lines(t: Table1) -> tuple[dict, list[Line], dict[tuple, tuple], list]:
+    """Every count of ``t`` as a cell (shown and implied ones) and the lines that tie them.
+
+    Returns values, lines, the cells a percentage of (row, group) reveals, and the whole-column
+    triggers.
+    """
+    groups = t.groups
+    splits = [g for g in groups if g != ALL]
+    values: dict[tuple[str, str], int] = {(_N, g): int(t.group_n[g]) for g in groups}
+    lines: list[Line] = []
+    reveals: dict[tuple[str, str], tuple] = {}
+    triggers: list[tuple[tuple, list]] = []
+    families: dict[str, list[Row]] = {}
+    for r in t.rows:
+        if r.kind != "continuous":
+            families.setdefault(r.family, []).append(r)
+    row_keys: list[str] = []
+    for fam, rows in families.items():
+        for r in rows:
+            row_keys.append(r.key)
+            for g in groups:
+                values[(r.key, g)] = int(r.cells[g].n or 0)
+        kinds = {r.kind for r in rows}
+        if kinds == {"flag"}:
+            (r,) = rows
+            no, miss = f"{r.key}=__no__", f"{r.key}=__missing__"
+            row_keys += [no, miss]
+            for g in groups:
+                c = r.cells[g]
+                known = int(c.known or 0)
+                values[(no, g)] = known - int(c.n or 0)
+                values[(miss, g)] = int(t.group_n[g]) - known
+                lines.append(Line((_N, g), ((r.key, g), (no, g), (miss, g))))
+                reveals[(r.key, g)] = ((_N, g), (no, g), (miss, g))
+                # only the row's percentage tells "no" and "missing" apart: both are known
+                # together with it, or neither
+                implied = [(no, g), (miss, g)]
+                triggers += [((r.key, g), implied), ((no, g), implied), ((miss, g), implied)]
+            continue
+        top = [r for r in rows if r.kind in ("level", "missing")]
+        subs = [r for r in rows if r.kind == "sub"]
+        explicit_missing = next((r.key for r in rows if r.kind == "missing"), None)
+        miss_key = explicit_missing
+        if explicit_missing is None:
+            miss_key = f"{fam}=__missing__"
+            row_keys.append(miss_key)
+            for g in groups:
+                known = int(top[0].cells[g].known or 0)
+                values[(miss_key, g)] = int(t.group_n[g]) - known
         for g in groups:
-            cells = [by_key[k].cells[g] for k in keys]
-            if cells[0].median is not None or cells[0].mean is not None or cells[0].n is None:
-                if cells[0].n is not None and d.hidden(cells[0].n):
-                    new_cells[keys[0]][g] = Cell(hidden=f"n {d.show(cells[0].n)}: not shown")
+            parts = [(r.key, g) for r in top]
+            if explicit_missing is None:
+                parts.append((miss_key, g))
+            lines.append(Line((_N, g), tuple(parts)))
+            if subs:
+                lines.append(Line((f"{fam}=multiple", g), tuple((s.key, g) for s in subs)))
+            for r in rows:
+                if r.kind == "missing":
+                    reveals[(r.key, g)] = ((_N, g),)
+                else:
+                    reveals[(r.key, g)] = ((_N, g), (miss_key, g))
+    if splits:
+        for key in [_N, *row_keys]:
+            lines.append(Line((key, ALL), tuple((key, g) for g in splits)))
+        all_keys = [_N, *row_keys]
+        triggers += [((_N, g), [(k, g) for k in all_keys]) for g in splits]
+    return values, lines, reveals, triggers
+
+
+def protect(t: Table1, d: Disclosure) -> Table1:
+    """Apply disclosure to an exact Table 1 (see the module notes); unchanged when inactive."""
+    if not d.active:
+        return replace(t, disclosure=d)
+    values, lines, reveals, triggers = _cells_and_lines(t)
+    sup = protect_lines(values, lines, d, fixed=[(_N, ALL)], triggers=triggers)
+    hidden = sup.hidden
+    if not sup.resolved:  # fail closed: nothing but the total
+        hidden = frozenset(k for k in values if k != (_N, ALL))
+    t_ = d.threshold
+
+    def hidden_text(n: int) -> str:
+        return d.show(n) if d.hidden(n) else SUPPRESSED
+
+    rows = []
+    for r in t.rows:
+        cells = {}
+        for g in t.groups:
+            c = r.cells[g]
+            if r.kind == "continuous":
+                if (_N, g) in hidden or (c.n is not None and c.n < t_):
+                    cells[g] = Cell(hidden="not shown") if c.n is not None else Cell()
+                else:
+                    cells[g] = replace(c, n=None)
                 continue
-            counts = [c.n or 0 for c in cells]
-            if len(keys) == 1:  # a yes/no characteristic: the "no" count is implied
-                hide = [d.hidden(counts[0]) or d.hidden(_known(cells[0]) - counts[0])]
+            if (r.key, g) in hidden:
+                cells[g] = Cell(hidden=hidden_text(int(c.n or 0)))
+            elif any(k in hidden for k in reveals[(r.key, g)]):
+                cells[g] = Cell(c.n)  # the percentage would reveal a hidden denominator
             else:
-                hide = suppressed_cells(counts, d)
-            for k, c, h in zip(keys, cells, hide, strict=True):
-                if h:
-                    new_cells[k][g] = Cell(
-                        hidden=d.show(c.n) if d.hidden(c.n or 0) else "suppressed"
-                    )
-    return [Row(r.section, r.label, r.key, new_cells[r.key]) for r in rows]
+                cells[g] = c
+        rows.append(replace(r, cells=cells))
+    group_n = {g: (None if (_N, g) in hidden else t.group_n[g]) for g in t.groups}
+    group_text = {
+        g: hidden_text(int(t.group_n[g])) if (_N, g) in hidden else str(t.group_n[g])
+        for g in t.groups
+    }
+    return replace(t, group_n=group_n, rows=tuple(rows), disclosure=d, group_text=group_text)
 
 
-def _known(cell: Cell) -> int:
-    """Patients with a known value behind a percentage (n / pct)."""
-    if cell.n is None or not cell.pct:
-        return cell.n or 0
-    return round(cell.n * 100 / cell.pct)
+def baseline_table(
+    filters: Filters,
+    split_by: str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
+    path: Path | str | None = None,
+) -> Table1:
+    """Table 1 of a selection as one viewer may see it (the Overview page and ``table1``)."""
+    view = open_view(filters, mode, path)
+    d = view.disclosure
+    if split_by is not None and split_by not in SPLITTABLE:
+        raise ValueError(f"cannot split Table 1 by {split_by!r}")
+    if view.refused:
+        return Table1(
+            (),
+            {},
+            (),
+            split_by,
+            d,
+            refusal=view.refusal,
+            notices=view.notices,
+            description=view.filters.describe(),
+        )
+    exact = table1(queries.patients_frame(view.filters, path=path), split_by)
+    shown = protect(exact, d)
+    return replace(
+        shown,
+        notices=view.notices,
+        description=view.filters.describe(view.n_selected),
+    )

@@ -1,5 +1,11 @@
 """Validation: each published figure of the seed papers against what the app computes.
 
+The figures are data: ``data/validation_figures.csv`` lists each one (paper, place in the
+paper, published value, tolerance, how it is computed) so that a clinician can audit them
+against the papers. A small dispatcher reads the file: each row's ``measure`` names the
+function that computes the app's value (:data:`MEASURES`) and its ``quantity`` the check
+against the published value (:data:`CHECKS`).
+
 One :class:`Row` per published figure: the cohort, the figure, where it is printed (seed file
 and place), the published value, the value the app computes on the stored cohort, the
 tolerance and whether it passes. The app's values come through the same code paths as its
@@ -30,13 +36,16 @@ Conventions decided here (also shown on the Validation page):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from core.analyses.disclosure import Mode, disclosure_for_selection
 from core.analyses.survival import (
     NOT_ASSESSED,
     SurvivalAnalysis,
@@ -56,6 +65,7 @@ from core.stats.survival import (
     kaplan_meier,
     km_quantiles,
     logrank_test,
+    survival_at,
 )
 from core.vocab.methods import DAYS_PER_MONTH, DAYS_PER_YEAR, Endpoint, Origin, ResponseDomain
 
@@ -147,10 +157,12 @@ def median_row(
     published_text: str,
     computed_days: float | None,
     extra: str = "",
+    tol: float = MEDIAN_TOL,
 ) -> Row:
-    """A median within 10% of the published value (``computed_days`` None = not reached)."""
+    """A median within ``tol`` (relative, 10%) of the published value (``computed_days`` None =
+    not reached)."""
     got = None if computed_days is None else computed_days / DAYS_PER_MONTH
-    lo, hi = published_months * (1 - MEDIAN_TOL), published_months * (1 + MEDIAN_TOL)
+    lo, hi = published_months * (1 - tol), published_months * (1 + tol)
     ok = got is not None and lo <= got <= hi
     computed = _m(got) + ("" if got is None else f" ({got * DAYS_PER_MONTH / DAYS_PER_YEAR:.2f} y)")
     return Row(
@@ -159,7 +171,7 @@ def median_row(
         source,
         published_text,
         computed + extra,
-        f"±10% ({lo:.1f}–{hi:.1f} months)",
+        f"±{100 * tol:g}% ({lo:.1f}–{hi:.1f} months)",
         ok,
     )
 
@@ -256,788 +268,615 @@ def _surv_at(analysis: SurvivalAnalysis, label: str = "All") -> float | None:
     return None if s is None else 100.0 * s
 
 
-Analyse = Callable[[Filters, SurvivalSpec], SurvivalAnalysis]
-
-
-@dataclass(frozen=True)
+@dataclass
 class Context:
-    """Where the figures are read from: the database file (``None`` = the default one)."""
+    """Where the figures are read from (``path`` None = the default database) and a memo of
+    what several rows share (one survival analysis, response table or Table 1 per run)."""
 
     path: Path | str | None = None
+    mode: Mode = Mode.PROTECTED
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def _cached(self, key: tuple, make: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     def analyse(self, filters: Filters, spec: SurvivalSpec) -> SurvivalAnalysis:
-        return analyse(filters, spec, self.path)
+        return self._cached(
+            ("km", filters, spec), lambda: analyse(filters, spec, self.path, mode=self.mode)
+        )
 
     def patients(self, filters: Filters) -> pd.DataFrame:
-        return patients_frame(filters, path=self.path)
+        return self._cached(("pt", filters), lambda: patients_frame(filters, path=self.path))
 
     def arrays(self, filters: Filters, spec: SurvivalSpec) -> pd.DataFrame:
         return patient_arrays(filters, spec, self.path)
 
+    def treatments(self, filters: Filters) -> pd.DataFrame:
+        return self._cached(("tx", filters), lambda: treatments_frame(filters, self.path))
 
-# ------------------------------------------------------------------ pgep-mibg-211 (seed 002)
-def _pgep(ctx: Context) -> list[Row]:
-    C = PGEP
-    f = Filters(cohorts=(C,))
-    rows: list[Row] = []
-    os_all = ctx.analyse(f, SurvivalSpec(times_months=(60.0,)))
-    g = os_all.groups[0]
-    rows.append(
-        median_row(
-            C,
-            "Median overall survival from the first MIBG treatment",
-            "002 Abstract (Results); Results ¶2 (2.4 y ± 0.2)",
-            29.0,
-            "29 months (2.4 y)",
-            g.median.estimate,
-        )
-    )
-    rows.append(
-        pct_row(
-            C,
-            "5-year survival from the first MIBG treatment (KM at 60 months)",
-            "002 Results ¶2",
-            27,
-            _surv_at(os_all),
-        )
-    )
-    for origin, published, what in (
-        (Origin.DIAGNOSIS, 60, "diagnosis"),
-        (Origin.METASTATIC, 50, "metastatic disease"),
-    ):
-        naive = ctx.analyse(
-            f, SurvivalSpec(origin=origin, left_truncation=False, times_months=(60.0,))
-        )
-        delayed = ctx.analyse(
-            f, SurvivalSpec(origin=origin, left_truncation=True, times_months=(60.0,))
-        )
-        rows.append(
-            pct_row(
-                C,
-                f"5-year survival from {what} (KM at 60 months, delayed entry off: the "
-                "published figure counts the time before MIBG, when these patients could not "
-                "die)",
-                "002 Results ¶2",
-                published,
-                _surv_at(naive),
-                extra=f" (with delayed entry at first MIBG: {_pct(_surv_at(delayed))})",
-            )
-        )
+    def adverse_events(self, filters: Filters) -> pd.DataFrame:
+        return self._cached(("ae", filters), lambda: adverse_events_frame(filters, self.path))
 
-    # single vs multiple treatments, and the responses at first follow-up (two groups: the
-    # paper left out patients without an assessment, as the page's "not assessed" switch)
-    for by, source, pairs, p_max, p_text in (
-        (
-            "treatments",
-            "002 Results ¶2 (Figure 2A)",
-            (("Single", 2.0, "2.0 y ± 0.3"), ("Multiple", 4.0, "4.0 y ± 0.5")),
-            0.05,
-            "p < 0.05",
-        ),
-        (
-            "imaging_response",
-            "002 Results ¶4 (Figure 2B)",
-            (("CR/PR/SD", 4.0, "4.0 y ± 0.4"), ("PD", 1.3, "1.3 y ± 0.3")),
-            0.001,
-            "p < 0.001",
-        ),
-        (
-            "symptomatic_response",
-            "002 Results ¶5 (Figure 2C)",
-            (("Improved", 4.2, "4.2 y ± 0.4"), ("Not improved", 1.7, "1.7 y ± 0.6")),
-            0.001,
-            "p < 0.001",
-        ),
-        (
-            "biochem_response",
-            "002 Results ¶6 (Figure 2D)",
-            (("Response/stable", 6.2, "6.2 y ± 1.5"), ("Progression", 2.9, "2.9 y ± 1.6")),
-            0.03,
-            "p < 0.03",
-        ),
-    ):
-        a = ctx.analyse(f, SurvivalSpec(by=by, include_not_assessed=False, times_months=()))
-        for label, years, text in pairs:
-            grp = _group(a, label)
-            rows.append(
-                median_row(
-                    C,
-                    f"Median OS from first MIBG, {label} (n = {grp.n})",
-                    source,
-                    years * 12,
-                    f"{text} ({years * 12:g} months)",
-                    grp.median.estimate,
-                )
-            )
-        names = " vs ".join(lbl for lbl, _, _ in pairs)
-        rows.append(
-            check_row(
-                C,
-                f"Log-rank test, {names}",
-                source,
-                p_text,
-                _p(a.logrank.p),
-                f"below {p_max:g}",
-                a.logrank.p < p_max,
-            )
-        )
+    def responses(self, filters: Filters, domain: ResponseDomain, treated_only: bool = False):
+        def make():
+            df = self.patients(filters)
+            if treated_only:
+                df = df[df.agent.isin(TREATED)]
+            return response_table(df, domain).overall
 
-    # patients lost to follow-up in each domain: "Not assessed" vs the assessed groups pooled
-    for by, what, source, na_m, with_m in (
-        ("imaging_response", "imaging", "002 Results ¶2", 14, 41),
-        ("biochem_response", "biochemical", "002 Results ¶2", 23, 53),
-        ("symptomatic_response", "symptomatic", "002 Results ¶2", 17, 39),
-    ):
-        a = ctx.analyse(f, SurvivalSpec(by=by, include_not_assessed=True, times_months=()))
-        na = _group(a, NOT_ASSESSED)
-        assessed = [grp.counts for grp in a.groups if grp.label != NOT_ASSESSED]
-        pooled = pool_counts(assessed)
-        rows.append(
-            median_row(
-                C,
-                f"Median OS without {what} follow-up (group 'Not assessed', n = {na.n})",
-                source,
-                na_m,
-                f"{na_m} months",
-                na.median.estimate,
-            )
-        )
-        rows.append(
-            median_row(
-                C,
-                f"Median OS with {what} follow-up (assessed groups pooled, n = {pooled.n})",
-                source,
-                with_m,
-                f"{with_m} months",
-                median_days(pooled),
-            )
-        )
-        lr = logrank_test([na.counts, pooled])
-        rows.append(
-            check_row(
-                C,
-                f"Log-rank test, without vs with {what} follow-up",
-                source,
-                "p < 0.01",
-                _p(lr.p),
-                "below 0.01",
-                lr.p < 0.01,
-            )
-        )
+        return self._cached(("resp", filters, domain, treated_only), make)
 
-    # progression-free survival
-    for endpoint, years, text, source, n_pub in (
-        (Endpoint.PFS_IMAGING, 1.7, "1.7 y ± 0.1", "002 Results ¶4 (Figure 1C)", 143),
-        (Endpoint.PFS_SYMPTOM, 1.4, "1.4 y ± 0.3", "002 Results ¶5 (Figure 1B)", 158),
-        (Endpoint.PFS_BIOCHEM, 2.5, "2.5 y ± 0.5", "002 Results ¶6", 62),
-    ):
-        a = ctx.analyse(f, SurvivalSpec(endpoint=endpoint, times_months=()))
-        grp = a.groups[0]
-        label = (
-            endpoint.label
-            if endpoint is not Endpoint.PFS_BIOCHEM
-            else "Time to biochemical progression"
-        )
-        rows.append(
-            median_row(
-                C,
-                f"Median {label.lower()}",
-                source,
-                years * 12,
-                f"{text} ({years * 12:g} months)",
-                grp.median.estimate,
-            )
-        )
-        rows.append(count_row(C, f"Patients analysed for {label.lower()}", source, n_pub, grp.n))
-        if endpoint is Endpoint.PFS_BIOCHEM:
-            rows.append(
-                pct_row(
-                    C,
-                    "Without biochemical progression throughout follow-up (censored / analysed)",
-                    source,
-                    43,
-                    100.0 * (grp.n - grp.events) / grp.n,
-                    extra=f" ({grp.n - grp.events} of {grp.n})",
-                )
-            )
-
-    # response tables
-    df = ctx.patients(f)
-    img = response_table(df, ResponseDomain.IMAGING).overall
-    rows.append(
-        count_row(
-            C,
-            "Imaging response evaluable at first follow-up (CT, RECIST 1.1)",
-            "002 Results ¶3-4",
-            125,
-            img.n_evaluable,
-        )
-    )
-    for code, n_pub, pct_pub in (("CR", 3, 2), ("PR", 22, 18), ("SD", 75, 60), ("PD", 25, 20)):
-        p = img.categories[code]
-        rows.append(
-            count_row(
-                C,
-                f"Imaging {code} at first follow-up",
-                "002 Results ¶4",
-                n_pub,
-                p.n,
-                f"{n_pub} ({pct_pub}%)",
-                f"{p.n} ({p.pct:.1f}%)",
-            )
-        )
-    rows.append(
-        pct_row(
-            C,
-            "Stable or responding on imaging (CR+PR+SD)",
-            "002 Results ¶4",
-            80,
-            img.derived["dcr"].pct,
-        )
-    )
-    rows.append(
-        pct_row(C, "Imaging response (CR+PR)", "002 Abstract (Results)", 20, img.derived["orr"].pct)
-    )
-    rows.append(
-        count_row(
-            C,
-            "Follow-up by mIBG imaging only (no CT; not RECIST-evaluable, coded NE)",
-            "002 Results ¶3",
-            18,
-            img.n_not_evaluable,
-        )
-    )
-    sym = response_table(df, ResponseDomain.SYMPTOMATIC).overall
-    rows.append(
-        count_row(
-            C,
-            "Symptom change documented at first follow-up",
-            "002 Results ¶5",
-            158,
-            sym.n_evaluable,
-        )
-    )
-    p = sym.categories["improved"]
-    rows.append(
-        count_row(
-            C, "Symptoms improved", "002 Results ¶5", 112, p.n, "112 (71%)", f"{p.n} ({p.pct:.1f}%)"
-        )
-    )
-    rows.append(pct_row(C, "Symptoms improved, percentage", "002 Abstract; Results ¶5", 71, p.pct))
-    bio = response_table(df, ResponseDomain.BIOCHEMICAL).overall
-    rows.append(
-        count_row(
-            C,
-            "Biochemical data at first follow-up (CgA or 5-HIAA)",
-            "002 Results ¶6",
-            62,
-            bio.n_evaluable,
-        )
-    )
-    for code, n_pub, pct_pub in (("response", 21, 34), ("stable", 30, 48), ("progression", 11, 18)):
-        p = bio.categories[code]
-        rows.append(
-            count_row(
-                C,
-                f"Biochemical {code}",
-                "002 Abstract; Results ¶6",
-                n_pub,
-                p.n,
-                f"{n_pub} ({pct_pub}%)",
-                f"{p.n} ({p.pct:.1f}%)",
-            )
-        )
-    # missing data (Discussion)
-    rows.append(
-        pct_row(
-            C,
-            "Imaging follow-up missing (no CT response: not assessed or mIBG only)",
-            "002 Discussion ¶8",
-            41,
-            img.not_evaluable_or_missing.pct,
-            extra=f" ({img.n_not_evaluable_or_missing} of {img.n})",
-        )
-    )
-    rows.append(
-        pct_row(
-            C,
-            "Biochemical follow-up missing (the Discussion prints 71% against 'symptomatic' "
-            "and 28% against 'biochemical'; 149 of 211 without markers is 71%)",
-            "002 Discussion ¶8",
-            71,
-            bio.not_evaluable_or_missing.pct,
-            extra=f" ({bio.n_not_evaluable_or_missing} of {bio.n})",
-        )
-    )
-    rows.append(
-        pct_row(
-            C,
-            "Symptomatic follow-up missing (printed against 'biochemical', see above)",
-            "002 Discussion ¶8",
-            28,
-            sym.not_evaluable_or_missing.pct,
-            tol=3.0,
-            reason="looser: the paper's own 158 of 211 with symptom documentation "
-            "(Results ¶5, reproduced exactly above) leaves 25.1% missing, 2.9 points from the "
-            "Discussion's 28%",
-            extra=f" ({sym.n_not_evaluable_or_missing} of {sym.n})",
-        )
-    )
-    rows.extend(_pgep_tables(df))
-    return rows
+    def table1(self, filters: Filters):
+        return self._cached(("t1", filters), lambda: table1(self.patients(filters)))
 
 
-_TABLE_COUNTS: tuple[tuple[str, str, int, int | None, str], ...] = (
-    # (Table 1 key, label, published count, printed %, source); counts printed only as a
-    # percentage of 211 are the integers that round to it (data/cohorts.json, "derived")
-    ("sex=male", "Male", 105, 50, "002 Table 1"),
-    ("sex=female", "Female", 106, 50, "002 Table 1"),
-    ("race=white", "Caucasian", 181, 86, "002 Table 1"),
-    ("race=black", "African American", 30, 14, "002 Table 1"),
-    ("treatments=single", "Single treatment", 171, 81, "002 Table 1"),
-    ("treatments=multiple", "Multiple treatments", 40, 19, "002 Table 1"),
-    ("treatments=2", "Two treatments", 32, 15, "002 Table 1"),
-    ("treatments=3", "Three treatments", 7, 3, "002 Table 1"),
-    ("treatments=4", "Four treatments", 1, None, "002 Table 1; Results ¶1 ('one patient')"),
-    *(
-        (f"primary_site={code}", f"Primary: {label}", n, None, "002 Table 2")
-        for code, label, n in (
-            ("unknown", "unknown", 83),
-            ("small_bowel", "small bowel", 67),
-            ("lung", "lung", 22),
-            ("colon", "colon", 6),
-            ("cecum", "cecum", 5),
-            ("stomach", "gastric", 5),
-            ("rectum", "rectal", 5),
-            ("appendix", "appendix", 4),
-            ("pancreas", "pancreas", 4),
-            ("mesentery", "mesentery", 4),
-            ("thymus", "thymic", 3),
-            ("heart", "cardiac", 1),
-            ("ovary", "ovary", 1),
-            ("retroperitoneum", "retroperitoneal", 1),
-        )
-    ),
-    *(
-        (f"met_{code}", f"Metastasis: {label}", n, None, "002 Table 2")
-        for code, label, n in (
-            ("liver", "liver", 183),
-            ("bone", "bone", 41),
-            ("lung", "lungs", 40),
-            ("peritoneum", "carcinomatosis", 29),
-            ("mediastinum", "mediastinum", 17),
-            ("mesentery", "mesentery", 8),
-            ("adnexa", "adnexa", 6),
-            ("pancreas", "pancreas", 6),
-            ("adrenal", "adrenal", 4),
-            ("kidney", "kidney", 3),
-            ("skin", "skin", 2),
-            ("bladder", "bladder", 1),
-            ("stomach", "gastric", 1),
-            ("gallbladder", "gallbladder", 1),
-            ("muscle", "muscle", 1),
-            ("orbit", "orbit", 1),
-            ("spleen", "spleen", 1),
-        )
-    ),
-    ("prior_surgery", "Prior surgery", 133, 63, "002 Table 2"),
-    ("prior_radiation", "Prior radiation", 21, 10, "002 Table 2"),
-    ("prior_embolization", "Prior embolization", 13, 6, "002 Table 2"),
-    ("prior_chemo", "Prior chemotherapy", 57, 27, "002 Table 2"),
-    ("prior_ssa", "Prior Sandostatin", 152, 72, "002 Table 2"),
-    ("post_chemo", "Chemotherapy after MIBG", 40, 19, "002 Table 2"),
-    ("post_embolization", "Embolization after MIBG", 11, 5, "002 Table 2"),
-    ("post_surgery", "Surgery after MIBG", 6, 3, "002 Table 2"),
-    ("post_radiation", "Radiation after MIBG", 8, 4, "002 Table 2"),
+# ------------------------------------------------------------------ the figures, as data
+FIGURES_PATH = Path(__file__).resolve().parents[2] / "data" / "validation_figures.csv"
+"""The published figures checked, one row each: a clinician can audit them against the papers."""
+
+FIGURE_COLUMNS = (
+    "id",
+    "cohort",
+    "paper",
+    "source",
+    "figure",
+    "quantity",
+    "published",
+    "published_text",
+    "tolerance",
+    "tolerance_note",
+    "measure",
+    "params",
+    "note",
 )
+"""Columns of :data:`FIGURES_PATH`. ``figure`` may name computed fields in braces ({n});
+``quantity`` says how ``published`` is compared (see :data:`CHECKS`); ``measure`` is the key
+of the function that computes the app's value (see :data:`MEASURES`), with ``params``
+(``key=value;key=value``)."""
 
-
-def _pgep_tables(df: pd.DataFrame) -> list[Row]:
-    C = PGEP
-    t = table1(df)
-    rows = []
-    for key, label, n_pub, pct_pub, source in _TABLE_COUNTS:
-        cell = t.cell(key)
-        pub = f"{n_pub}" + (f" ({pct_pub}%)" if pct_pub is not None else "")
-        got = f"{cell.n}" + (f" ({cell.pct:.1f}%)" if cell.pct is not None else "")
-        rows.append(count_row(C, label, source, n_pub, cell.n, pub, got))
-    age = t.cell("age")
-    rows.append(
-        check_row(
-            C,
-            "Age, mean (SD)",
-            "002 Table 1",
-            "59 (12)",
-            f"{age.mean:.2f} ({age.sd:.2f})",
-            "rounds to the printed integers",
-            round(age.mean) == 59 and round(age.sd) == 12,
-        )
-    )
-    act = t.cell("first_activity_mbq")
-    rows.append(
-        check_row(
-            C,
-            "First activity, median (IQR), MBq",
-            "002 Table 1; Results ¶1",
-            "18500 (11359–18870)",
-            f"{act.median:.0f} ({act.q1:.0f}–{act.q3:.0f})",
-            "exact",
-            (act.median, act.q1, act.q3) == (18500, 11359, 18870),
-        )
-    )
-    union = int(
-        (
-            df.prior_surgery.fillna(False)
-            | df.prior_radiation.fillna(False)
-            | df.prior_chemo.fillna(False)
-        ).sum()
-    )
-    rows.append(
-        count_row(
-            C,
-            "Prior surgery, radiation or chemotherapy",
-            "002 Results ¶1",
-            135,
-            union,
-            "64% (135 of 211)",
-            f"{union} ({100 * union / len(df):.1f}%)",
-        )
-    )
-    return rows
-
-
-# ------------------------------------------------------------------ stage4-unselected-50 (001)
-def _stage4(ctx: Context) -> list[Row]:
-    C = STAGE4
-    f = Filters(cohorts=(C,))
-    rows: list[Row] = []
-    df = ctx.patients(f)
-    sym = response_table(df, ResponseDomain.SYMPTOMATIC).overall
-    for code, pct_pub in (("improved", 46), ("stable", 34), ("worse", 20)):
-        p = sym.categories[code]
-        rows.append(
-            pct_row(
-                C,
-                f"Symptoms {code} after MIBG (of {sym.n_evaluable})",
-                "001 Results",
-                pct_pub,
-                p.pct,
-                extra=f" ({p.n})",
-            )
-        )
-    img = response_table(df, ResponseDomain.IMAGING).overall
-    rows.append(
-        pct_row(
-            C,
-            f"Any radiographic response, CR+PR (of {img.n_evaluable})",
-            "001 Results",
-            10,
-            img.derived["orr"].pct,
-            extra=f" ({img.derived['orr'].n})",
-        )
-    )
-    rows.append(
-        count_row(C, "Complete responses", "001 Results ('no CRs')", 0, img.categories["CR"].n)
-    )
-    a = ctx.analyse(f, SurvivalSpec(times_months=(72.0,)))
-    rows.append(
-        pct_row(
-            C,
-            "Alive 6 years after MIBG (KM at 72 months from first treatment)",
-            "001 Results",
-            44,
-            _surv_at(a),
-        )
-    )
-
-    def at120(filters: Filters, delayed: bool = False) -> float | None:
-        spec = SurvivalSpec(origin=Origin.DIAGNOSIS, left_truncation=delayed, times_months=(120.0,))
-        return _surv_at(ctx.analyse(filters, spec))
-
-    all_ = at120(f)
-    sb = at120(Filters(cohorts=(C,), primary_site=("small_bowel",)))
-    g1 = at120(Filters(cohorts=(C,), primary_site=("small_bowel",), grade=("G1",)))
-    how = "KM at 120 months from diagnosis, delayed entry off, difference in percentage points"
-    values = f"(small bowel {_pct(sb)}, G1 small bowel {_pct(g1)}, all {_pct(all_)})"
-    d_sb = None if sb is None or all_ is None else sb - all_
-    d_g1 = None if g1 is None or all_ is None else g1 - all_
-    d_add = None if g1 is None or sb is None else g1 - sb
-    rows.append(
-        check_row(
-            C,
-            f"10-year survival advantage of small-bowel NETs (all grades) over all NETs ({how})",
-            "001 Results ('at least 20% better')",
-            "at least 20 points",
-            f"{d_sb:.1f} points {values}" if d_sb is not None else "–",
-            "at least 20 points (a lower bound is published)",
-            d_sb is not None and d_sb >= 20,
-        )
-    )
-    rows.append(
-        pct_row(
-            C,
-            f"Further 10-year advantage of G1 over all-grade small-bowel NETs ({how})",
-            "001 Results ('additional further survival advantage of 21%')",
-            21,
-            d_add,
-            points=True,
-            extra=f" {values}",
-        )
-    )
-    rows.append(
-        pct_row(
-            C,
-            f"10-year advantage of G1 small-bowel NETs over all NETs ({how})",
-            "001 Results ('41% greater than unselected NETs')",
-            41,
-            d_g1,
-            points=True,
-            extra=f" {values}",
-        )
-    )
-    return rows
-
-
-# ------------------------------------------------------------------ nguyen-2004 (seed 004)
 TREATED = ("i131_mibg", "in111_pentetreotide")
 
 
-def _nguyen(ctx: Context) -> list[Row]:
-    C = NGUYEN
-    f = Filters(cohorts=(C,))
-    rows: list[Row] = []
-    df = ctx.patients(f)
-    t = table1(df)
-    for key, label, n_pub in (
-        ("agent=i131_mibg", "Treated with 131I-MIBG", 5),
-        ("agent=in111_pentetreotide", "Treated with 111In-pentetreotide", 15),
-        ("agent=none", "Untreated comparison group (B)", 12),
-    ):
-        rows.append(count_row(C, label, "004 Abstract", n_pub, t.cell(key).n))
-    # (filtered here, not with Filters(agent=...): treatments_frame's join makes "agent"
-    # ambiguous in its WHERE clause)
-    tx = treatments_frame(f, ctx.path)
-    tx = tx[tx.agent.isin(TREATED)]
-    per = tx.groupby("patient_id").size()
-    rows.append(
-        check_row(
-            C,
-            "Three monthly administrations per treated patient",
-            "004 Methods",
-            "3 administrations, a month apart",
-            f"{per.min()}–{per.max()} administrations; days {sorted(set(tx.day))}",
-            "exact",
-            bool((per == 3).all() and set(tx.day) == {0, 30, 60}),
-        )
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One published figure as listed in :data:`FIGURES_PATH`."""
+
+    id: str
+    cohort: str
+    paper: str
+    source: str
+    figure: str
+    quantity: str
+    published: str
+    published_text: str
+    tolerance: str
+    tolerance_note: str
+    measure: str
+    params: str
+    note: str
+
+    def param(self, key: str, default: str | None = None) -> str:
+        """One of ``params``; KeyError when missing and no default is given."""
+        for item in self.params.split(";"):
+            k, sep, v = item.partition("=")
+            if sep and k.strip() == key:
+                return v.strip()
+        if default is None:
+            raise KeyError(f"{self.id}: parameter {key!r} missing")
+        return default
+
+    def number(self) -> float:
+        return float(self.published)
+
+    def numbers(self) -> list[float]:
+        return [float(x) for x in self.published.split(";")]
+
+
+def load_figures(path: Path | str = FIGURES_PATH) -> list[Figure]:
+    """The rows of the figures file, in file order (every cell as text)."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in FIGURE_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {missing}")
+    return [Figure(**{c: str(r[c]) for c in FIGURE_COLUMNS}) for _, r in df.iterrows()]
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """The app's value for one figure: ``value`` for the check, ``text`` to show it (empty:
+    the check's default), ``extra`` appended to the shown value, ``fields`` for the figure."""
+
+    value: Any
+    text: str = ""
+    extra: str = ""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+Measure = Callable[[Context, Filters, Figure], Computed]
+
+
+# ------------------------------------------------------------------ measures
+def _spec(fig: Figure, **defaults: Any) -> SurvivalSpec:
+    """A SurvivalSpec from a figure's params (endpoint, origin, by, landmark, delayed entry)."""
+    months = fig.param("at_months", "")
+    kw: dict[str, Any] = {
+        "times_months": (float(months),) if months else (),
+        "include_not_assessed": fig.param("not_assessed", "yes") == "yes",
+    }
+    if fig.param("endpoint", ""):
+        kw["endpoint"] = Endpoint(fig.param("endpoint"))
+    if fig.param("origin", ""):
+        kw["origin"] = Origin(fig.param("origin"))
+    if fig.param("by", ""):
+        kw["by"] = fig.param("by")
+    if fig.param("delayed_entry", ""):
+        kw["left_truncation"] = fig.param("delayed_entry") == "yes"
+    return SurvivalSpec(**{**defaults, **kw})
+
+
+def _subset(f: Filters, fig: Figure) -> Filters:
+    """The cohort narrowed by ``primary_site`` / ``grade`` params (comma-separated)."""
+    kw = {k: tuple(fig.param(k).split(",")) for k in ("primary_site", "grade") if fig.param(k, "")}
+    return replace(f, **kw) if kw else f
+
+
+def _km_median(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    a = ctx.analyse(f, _spec(fig))
+    g = _group(a, fig.param("group", "All")) if fig.param("by", "") else a.groups[0]
+    return Computed(g.median.estimate, fields={"n": g.n})
+
+
+def _km_median_assessed(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    a = ctx.analyse(f, _spec(fig))
+    pooled = pool_counts([g.counts for g in a.groups if g.label != NOT_ASSESSED])
+    return Computed(median_days(pooled), fields={"n": pooled.n})
+
+
+def _km_survival_at(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    """KM survival (%) at ``at_months``; with ``also_delayed=yes`` the row also shows the
+    estimate with delayed entry."""
+    value = _surv_at(ctx.analyse(_subset(f, fig), _spec(fig)))
+    extra = ""
+    if fig.param("also_delayed", "") == "yes":
+        delayed = _surv_at(ctx.analyse(f, replace(_spec(fig), left_truncation=True)))
+        extra = f" (with delayed entry at first MIBG: {_pct(delayed)})"
+    return Computed(value, extra=extra)
+
+
+def _km_difference(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    """Difference in points of KM survival at ``at_months`` between two subsets of the cohort
+    (``minus`` and ``plus``: all, small_bowel, small_bowel_g1), with the three values."""
+    subsets = {
+        "all": f,
+        "small_bowel": replace(f, primary_site=("small_bowel",)),
+        "small_bowel_g1": replace(f, primary_site=("small_bowel",), grade=("G1",)),
+    }
+    s = {k: _surv_at(ctx.analyse(v, _spec(fig))) for k, v in subsets.items()}
+    a, b = s[fig.param("plus")], s[fig.param("minus")]
+    values = (
+        f"(small bowel {_pct(s['small_bowel'])}, G1 small bowel {_pct(s['small_bowel_g1'])}, "
+        f"all {_pct(s['all'])})"
     )
-    treated = df[df.agent.isin(TREATED)]
-    sym = response_table(treated, ResponseDomain.SYMPTOMATIC).overall
-    imp = sym.categories["improved"]
-    rows.append(
-        count_row(C, "Therapy beneficial (coded symptomatic 'improved')", "004 Results", 14, imp.n)
-    )
-    rows.append(
-        pct_row(
-            C,
-            f"Therapy beneficial, % of evaluable treated (n = {sym.n_evaluable})",
-            "004 Results ('73% of group A')",
-            73,
-            imp.pct,
-        )
-    )
-    ben = treated[(treated.symptomatic_response == "improved") & (treated.pfs_symptom_event == 1)]
-    months = ben.pfs_symptom_days.astype(float) / DAYS_PER_MONTH
-    mean, sd = float(months.mean()), float(months.std(ddof=1))
-    rows.append(
-        check_row(
-            C,
-            f"Mean time before relapse, months (patients with benefit who relapsed, n = {len(ben)}; "
-            "time to symptomatic progression)",
-            "004 Results",
-            "16.1",
-            f"{mean:.2f}",
-            "±0.2 months (days are whole numbers)",
-            abs(mean - 16.1) <= 0.2,
-        )
-    )
-    rows.append(
-        check_row(
-            C,
-            "SD of the time before relapse, months (same patients)",
-            "004 Results ('± 7.8')",
-            "7.8",
-            f"{sd:.2f}",
-            "±0.2 months (days are whole numbers)",
-            abs(sd - 7.8) <= 0.2,
-        )
-    )
+    return Computed(None if a is None or b is None else a - b, extra=f" {values}")
+
+
+def _logrank_p(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    return Computed(ctx.analyse(f, _spec(fig)).logrank.p)
+
+
+def _logrank_not_assessed(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    """Log-rank of the 'Not assessed' group against the assessed groups pooled."""
+    a = ctx.analyse(f, _spec(fig))
+    na = _group(a, NOT_ASSESSED)
+    pooled = pool_counts([g.counts for g in a.groups if g.label != NOT_ASSESSED])
+    return Computed(logrank_test([na.counts, pooled]).p)
+
+
+def _logrank_treated_restricted(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    """Treated against untreated, every patient censored at ``horizon_months``."""
     arr = ctx.arrays(f, SurvivalSpec(by="agent"))
     group = np.where(arr.g.to_numpy() == "None (untreated)", "untreated", "treated")
-    lr = restricted_logrank(arr.t.to_numpy(), arr.ev.to_numpy(), group, 15 * DAYS_PER_MONTH)
-    rows.append(
-        check_row(
-            C,
-            "Overall survival during the first 15 months, treated vs untreated (log-rank, "
-            "censored at 15 months)",
-            "004 Results",
-            "p = 0.019",
-            _p(lr.p),
-            "within a factor of 2 (0.0095–0.038), hence below 0.05",
-            0.019 / 2 <= lr.p <= 0.019 * 2,
-        )
-    )
-    a = ctx.analyse(f, SurvivalSpec(by="agent", times_months=(3.0,)))
-    at3 = {g.label: g.at[0].surv for g in a.groups}
-    untreated = at3.get("None (untreated)")
-    treated_s = pool_counts([g.counts for g in a.groups if g.label != "None (untreated)"])
-    from core.stats.survival import survival_at
-
-    s_t = survival_at(kaplan_meier(treated_s), [3 * DAYS_PER_MONTH])[0].surv
-    rows.append(
-        check_row(
-            C,
-            "Overall survival at 3 months higher in the treated",
-            "004 Results ('significantly higher in group A, P = 0.05')",
-            "treated > untreated",
-            f"treated {100 * s_t:.1f}%, untreated {100 * untreated:.1f}%",
-            "treated above untreated",
-            s_t is not None and untreated is not None and s_t > untreated,
-        )
-    )
-    return rows
+    horizon = float(fig.param("horizon_months")) * DAYS_PER_MONTH
+    return Computed(restricted_logrank(arr.t.to_numpy(), arr.ev.to_numpy(), group, horizon).p)
 
 
-# ------------------------------------------------------------------ ia-hepatic-6 (seed 000)
-def _ia(ctx: Context) -> list[Row]:
-    C = IA
-    f = Filters(cohorts=(C,))
-    rows: list[Row] = []
+def _analysed_n(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    return Computed(ctx.analyse(f, _spec(fig)).groups[0].n)
+
+
+def _censored_pct(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    g = ctx.analyse(f, _spec(fig)).groups[0]
+    censored = g.n - g.events
+    return Computed(100.0 * censored / g.n, extra=f" ({censored} of {g.n})")
+
+
+def _domain(fig: Figure) -> ResponseDomain:
+    return ResponseDomain(fig.param("domain"))
+
+
+def _responses(ctx: Context, f: Filters, fig: Figure):
+    return ctx.responses(f, _domain(fig), fig.param("treated_only", "no") == "yes")
+
+
+def _response_evaluable(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    return Computed(_responses(ctx, f, fig).n_evaluable)
+
+
+def _response_not_evaluable(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    return Computed(_responses(ctx, f, fig).n_not_evaluable)
+
+
+def _response_count(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    """Patients with one response code; ``show=pct`` shows 'n (pct%)'."""
+    p = _responses(ctx, f, fig).categories[fig.param("code")]
+    text = f"{p.n} ({p.pct:.1f}%)" if fig.param("show", "") == "pct" else ""
+    return Computed(p.n, text)
+
+
+def _response_pct(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    """% of evaluable patients with ``code`` (or a ``derived`` rate: orr, dcr); ``show=n``
+    adds the count."""
+    r = _responses(ctx, f, fig)
+    p = r.derived[fig.param("derived")] if fig.param("derived", "") else None
+    p = p or r.categories[fig.param("code")]
+    extra = f" ({p.n})" if fig.param("show", "") == "n" else ""
+    return Computed(p.pct, extra=extra, fields={"n": r.n_evaluable})
+
+
+def _response_missing_pct(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    r = _responses(ctx, f, fig)
+    extra = f" ({r.n_not_evaluable_or_missing} of {r.n})"
+    return Computed(r.not_evaluable_or_missing.pct, extra=extra)
+
+
+def _table1_count(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    cell = ctx.table1(f).cell(fig.param("key"))
+    text = f"{cell.n}" + (f" ({cell.pct:.1f}%)" if cell.pct is not None else "")
+    return Computed(cell.n, text if fig.param("show", "") == "pct" else "")
+
+
+def _table1_mean_sd(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    c = ctx.table1(f).cell(fig.param("key"))
+    return Computed((c.mean, c.sd), f"{c.mean:.2f} ({c.sd:.2f})")
+
+
+def _table1_median_iqr(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    c = ctx.table1(f).cell(fig.param("key"))
+    return Computed((c.median, c.q1, c.q3), f"{c.median:.0f} ({c.q1:.0f}–{c.q3:.0f})")
+
+
+def _any_prior(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    """Patients with any of the ``columns`` (comma-separated prior-therapy flags)."""
     df = ctx.patients(f)
-    rows.append(count_row(C, "Patients", "000 Materials and Methods (cont.)", 6, len(df)))
-    tx = treatments_frame(f, ctx.path)
-    rows.append(
-        count_row(
-            C, "Hepatic intra-arterial infusions", "000 Materials and Methods (cont.)", 11, len(tx)
-        )
+    hit = np.zeros(len(df), dtype=bool)
+    for col in fig.param("columns").split(","):
+        hit |= df[col].fillna(False).to_numpy(dtype=bool)
+    n = int(hit.sum())
+    return Computed(n, f"{n} ({100 * n / len(df):.1f}%)")
+
+
+def _patients(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    return Computed(len(ctx.patients(f)))
+
+
+def _administrations(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    return Computed(len(ctx.treatments(f)))
+
+
+def _schedule(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    """Administrations per treated patient and their days."""
+    # (filtered here, not with Filters(agent=...): treatments_frame's join makes "agent"
+    # ambiguous in its WHERE clause)
+    tx = ctx.treatments(f)
+    tx = tx[tx.agent.isin(TREATED)]
+    per = tx.groupby("patient_id").size()
+    days = sorted(set(tx.day))
+    text = f"{per.min()}–{per.max()} administrations; days {days}"
+    return Computed((per.tolist(), days), text)
+
+
+def _activities(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    acts = sorted(set(ctx.treatments(f).activity_mbq))
+    return Computed(acts, ", ".join(f"{a / 1000:g} GBq" for a in acts))
+
+
+def _cycles(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    n = ctx.patients(f).n_treatments
+    return Computed(int(n.max()), f"{int(n.min())}–{int(n.max())}")
+
+
+def _deaths(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    return Computed(ctx.analyse(f, SurvivalSpec(times_months=())).groups[0].events)
+
+
+def _death_days(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    df = ctx.patients(f)
+    days = sorted(int(d) for d in df[df.os_event == 1].os_days)
+    return Computed(days, ", ".join(map(str, days)))
+
+
+def _ae_grades(ctx: Context, f: Filters, fig: Figure) -> list[int]:
+    ae = ctx.adverse_events(f)
+    return sorted(int(g) for g in ae[ae.term == fig.param("term")].ctcae_grade)
+
+
+def _ae_patients(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    """Patients with the adverse event ``term`` (any grade); ``show=grades`` lists them."""
+    table = {r.term: r for r in adverse_event_table(ctx.adverse_events(f), len(ctx.patients(f)))}
+    row = table.get(fig.param("term"))
+    n = row.any_grade.n if row else 0
+    grades = ", ".join(map(str, _ae_grades(ctx, f, fig)))
+    return Computed(n, f"{n} (grades {grades})" if fig.param("show", "") == "grades" else "")
+
+
+def _ae_grade_list(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    grades = _ae_grades(ctx, f, fig)
+    return Computed(grades, ", ".join(map(str, grades)))
+
+
+def _sex_counts(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    sex = ctx.patients(f).sex.value_counts().to_dict()
+    counts = {k: int(sex.get(k, 0)) for k in ("female", "male", "unknown")}
+    text = f"{counts['female']} female, {counts['male']} male, {counts['unknown']} unknown"
+    return Computed(counts, text)
+
+
+def _benefit_relapse(ctx: Context, f: Filters, fig: Figure) -> pd.Series:
+    df = ctx.patients(f)
+    treated = df[df.agent.isin(TREATED)]
+    ben = treated[(treated.symptomatic_response == "improved") & (treated.pfs_symptom_event == 1)]
+    return ben.pfs_symptom_days.astype(float) / DAYS_PER_MONTH
+
+
+def _relapse_mean(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    months = _benefit_relapse(ctx, f, fig)
+    mean = float(months.mean())
+    return Computed(mean, f"{mean:.2f}", fields={"n": len(months)})
+
+
+def _relapse_sd(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    sd = float(_benefit_relapse(ctx, f, fig).std(ddof=1))
+    return Computed(sd, f"{sd:.2f}")
+
+
+def _survival_treated_vs_untreated(ctx: Context, f: Filters, fig: Figure) -> Computed:
+    """KM survival at ``at_months`` of the treated (groups pooled) and of the untreated."""
+    a = ctx.analyse(f, _spec(fig, by="agent"))
+    untreated = {g.label: g.at[0].surv for g in a.groups}.get("None (untreated)")
+    treated = pool_counts([g.counts for g in a.groups if g.label != "None (untreated)"])
+    t = float(fig.param("at_months")) * DAYS_PER_MONTH
+    s_t = survival_at(kaplan_meier(treated), [t])[0].surv
+    text = f"treated {100 * s_t:.1f}%, untreated {100 * untreated:.1f}%"
+    return Computed((s_t, untreated), text)
+
+
+MEASURES: Mapping[str, Measure] = MappingProxyType(
+    {
+        "km_median": _km_median,
+        "km_median_assessed_pooled": _km_median_assessed,
+        "km_survival_at": _km_survival_at,
+        "km_survival_difference": _km_difference,
+        "logrank_p": _logrank_p,
+        "logrank_not_assessed_vs_assessed": _logrank_not_assessed,
+        "logrank_treated_vs_untreated_restricted": _logrank_treated_restricted,
+        "analysed_n": _analysed_n,
+        "censored_pct": _censored_pct,
+        "response_evaluable": _response_evaluable,
+        "response_not_evaluable": _response_not_evaluable,
+        "response_count": _response_count,
+        "response_pct": _response_pct,
+        "response_missing_pct": _response_missing_pct,
+        "table1_count": _table1_count,
+        "table1_mean_sd": _table1_mean_sd,
+        "table1_median_iqr": _table1_median_iqr,
+        "any_prior_therapy": _any_prior,
+        "patients": _patients,
+        "administrations": _administrations,
+        "administration_schedule": _schedule,
+        "administered_activities": _activities,
+        "cycles_per_patient": _cycles,
+        "deaths": _deaths,
+        "death_days": _death_days,
+        "adverse_event_patients": _ae_patients,
+        "adverse_event_grades": _ae_grade_list,
+        "sex_counts": _sex_counts,
+        "relapse_mean_months": _relapse_mean,
+        "relapse_sd_months": _relapse_sd,
+        "survival_treated_vs_untreated": _survival_treated_vs_untreated,
+    }
+)
+"""How each figure is computed: the ``measure`` key of a row -> the function."""
+
+
+# ------------------------------------------------------------------ checks
+def _check_median(fig: Figure, c: Computed, name: str) -> Row:
+    tol = float(fig.tolerance) / 100.0
+    return median_row(
+        fig.cohort, name, fig.source, fig.number(), fig.published_text, c.value, c.extra, tol
     )
-    acts = sorted(set(tx.activity_mbq))
-    rows.append(
-        check_row(
-            C,
-            "Activity of every infusion",
-            "000 Materials and Methods",
-            "7.4 GBq (200 mCi)",
-            ", ".join(f"{a / 1000:g} GBq" for a in acts),
-            "exact",
-            acts == [7400.0],
-        )
+
+
+def _check_percent(fig: Figure, c: Computed, name: str, points: bool = False) -> Row:
+    return pct_row(
+        fig.cohort,
+        name,
+        fig.source,
+        fig.number(),
+        c.value,
+        tol=float(fig.tolerance),
+        reason=fig.tolerance_note,
+        points=points,
+        extra=c.extra,
     )
-    rows.append(
-        check_row(
-            C,
-            "Cycles per patient",
-            "000 Materials and Methods (cont.) ('up to 3 cycles')",
-            "at most 3",
-            f"{int(df.n_treatments.min())}–{int(df.n_treatments.max())}",
-            "at most 3",
-            int(df.n_treatments.max()) <= 3,
-        )
+
+
+def _check_count(fig: Figure, c: Computed, name: str) -> Row:
+    return count_row(
+        fig.cohort,
+        name,
+        fig.source,
+        int(fig.published),
+        c.value,
+        fig.published_text or None,
+        c.text or None,
     )
-    a = ctx.analyse(f, SurvivalSpec(times_months=()))
-    rows.append(count_row(C, "Deaths", "000 Results", 3, a.groups[0].events))
-    deaths = sorted(int(d) for d in df[df.os_event == 1].os_days)
-    rows.append(
-        count_row(
-            C,
-            "Days from first infusion to death",
-            "000 Results (7 and 9 weeks; 7 months)",
-            "49, 63, 213",
-            ", ".join(map(str, deaths)),
-            "49, 63, 213 (7 wk, 9 wk, 7 × 30.4 days)",
-        )
+
+
+def _check_values(fig: Figure, c: Computed, name: str) -> Row:
+    """A list of whole numbers, exactly (e.g. days to each death)."""
+    published = [int(x) for x in fig.published.split(";")]
+    return Row(
+        fig.cohort, name, fig.source, fig.published_text, c.text, "exact", c.value == published
     )
-    ae = adverse_events_frame(f, ctx.path)
-    table = {r.term: r for r in adverse_event_table(ae, len(df))}
-    plt = table.get("Platelet count decreased")
-    grades = sorted(int(g) for g in ae[ae.term == "Platelet count decreased"].ctcae_grade)
-    rows.append(
-        count_row(
-            C,
-            "Patients with thrombocytopenia grade 2-3",
-            "000 Results (cont.)",
-            3,
-            plt.any_grade.n if plt else 0,
-            computed_text=f"{plt.any_grade.n if plt else 0} (grades {', '.join(map(str, grades))})",
-        )
+
+
+def _check_p_below(fig: Figure, c: Computed, name: str) -> Row:
+    p_max = fig.number()
+    return check_row(
+        fig.cohort,
+        name,
+        fig.source,
+        fig.published_text,
+        _p(c.value),
+        f"below {p_max:g}",
+        c.value < p_max,
     )
-    rows.append(
-        check_row(
-            C,
-            "Thrombocytopenia grades within 2-3",
-            "000 Results (cont.)",
-            "grade 2-3",
-            ", ".join(map(str, grades)),
-            "each grade 2 or 3",
-            bool(grades) and all(g in (2, 3) for g in grades),
-        )
+
+
+def _check_p_factor(fig: Figure, c: Computed, name: str) -> Row:
+    p0, k = fig.number(), float(fig.tolerance)
+    lo, hi = p0 / k, p0 * k
+    tol = f"within a factor of {k:g} ({lo:.2g}–{hi:.2g})" + (
+        f", {fig.tolerance_note}" if fig.tolerance_note else ""
     )
-    nau = table.get("Nausea")
-    rows.append(
-        count_row(
-            C,
-            "Patients with nausea (mild, no vomiting)",
-            "000 Results (cont.)",
-            1,
-            nau.any_grade.n if nau else 0,
-        )
+    return check_row(
+        fig.cohort, name, fig.source, fig.published_text, _p(c.value), tol, lo <= c.value <= hi
     )
-    img = response_table(df, ResponseDomain.IMAGING).overall
-    rows.append(
-        count_row(
-            C,
-            "Minor response (25-50% decrease), coded SD under RECIST 1.1",
-            "000 Results",
-            1,
-            img.categories["SD"].n,
-        )
+
+
+def _check_rounds_to(fig: Figure, c: Computed, name: str) -> Row:
+    ok = [round(v) for v in c.value] == [round(x) for x in fig.numbers()]
+    return check_row(
+        fig.cohort, name, fig.source, fig.published_text, c.text, fig.tolerance_note, ok
     )
-    sex = df.sex.value_counts().to_dict()
-    female, male, unknown = sex.get("female", 0), sex.get("male", 0), sex.get("unknown", 0)
-    rows.append(
-        check_row(
-            C,
-            "Sex: stored values consistent with 5 women and 1 man (the poster does not say "
-            "which patient is the man; mean age 67.3 years is not stored: no ages are given)",
-            "000 Materials and Methods (cont.)",
-            "5 women, 1 man",
-            f"{female} female, {male} male, {unknown} unknown",
-            "no stored value contradicts",
-            female <= 5 and male <= 1 and female + male + unknown == 6,
-        )
+
+
+def _check_within(fig: Figure, c: Computed, name: str) -> Row:
+    tol = float(fig.tolerance)
+    ok = abs(c.value - fig.number()) <= tol
+    text = f"±{tol:g} {fig.param('unit')}" + (
+        f" ({fig.tolerance_note})" if fig.tolerance_note else ""
     )
-    return rows
+    return check_row(fig.cohort, name, fig.source, fig.published_text, c.text, text, ok)
+
+
+def _check_equal(fig: Figure, c: Computed, name: str) -> Row:
+    """The computed numbers equal the published ones (a list, ``;``-separated)."""
+    ok = [float(v) for v in np.ravel(c.value)] == fig.numbers()
+    return check_row(fig.cohort, name, fig.source, fig.published_text, c.text, "exact", ok)
+
+
+def _check_at_least(fig: Figure, c: Computed, name: str) -> Row:
+    text = "–" if c.value is None else f"{c.value:.1f} points{c.extra}"
+    ok = c.value is not None and c.value >= fig.number()
+    return check_row(fig.cohort, name, fig.source, fig.published_text, text, fig.tolerance_note, ok)
+
+
+def _check_at_most(fig: Figure, c: Computed, name: str) -> Row:
+    ok = c.value <= fig.number()
+    return check_row(
+        fig.cohort, name, fig.source, fig.published_text, c.text, fig.tolerance_note, ok
+    )
+
+
+def _check_first_greater(fig: Figure, c: Computed, name: str) -> Row:
+    a, b = c.value
+    ok = a is not None and b is not None and a > b
+    return check_row(
+        fig.cohort, name, fig.source, fig.published_text, c.text, fig.tolerance_note, ok
+    )
+
+
+def _check_all_in(fig: Figure, c: Computed, name: str) -> Row:
+    allowed = set(fig.numbers())
+    ok = bool(c.value) and all(float(v) in allowed for v in c.value)
+    return check_row(
+        fig.cohort, name, fig.source, fig.published_text, c.text, fig.tolerance_note, ok
+    )
+
+
+def _check_schedule(fig: Figure, c: Computed, name: str) -> Row:
+    """Every treated patient has ``published[0]`` administrations, on days ``published[1:]``."""
+    per, days = c.value
+    want = fig.numbers()
+    ok = all(n == want[0] for n in per) and [float(d) for d in days] == want[1:]
+    return check_row(fig.cohort, name, fig.source, fig.published_text, c.text, "exact", ok)
+
+
+def _check_consistent_counts(fig: Figure, c: Computed, name: str) -> Row:
+    """Stored counts contradict no published one: each at most the published count
+    (``key=n;...``), and all stored values (unknown included) add up to the published total."""
+    want = {k: int(v) for k, _, v in (i.partition("=") for i in fig.published.split(";"))}
+    ok = all(c.value.get(k, 0) <= n for k, n in want.items())
+    ok = ok and sum(c.value.values()) == sum(want.values())
+    return check_row(
+        fig.cohort, name, fig.source, fig.published_text, c.text, fig.tolerance_note, ok
+    )
+
+
+Check = Callable[[Figure, Computed, str], Row]
+
+CHECKS: Mapping[str, Check] = MappingProxyType(
+    {
+        "median": _check_median,
+        "percent": _check_percent,
+        "points": lambda fig, c, name: _check_percent(fig, c, name, points=True),
+        "count": _check_count,
+        "values": _check_values,
+        "p_below": _check_p_below,
+        "p_within_factor": _check_p_factor,
+        "rounds_to": _check_rounds_to,
+        "within": _check_within,
+        "equal": _check_equal,
+        "at_least": _check_at_least,
+        "at_most": _check_at_most,
+        "first_greater": _check_first_greater,
+        "all_in": _check_all_in,
+        "schedule": _check_schedule,
+        "consistent_counts": _check_consistent_counts,
+    }
+)
+"""How a published value is compared: the ``quantity`` of a row -> the check."""
+
+
+def check_figure(ctx: Context, fig: Figure) -> Row:
+    """One row of the figures file: compute (``measure``) and compare (``quantity``)."""
+    computed = MEASURES[fig.measure](ctx, Filters(cohorts=(fig.cohort,)), fig)
+    name = fig.figure.format(**computed.fields) if computed.fields else fig.figure
+    return CHECKS[fig.quantity](fig, computed, name)
 
 
 # ------------------------------------------------------------------ entry points
-SECTIONS: tuple[tuple[str, Callable[[Context], list[Row]]], ...] = (
-    (PGEP, _pgep),
-    (STAGE4, _stage4),
-    (NGUYEN, _nguyen),
-    (IA, _ia),
-)
-
-
-def validate(path: Path | str | None = None) -> list[Row]:
-    """Every published figure of the four default cohorts against the app's value.
+def validate(
+    path: Path | str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
+    figures: Sequence[Figure] | None = None,
+) -> list[Row]:
+    """Every published figure of :data:`FIGURES_PATH` against the app's value.
 
     A default cohort missing from the database (deleted, or a database of imports only), or
     one whose rows no longer allow a figure to be computed, gives one failing row saying so
-    instead of an exception.
+    instead of an exception. A cohort holding imported (real) data is not checked in protected
+    mode (one row says so): the figures would show its counts.
     """
-    ctx = Context(path)
+    figures = load_figures() if figures is None else figures
+    ctx = Context(path, Mode(mode))
     present = {c.cohort_id for c in list_cohorts(path)}
     rows: list[Row] = []
-    for cohort, section in SECTIONS:
+    for cohort in dict.fromkeys(fig.cohort for fig in figures):
         if cohort not in present:
             rows.append(
                 Row(
@@ -1051,8 +890,21 @@ def validate(path: Path | str | None = None) -> list[Row]:
                 )
             )
             continue
+        if disclosure_for_selection((cohort,), path, ctx.mode).active:
+            rows.append(
+                Row(
+                    cohort,
+                    "All figures of this cohort",
+                    "–",
+                    "a default (synthetic) cohort",
+                    "withheld: the cohort holds imported data (disclosure control)",
+                    "synthetic data",
+                    False,
+                )
+            )
+            continue
         try:
-            rows.extend(section(ctx))
+            rows.extend([check_figure(ctx, fig) for fig in figures if fig.cohort == cohort])
         except (KeyError, IndexError, StopIteration, ValueError, AttributeError, TypeError) as exc:
             rows.append(
                 Row(

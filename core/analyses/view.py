@@ -69,3 +69,13 @@ def open_view(
         return View(filters, effective, d, n, n, "", notices)
     total = queries.count_patients(Filters(cohorts=filters.cohorts), path)
     return View(filters, effective, d, n, total, query_set_refusal(n, total, d), notices)
+
+
+def selection_size(
+    filters: Filters, mode: Mode = Mode.PROTECTED, path: Path | str | None = None
+) -> int:
+    """Exact size of the selection as opened for the viewer (age bands in protected mode).
+
+    For empty states only: show it through a result's disclosure, never directly.
+    """
+    return open_view(filters, mode, path).n_selected

@@ -26,8 +26,9 @@ rank, progression scales). This module chooses them:
 
 Figures are computed here from the generated frames with the Survival page's own SQL and
 preparation (``core.analyses.survival._raw_sql`` and ``counts_from_raw``, run on an in-memory
-DuckDB holding the frame) and its survival engine (:mod:`core.stats.survival`): only the storage
-differs from the app, which keeps an evaluation to a few tens of milliseconds. The
+DuckDB holding the frame: :class:`core.data.calibration_sql.FrameDB`) and its survival engine
+(:mod:`core.stats.survival`): only the storage differs from the app, which keeps an evaluation
+to a few tens of milliseconds. The
 validation recomputes every figure from the built database through
 :func:`core.analyses.survival.analyse`; a test checks that the two agree.
 
@@ -42,15 +43,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
-import pandas as pd
 
 from core.analyses.survival import NOT_ASSESSED, SurvivalSpec, _raw_sql, counts_from_raw
+from core.data.calibration_sql import FrameDB as _FrameStore
 from core.data.filters import Filters
 from core.stats.survival import kaplan_meier, km_quantiles, logrank_test, survival_at
 from core.vocab.methods import DAYS_PER_MONTH, Endpoint, Origin
-from core.vocab.schema import PATIENTS, patients_ddl
 
 
 # ------------------------------------------------------------------ figures from a frame
@@ -89,35 +88,15 @@ def pooled_median(parts) -> float | None:
     return None if med is None else med / DAYS_PER_MONTH
 
 
-class FrameDB:
+class FrameDB(_FrameStore):
     """A generated patients frame in an in-memory DuckDB, queried with the app's SQL."""
-
-    def __init__(self, df: pd.DataFrame) -> None:
-        self.df = df
-        self.con = duckdb.connect()
-        # the app's own table definition (coded fields are ENUMs), so the app's SQL runs as is
-        self.con.execute(patients_ddl())
-        self.con.register("_frame", df)
-        cols = ", ".join(f'"{c}"' for c in PATIENTS if c in df.columns)
-        cohort = "df.cohort_id" if "cohort_id" in df.columns else "'calibration'"
-        self.con.execute(
-            f"INSERT INTO patients (cohort_id, {cols}) SELECT {cohort.replace('df.', '')}, "
-            f"{cols} FROM _frame"
-        )
-
-    def close(self) -> None:
-        self.con.close()
 
     def __enter__(self) -> FrameDB:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def counts(self, spec: SurvivalSpec, filters: Filters | None = None) -> dict:
         sql, params = _raw_sql(filters or Filters(), spec)
-        raw = self.con.execute(sql, params).fetchnumpy()
-        counts, _ = counts_from_raw(raw, spec)
+        counts, _ = counts_from_raw(self.arrays(sql, params), spec)
         return counts
 
     def survival(self, spec: SurvivalSpec, filters: Filters | None = None) -> dict[str, GroupStat]:

@@ -146,7 +146,7 @@ PGEP_OS_MODEL = {
     # centre while who gets which status stays random (the ideal values are seeded draws).
     # Patients who die before the first follow-up visit cannot be assessed: they are "none"
     # (not assessed) in every domain and had one treatment. Centres are tuned by
-    # core/calibration.py (fixed-point iteration on the app's own medians).
+    # core/cohorts/calibration.py (fixed-point iteration on the app's own medians).
     "median_months": 28.61,
     "sigma": 1.143,
     # spread of the ideal log-times of each assessed group and of the not-assessed group (a
@@ -166,7 +166,7 @@ PGEP_OS_MODEL = {
 }
 
 PGEP_FOLLOWUP_MODEL = {
-    # Progression times and the time from diagnosis; tuned by core/calibration.py.
+    # Progression times and the time from diagnosis; tuned by core/cohorts/calibration.py.
     "mibg_only_progression": 5,  # of the 18 with mIBG-only follow-up imaging, progressed on it
     "pfs_imaging_median_months": 24.49,  # after the first visit, without progression at it
     "pfs_imaging_sigma": 0.8,
@@ -557,7 +557,7 @@ STAGE4_MODEL = {
     # G1 small-bowel, other small-bowel (G2, G3) and other primaries; G3 tumours live
     # shorter by ``g3_factor``. Everyone lived to the first follow-up (all have a symptom
     # assessment). Follow-up ends mid-2020, six years after the last treatment ("after 6.0
-    # years of follow-up from MIBG treatment"). Tuned by core/calibration.py.
+    # years of follow-up from MIBG treatment"). Tuned by core/cohorts/calibration.py.
     "os_median_months": {"g1_sb": 221.4, "sb": 80.99, "other": 40.0},
     "os_sigma": 0.8,
     "g3_factor": 0.5,
@@ -659,7 +659,7 @@ def generate_stage4(
 NGUYEN_MODEL = {
     # Overall survival (log-normal at stratified quantiles): untreated patients (group B),
     # and treated patients without benefit; patients with benefit live at least three months
-    # past their relapse. Tuned by core/calibration.py (log-rank over the first 15 months).
+    # past their relapse. Tuned by core/cohorts/calibration.py (log-rank over the first 15 months).
     "untreated_median_months": 14.82,
     "untreated_sigma": 1.0,
     "treated_median_months": 20.0,

@@ -12,8 +12,9 @@ Pipeline
    factorised and every rule runs on its distinct values, then is broadcast back to rows, so
    10^6 rows cost seconds, not minutes.
 4. :func:`commit` writes inside :func:`core.data.store.write_transaction` (copy-on-write, atomic
-   publish, serialised writers): stage into temp tables, re-check in SQL, insert, log. Nothing
-   touches the database when there is any error.
+   publish, serialised writers): stage into temp tables, re-check in SQL, insert, log (the
+   SQL is in :mod:`core.data.import_sql`). Nothing touches the database when there is any
+   error.
 
 Privacy guard: columns named like identifiers, values shaped like identifiers (emails,
 SSN-like numbers, phone numbers), any calendar date, and any column outside the data model are
@@ -30,7 +31,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from datetime import time as dtime
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -40,6 +41,7 @@ import pandas as pd
 
 from core.cohorts.generator import CohortFrames
 from core.data import db as core_db
+from core.data import import_sql
 from core.data.build import content_hash
 from core.data.store import write_transaction
 from core.vocab.methods import Provenance
@@ -48,11 +50,7 @@ from core.vocab.schema import (
     COHORT_ID_RE,
     PATIENT_FIELDS,
     PATIENTS,
-    TABLES,
-    TREATMENT_COLUMNS,
     Field,
-    column,
-    table,
 )
 
 Severity = Literal["error", "warning"]
@@ -1360,91 +1358,35 @@ def _protected_rule(cohort_id: str, provenance: str, verb: str) -> str:
     )
 
 
-_P_COLS = ", ".join(column(c) for c in TABLES["patients"][1:])
-_T_COLS = ", ".join(column(c, "treatments") for c in TREATMENT_COLUMNS[1:])
-
-
 def _stage(con: Any, prepared: Prepared) -> None:
-    import pyarrow as pa
-
-    pts = pa.Table.from_pandas(prepared.patients, preserve_index=False)
-    con.register("_imp_patients", pts)
-    con.execute("CREATE TEMP TABLE _stage_patients AS SELECT * FROM _imp_patients")
-    con.unregister("_imp_patients")
-    tx = pa.Table.from_pandas(prepared.treatments, preserve_index=False)
-    con.register("_imp_treatments", tx)
-    con.execute("CREATE TEMP TABLE _stage_treatments AS SELECT * FROM _imp_treatments")
-    con.unregister("_imp_treatments")
+    import_sql.stage(con, prepared.patients, prepared.treatments)
 
 
 def _check_staged(con: Any, n_patients: int, n_treatments: int) -> None:
     """Re-check the staged rows in SQL: counts, unique ids, OS present, PFS <= OS, references."""
-    checks = {
-        "patient count": (
-            "SELECT count(*) = ? AND count(DISTINCT patient_id) = ? FROM _stage_patients",
-            [n_patients, n_patients],
-        ),
-        "treatment count": ("SELECT count(*) = ? FROM _stage_treatments", [n_treatments]),
-        "overall survival present and coded": (
-            "SELECT count(*) = 0 FROM _stage_patients WHERE patient_id IS NULL OR os_days IS NULL "
-            "OR os_days < 0 OR os_event IS NULL OR os_event NOT IN (0, 1)",
-            [],
-        ),
-        "progression not after death or last contact": (
-            "SELECT count(*) = 0 FROM _stage_patients WHERE pfs_imaging_days > os_days "
-            "OR pfs_symptom_days > os_days OR pfs_biochem_days > os_days",
-            [],
-        ),
-        "treatments reference patients": (
-            "SELECT count(*) = 0 FROM _stage_treatments t ANTI JOIN _stage_patients p "
-            "USING (patient_id)",
-            [],
-        ),
-        "one row per patient and cycle": (
-            "SELECT count(*) = count(DISTINCT (patient_id, cycle)) FROM _stage_treatments",
-            [],
-        ),
-    }
-    for name, (sql, params) in checks.items():
-        if not con.execute(sql, params).fetchall()[0][0]:
-            raise StagingCheckFailed(f"staged rows failed the '{name}' check; nothing was written")
+    name = import_sql.failed_staging_check(con, n_patients, n_treatments)
+    if name is not None:
+        raise StagingCheckFailed(f"staged rows failed the '{name}' check; nothing was written")
 
 
 def _delete_rows(con: Any, cohort_id: str) -> None:
-    for t in ("patients", "treatments", "adverse_events", "case_notes", "cohorts"):
-        con.execute(f"DELETE FROM {table(t)} WHERE cohort_id = ?", [cohort_id])
+    import_sql.delete_rows(con, cohort_id)
 
 
 def _insert_from_stage(con: Any, cohort_id: str, meta: dict, version: str, n: int) -> None:
-    con.execute(
-        f'INSERT INTO patients ("cohort_id", {_P_COLS}) SELECT ?, {_P_COLS} FROM _stage_patients',
-        [cohort_id],
-    )
-    con.execute(
-        f"INSERT INTO treatments (cohort_id, {_T_COLS}) SELECT ?, {_T_COLS} FROM _stage_treatments",
-        [cohort_id],
-    )
-    con.execute(
-        "INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            cohort_id,
-            meta["title"],
-            meta["description"],
-            Provenance.IMPORTED.value,
-            "",
-            n,
-            version,
-            datetime.now(UTC).replace(tzinfo=None),
-        ],
+    import_sql.insert_from_stage(
+        con,
+        cohort_id,
+        title=meta["title"],
+        description=meta["description"],
+        provenance=Provenance.IMPORTED.value,
+        n_patients=n,
+        version=version,
     )
 
 
 def _write_log(con: Any, cohort_id: str, action: str, n_rows: int, version: str) -> None:
-    con.execute(
-        "INSERT INTO import_log (cohort_id, action, n_rows, content_hash, logged_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [cohort_id, action, n_rows, version, datetime.now(UTC).replace(tzinfo=None)],
-    )
+    import_sql.write_log(con, cohort_id, action, n_rows, version)
 
 
 def _clean_title(title: str | None, cohort_id: str) -> str:
@@ -1514,10 +1456,7 @@ def commit(
     say(0.15, "Copying the database")
     try:
         with write_transaction(path, wait=wait) as con:
-            existing = con.execute(
-                "SELECT provenance, n_patients FROM cohorts WHERE cohort_id = ?", [cohort_id]
-            ).fetchall()  # fetch everything: DuckDB 2 refuses new work while a result is open
-            existing = existing[0] if existing else None
+            existing = import_sql.cohort_row(con, cohort_id)
             if existing and not replace:
                 raise _refuse("cohort_id", _exists_rule(cohort_id), cohort_id)
             if existing and existing[0] != Provenance.IMPORTED.value and not force:
@@ -1618,15 +1557,9 @@ def delete_cohort(
     """
     path = Path(db) if db is not None else core_db.default_db_path()
     with write_transaction(path, wait=wait) as con:
-        row = con.execute(
-            "SELECT provenance, n_patients, data_version FROM cohorts WHERE cohort_id = ?",
-            [cohort_id],
-        ).fetchall()
-        row = row[0] if row else None
+        row = import_sql.cohort_row(con, cohort_id)
         if row is None:
-            have = [
-                r[0] for r in con.execute("SELECT cohort_id FROM cohorts ORDER BY 1").fetchall()
-            ]
+            have = import_sql.cohort_ids(con)
             raise DeleteRefused(f'no cohort "{cohort_id}" (have: {", ".join(have) or "none"})')
         if row[0] != Provenance.IMPORTED.value and not force:
             raise DeleteRefused(_protected_rule(cohort_id, row[0], "deleting"))
@@ -1637,8 +1570,7 @@ def delete_cohort(
 
 def import_log(db: Path | str | None = None) -> pd.DataFrame:
     """The import log, oldest first."""
-    cols = ", ".join(column(c, "import_log") for c in TABLES["import_log"])
-    return core_db.query_df(f"SELECT {cols} FROM import_log ORDER BY log_id", path=db)
+    return import_sql.import_log_frame(db)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from core.analyses.comparison import NotComparable, all_benchmarks, compare, describe_test
-from core.commands._common import add_selection, fail, print_json, selection
+from core.analyses.comparison import NotComparable, all_benchmarks, compare
+from core.commands._common import add_selection, disclosure_mode, fail, print_json, selection
 from core.vocab.methods import Endpoint, Origin
 
 NAME = "compare"
@@ -47,17 +47,26 @@ def run(args: argparse.Namespace) -> int:
             origin=Origin.parse(args.origin) if args.origin else None,
             pool=pool,
             path=args.db,
+            mode=disclosure_mode(args),
         )
     except NotComparable as exc:
         return fail(f"cannot compare: {exc}")
-    c = result.comparison
     if args.json:
-        print_json(c.to_json_dict())
+        print_json(result.json())
         return 0
-    print(filters.describe(result.cohort.n))
-    print(f"this view: {result.cohort.description}: {result.cohort.text(c.benchmark.unit.value)}")
+    d = result.disclosure
+    for line in (d.stamp(), *result.notices):
+        if line:
+            print(line)
+    if result.refusal:
+        print(result.refusal)
+        return 0
+    c = result.comparison
+    own = result.cohort
+    print((own.filters or filters).describe(own.n_text))
+    print(f"this view: {own.description}: {own.text(c.benchmark.unit.value)}")
     print(f"benchmark: {bench.study} · {bench.arm}: {bench.value_text()}")
-    print(describe_test(c))
+    print(result.test_text())
     for w in c.warnings:
         print(f"warning [{w.severity.value}, {w.category.value}]: {w.message}")
     return 0

@@ -1,10 +1,13 @@
 """``cox``: a multivariable Cox proportional-hazards model for a selection.
 
-JSON (``--json``): ``{"n", "events", "terms": [{"term", "coef", "se", "hr", "hr_ci": [lo, hi],
-"p", "n", "events"}], "lr_test": {"chi2", "df", "p"}, "score_test", "wald_test",
-"concordance", "ph_test": [{"term", "chi2", "df", "p"}], "ph_global", ...}``.
+JSON (``--json``): ``{"disclosure": {"mode", "threshold", "real_data"}, "n", "events",
+"terms": [{"term", "coef", "se", "hr", "hr_ci": [lo, hi], "p", "n", "events"}], "lr_test":
+{"chi2", "df", "p"}, "score_test", "wald_test", "concordance", "ph_test": [{"term", "chi2",
+"df", "p"}], "ph_global", ...}``; counts as the disclosure mode shows them (``"<11"``), and in
+protected mode ``"withheld_terms"`` with ``"disclosure_notes"`` when a term is not shown.
 Exit code 2 with a message on stderr for an unknown covariate, a covariate with one level,
-too few (or no) events, or a reference level that is not observed.
+too few (or no) events, a reference level that is not observed, or a model that disclosure
+control withholds.
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ from core.analyses.cox import (
     to_json_dict,
     zph_frame,
 )
-from core.commands._common import InvalidInput, add_selection, fail, print_json, selection
+from core.commands._common import (
+    InvalidInput,
+    add_selection,
+    disclosure_mode,
+    fail,
+    print_json,
+    selection,
+)
 from core.vocab.formatting import fmt_p
 from core.vocab.methods import Endpoint, Origin, Ties
 
@@ -84,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return fail(str(exc))
-    analysis = analyse(filters, spec, args.db)
+    analysis = analyse(filters, spec, args.db, mode=disclosure_mode(args))
     if analysis.error:
         return fail(analysis.error)
     if analysis.reference_fallbacks:
@@ -92,11 +102,18 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(to_json_dict(analysis, args.cohort))
         return 0
-    fit = analysis.fit
-    print(filters.describe(analysis.n), f"· {analysis.events} events")
-    if analysis.n_missing_covariates:
-        print(f"{analysis.n_missing_covariates} patients dropped for a missing covariate")
-    print(model_frame(analysis).to_string(index=False))
+    a = analysis
+    fit = a.fit
+    d = a.disclosure
+    for line in (d.stamp(), *a.notices):
+        if line:
+            print(line)
+    print(a.filters.describe(a.cell(a.n)), f"· {a.cell(a.events)} events")
+    if a.n_missing_covariates:
+        print(f"{a.count('n_missing_covariates')} patients dropped for a missing covariate")
+    print(model_frame(a).to_string(index=False))
+    for note in a.disclosure_notes:
+        print(f"note: {note}")
     lr = fit.lr_test
     print(f"likelihood-ratio chi2 = {lr.chi2:.3f}, df = {lr.df}, {fmt_p(lr.p)}")
     print(f"concordance = {fit.concordance.value:.3f} (se {fit.concordance.se:.3f})")

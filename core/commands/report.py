@@ -1,10 +1,15 @@
 """``report``: a folder with the survival figure, tables, paragraphs and a manifest.
 
-Writes ``km.svg``, ``km.png`` (300 dpi), ``summary.csv``, ``survival_at.csv``,
-``pairwise.csv`` (more than two groups), ``hazard_ratios.csv`` (grouped),
-``responses_<domain>.csv`` for the three response domains, ``results.txt``, ``methods.txt``
-and ``manifest.json`` (selection, cohorts with data versions and provenance, command line,
-UTC time, software versions, every file with its size and SHA-256).
+The files are the Survival page's export bundle (:func:`core.present.bundle.survival_bundle`):
+``km.svg``, ``km.png`` (300 dpi), ``summary.csv``, ``survival_at.csv``, ``pairwise.csv`` (more
+than two groups shown), ``hazard_ratios.csv`` (grouped), ``responses_<domain>.csv`` for the
+three response domains, ``table1.csv`` (baseline characteristics), ``results.txt``,
+``methods.txt`` and ``manifest.json`` (selection, cohorts with data versions and provenance,
+disclosure mode, command line, UTC time, software versions, every file with its size and
+SHA-256).
+
+``--disclosure`` chooses the mode (default protected): every analysis is called with it, and
+what is written is what the analyses allow; a selection the analysis refuses writes nothing.
 """
 
 from __future__ import annotations
@@ -14,27 +19,22 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
-
-from core.analyses.survival import (
-    GROUPINGS,
-    SurvivalSpec,
-    analyse,
-    hazard_ratios,
-    hr_frame,
-    pairwise_frame,
-    summary_frame,
-    survival_at_frame,
+from core.analyses.disclosure import Mode
+from core.analyses.survival import GROUPINGS, SurvivalSpec, analyse, hazard_ratios
+from core.commands._common import (
+    InvalidInput,
+    add_selection,
+    disclosure_mode,
+    fail,
+    selection,
 )
-from core.commands._common import InvalidInput, add_selection, fail, selection
 from core.data.db import list_cohorts
 from core.data.filters import Filters
-from core.data.queries import patients_frame
 from core.present import export
-from core.present.charts import km_chart
-from core.present.paragraphs import method_line, methods_paragraph, results_paragraph
-from core.vocab.methods import ConfType, Endpoint, Origin, Provenance, ResponseDomain, TimeUnit
+from core.present.bundle import ResponsePart, response_part, survival_bundle
+from core.vocab.methods import ConfType, Endpoint, Origin, ResponseDomain, TimeUnit
 
 NAME = "report"
 HELP = "write a survival report folder: figure (SVG, PNG), CSV tables, paragraphs, manifest"
@@ -102,79 +102,40 @@ def share_link(base: str, filters: Filters, spec: SurvivalSpec) -> str:
     return export.link_with_query(f"{base.rstrip('/')}/{PAGE_PATH}", share_params(filters, spec))
 
 
-def response_frame(table) -> pd.DataFrame:
-    """A ResponseTable as a wide table: counts (%) per category, rates with CIs, the test."""
-    from core.stats.responses import RESPONSE_DOMAINS
-    from core.vocab.formatting import fmt_num, fmt_p
+def _responses(
+    filters: Filters, spec: SurvivalSpec, db, mode: Mode
+) -> tuple[list[ResponsePart], list[str]]:
+    """One response result per domain, grouped like the survival view when the grouping is a
+    baseline field, each protected by the analysis for ``mode``."""
+    from core.analyses import responses as ra
 
-    dom = RESPONSE_DOMAINS[table.domain]
-    ci = table.ci_method.label
-    rows_src = list(table.groups)
-    if table.by is not None:
-        rows_src.append(table.overall)
-    rows = []
-    for g in rows_src:
-        row = {
-            "Group": g.label,
-            "n": g.n,
-            "Evaluable": g.n_evaluable,
-            "Not evaluable/missing": g.n_not_evaluable_or_missing,
-        }
-        for code in dom.codes:
-            p = g.categories[code]
-            row[f"{dom.code_labels[code]}, n (%)"] = f"{p.n} ({fmt_num(p.pct)})"
-        for d in dom.derived:
-            p = g.derived[d.name]
-            row[f"{d.label}, % (95% CI, {ci})"] = (
-                "–"
-                if p.pct is None
-                else f"{fmt_num(p.pct)} ({fmt_num(p.lower)}–{fmt_num(p.upper)})"
-            )
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    frame["Denominator"] = table.denominator.label
-    if table.test is not None:
-        frame["Test across groups"] = ""
-        frame["p"] = ""
-        frame.loc[frame.index[-1], "Test across groups"] = table.test.method.label
-        frame.loc[frame.index[-1], "p"] = fmt_p(table.test.p, prefix=False)
-    return frame
-
-
-def _responses(filters: Filters, spec: SurvivalSpec, db) -> tuple[list, list[str]]:
-    """One ResponseTable per domain (grouped like the survival view when the grouping is
-    a baseline field); notes for what could not be computed."""
-    try:
-        from core.stats.responses import RESPONSE_DOMAINS, response_table
-    except ImportError as exc:  # pragma: no cover - responses module absent
-        return [], [f"responses not written: {exc}"]
-    grouping = GROUPINGS[spec.by] if spec.by else None
-    by_col = None
+    by = spec.by if spec.by in ra.RESPONSE_GROUPINGS else None
     notes: list[str] = []
-    if grouping is not None and grouping.post_baseline:
+    if spec.by and by is None:
         notes.append(
-            f"responses are not grouped by the post-baseline grouping {grouping.key!r}; "
+            f"responses are not grouped by the post-baseline grouping {spec.by!r}; "
             "overall rates only"
         )
-        grouping = None
-    cols = [RESPONSE_DOMAINS[d].column for d in ResponseDomain]
-    if grouping is not None:
-        cols.append(grouping.column)
-    df = patients_frame(filters, columns=list(dict.fromkeys(cols)), path=db)
-    if grouping is not None:
-        by_col = "_group"
-        labels = [grouping.labels(None if pd.isna(v) else v) for v in df[grouping.column]]
-        order = [x for x in grouping.order if x in labels] + sorted(
-            {x for x in labels if x not in grouping.order}
-        )
-        df[by_col] = pd.Categorical(labels, categories=order)
-    tables = []
+    parts = []
     for domain in ResponseDomain:
         try:
-            tables.append(response_table(df, domain, by=by_col))
+            result = ra.analyse(filters, ra.ResponseSpec(domain, by=by), db, mode=mode)
         except ValueError as exc:
             notes.append(f"{domain.value} responses not computed: {exc}")
-    return tables, notes
+            continue
+        part = response_part(result)
+        if part is not None:
+            parts.append(part)
+    return parts, notes
+
+
+def _baseline(filters: Filters, spec: SurvivalSpec, db, mode: Mode) -> Any:
+    """Table 1 of the selection, split like the survival view when Table 1 can be."""
+    from core.analyses import table1 as t1
+
+    split = spec.by if spec.by in t1.SPLITTABLE else None
+    table = t1.baseline_table(filters, split, mode=mode, path=db)
+    return None if table.refused else table
 
 
 def _canonical_command(args: argparse.Namespace) -> str:
@@ -182,6 +143,7 @@ def _canonical_command(args: argparse.Namespace) -> str:
     if args.db is not None:
         parts += ["--db", str(args.db)]
     parts += ["--cohort", args.cohort]
+    parts += ["--disclosure", disclosure_mode(args).value]  # the mode used, not the default
     for f in args.filter:
         parts += ["--filter", f]
     parts += ["--endpoint", args.endpoint, "--origin", args.origin]
@@ -228,118 +190,47 @@ def run(args: argparse.Namespace) -> int:
         filters, spec = _parse(args)
     except InvalidInput as exc:
         return fail(str(exc))
-    analysis = analyse(filters, spec, args.db)
+    mode = disclosure_mode(args)
+    analysis = analyse(filters, spec, args.db, mode=mode)
+    if analysis.refused:
+        return fail(analysis.refusal)
     if not analysis.groups:
         return fail(
-            f"no patient in this selection ({filters.describe(0)}) has "
+            f"no patient in this selection ({filters.describe(analysis.cell(0))}) has "
             f"{spec.endpoint.label.lower()} data from {spec.origin.label.lower()}"
         )
-    when = export.utc_now()
-    unit = TimeUnit.MONTHS
-    notes: list[str] = list(analysis.warnings)
+    d = analysis.disclosure
     hrs = None
-    if analysis.logrank is not None:
-        hrs = hazard_ratios(filters, spec, analysis.groups[0].label, args.db)
-        if getattr(hrs, "note", ""):
-            notes.append(hrs.note)
+    shown = [g for g in analysis.groups if not g.suppressed]
+    if analysis.logrank is not None and shown:
+        hrs = hazard_ratios(filters, spec, shown[0].label, args.db, mode=mode)
     wanted = set(filters.cohorts)
     infos = [c for c in list_cohorts(args.db) if not wanted or c.cohort_id in wanted]
-    description = filters.describe(analysis.n_analysed)
     base = args.base_url or os.environ.get(URL_ENV, DEFAULT_URL)
-    link = share_link(base, filters, spec)
-    lines = export.caption_lines(description, infos, method_line(spec), link=link, when=when)
-    ep = spec.endpoint.label
-    chart = km_chart(
-        analysis,
-        unit,
-        title=f"{ep} · n = {analysis.n_analysed}",
-        y_title=f"{ep} probability",
-    )
-    spec_json = export.spec_json(export.stamp(chart, lines))
-    tables, resp_notes = _responses(filters, spec, args.db)
-    notes += resp_notes
-
-    files: dict[str, bytes] = {
-        "km.svg": export.svg_from_spec(spec_json).encode("utf-8"),
-        "km.png": export.png_from_spec(
-            spec_json, export.PNG_SCALE, export.png_metadata(lines, link, when)
-        ),
-        "summary.csv": export.to_csv_bytes(summary_frame(analysis, unit)),
-        "survival_at.csv": export.to_csv_bytes(survival_at_frame(analysis)),
-    }
-    if analysis.pairwise:
-        files["pairwise.csv"] = export.to_csv_bytes(pairwise_frame(analysis))
-    if hrs is not None and hrs.rows:
-        files["hazard_ratios.csv"] = export.to_csv_bytes(hr_frame(hrs))
-    for t in tables:
-        files[f"responses_{t.domain.value}.csv"] = export.to_csv_bytes(response_frame(t))
-    results = results_paragraph(analysis, unit=unit, hazard_ratios=hrs, responses=tables)
-    versions = export.software_versions()
-    methods = methods_paragraph(
+    parts, notes = _responses(filters, spec, args.db, mode)
+    baseline = _baseline(filters, spec, args.db, mode)
+    bundle = survival_bundle(
         analysis,
         cohorts=infos,
-        description=description,
+        unit=TimeUnit.MONTHS,
         hazard_ratios=hrs,
-        responses=tables,
-        versions=versions,
+        responses=parts,
+        table1=baseline,
+        link=share_link(base, filters, spec),
+        command=_canonical_command(args),
         software=("duckdb", "pandas", "numpy", "scipy", "lifelines"),
+        notes=notes,
     )
-    files["results.txt"] = (results + "\n").encode("utf-8")
-    files["methods.txt"] = (methods + "\n").encode("utf-8")
-
+    try:
+        files = bundle.render()
+    except ValueError as exc:  # the renderer refused the figure: say so, write nothing
+        return fail(f"the figure could not be drawn ({exc}); nothing written")
     args.out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (args.out / name).write_bytes(data)
-    width, height = export.png_size(files["km.png"])
-    manifest = {
-        "app": export.APP_NAME,
-        "version": export.app_version(),
-        "created_utc": export.iso_utc(when),
-        "command": _canonical_command(args),
-        "selection": {
-            "description": description,
-            "filters": filters.to_query_params(),
-            "endpoint": spec.endpoint.value,
-            "origin": spec.origin.value,
-            "by": spec.by,
-            "left_truncation": spec.left_truncation,
-            "landmark_months": spec.landmark_months,
-            "conf_type": spec.conf_type.value,
-            "times_months": list(spec.times_months),
-            "n_selected": analysis.n_selected,
-            "n_analysed": analysis.n_analysed,
-        },
-        "share_link": link,
-        "cohorts": [
-            {
-                "cohort_id": c.cohort_id,
-                "title": c.title,
-                "data_version": c.data_version,
-                "provenance": c.provenance,
-                "provenance_label": Provenance.parse(c.provenance).label,
-                "citation": c.citation,
-            }
-            for c in infos
-        ],
-        "figure": {
-            "caption": lines,
-            "png_scale": export.PNG_SCALE,
-            "png_dpi": export.LAYOUT_PPI * export.PNG_SCALE,
-            "png_pixels": [width, height],
-            "png_inches": [
-                round(width / (export.LAYOUT_PPI * export.PNG_SCALE), 2),
-                round(height / (export.LAYOUT_PPI * export.PNG_SCALE), 2),
-            ],
-        },
-        "software": versions,
-        "notes": notes,
-        "files": [
-            {"name": name, "bytes": len(data), "sha256": export.sha256(data)}
-            for name, data in files.items()
-        ],
-    }
-    (args.out / "manifest.json").write_text(export.manifest_json(manifest), encoding="utf-8")
-    print(f"wrote {len(files) + 1} files to {args.out}")
-    for n in notes:
+    print(f"wrote {len(files)} files to {args.out}")
+    if d.stamp():
+        print(d.stamp())
+    for n in bundle.notes:
         print(f"note: {n}", file=sys.stderr)
     return 0

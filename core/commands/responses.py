@@ -4,20 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from core.analyses.disclosure import disclosure_for_selection
-from core.analyses.responses import (
-    RESPONSE_GROUPINGS,
-    ResponseSpec,
-    analyse,
-    method_line,
-    protected_json,
-    protection,
-    table_frame,
-    table_notes,
-    test_text,
-)
-from core.commands._common import add_selection, fail, print_json, selection
-from core.stats.responses import to_json_dict
+from core.analyses.responses import RESPONSE_GROUPINGS, ResponseSpec, analyse, method_line
+from core.commands._common import add_selection, disclosure_mode, fail, print_json, selection
 from core.vocab.methods import BinomialCI, Denominator, ResponseDomain
 
 NAME = "responses"
@@ -57,17 +45,26 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return fail(str(exc))
-    table = analyse(filters, spec, args.db)
-    prot = protection(table, disclosure_for_selection(filters.cohorts, args.db))
+    result = analyse(filters, spec, args.db, mode=disclosure_mode(args))
     if args.json:
-        print_json(protected_json(to_json_dict(table), table, prot))
+        print_json(result.json())
         return 0
-    print(filters.describe(table.overall.n))
+    stamp = result.disclosure.stamp()
+    if result.refused:
+        print(result.refusal)
+        if stamp:
+            print(f"note: {stamp}")
+        return 0
+    print(result.description)
     print(method_line(spec))
-    print(table_frame(table, prot).to_string(index=False))
-    text = test_text(table)
+    for notice in result.notices:
+        print(f"note: {notice}")
+    print(result.frame().to_string(index=False))
+    text = result.test_text()
     if text:
         print(text)
-    for note in table_notes(table, prot):
+    for note in result.notes():
         print(f"note: {note}")
+    if stamp:
+        print(f"note: {stamp}")
     return 0

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import argparse
 
-from core.analyses.survival import GROUPINGS, SurvivalSpec, analyse, summary_frame, to_json_dict
-from core.commands._common import InvalidInput, add_selection, fail, print_json, selection
+from core.analyses.survival import (
+    GROUPINGS,
+    SurvivalSpec,
+    analyse,
+    exclusion_notes,
+    summary_frame,
+    to_json_dict,
+)
+from core.commands._common import (
+    InvalidInput,
+    add_selection,
+    disclosure_mode,
+    fail,
+    print_json,
+    selection,
+)
 from core.vocab.methods import ConfType, Endpoint, Origin, TimeUnit
 
 NAME = "survival"
@@ -61,15 +75,29 @@ def run(args: argparse.Namespace) -> int:
         conf_type=ConfType.parse(args.conf_type),
         times_months=times,
     )
-    analysis = analyse(filters, spec, args.db)
+    analysis = analyse(filters, spec, args.db, mode=disclosure_mode(args))
     if args.json:
         print_json(to_json_dict(analysis, unit, args.cohort))
         return 0
-    print(filters.describe(analysis.n_analysed))
+    d = analysis.disclosure
+    if d.stamp():
+        print(d.stamp())
+    for notice in analysis.notices:
+        print(f"note: {notice}")
+    if analysis.refused:
+        print(analysis.describe())
+        print(analysis.refusal)
+        return 0
+    print(analysis.describe())
+    if not analysis.groups:
+        print("No selected patient has data for this endpoint and origin.")
+        return 0
     print(summary_frame(analysis, unit).to_string(index=False))
     if analysis.logrank:
         lr = analysis.logrank
         print(f"log-rank chi2 = {lr.chi2:.3f}, df = {lr.df}, p = {lr.p:.4g}")
+    for note in exclusion_notes(analysis):
+        print(f"note: {note}")
     for w in analysis.warnings:
         print(f"warning: {w}")
     return 0

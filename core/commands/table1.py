@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from core.analyses.disclosure import disclosure_for_selection
-from core.analyses.table1 import SPLITTABLE, table1
-from core.commands._common import InvalidInput, add_selection, fail, selection
-from core.data.queries import patients_frame
+from core.analyses.table1 import SPLITTABLE, baseline_table
+from core.commands._common import (
+    InvalidInput,
+    add_selection,
+    disclosure_mode,
+    fail,
+    print_json,
+    selection,
+)
 
 NAME = "table1"
 HELP = "print Table 1 (baseline characteristics) for a cohort selection"
@@ -17,7 +23,9 @@ ORDER = 10
 def configure(parser: argparse.ArgumentParser) -> None:
     add_selection(parser)
     parser.add_argument("--by", choices=SPLITTABLE, help="split the table by this field")
-    parser.add_argument("--csv", action="store_true", help="CSV instead of aligned text")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--csv", action="store_true", help="CSV instead of aligned text")
+    out.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,8 +33,25 @@ def run(args: argparse.Namespace) -> int:
         filters = selection(args)
     except InvalidInput as exc:
         return fail(str(exc))
-    disclosure = disclosure_for_selection(filters.cohorts, args.db)
-    t = table1(patients_frame(filters, path=args.db), args.by, disclosure)
+    t = baseline_table(filters, args.by, mode=disclosure_mode(args), path=args.db)
+    if args.json:
+        print_json(t.json())
+        return 0
+    if t.refused:
+        print(t.refusal)
+        if stamp := t.disclosure.stamp():
+            print(f"note: {stamp}")
+        return 0
     frame = t.to_frame()
-    print(frame.to_csv(index=False) if args.csv else frame.to_string(index=False))
+    if args.csv:
+        print(frame.to_csv(index=False), end="")
+        if stamp := t.disclosure.stamp():
+            print(f"note: {stamp}", file=sys.stderr)
+        return 0
+    print(t.description)
+    for notice in t.notices:
+        print(f"note: {notice}")
+    print(frame.to_string(index=False))
+    if stamp := t.disclosure.stamp():
+        print(f"note: {stamp}")
     return 0

@@ -1,11 +1,14 @@
-"""``validate``: every published figure of the seed papers against what the app computes."""
+"""``validate``: every published figure of the seed papers against what the app computes.
+
+The figures are listed in data/validation_figures.csv (one row each, with the paper, the place
+and the published value) and computed by :func:`core.analyses.validation.validate`."""
 
 from __future__ import annotations
 
 import argparse
 
 from core.analyses.validation import summary, validate
-from core.commands._common import add_db, print_json
+from core.commands._common import add_db, add_disclosure, disclosure_mode, print_json
 
 NAME = "validate"
 HELP = (
@@ -17,6 +20,7 @@ ORDER = 30
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_db(parser)
+    add_disclosure(parser)
     parser.add_argument(
         "--json",
         action="store_true",
@@ -26,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = validate(args.db)
+    rows = validate(args.db, mode=disclosure_mode(args))
     passed, total = summary(rows)
     if args.json:
         print_json([r.to_dict() for r in rows])

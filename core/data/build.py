@@ -16,9 +16,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core.data.db import STORAGE_VERSION, close_all, default_db_path
 from core.cohorts.generator import CohortFrames, frames_for, generate_pgep, load_spec
-from core.vocab.schema import AE_COLUMNS, DDL, PATIENTS, SCHEMA_VERSION, TREATMENT_COLUMNS
+from core.data.db import STORAGE_VERSION, close_all, default_db_path
+from core.data.ddl import DDL
+from core.vocab.schema import AE_COLUMNS, PATIENTS, SCHEMA_VERSION, TREATMENT_COLUMNS
 
 Progress = Callable[[str], None]
 

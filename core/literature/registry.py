@@ -38,37 +38,14 @@ from core.vocab.methods import (
     TimeUnit,
     _Labelled,
 )
+from core.vocab.schema import BENCHMARK_COLUMNS
 
 REGISTRY_PATH = Path(__file__).resolve().parents[2] / "data" / "benchmarks.csv"
 """The project's registry of published figures."""
 
-COLUMNS: tuple[str, ...] = (
-    "id",
-    "study",
-    "arm",
-    "therapy_class",
-    "agent",
-    "n",
-    "design",
-    "population_sites",
-    "population_grades",
-    "line_of_therapy",
-    "progression_required",
-    "endpoint",
-    "landmark_months",
-    "time_origin",
-    "statistic",
-    "value",
-    "value_not_reached",
-    "ci_lower",
-    "ci_upper",
-    "unit",
-    "citation",
-    "citation_confidence",
-    "source",
-    "note",
-)
-"""Columns of ``data/benchmarks.csv``, in file order."""
+COLUMNS: tuple[str, ...] = BENCHMARK_COLUMNS
+"""Columns of ``data/benchmarks.csv``, in file order (declared in :mod:`core.vocab.schema`, which
+also stores user-added figures with them)."""
 
 LIST_SEPARATOR = ";"
 """Separator inside the list-valued columns (sites, grades, citation identifiers)."""

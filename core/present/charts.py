@@ -77,38 +77,40 @@ def _display_rows(t: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
 def km_frames(analysis: SurvivalAnalysis, unit: TimeUnit) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Step data (with CI) and censor marks for every group, time in ``unit``.
 
-    The ``group`` column is categorical (one legend label per group, in the groups' order).
+    Draws each group's ``display`` curve as the analysis decided it (exact steps with numbers
+    at risk and censor marks, or whole-month steps without either); a group without one (a
+    suppressed group) is not drawn. The ``n_risk`` column is there only when every curve
+    carries per-step numbers at risk. The ``group`` column is categorical (one legend label
+    per group, in the groups' order).
     """
     scale = TIME_UNIT_DAYS[unit]
-    shown = [g for g in analysis.groups if g.km is not None and not g.suppressed]
+    shown = [g for g in analysis.groups if g.display is not None and not g.suppressed]
     labels = [group_legend_label(g, unit, analysis) for g in shown]
+    with_risk = bool(shown) and all(g.display.n_risk is not None for g in shown)
     # all curves share one dataset: keep it under 5000 rows
     budget = max(150, min(MAX_POINTS, 4000 // max(len(shown), 1)))
-    step_cols: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("group", "time", "surv", "lower", "upper", "n_risk")
-    }
+    keys = ("group", "time", "surv", "lower", "upper") + (("n_risk",) if with_risk else ())
+    step_cols: dict[str, list[np.ndarray]] = {k: [] for k in keys}
     cens_cols: dict[str, list[np.ndarray]] = {k: [] for k in ("group", "time", "surv", "n_censor")}
     for code, g in enumerate(shown):
-        km = g.km
-        t = np.concatenate(([0.0], km.time)) / scale
-        s = np.concatenate(([1.0], km.surv))
+        c = g.display
+        t = c.time / scale
         # display only: where R's CI is undefined (S = 1 before the first event under log-log,
         # S = 0 after the last) the band is closed onto the curve instead of leaving a gap
-        lo = np.concatenate(([1.0], np.where(np.isnan(km.lower), km.surv, km.lower)))
-        hi = np.concatenate(([1.0], np.where(np.isnan(km.upper), km.surv, km.upper)))
-        n_risk = np.concatenate(([km.counts.n_start], km.n_risk))
+        lo = np.where(np.isnan(c.lower), c.surv, c.lower)
+        hi = np.where(np.isnan(c.upper), c.surv, c.upper)
         keep = _display_rows(t, budget)
-        for key, values in zip(step_cols, (None, t, s, lo, hi, n_risk), strict=True):
-            col = np.full(keep.size, code, dtype=np.int32) if values is None else values[keep]
+        values = (None, t, c.surv, lo, hi) + ((c.n_risk,) if with_risk else ())
+        for key, v in zip(keys, values, strict=True):
+            col = np.full(keep.size, code, dtype=np.int32) if v is None else v[keep]
             step_cols[key].append(col)
-        cens = km.n_censor > 0
-        if cens.any() and not analysis.disclosure.active:
-            ct = km.time[cens] / scale
+        if c.censor_time is not None and c.censor_time.size:
+            ct = c.censor_time / scale
             ck = _display_rows(ct, budget)
             cens_cols["group"].append(np.full(ck.size, code, dtype=np.int32))
             cens_cols["time"].append(ct[ck])
-            cens_cols["surv"].append(km.surv[cens][ck])
-            cens_cols["n_censor"].append(km.n_censor[cens][ck])
+            cens_cols["surv"].append(c.censor_surv[ck])
+            cens_cols["n_censor"].append(c.n_censor[ck])
     return _frame(step_cols, labels), _frame(cens_cols, labels)
 
 
@@ -307,8 +309,9 @@ def km_chart(
         _field("surv", "quantitative", title="Survival", format=".3f"),
         _field("lower", "quantitative", title="95% CI lower", format=".3f"),
         _field("upper", "quantitative", title="95% CI upper", format=".3f"),
-        _field("n_risk", "quantitative", title="At risk"),
     ]
+    if "n_risk" in steps.columns:  # exact curves only: per-step numbers at risk
+        tip.append(_field("n_risk", "quantitative", title="At risk"))
     layers.append(
         {
             "data": steps_data,
@@ -391,22 +394,24 @@ def km_chart(
         )
     curve = {"layer": layers, "width": width, "height": 340, "title": title or ""}
 
-    # number at risk, aligned on the same x scale
+    # number at risk, aligned on the same x scale: as the analysis gives it (protected: at
+    # the chosen times, as shown), else the exact numbers at the axis ticks
     risk_rows = []
     scale_days = TIME_UNIT_DAYS[unit]
-    shown_groups = [g for g in analysis.groups if not g.suppressed]
+    shown_groups = [g for g in analysis.groups if g.display is not None and not g.suppressed]
     for g in shown_groups:
         label = group_legend_label(g, unit, analysis)
-        n_at = at_risk_table(g.counts, ticks * scale_days)
-        for tk, n in zip(ticks, n_at, strict=True):
-            risk_rows.append(
-                {
-                    "group": label,
-                    "short": g.label,
-                    "time": float(tk),
-                    "n": str(analysis.cell(int(n))),
-                }
+        at_rows = g.display.risk_table
+        if at_rows is None:
+            n_at = at_risk_table(g.counts, ticks * scale_days)
+            at_rows = tuple(
+                (float(tk) * scale_days, str(int(n))) for tk, n in zip(ticks, n_at, strict=True)
             )
+        for t_days, text in at_rows:
+            if t_days / scale_days <= float(ticks[-1]) + 1e-9:
+                risk_rows.append(
+                    {"group": label, "short": g.label, "time": t_days / scale_days, "n": text}
+                )
     risk = (
         pd.DataFrame(risk_rows)
         if risk_rows

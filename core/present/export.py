@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 import hashlib
 import importlib.metadata
+import io
 import json
 import platform
 import struct
@@ -31,6 +32,7 @@ from urllib.parse import urlencode
 import altair as alt
 import pandas as pd
 
+from core.analyses.disclosure import Disclosure
 from core.present.charts import VegaLiteChart
 from core.vocab.methods import Provenance
 from core.vocab.schema import CohortInfo
@@ -129,17 +131,21 @@ def caption_lines(
     *,
     link: str | None = None,
     when: dt.datetime | None = None,
+    disclosure: Disclosure | None = None,
 ) -> list[str]:
     """The lines stamped under an exported figure, in reading order.
 
-    ``description`` is the selection (``Filters.describe(n)``), ``method`` the endpoint and
-    method line; ``when`` defaults to now (only the UTC date is shown, ISO 8601).
+    ``description`` is the selection (``Filters.describe(n)`` with the count as it may be
+    shown), ``method`` the endpoint and method line; ``when`` defaults to now (only the UTC
+    date is shown, ISO 8601). ``disclosure`` adds its stamp (the mode the figures are in) when
+    it has one to give.
     """
     day = (when or utc_now()).astimezone(dt.UTC).date().isoformat()
     lines = [
         f"Selection: {description}",
         cohort_line(cohorts),
         f"Method: {method}" if method else "",
+        disclosure.stamp() if disclosure is not None else "",
         f"Exported {day} (UTC) from {APP_NAME} {app_version()}",
     ]
     if link:
@@ -338,9 +344,58 @@ def png_dpi(png: bytes) -> float | None:
 
 
 # ------------------------------------------------------------------ tables and files
-def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV as UTF-8 with a byte-order mark (Excel then shows '–' and '·' correctly)."""
-    return df.to_csv(index=False).encode("utf-8-sig")
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is read as a formula by spreadsheets (CSV injection)."""
+PROVENANCE_MARK = "# "
+"""Provenance lines open a CSV file, each starting with this mark (read back with
+:func:`read_csv_bytes`)."""
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, with a leading apostrophe.
+
+    Numbers (including negative ones) are left alone: only text is ever executed.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and column names cannot start a formula."""
+    out = df.copy()
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if col.dtype == object or isinstance(col.dtype, pd.StringDtype | pd.CategoricalDtype):
+            out.isetitem(i, col.astype(object).map(neutralise_cell))
+    return out
+
+
+def to_csv_bytes(df: pd.DataFrame, provenance: Sequence[str] = ()) -> bytes:
+    """CSV as UTF-8 with a byte-order mark (Excel then shows '–' and '·' correctly).
+
+    Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or
+    a carriage return) get a leading apostrophe. ``provenance`` lines (selection, data, mode)
+    open the file, each after ``'# '``.
+    """
+    head = "".join(
+        f"{PROVENANCE_MARK}{' '.join(str(line).split())}\r\n" for line in provenance if line
+    )
+    # CRLF rows (RFC 4180): a cell holding a CR or LF is then quoted, not split
+    body = neutralise_frame(df).to_csv(index=False, lineterminator="\r\n")
+    return (head + body).encode("utf-8-sig")
+
+
+def read_csv_bytes(data: bytes, **kwargs) -> tuple[list[str], pd.DataFrame]:
+    """(provenance lines, table) of a CSV written by :func:`to_csv_bytes`."""
+    text = data.decode("utf-8-sig")
+    lines = text.split("\n")
+    k = 0
+    while k < len(lines) and lines[k].startswith(PROVENANCE_MARK):
+        k += 1
+    prov = [ln[len(PROVENANCE_MARK) :].rstrip("\r") for ln in lines[:k]]
+    return prov, pd.read_csv(io.StringIO("\n".join(lines[k:])), **kwargs)
 
 
 def sha256(data: bytes) -> str:

@@ -13,6 +13,12 @@ ratios, ``ResponseTable``) and pass through the same formatting functions
 
 Method names come from the enumerations in :mod:`core.vocab.methods` (and
 ``core.stats.responses.GroupTestMethod``).
+
+Disclosure. The paragraphs never decide what may be shown: counts come through the result's
+own ``cell``/``show`` (so '<11' where the analysis withholds them), groups the analysis
+suppressed get no median, test, pairwise comparison or hazard ratio, and a split of a count
+into parts is written only when no part is withheld (the other part would give it away). Both
+paragraphs end with the disclosure sentence of the mode (``Disclosure.sentence``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core.analyses.disclosure import EXEMPT, Disclosure
 from core.analyses.survival import GROUPINGS, SurvivalAnalysis, SurvivalSpec
 from core.vocab.formatting import fmt_num, fmt_p
 from core.vocab.methods import (
@@ -98,9 +105,11 @@ def median_text(analysis: SurvivalAnalysis, group, unit: TimeUnit) -> str:
     return f"{fmt_num(med.estimate / s)} {unit.label} ({_ci(lo, hi)})"
 
 
-def survival_text(at) -> str:
+def survival_text(at, disclosure: Disclosure = EXEMPT) -> str:
     """'78.2% (95% CI 72.0–83.1)' from a SurvAt, as in ``survival_at_frame``."""
     if at.surv is None:
+        if disclosure.hidden(at.n_risk):
+            return f"withheld (fewer than {disclosure.threshold} at risk)"
         return "not estimable (beyond follow-up)"
     pct = fmt_num(100 * at.surv)
     if at.lower is None or at.upper is None:
@@ -124,6 +133,58 @@ def _hr_parts(hazard_ratios: Any) -> tuple[str | None, list, str]:
     return reference, list(rows), ""
 
 
+def disclosure_of(analysis: Any) -> Disclosure:
+    """The disclosure a result carries (``EXEMPT`` for results that carry none)."""
+    return getattr(analysis, "disclosure", None) or EXEMPT
+
+
+def suppressed_labels(analysis: SurvivalAnalysis | None) -> frozenset[str]:
+    """Labels of the groups the analysis suppressed (they get no comparison of any kind)."""
+    if analysis is None:
+        return frozenset()
+    return frozenset(g.label for g in analysis.groups if getattr(g, "suppressed", False))
+
+
+def shown_hazard_ratios(analysis: SurvivalAnalysis | None, hazard_ratios: Any) -> tuple:
+    """(reference, rows, note) of the hazard ratios that may be shown next to ``analysis``.
+
+    No row for a group the analysis suppressed, none at all against a suppressed reference,
+    and, when disclosure is active, no note unless the hazard-ratio result was protected too
+    (an unprotected note names group sizes, e.g. 'fewer than 5 patients').
+    """
+    ref, rows, note = _hr_parts(hazard_ratios)
+    hidden = suppressed_labels(analysis)
+    d = disclosure_of(analysis)
+    if d.active and not disclosure_of(hazard_ratios).active:
+        note = ""
+    if ref is None or ref in hidden:
+        return ref, [], note
+    return ref, [h for h in rows if h.label not in hidden], note
+
+
+def shown_pairwise(analysis: SurvivalAnalysis) -> list:
+    """Pairwise log-rank rows between groups that are both shown."""
+    hidden = suppressed_labels(analysis)
+    return [p for p in analysis.pairwise if p.a not in hidden and p.b not in hidden]
+
+
+def shown_n_selected(analysis: SurvivalAnalysis) -> int | str | None:
+    """The number of selected patients as it may be shown, or None when it must be withheld.
+
+    It is withheld when a withheld count (patients without data, or excluded before the
+    landmark) separates it from the number analysed: the difference would reveal that count.
+    """
+    d = disclosure_of(analysis)
+    if d.hidden(analysis.n_missing_time) or d.hidden(analysis.n_landmark_excluded):
+        return None
+    return analysis.cell(analysis.n_selected)
+
+
+def shown_description(analysis: SurvivalAnalysis) -> str:
+    """The selection in one line with the analysed count as it may be shown."""
+    return analysis.filters.describe(analysis.cell(analysis.n_analysed))
+
+
 def _months(t_days: float) -> str:
     return f"{t_days / DAYS_PER_MONTH:g}"
 
@@ -144,22 +205,29 @@ def survival_results(
     if not groups:
         return f"No selected patient had {ep_l} data from {spec.origin.label.lower()}."
     c = analysis.cell  # counts as they may be shown (small-cell protection)
+    d = disclosure_of(analysis)
     n, events = c(analysis.n_analysed), c(sum(g.events for g in groups))
     origin = spec.origin.label.lower()
     if spec.landmark_months is not None:
         k, k_ev = analysis.n_landmark_excluded, analysis.n_landmark_excluded_events
         lm = f"In a landmark analysis at {spec.landmark_months:g} months after first treatment, "
-        out.append(
-            lm + f"{c(k)} patients with an event ({c(k_ev)}) or censoring ({c(k - k_ev)}) "
-            "before the "
-            "landmark were excluded."
-            if k
-            else lm + "no patient had an event or censoring before the landmark."
-        )
+        if not k:
+            out.append(lm + "no patient had an event or censoring before the landmark.")
+        elif d.hidden(k_ev) or d.hidden(k - k_ev):  # one part would give the other away
+            out.append(
+                lm + f"{c(k)} patients with an event or censoring before the landmark "
+                "were excluded."
+            )
+        else:
+            out.append(
+                lm + f"{c(k)} patients with an event ({c(k_ev)}) or censoring ({c(k - k_ev)}) "
+                "before the landmark were excluded."
+            )
     if analysis.n_missing_time:
+        of = shown_n_selected(analysis)
         out.append(
-            f"{c(analysis.n_missing_time)} of {c(analysis.n_selected)} selected patients had no "
-            f"{ep_l} data from {origin} and were not analysed."
+            f"{c(analysis.n_missing_time)}{'' if of is None else f' of {of}'} selected "
+            f"patients had no {ep_l} data from {origin} and were not analysed."
         )
     if spec.by:
         desc = _join(
@@ -195,17 +263,17 @@ def survival_results(
     n_times = len(groups[0].at)
     if n_times:
         if len(groups) == 1:
-            items = [f"{survival_text(a)} at {_months(a.time)} months" for a in groups[0].at]
+            items = [f"{survival_text(a, d)} at {_months(a.time)} months" for a in groups[0].at]
             out.append(f"{ep} was {_join(items)}.")
         else:
             clauses = []
             for i in range(n_times):
                 t = _months(groups[0].at[i].time)
-                per = _join([f"{survival_text(g.at[i])} for {g.label}" for g in groups])
+                per = _join([f"{survival_text(g.at[i], d)} for {g.label}" for g in groups])
                 clauses.append(f"at {t} months, {ep_l} was {per}")
             out.append("; ".join(clauses)[:1].upper() + "; ".join(clauses)[1:] + ".")
     # hazard ratios
-    ref, rows, note = _hr_parts(hazard_ratios)
+    ref, rows, note = shown_hazard_ratios(analysis, hazard_ratios)
     if ref is not None and rows:
         items = []
         for h in rows:
@@ -266,18 +334,34 @@ def results_paragraph(
     unit: TimeUnit = TimeUnit.MONTHS,
     hazard_ratios: Any = None,
     responses: Sequence[Any] = (),
+    disclosure: Disclosure | None = None,
 ) -> str:
     """A results paragraph for an abstract, journal style, from the page's own results.
 
     ``hazard_ratios`` is what ``survival_data.hazard_ratios`` returns (or a
-    ``(reference, [GroupHR, ...])`` pair); ``responses`` are ``ResponseTable`` objects.
-    Times are in ``unit`` (months by default; survival-at times are always in months).
+    ``(reference, [GroupHR, ...])`` pair); ``responses`` are ``ResponseTable`` objects as they
+    may be shown (groups withheld by disclosure control already left out), or None for a
+    table whose figures are withheld altogether. Times are in ``unit`` (months by default;
+    survival-at times are always in months). The paragraph ends with the sentence of the
+    disclosure mode: ``disclosure``, else the analysis's own.
     """
     parts = []
     if analysis is not None:
         parts.append(survival_results(analysis, unit=unit, hazard_ratios=hazard_ratios))
-    parts.extend(response_results(t) for t in responses)
+    for t in responses:
+        parts.append(response_results(t) if t is not None else "")
+    parts.append(_mode_sentence(analysis, disclosure, responses))
     return " ".join(p for p in parts if p)
+
+
+def _mode_sentence(analysis: Any, disclosure: Disclosure | None, responses: Sequence[Any]) -> str:
+    if disclosure is None:
+        sources = [analysis, *responses]
+        disclosure = next(
+            (d for d in (getattr(x, "disclosure", None) for x in sources) if d is not None),
+            EXEMPT,
+        )
+    return disclosure.sentence()
 
 
 # ------------------------------------------------------------------ methods
@@ -315,11 +399,17 @@ def methods_paragraph(
     responses: Sequence[Any] = (),
     versions: Mapping[str, str] | None = None,
     software: Sequence[str] = METHODS_SOFTWARE,
+    disclosure: Disclosure | None = None,
 ) -> str:
-    """A methods paragraph: methods, conventions, cohort provenance, software versions."""
+    """A methods paragraph: methods, conventions, cohort provenance, software versions.
+
+    ``description`` is the selection with its count as it may be shown (see
+    :func:`shown_description`); the paragraph ends with the sentence of the disclosure mode.
+    """
     from core.present.export import software_versions
 
     versions = versions if versions is not None else software_versions()
+    responses = [t for t in responses if t is not None]
     out: list[str] = []
     if analysis is not None:
         spec = analysis.spec
@@ -357,10 +447,10 @@ def methods_paragraph(
         if spec.by:
             grouping = _lower_first(GROUPINGS[spec.by].label)
             text = f"Groups defined by {grouping} were compared with the log-rank test"
-            if analysis.pairwise:
+            if shown_pairwise(analysis):
                 text += ", with Holm-adjusted pairwise log-rank tests"
             out.append(text + ".")
-            ref, rows, _ = _hr_parts(hazard_ratios)
+            ref, rows, _ = shown_hazard_ratios(analysis, hazard_ratios)
             if ref is not None and rows:
                 out.append(
                     f"Hazard ratios against {ref} were estimated by Cox proportional-hazards "
@@ -387,4 +477,5 @@ def methods_paragraph(
     out.append(conventions)
     out.append(data_sentence(cohorts, description))
     out.append(software_sentence(versions, software))
-    return " ".join(out)
+    out.append(_mode_sentence(analysis, disclosure, responses))
+    return " ".join(x for x in out if x)

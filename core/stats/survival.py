@@ -1,7 +1,8 @@
 """Survival statistics engine: Kaplan-Meier, quantiles, log-rank, RMST, Cox group HRs, landmarks.
 
-Pure NumPy (lifelines only for the Cox model). Every statistic reproduces R's ``survival``
-package (3.5.3); each docstring names the R call that gives the same numbers.
+Pure NumPy; the group hazard ratios use the project's own Cox engine (:mod:`core.stats.cox`,
+the Cox page's). Every statistic reproduces R's ``survival`` package (3.5.3); each docstring
+names the R call that gives the same numbers.
 
 Data flow
 ---------
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc, ndtr, ndtri
 
+from core.stats.cox import aggregate_for_cox, fit_cox_aggregated
 from core.vocab.methods import ConfType
 
 __all__ = [
@@ -876,21 +878,20 @@ def cox_group_hr(
 
     Method: Cox proportional hazards with one indicator per non-reference level, Efron
     approximation for tied event times, Wald CI ``exp(coef +/- z se)`` and Wald p value;
-    fitted with lifelines ``CoxPHFitter`` (Efron) at tight convergence. Levels are returned in
-    sorted order (reference excluded). With ``entry``, subjects are at risk on
-    ``(entry, time]``.
+    fitted with the project's own engine (:func:`core.stats.cox.fit_cox_aggregated`, exact on
+    counts per level and time, the engine of the Cox page). Levels are returned in sorted order
+    (reference excluded). With ``entry``, subjects are at risk on ``(entry, time]``.
 
     R equivalent: ``coxph(Surv(time, status) ~ relevel(factor(g), ref), ties="efron")``
     (``Surv(entry, time, status)`` with delayed entry); ``summary(fit)$conf.int``.
 
-    Degenerate data: a non-reference level with no events has no finite HR (R: coefficient
-    diverges with a warning); it is reported with ``None`` values and its patients are left
-    out of the fit (the limit of the likelihood as its coefficient goes to -inf). A
-    reference level without events, or no events at all, raises ValueError.
+    Degenerate data, with the Cox page's separation rule: a non-reference level with no events
+    has no finite HR (R: coefficient diverges with a warning); it is reported with ``None``
+    values and its patients are left out of the fit (the limit of the likelihood as its
+    coefficient goes to -inf). A level whose coefficient the engine flags as possibly infinite
+    (R's ``coxph`` check: monotone likelihood) is reported with ``None`` values too. A reference
+    level without events, no events at all, or a fit that does not converge raise ValueError.
     """
-    from lifelines import CoxPHFitter
-    from lifelines.exceptions import ConvergenceError
-
     z = _z(conf_level)
     t = np.asarray(time, dtype=np.float64).reshape(-1)
     ev = _event_array(event, t.size)
@@ -901,6 +902,7 @@ def cox_group_hr(
         raise EmptyGroupError("Cox model on no patients")
     if not np.all(np.isfinite(t)) or t.min() < 0:
         raise ValueError("times must be finite and non-negative")
+    en = None
     if entry is not None:
         en = np.asarray(entry, dtype=np.float64).reshape(-1)
         if en.size != t.size:
@@ -912,37 +914,27 @@ def cox_group_hr(
     if events_by[reference] == 0:
         raise ValueError(f"reference level {reference!r} has no events; HRs are not estimable")
     estimable = [lv for lv in levels[1:] if events_by[lv] > 0]
-    rows = np.isin(g, [reference, *estimable])
-    frame = pd.DataFrame({"_t": t[rows], "_e": ev[rows]})
-    cols = []
-    for i, lv in enumerate(estimable):
-        name = f"_g{i}"
-        cols.append(name)
-        frame[name] = (g[rows] == lv).astype(np.float64)
-    if entry is not None:
-        frame["_entry"] = en[rows]
     results: dict[Any, GroupHR] = {}
-    if cols:
-        try:
-            fitter = CoxPHFitter().fit(
-                frame,
-                duration_col="_t",
-                event_col="_e",
-                entry_col="_entry" if entry is not None else None,
-                fit_options={"precision": 1e-12, "r_precision": 1e-14, "max_steps": 100},
-            )
-        except ConvergenceError as exc:
-            raise ValueError(f"Cox model did not converge: {exc}") from exc
-        coef = fitter.params_[cols].to_numpy()
-        se = fitter.standard_errors_[cols].to_numpy()
-        pv = 2.0 * ndtr(-np.abs(coef / se))
-        for i, lv in enumerate(estimable):
+    if estimable:
+        rows = np.isin(g, [reference, *estimable])
+        names = [f"_g{i}" for i in range(len(estimable))]
+        X = pd.DataFrame(
+            {
+                nm: (g[rows] == lv).astype(np.float64)
+                for nm, lv in zip(names, estimable, strict=True)
+            }
+        )
+        agg = aggregate_for_cox(t[rows], ev[rows], X, entry=None if en is None else en[rows])
+        fit = fit_cox_aggregated(agg)
+        if not fit.converged:
+            raise ValueError("Cox model did not converge")
+        for nm, lv in zip(names, estimable, strict=True):
+            term = fit.term(nm)
+            if any(f"{nm!r} may be infinite" in w for w in fit.warnings):
+                continue  # separation: no finite estimate (the Cox page's rule)
+            lo, hi = term.coef - z * term.se, term.coef + z * term.se
             results[lv] = GroupHR(
-                str(lv),
-                float(np.exp(coef[i])),
-                float(np.exp(coef[i] - z * se[i])),
-                float(np.exp(coef[i] + z * se[i])),
-                float(pv[i]),
+                str(lv), float(np.exp(term.coef)), float(np.exp(lo)), float(np.exp(hi)), term.p
             )
     return [results.get(lv, GroupHR(str(lv), None, None, None, None)) for lv in levels[1:]]
 

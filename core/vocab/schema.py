@@ -1,8 +1,9 @@
 """The data model: every table, field, code and label, defined once.
 
-This module is the single allow-list of identifiers. SQL built anywhere in ``core`` takes table
-and column names only from here (``column()``/``table()`` raise on anything else), and every
-value a user supplies travels as a bound parameter.
+This module is the single allow-list of identifiers. SQL (all of it in ``core.data``) takes
+table and column names only from here (``column()``/``table()`` raise on anything else), and
+every value a user supplies travels as a bound parameter. The CREATE statements are built from
+these declarations in :mod:`core.data.ddl`.
 """
 
 from __future__ import annotations
@@ -370,6 +371,34 @@ TREATMENT_COLUMNS = (
     "approximated",
 )
 AE_COLUMNS = ("cohort_id", "patient_id", "term", "ctcae_grade", "note")
+BENCHMARK_COLUMNS = (
+    "id",
+    "study",
+    "arm",
+    "therapy_class",
+    "agent",
+    "n",
+    "design",
+    "population_sites",
+    "population_grades",
+    "line_of_therapy",
+    "progression_required",
+    "endpoint",
+    "landmark_months",
+    "time_origin",
+    "statistic",
+    "value",
+    "value_not_reached",
+    "ci_lower",
+    "ci_upper",
+    "unit",
+    "citation",
+    "citation_confidence",
+    "source",
+    "note",
+)
+"""Columns of the literature registry (data/benchmarks.csv), in file order; the figures users
+add are stored with the same columns (text, as in the file) in ``user_benchmarks``."""
 
 TABLES: dict[str, tuple[str, ...]] = {
     "cohorts": COHORT_COLUMNS,
@@ -379,16 +408,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "case_notes": ("cohort_id", "patient_id", "note"),
     "import_log": ("log_id", "cohort_id", "action", "n_rows", "content_hash", "logged_at"),
     "meta": ("key", "value"),
-}
-
-_SQL_TYPES: dict[Kind, str] = {
-    "code": "VARCHAR",
-    "int": "INTEGER",
-    "float": "DOUBLE",
-    "bool": "BOOLEAN",
-    "text": "VARCHAR",
-    "days": "INTEGER",
-    "event": "TINYINT",
+    "user_benchmarks": (*BENCHMARK_COLUMNS, "added_at"),
 }
 
 
@@ -404,43 +424,6 @@ def table(name: str) -> str:
         raise KeyError(f"{name!r} is not a table")
     return f'"{name}"'
 
-
-def sql_type(f: Field) -> str:
-    """Coded fields are stored as DuckDB ENUMs of their codes: a value outside the codes cannot
-    be stored, and filtering or grouping on them compares small integers, not strings."""
-    if f.kind == "code" and f.codes:
-        return "ENUM(" + ", ".join(f"'{c}'" for c in f.codes) + ")"
-    return _SQL_TYPES[f.kind]
-
-
-def patients_ddl() -> str:
-    cols = ",\n  ".join(
-        f'"{f.name}" {sql_type(f)}' + (" NOT NULL" if f.required else "") for f in PATIENT_FIELDS
-    )
-    return f"CREATE TABLE patients (\n  cohort_id VARCHAR NOT NULL,\n  {cols},\n  PRIMARY KEY (cohort_id, patient_id)\n)"
-
-
-DDL: tuple[str, ...] = (
-    """CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
-    """CREATE TABLE cohorts (
-  cohort_id VARCHAR PRIMARY KEY, title VARCHAR NOT NULL, description VARCHAR,
-  provenance VARCHAR NOT NULL, citation VARCHAR, n_patients INTEGER NOT NULL,
-  data_version VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)""",
-    patients_ddl(),
-    """CREATE TABLE treatments (
-  cohort_id VARCHAR NOT NULL, patient_id VARCHAR NOT NULL, cycle INTEGER NOT NULL,
-  day INTEGER, route VARCHAR, agent VARCHAR, activity_mbq DOUBLE,
-  approximated BOOLEAN NOT NULL DEFAULT FALSE)""",
-    """CREATE TABLE adverse_events (
-  cohort_id VARCHAR NOT NULL, patient_id VARCHAR NOT NULL, term VARCHAR NOT NULL,
-  ctcae_grade INTEGER NOT NULL CHECK (ctcae_grade BETWEEN 1 AND 5), note VARCHAR)""",
-    """CREATE TABLE case_notes (cohort_id VARCHAR NOT NULL, patient_id VARCHAR NOT NULL,
-  note VARCHAR NOT NULL)""",
-    """CREATE SEQUENCE import_log_seq""",
-    """CREATE TABLE import_log (
-  log_id BIGINT DEFAULT nextval('import_log_seq') PRIMARY KEY, cohort_id VARCHAR NOT NULL,
-  action VARCHAR NOT NULL, n_rows INTEGER, content_hash VARCHAR, logged_at TIMESTAMP NOT NULL)""",
-)
 
 SCHEMA_VERSION = "1"
 

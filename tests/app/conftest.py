@@ -1,4 +1,4 @@
-"""AppTest fixtures: every app test runs against a database built once per session."""
+"""AppTest fixtures: every app test runs against the database built once per session."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from core.data.build import build_default
 from core.data.db import DB_ENV, close_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,10 +17,9 @@ _st_config.set_option("client.showErrorDetails", "full")
 
 
 @pytest.fixture(scope="session")
-def app_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("appdb") / "cohorts.duckdb"
-    build_default(path)
-    return path
+def app_db(default_db) -> Path:
+    """The session's default database (tests/conftest.py), shared with the core tests."""
+    return default_db
 
 
 @pytest.fixture(autouse=True)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
+import numpy as np
 import pytest
 
+from core.analyses.disclosure import MODE_ENV
+from core.cohorts.generator import generate_pgep
+from core.data.build import _write, insert_cohort
 from core.data.db import DB_ENV, close_all
 from tests.app.conftest import run_page
 
@@ -147,3 +152,80 @@ def test_add_benchmark_appears_as_user_added(private_db):
     assert row["Added"] == "user-added"
     assert row["Citation"].startswith("DOI 10.1000/xyz123")
     assert "user-added" in _text(at.success)
+
+
+# ------------------------------------------------------------------ disclosure (imported data)
+REAL_N, REAL_DEATHS = 60, 6
+SMALL = re.compile(r"(?<![\d.])(10|[1-9])(?![\d.%])")
+
+
+@pytest.fixture
+def real_db(tmp_path, monkeypatch):
+    """An imported cohort built by code: 6 deaths of 60, ORR 7 of 60, 52 with symptom data."""
+    frames = generate_pgep(n=REAL_N, seed=5)
+    p = frames.patients
+    p["os_event"] = np.array([1] * REAL_DEATHS + [0] * (REAL_N - REAL_DEATHS))
+    p["imaging_response"] = np.array(["CR"] * 3 + ["PR"] * 4 + ["SD"] * 48 + ["PD"] * 5, object)
+    p["symptomatic_response"] = np.array(["improved"] * 30 + ["stable"] * 22 + [None] * 8, object)
+    path = tmp_path / "real.duckdb"
+    meta = {"cohort_id": "real-60", "title": "real", "provenance": "imported"}
+    _write(
+        path, lambda con: insert_cohort(con, {**meta, "description": "", "citation": ""}, frames)
+    )
+    monkeypatch.setenv(DB_ENV, str(path))
+    monkeypatch.delenv(MODE_ENV, raising=False)
+    yield path
+    close_all()
+
+
+def _shown(at) -> str:
+    """Everything the page sends: text elements and chart specs with their data."""
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "info", "warning", "success")
+        for e in getattr(at, kind)
+    ]
+    parts += [e.proto.spec for e in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(
+    ("bench", "bendpoint"),
+    [
+        ("kane-os-median", "os"),
+        ("kane-orr", "orr"),
+        ("kane-symptomatic-response", "symptomatic_response"),
+    ],
+)
+def test_attack_protected_page_shows_no_small_count(real_db, bench, bendpoint):
+    at = run_page(PAGE, {"cohort": "real-60", "bench": bench, "bendpoint": bendpoint})
+    assert not at.exception
+    text = _shown(at)
+    assert "Small-cell protection" in _text(at.info)  # the disclosure banner
+    for rx in (
+        rf"O = {SMALL.pattern}",
+        rf"{SMALL.pattern} of \d+",
+        rf"n ?= ?{SMALL.pattern}",
+        r"\b52 evaluable",
+        r"n=52",
+        r"n = 52",
+    ):
+        assert not re.search(rx, text), (rx, re.search(rx, text).group(0))
+    assert "Test not shown under disclosure control" in _text(at.markdown)
+
+
+def test_exact_mode_page_states_it_and_shows_the_counts(real_db, monkeypatch):
+    monkeypatch.setenv(MODE_ENV, "exact")
+    at = run_page(PAGE, {"cohort": "real-60", "bench": "kane-orr", "bendpoint": "orr"})
+    assert not at.exception
+    assert "Exact figures: not for sharing" in _text(at.warning)
+    assert "Exact binomial test: 7 of 60 evaluable patients" in _text(at.markdown)
+
+
+def test_attack_a_small_selection_is_refused_with_no_figure(real_db):
+    # 6 patients with a lung primary: the query-set-size restriction applies
+    at = run_page(PAGE, {"cohort": "real-60", "primary_site": "lung", "bench": "kane-orr"})
+    assert not at.exception
+    assert "fewer than 11 patients" in _text(at.info)
+    assert _charts(at) == 0 and "This view" not in _text(at.markdown)
+    assert not re.search(r"n ?= ?6\b", _shown(at))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -188,3 +189,79 @@ def test_no_covariates_asks_for_one_and_keeps_the_empty_model_in_the_link():
     assert at.query_params["covariates"] == ""
     at = run({"covariates": ""})
     assert not at.exception and "Choose at least one covariate" in _text(at.info)
+
+
+# ------------------------------------------------------------------ disclosure (imported data)
+@pytest.fixture(scope="module")
+def real_db(tmp_path_factory):
+    from core.data.db import close_all
+    from tests.core.analyses.test_cox import build_imported_cox
+
+    yield build_imported_cox(tmp_path_factory.mktemp("realcoxpage") / "db.duckdb")
+    close_all()
+
+
+def _texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
+             for e in at.get(kind)]  # fmt: skip
+    parts += [json.dumps(json.loads(c.proto.spec)) for c in at.get("vega_lite_chart")]
+    return " ".join(parts)
+
+
+def _frame_counts(at) -> list:
+    return [v for d in at.dataframe for col in ("n", "Events") if col in d.value.columns
+            for v in d.value[col]]  # fmt: skip
+
+
+def test_protected_page_on_imported_data_shows_no_small_count(real_db, monkeypatch):
+    """Attacks: residual points (one per death, exact day, sign of the sex residual), a hidden
+    level from the total, hazard ratios and PH tests of suppressed levels, n in titles."""
+    from core.data.db import DB_ENV
+
+    monkeypatch.setenv(DB_ENV, str(real_db))
+    monkeypatch.delenv("NET_EXPLORER_DISCLOSURE", raising=False)
+    at = run({"cohort": "real-cox", "covariates": "sex,grade,prior_ssa"})
+    assert not at.exception
+    text = _texts(at)
+    assert "Small-cell protection" in text  # the banner
+    assert "Residual plot not shown under disclosure control" in text
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1  # the forest plot only: no residual points
+    assert list(_model_table(at)["Term"]) == ["Prior somatostatin analogue (octreotide): Yes"]
+    zph = next(d.value for d in at.dataframe if "Chi-square" in d.value.columns)
+    assert list(zph["Term"]) == ["Prior somatostatin analogue (octreotide)", "Global"]
+    assert "no hazard ratio is shown for Sex; Grade: G2, G3, GX" in text
+    for v in _frame_counts(at):
+        assert v in ("<11", "suppressed") or int(v) == 0 or int(v) >= 11, v
+    for m in re.finditer(r"n ?= ?(\d+)|(?<![\d.])(\d+) events", text):
+        assert int(m.group(1) or m.group(2)) >= 11, m.group(0)
+    assert "Female (reference" not in text and "Sex: Female" not in text
+
+
+def test_protected_page_withholds_a_model_that_would_reveal_left_out_patients(real_db, monkeypatch):
+    from core.data.db import DB_ENV
+
+    monkeypatch.setenv(DB_ENV, str(real_db))
+    monkeypatch.delenv("NET_EXPLORER_DISCLOSURE", raising=False)
+    at = run({"cohort": "real-cox", "covariates": "prior_ssa,prior_chemo"})
+    assert not at.exception
+    assert "Fewer than 11 of the selected patients are left out" in _text(at.info)
+    assert not at.get("vega_lite_chart") and not at.dataframe
+    at = run({"cohort": "real-cox", "grade": "GX", "covariates": "prior_ssa"})  # 5 patients
+    assert not at.exception
+    assert "fewer than 11 patients" in _text(at.info)
+    assert not at.get("vega_lite_chart") and not at.dataframe and not at.error
+
+
+def test_exact_mode_page_shows_every_figure_and_says_so(real_db, monkeypatch):
+    from core.data.db import DB_ENV
+
+    monkeypatch.setenv(DB_ENV, str(real_db))
+    monkeypatch.setenv("NET_EXPLORER_DISCLOSURE", "exact")
+    at = run({"cohort": "real-cox", "covariates": "sex,grade,prior_ssa"})
+    assert not at.exception
+    assert "Exact figures: not for sharing" in _text(at.warning)
+    assert len(at.get("vega_lite_chart")) == 2  # forest and residual plots
+    table = _model_table(at)
+    assert {"Sex: Female", "Grade: G3"} <= set(table["Term"])
+    assert 8 in list(table["n"])

@@ -122,3 +122,80 @@ def test_the_report_link_is_the_page_url_for_the_same_view(query, filters, spec)
     assert not at.exception
     page = {k: (",".join(v) if isinstance(v, list) else v) for k, v in at.query_params.items()}
     assert share_params(filters, spec) == page
+
+
+def _timeless(data: bytes) -> list[bytes]:
+    """A file's lines without the export-time provenance line."""
+    return [ln for ln in data.split(b"\n") if not ln.lstrip(b"\xef\xbb\xbf").startswith(b"# Exp")]
+
+
+def test_the_page_offers_the_report_bundle(deferred, app_db, tmp_path):
+    import io
+    import json
+    import zipfile
+
+    from core.cli import main
+
+    at = run_page(PAGE, {"by": "treatments"})
+    assert not at.exception
+    assert "Everything (ZIP)" in _labels(at)
+    out = tmp_path / "report"
+    argv = ["report", "--db", str(app_db), "--cohort", "pgep-mibg-211", "--by", "treatments"]
+    assert main([*argv, "--out", str(out)]) == 0
+    csvs = [n for n in deferred if n.endswith(".csv")]
+    assert {"summary.csv", "survival_at.csv", "hazard_ratios.csv"} <= set(csvs)
+    for name in csvs:  # the same bytes as the report's files (but for the export time)
+        assert _timeless(deferred[name]()) == _timeless((out / name).read_bytes()), name
+    with zipfile.ZipFile(io.BytesIO(deferred["survival_os.zip"]())) as zf:
+        names = set(zf.namelist())
+        manifest = json.loads(zf.read("manifest.json"))
+    assert {"km_os.svg", "km_os.png", "results.txt", "methods.txt", "manifest.json"} <= names
+    assert manifest["disclosure"] == {"mode": "protected", "threshold": None, "real_data": False}
+    assert {f["name"] for f in manifest["files"]} == names - {"manifest.json"}
+
+
+@pytest.fixture
+def imported(tmp_path, monkeypatch):
+    """The app on a database holding only an imported cohort with small groups."""
+    import numpy as np
+
+    from core.cohorts.generator import generate_pgep
+    from core.data.build import _write, insert_cohort
+    from core.data.db import DB_ENV
+
+    frames = generate_pgep(n=60, seed=7)
+    frames.patients["grade"] = np.array(["G1"] * 25 + ["G2"] * 20 + ["G3"] * 9 + ["GX"] * 6)
+    path = tmp_path / "imported.duckdb"
+    meta = {"title": "Imported", "provenance": "imported", "description": "", "citation": ""}
+    _write(path, lambda con: insert_cohort(con, {"cohort_id": "real-60", **meta}, frames))
+    monkeypatch.setenv(DB_ENV, str(path))
+    monkeypatch.delenv("NET_EXPLORER_DISCLOSURE", raising=False)
+    return path
+
+
+def test_protected_page_exports_show_no_small_count_and_state_the_mode(deferred, imported):
+    from core.analyses.disclosure import Disclosure, Mode
+    from tests.core.commands.test_report import small_counts_in_table, small_counts_in_text
+
+    at = run_page(PAGE, {"cohort": "real-60", "by": "grade"})
+    assert not at.exception
+    d = Disclosure(11, Mode.PROTECTED, True)
+    link, results, methods = _code(at)[-3:]
+    assert {"summary.csv", "hazard_ratios.csv", "km_os.svg"} <= set(deferred)
+    for text in (results, methods):
+        assert text.endswith(d.sentence()) and not small_counts_in_text(text)
+    for name, make in deferred.items():
+        data = make()
+        if name.endswith(".csv"):
+            provenance, frame = export.read_csv_bytes(data, dtype=str, keep_default_na=False)
+            assert d.stamp() in provenance, name
+            assert not small_counts_in_table(frame), name
+            assert not small_counts_in_text(data.decode("utf-8-sig")), name
+        elif name.endswith(".svg"):
+            texts = [
+                "".join(e.itertext()) for e in ET.fromstring(data).iter() if e.tag.endswith("tspan")
+            ]
+            assert d.stamp() in texts, name
+            assert not small_counts_in_text("\n".join(texts)), name
+    hr = deferred["hazard_ratios.csv"]().decode("utf-8-sig")
+    assert "G2" in hr and "G3" not in hr and "GX" not in hr  # no row for a withheld group

@@ -69,3 +69,69 @@ def test_dictionary_page_lists_every_field():
     assert not at.exception
     fields = list(at.dataframe[0].value["Field"])
     assert fields == [f.name for f in PATIENT_FIELDS]
+
+
+# ------------------------------------------------------------------ imported data, protected
+import re  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.core.analyses import _small_cohort as sc  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory):
+    return sc.build(tmp_path_factory.mktemp("ovpriv") / "small.duckdb")
+
+
+@pytest.fixture
+def on_small_db(small_db, monkeypatch):
+    from core.data.db import DB_ENV, close_all
+
+    close_all()
+    monkeypatch.setenv(DB_ENV, str(small_db))
+    monkeypatch.delenv("NET_EXPLORER_DISCLOSURE", raising=False)
+    yield small_db
+    close_all()
+
+
+def _metrics(at) -> list[str]:
+    return [m.value for m in at.metric]
+
+
+def test_a_small_imported_cohort_card_shows_less_than_11(on_small_db):
+    at = run_page("pages/overview.py", {"cohort": sc.REAL})
+    assert not at.exception
+    # real-80, real-8 and the synthetic 211, in database order
+    assert sorted(_metrics(at)) == sorted(["80", "<11", "211"])
+
+
+def test_exact_mode_shows_every_cohort_exactly(on_small_db, monkeypatch):
+    monkeypatch.setenv("NET_EXPLORER_DISCLOSURE", "exact")
+    at = run_page("pages/overview.py", {"cohort": sc.TINY})
+    assert not at.exception
+    assert sorted(_metrics(at)) == sorted(["80", "8", "211"])
+    assert any("Exact figures: not for sharing" in w.value for w in at.warning)
+    assert _n_heading(at) == "Baseline characteristics · n = 8"
+
+
+def test_a_small_imported_selection_shows_no_table(on_small_db):
+    at = run_page("pages/overview.py", {"cohort": sc.TINY})
+    assert not at.exception
+    assert not at.dataframe
+    assert any("fewer than 11 patients" in i.value for i in at.info)
+    assert _n_heading(at) == "Baseline characteristics"
+    assert not any("n=8" in c.value for c in at.caption)
+
+
+def test_protected_table1_shows_no_count_below_11(on_small_db):
+    at = run_page("pages/overview.py", {"cohort": sc.REAL})
+    at.selectbox(key="ctl_split").set_value("grade").run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert "G3 (n=<11)" in frame.columns and "G2 (n=suppressed)" in frame.columns
+    for col in frame.columns[2:]:
+        for text in frame[col]:
+            m = re.match(r"^(\d+)( \(|$)", str(text))
+            assert m is None or int(m.group(1)) == 0 or int(m.group(1)) >= 11, (col, text)
+    assert any("counts below 11" in i.value for i in at.info)  # the banner

@@ -185,3 +185,65 @@ def test_exports_carry_the_page_numbers():
     assert "rby=sex" in link and "/response" in link
     assert "125 of the 211 selected patients were evaluable" in results
     assert "Clopper-Pearson exact 95% confidence intervals" in methods
+
+
+# ------------------------------------------------------------------ imported data
+import re  # noqa: E402
+
+from tests.core.analyses import _small_cohort as sc  # noqa: E402
+
+SMALL_COUNT = re.compile(r"(?<![\w.,])([1-9]|10)(?: \(|/\d| of \d)|\bn ?= ?([1-9]|10)\b")
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory):
+    return sc.build(tmp_path_factory.mktemp("resppage") / "small.duckdb")
+
+
+@pytest.fixture
+def on_small_db(small_db, monkeypatch):
+    from core.data.db import DB_ENV, close_all
+
+    close_all()
+    monkeypatch.setenv(DB_ENV, str(small_db))
+    monkeypatch.delenv("NET_EXPLORER_DISCLOSURE", raising=False)
+    yield small_db
+    close_all()
+
+
+def _page_text(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "code") for e in
+             getattr(at, kind)]  # fmt: skip
+    parts += [df.value.to_csv() for df in at.dataframe]
+    parts += _charts(at)
+    return "\n".join(str(p) for p in parts)
+
+
+def test_protected_page_shows_no_small_count_and_no_swimmer_lanes(on_small_db):
+    at = _run({"cohort": sc.REAL, "rby": "sex"})
+    assert not at.exception
+    assert not _swimmer_shown(at)
+    assert "not drawn when imported" in _infos(at)
+    assert "counts below 11" in _infos(at)  # the disclosure banner
+    row = _table(at).set_index("Group").loc["All"]
+    assert row["Complete response, n (%; 95% CI)"] == "<11"
+    ae = at.dataframe[1].value.set_index("Term")
+    assert ae.loc["Nausea", "Any grade, n (%; 95% CI)"] == "<11"
+    assert SMALL_COUNT.findall(_page_text(at)) == []
+
+
+def test_a_small_imported_selection_shows_only_why(on_small_db):
+    at = _run({"cohort": sc.TINY})
+    assert not at.exception
+    assert not at.dataframe and not _charts(at)
+    assert "fewer than 11 patients" in _infos(at)
+    assert "n=8" not in _page_text(at)
+
+
+def test_exact_mode_shows_every_count_and_says_so(on_small_db, monkeypatch):
+    monkeypatch.setenv("NET_EXPLORER_DISCLOSURE", "exact")
+    at = _run({"cohort": sc.REAL})
+    assert not at.exception
+    assert any("Exact figures: not for sharing" in w.value for w in at.warning)
+    assert _table(at).iloc[0]["Complete response, n (%; 95% CI)"].startswith("3 (4.4%; ")
+    assert _swimmer_shown(at)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from core.analyses.survival import GROUPINGS
@@ -100,3 +102,76 @@ def test_unknown_overlay_id_is_dropped_with_notice():
     at = run_page(PAGE, {"overlay": "no-such-benchmark"})
     assert not at.exception
     assert any("overlay='no-such-benchmark'" in w.value for w in at.warning)
+
+
+# ------------------------------------------------------------------ imported (real) data
+@pytest.fixture(scope="module")
+def lung_db(tmp_path_factory, r_dataset):
+    """R's lung as an imported cohort with small grade groups (see tests/core/analyses)."""
+    from tests.core.analyses.test_survival import build_imported_lung
+
+    return build_imported_lung(tmp_path_factory.mktemp("lungapp") / "lung.duckdb", r_dataset)
+
+
+def _texts(at) -> list[str]:
+    return [
+        e.value
+        for kind in ("markdown", "caption", "info", "warning", "title", "subheader")
+        for e in getattr(at, kind)
+    ]
+
+
+def _chart(at) -> dict:
+    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    return json.loads(charts[0].proto.spec)
+
+
+def test_protected_page_on_imported_data_shows_no_small_count(lung_db, monkeypatch):
+    """Attack on the page: group an imported cohort by grade (G3: 8, GX: 6 patients) and read
+    the page: tables, texts, the chart's data and tooltips."""
+    from core.data.db import DB_ENV
+    from tests.core.analyses.test_survival import _chart_tables, _counts_in, _small
+
+    monkeypatch.setenv(DB_ENV, str(lung_db))
+    monkeypatch.delenv("NET_EXPLORER_DISCLOSURE", raising=False)
+    at = run_page(PAGE, {"cohort": "lung-real", "by": "grade", "times": "6,12"})
+    assert not at.exception
+    assert any("Small-cell protection" in i.value for i in at.info)  # the banner
+    for frame in (e.value for e in at.dataframe):
+        for col in ("n", "Events", "At risk"):
+            if col in frame.columns:
+                assert not [v for v in frame[col] if _small(v)], (col, list(frame[col]))
+    for text in _texts(at):
+        assert not [v for v in _counts_in(text) if _small(v)], text
+    spec = _chart(at)
+    for rows in _chart_tables(spec):
+        for row in rows:
+            assert "n_risk" not in row and "n_censor" not in row
+            assert not _small(row.get("n")), row
+    assert '"At risk"' not in json.dumps(spec)
+    md = _md(at)
+    assert "Hazard ratios against **G1**" in md
+
+
+def test_refused_selection_is_a_clear_empty_state(lung_db, monkeypatch):
+    from core.data.db import DB_ENV
+
+    monkeypatch.setenv(DB_ENV, str(lung_db))
+    monkeypatch.delenv("NET_EXPLORER_DISCLOSURE", raising=False)
+    at = run_page(PAGE, {"cohort": "lung-real", "grade": "G3"})
+    assert not at.exception
+    assert any("fewer than 11 patients" in i.value for i in at.info)
+    assert not at.dataframe and not (at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"))
+
+
+def test_exact_mode_page_shows_exact_figures(lung_db, monkeypatch):
+    from core.data.db import DB_ENV
+
+    monkeypatch.setenv(DB_ENV, str(lung_db))
+    monkeypatch.setenv("NET_EXPLORER_DISCLOSURE", "exact")
+    at = run_page(PAGE, {"cohort": "lung-real", "by": "grade"})
+    assert not at.exception
+    assert any("Exact figures: not for sharing" in w.value for w in at.warning)
+    ns = dict(zip(at.dataframe[0].value["Group"], at.dataframe[0].value["n"], strict=True))
+    assert ns["G3"] == 8
+    assert '"At risk"' in json.dumps(_chart(at))  # per-step tooltips for the owner

@@ -76,3 +76,8 @@ def test_a_failing_figure_is_shown_as_failing(tampered):
     table = at.dataframe[0].value
     assert list(table["Figure"]) == ["Activity of every infusion"]
     assert list(table["Result"]) == ["❌ fail"]
+
+
+def test_the_caption_points_to_the_figures_file(app_db):
+    at = _run()
+    assert any("data/validation_figures.csv" in c.value for c in at.caption)

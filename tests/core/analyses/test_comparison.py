@@ -1,11 +1,13 @@
-"""Tests for core/benchmark_views.py: the cohort view against the registry, overlays, user
+"""Tests for core/analyses/comparison.py: the cohort view against the registry, overlays, user
 benchmarks, and the `benchmarks` / `compare` commands."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
+import duckdb
 import numpy as np
 import pytest
 
@@ -15,6 +17,7 @@ from core.analyses.comparison import (
     add_user_benchmark,
     all_benchmarks,
     citation_ids,
+    cohort_label,
     cohort_measure,
     cohort_view,
     compare,
@@ -27,11 +30,16 @@ from core.analyses.comparison import (
     table_frame,
     user_benchmarks,
 )
+from core.analyses.disclosure import Mode
 from core.analyses.survival import SurvivalSpec, analyse
 from core.cli import main
+from core.cohorts.generator import generate_pgep
+from core.data import comparison_sql
+from core.data.build import _write, insert_cohort
 from core.data.db import close_all
 from core.data.filters import Filters
 from core.literature.registry import (
+    COLUMNS,
     BenchmarkEndpoint,
     CurveKind,
     Statistic,
@@ -41,6 +49,7 @@ from core.literature.registry import (
     load_benchmarks,
 )
 from core.vocab.methods import DAYS_PER_MONTH, Endpoint, Origin
+from core.vocab.schema import TABLES
 
 PGEP = Filters(cohorts=("pgep-mibg-211",))
 
@@ -113,6 +122,17 @@ def test_landmark_rate_is_km_survival_at_the_landmark(default_db, by_id):
     at = analyse(PGEP, spec, default_db).groups[0].at[0]
     assert own.value == pytest.approx(100 * at.surv)
     assert own.lower < own.value < own.upper
+
+
+@pytest.mark.parametrize("bench_id", ["kane-os-rate-60m-dx", "kane-os-rate-60m-met"])
+def test_delayed_entry_landmark_equals_the_survival_engine(default_db, by_id, bench_id):
+    m = measure_of(by_id[bench_id])
+    own = cohort_measure(PGEP, m, default_db)
+    spec = SurvivalSpec(endpoint=m.cohort_endpoint, origin=m.origin, times_months=(60.0,))
+    g = analyse(PGEP, spec, default_db).groups[0]
+    assert spec.left_truncation and (own.n, own.count) == (g.n, g.events)
+    assert own.value == pytest.approx(100 * g.at[0].surv, abs=1e-12)
+    assert own.lower == pytest.approx(100 * g.at[0].lower, abs=1e-12)
 
 
 def test_response_rate_uses_evaluable_patients_and_the_binomial_test(default_db, by_id):
@@ -267,7 +287,7 @@ USER_FIELDS = {
 
 
 def test_user_benchmark_round_trip(db_copy):
-    assert user_benchmarks(db_copy) == []  # table not created yet: tolerated
+    assert user_benchmarks(db_copy) == []  # none added yet
     bench, errors = add_user_benchmark(USER_FIELDS, db_copy)
     assert errors == [] and bench.user_added
     assert bench.citation == "DOI 10.1000/xyz123" and bench.value == 31.5 and bench.n == 40
@@ -282,6 +302,22 @@ def test_user_benchmark_round_trip(db_copy):
     pool = all_benchmarks(db_copy)
     assert len(pool) == len(load_benchmarks()) + 2
     assert table_frame(stored)["Added"].tolist() == ["user-added", "user-added"]
+
+
+def test_user_benchmarks_is_declared_in_the_schema_and_built_with_the_database(db_copy):
+    assert TABLES["user_benchmarks"] == (*COLUMNS, "added_at")
+    assert comparison_sql.user_benchmarks_exist(db_copy)
+
+
+def test_a_database_built_before_the_table_reads_none_and_creates_it_on_write(db_copy):
+    con = duckdb.connect(str(db_copy))
+    con.execute("DROP TABLE user_benchmarks")
+    con.close()
+    close_all()
+    assert not comparison_sql.user_benchmarks_exist(db_copy) and user_benchmarks(db_copy) == []
+    bench, errors = add_user_benchmark(USER_FIELDS, db_copy)
+    close_all()
+    assert errors == [] and [b.id for b in user_benchmarks(db_copy)] == [bench.id]
 
 
 def test_invalid_user_benchmark_is_not_written(db_copy):
@@ -340,7 +376,14 @@ def test_cli_compare_json_shape(default_db, capsys):
         "benchmark_value",
         "test",
         "warnings",
+        "cohort",
+        "test_withheld",
+        "notices",
+        "disclosure",
     }
+    # synthetic cohort: exempt, and so labelled; every count shown
+    assert data["disclosure"] == {"mode": "protected", "threshold": None, "real_data": False}
+    assert data["test_withheld"] is None and data["cohort"]["n"].isdigit()
     assert set(data["test"]) == {"method", "observed", "expected", "ratio", "ratio_ci", "p"}
     assert {"ascertainment", "origin-mismatch"} <= {w["code"] for w in data["warnings"]}
 
@@ -362,3 +405,154 @@ def test_cli_compare_exits_2_with_a_clear_message(default_db, capsys, bench_id, 
         "--json",
     )
     assert code == 2 and out == "" and message in err
+
+
+# --------------------------------------------------------------------------------------------
+# Disclosure: attacks on an imported cohort with small counts (built by code); no count 1..10
+# shown or derivable in protected mode, exact figures in exact mode
+# --------------------------------------------------------------------------------------------
+
+REAL = Filters(cohorts=("real-60",))
+N = 60
+DEATHS = 6  # "O = 6 observed events"
+IMAGING = ["CR"] * 3 + ["PR"] * 4 + ["SD"] * 48 + ["PD"] * 5  # ORR 7 of 60, DCR 55 of 60
+SYMPTOMS = ["improved"] * 30 + ["stable"] * 22 + [None] * 8  # 52 evaluable: 8 without data
+
+
+@pytest.fixture(scope="module")
+def real_db(tmp_path_factory):
+    frames = generate_pgep(n=N, seed=5)
+    p = frames.patients
+    p["os_event"] = np.array([1] * DEATHS + [0] * (N - DEATHS))
+    p["imaging_response"] = np.array(IMAGING, dtype=object)
+    p["symptomatic_response"] = np.array(SYMPTOMS, dtype=object)
+    path = tmp_path_factory.mktemp("cmp") / "c.duckdb"
+    meta = {
+        "cohort_id": "real-60",
+        "title": "real",
+        "provenance": "imported",
+        "description": "",
+        "citation": "",
+    }
+    _write(path, lambda con: insert_cohort(con, meta, frames))
+    yield path
+    close_all()
+
+
+SMALL = r"(?<![\d.])(10|[1-9])(?![\d.%])"
+LEAKS = [
+    re.compile(rf"\bO = {SMALL}"),
+    re.compile(rf"{SMALL} of \d+"),
+    re.compile(rf"\bn ?= ?{SMALL}"),
+    re.compile(r"\b(52|53|55) (of|evaluable)"),
+]
+
+
+def _leaks(text: str) -> list[str]:
+    return [m.group(0) for rx in LEAKS for m in rx.finditer(text)]
+
+
+def _small_counts(obj, key="") -> list[str]:
+    """Integers 1..10 under a count-like key anywhere in a JSON object."""
+    out = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out += _small_counts(v, k)
+    elif isinstance(obj, list):
+        for v in obj:
+            out += _small_counts(v, key)
+    elif key in {"observed", "n", "count", "x"} and str(obj).isdigit() and 0 < int(obj) < 11:
+        out.append(f"{key}={obj}")
+    return out
+
+
+def test_attack_observed_events_under_the_threshold(real_db, by_id):
+    vc = compare(REAL, by_id["kane-os-median"], path=real_db)
+    exact = compare(REAL, by_id["kane-os-median"], path=real_db, mode=Mode.EXACT)
+    assert exact.comparison.test.observed == DEATHS  # the attack target exists
+    assert vc.disclosure.active and vc.comparison.test is None and vc.withheld
+    text = vc.test_text() + vc.cohort.description + vc.cohort.count_text
+    assert _leaks(text) == [] and "6" not in vc.cohort.count_text
+    data = vc.json()
+    assert _small_counts(data) == []
+    assert data["disclosure"]["mode"] == "protected" and data["test"] is None
+
+
+def test_attack_responders_of_evaluable(real_db, by_id):
+    for bid in ("kane-orr", "kane-dcr"):  # 7 of 60; 55 of 60 (5 without a response)
+        vc = compare(REAL, by_id[bid], path=real_db)
+        assert vc.comparison.test is None and vc.comparison.cohort_value is None
+        assert vc.cohort.value is None and vc.cohort.lower is None and vc.cohort.count is None
+        blob = vc.test_text() + vc.cohort.text("%") + json.dumps(vc.json())
+        assert _leaks(blob) == [] and _small_counts(vc.json()) == []
+        assert "11.7" not in blob and "91.7" not in blob  # the rates give the counts back
+
+
+def test_attack_evaluable_n_against_the_selection(real_db, by_id):
+    """52 evaluable of a shown 60: the 8 without data follow, so n and the rate are withheld."""
+    vc = compare(REAL, by_id["kane-symptomatic-response"], path=real_db)
+    assert vc.cohort.n is None and "52" not in vc.cohort.n_text
+    blob = vc.test_text() + vc.cohort.description + json.dumps(vc.json())
+    assert "52" not in blob and vc.comparison.test is None and vc.cohort.value is None
+
+
+def test_attack_landmark_survival_gives_back_the_deaths(real_db, by_id):
+    """S(60 months) with CI over 60 patients and 6 deaths narrows the deaths to a few values."""
+    m = measure_of(by_id["kane-os-rate-60m"])
+    exact = cohort_measure(REAL, m, real_db, mode=Mode.EXACT)
+    assert exact.value is not None and exact.value < 100  # the attack target exists
+    own = cohort_measure(REAL, m, real_db)
+    assert own.value is None and own.lower is None and own.withheld
+    vc = compare(REAL, by_id["kane-os-rate-60m"], path=real_db)
+    assert vc.comparison.cohort_value is None and vc.comparison.test is None
+
+
+def test_attack_forest_label_and_caption_counts(real_db, by_id):
+    own = cohort_measure(REAL, measure_of(by_id["kane-symptomatic-response"]), real_db)
+    label = cohort_label(REAL, own, "%")
+    assert "52" not in label and "52" not in own.description
+
+
+def test_protected_statistics_equal_exact_where_shown(real_db, by_id):
+    b = by_id["kane-sd"]  # 48 of 60 SD: 12 others, both shown
+    p, e = (compare(REAL, b, path=real_db, mode=m) for m in (Mode.PROTECTED, Mode.EXACT))
+    assert p.comparison.test == e.comparison.test and (p.cohort.n, p.cohort.count) == (60, 48)
+    assert e.disclosure.exact and not e.disclosure.active
+
+
+def test_exact_mode_shows_every_count(real_db, by_id):
+    vc = compare(REAL, by_id["kane-orr"], path=real_db, mode=Mode.EXACT)
+    assert (vc.comparison.test.x, vc.comparison.test.n) == (7, 60)
+    assert "7 of 60" in vc.test_text() and vc.json()["disclosure"]["mode"] == "exact"
+
+
+def test_protected_median_is_shown_to_whole_months(real_db, by_id):
+    m = measure_of(by_id["netter1-ctrl-pfs-median"])  # imaging PFS: a median is reached
+    p = cohort_measure(REAL, m, real_db)
+    e = cohort_measure(REAL, m, real_db, mode=Mode.EXACT)
+    assert p.value is not None and p.lower is not None
+    assert e.value != round(e.value)  # else the test proves nothing
+    for shown, exact in ((p.value, e.value), (p.lower, e.lower), (p.upper, e.upper)):
+        if exact is not None:
+            assert shown == pytest.approx(round(exact)) and shown == round(shown)
+    vc = compare(REAL, by_id["netter1-ctrl-pfs-median"], path=real_db)
+    assert vc.comparison.cohort_value == p.value
+
+
+def test_refused_selection_shows_nothing(real_db, by_id):
+    f = Filters(cohorts=("real-60",), age_max=40)  # fewer than 11 (or none) selected
+    vc = compare(f, by_id["kane-os-median"], path=real_db)
+    assert vc.refusal and vc.comparison is None and vc.test_text() == vc.refusal
+    assert set(vc.json()) == {"refusal", "notices", "disclosure"}
+
+
+@pytest.mark.parametrize("bid", ["kane-os-median", "kane-orr", "kane-symptomatic-response"])
+def test_attack_cli_compare_text_and_json(real_db, capsys, bid):
+    base = ("compare", "--db", str(real_db), "--cohort", "real-60", "--benchmark", bid)
+    code, out, _ = _cli(capsys, *base)
+    assert code == 0 and _leaks(out) == [], out
+    code, out, _ = _cli(capsys, *base, "--json")
+    data = json.loads(out)
+    assert code == 0 and _small_counts(data) == [] and data["disclosure"]["threshold"] == 11
+    code, out, _ = _cli(capsys, *base, "--json", "--disclosure", "exact")
+    assert json.loads(out)["disclosure"]["mode"] == "exact"

@@ -5,6 +5,7 @@ strata, interactions and both ties; missing values, references, refusals; the CL
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -18,15 +19,21 @@ from core.analyses.cox import (
     CoxSpecError,
     FitPath,
     analyse,
+    fit_summary_text,
     forest_frame,
+    level_frame,
     methods_text,
     model_frame,
     model_text,
+    not_analysed_text,
     parse_model,
     residual_frame,
     spec_from_text,
     to_json_dict,
+    zph_frame,
+    zph_terms,
 )
+from core.analyses.disclosure import Mode
 from core.analyses.survival import SurvivalSpec
 from core.analyses.survival import analyse as survival_analyse
 from core.cli import main
@@ -449,10 +456,11 @@ def test_landmark_excludes_early_endpoints(default_db):
 
 
 def test_filter_values_are_bound_parameters(default_db):
-    from core.analyses.cox import _sql
+    from core.analyses.cox import _columns
+    from core.data.cox_sql import cox_sql
 
     hostile = Filters(cohorts=("x' OR 1=1 --",), grade=("G1",))
-    sql, params = _sql(hostile, CoxSpec(("sex",)), aggregate=True)
+    sql, params = cox_sql(hostile, _columns(CoxSpec(("sex",))), aggregate=True)
     assert "OR 1=1" not in sql and "x' OR 1=1 --" in params
     a = analyse(hostile, CoxSpec(("sex",)), default_db)
     assert a.n_selected == 0 and a.fit is None
@@ -520,3 +528,386 @@ def test_cli_text_output(default_db, capsys):
     out = capsys.readouterr().out
     assert rc == 0
     assert "Age (per 10 years)" in out and "likelihood-ratio chi2" in out and "Global" in out
+
+
+# ------------------------------------------------------------------ disclosure (imported data)
+T = 11
+REAL = Filters(cohorts=("real-cox",))
+COUNT_KEYS = {"n", "events", "n_selected", "n_no_time", "n_missing_covariates", "n_landmark_excluded"}  # fmt: skip
+
+
+def build_imported_cox(path):
+    """An imported (real) cohort of 200 patients built by code, with small cells planted.
+
+    Sex 8 female / 192 male; grade G1 124, G2 62, G3 9, GX 5; prior SSA 100/100; prior
+    radiation 30, of whom 3 without prior SSA (a small cell of the SSA x radiation table);
+    prior chemotherapy unknown for 3 patients; prior surgery unknown for 15 patients of whom 3
+    died; liver metastases unknown for 30 patients (10 of them G2); 12 lung primaries with 3
+    deaths. Deaths: 3 in every 5 patients.
+    """
+    from pathlib import Path
+
+    from core.cohorts.generator import generate_pgep
+    from core.data.build import _write, insert_cohort
+
+    n = 200
+    frames = generate_pgep(n=n, seed=5)
+    p = frames.patients
+    i = np.arange(n)
+    p["sex"] = np.where(i < 8, "female", "male")
+    grade = np.where(i % 3 == 0, "G2", "G1").astype(object)
+    grade[100:109] = "G3"
+    grade[110:115] = "GX"
+    p["grade"] = grade
+    p["prior_ssa"] = i % 2 == 0
+    event = (i % 5 < 3).astype(int)
+    event[180:192] = [1, 1, 1] + [0] * 9
+    p["os_event"] = event
+    radiation = np.zeros(n, dtype=bool)
+    radiation[list(range(0, 54, 2)) + [1, 3, 5]] = True
+    p["prior_radiation"] = radiation
+    chemo = (i % 4 == 0).astype(object)
+    chemo[[150, 151, 152]] = None
+    p["prior_chemo"] = chemo
+    surgery = (i % 3 == 1).astype(object)
+    alive = [k for k in range(20, 120) if event[k] == 0][:12]
+    dead = [k for k in range(20, 120) if event[k] == 1][:3]
+    surgery[alive + dead] = None
+    p["prior_surgery"] = surgery
+    liver = p["met_liver"].to_numpy().astype(object)
+    liver[120:150] = None
+    p["met_liver"] = liver
+    site = p["primary_site"].to_numpy().astype(object)
+    site[site == "lung"] = "small_bowel"
+    site[180:192] = "lung"
+    p["primary_site"] = site
+    info = {"cohort_id": "real-cox", "title": "Imported", "provenance": "imported"}
+    info |= {"description": "", "citation": ""}
+    _write(Path(path), lambda con: insert_cohort(con, info, frames))
+    return Path(path)
+
+
+@pytest.fixture(scope="module")
+def real_db(tmp_path_factory):
+    from core.data.db import close_all
+
+    yield build_imported_cox(tmp_path_factory.mktemp("realcox") / "db.duckdb")
+    close_all()
+
+
+def _count_ok(v) -> bool:
+    return v in ("<11", "suppressed", None) or int(v) == 0 or int(v) >= T
+
+
+def _small_counts_in_json(obj) -> list:
+    """Every count member of a JSON object (nested) whose value is 1 .. 10."""
+    bad = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in COUNT_KEYS and not isinstance(v, dict | list) and not _count_ok(v):
+                bad.append((k, v))
+            bad += _small_counts_in_json(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            bad += _small_counts_in_json(v)
+    return bad
+
+
+def _digits_below_threshold(text: str) -> list[str]:
+    """Whole numbers 1 .. 10 in a sentence (decimals such as 0.52 are not counts)."""
+    return re.findall(r"(?<![\d.,])(?:[1-9]|10)(?![\d.,])", text)
+
+
+def test_protected_mode_draws_no_residual_point(real_db):
+    """Attack: the residual chart sent one point per death with its exact day, and the sign of
+    a binary term's scaled residual follows the dying patient's level (e.g. sex)."""
+    spec = spec_from_text("sex,prior_ssa")
+    exact = analyse(REAL, spec, real_db, mode=Mode.EXACT)
+    frame, _, _ = residual_frame(exact, "sex")
+    assert len(frame) == exact.events  # the owner sees every event
+    a = analyse(REAL, spec, real_db)
+    assert a.disclosure.active and not a.residual_points
+    assert zph_terms(a) == [] and len(a.zph.residuals) == 0
+    with pytest.raises(ValueError, match="disclosure control"):
+        residual_frame(a, "prior_ssa")
+    assert a.fit._risk is None  # no patient-level risk sets travel with the result
+
+
+def test_hidden_level_cannot_be_derived_from_the_total(real_db):
+    """Attack: the model's n minus the shown levels of a covariate gave the hidden level (8
+    women = 200 - 192)."""
+    a = analyse(REAL, spec_from_text("sex,grade,prior_ssa"), real_db)
+    levels = level_frame(a)
+    for col, total in (("n", a.n), ("Events", a.events)):
+        for _, rows in levels.groupby("Covariate"):
+            values = list(rows[col])
+            assert all(_count_ok(v) for v in values)
+            shown = [int(v) for v in values if str(v).isdigit()]
+            hidden = len(values) - len(shown)
+            assert hidden != 1
+            assert total - sum(shown) == 0 or total - sum(shown) >= T
+    sex = levels[levels["Covariate"] == "Sex"]
+    assert list(sex["n"]) == ["<11", "suppressed"]
+
+
+def test_no_hazard_ratio_or_ph_test_for_a_suppressed_level(real_db):
+    """Attack: hazard ratios (and CIs, which give the events away) for levels with fewer than
+    11 patients or events, and their PH tests."""
+    a = analyse(REAL, spec_from_text("sex,grade,prior_ssa"), real_db)
+    exact = analyse(REAL, spec_from_text("sex,grade,prior_ssa"), real_db, mode=Mode.EXACT)
+    assert {"grade=G3", "grade=GX (not assessed)", "sex=Female"} <= set(a.withheld_terms)
+    terms = list(model_frame(a)["Term"])
+    assert terms == ["Prior somatostatin analogue (octreotide): Yes"]
+    rows, left_out = forest_frame(a)
+    assert not any(lbl.startswith(("Grade", "Sex")) for lbl in rows["label"]) and not left_out
+    obj = to_json_dict(a, "real-cox")
+    assert [t["term"] for t in obj["terms"]] == ["prior_ssa=Yes"]
+    assert [z["term"] for z in obj["ph_test"]] == ["prior_ssa"]
+    assert list(zph_frame(a)["Term"]) == ["Prior somatostatin analogue (octreotide)", "Global"]
+    assert not any("Grade" in w or "Sex" in w for w in a.warnings)
+    (note,) = a.disclosure_notes
+    assert "Grade: G2, G3, GX (not assessed)" in note and "Sex" in note
+    assert _digits_below_threshold(note) == []
+    # the owner sees them all
+    assert len(model_frame(exact)) == 5 and exact.withheld_terms == ()
+
+
+def test_interaction_with_a_small_combination_is_withheld(real_db):
+    """Attack: the interaction term's n (27 with SSA and radiation) against the radiation
+    level (30) gives the 3 patients with radiation but no SSA."""
+    spec = spec_from_text("prior_ssa,prior_radiation,prior_ssa*prior_radiation")
+    a = analyse(REAL, spec, real_db)
+    assert a.fit is not None and model_frame(a).empty
+    assert "prior_ssa:prior_radiation" in a.withheld_groups
+    assert list(zph_frame(a)["Term"]) == ["Global"]
+    assert "a combination of their levels" in a.disclosure_notes[0]
+    exact = analyse(REAL, spec, real_db, mode=Mode.EXACT)
+    assert exact.fit.term("prior_ssa=Yes:prior_radiation=Yes").n_level == 27
+
+
+@pytest.mark.parametrize(
+    ("text", "exact_n", "message"),
+    [
+        ("prior_ssa,prior_chemo", 197, "Fewer than 11 of the selected patients are left out"),
+        ("prior_ssa,prior_surgery", 185, "Fewer than 11 events, or patients without an event"),
+    ],
+)
+def test_patients_and_events_left_out_are_not_derivable(real_db, text, exact_n, message):
+    """Attack: the selection's n (200) minus the model's n gives the 3 patients with a missing
+    covariate; a model without the covariate minus this one gives the 3 deaths among 15."""
+    exact = analyse(REAL, spec_from_text(text), real_db, mode=Mode.EXACT)
+    assert exact.fit is not None and exact.n == exact_n
+    assert "3 of 200" in not_analysed_text(exact) or exact.n_missing_covariate_events == 3
+    a = analyse(REAL, spec_from_text(text), real_db)
+    assert a.fit is None and a.zph is None and a.levels == ()
+    assert a.withheld.startswith(message) and a.error == a.withheld
+    assert _digits_below_threshold(a.withheld) == []
+    assert not_analysed_text(a) is None
+    obj = to_json_dict(a, "real-cox")
+    assert set(obj) == {"cohort", "disclosure", "error", "withheld"}
+
+
+def test_level_counts_do_not_differ_from_other_views_by_a_small_number(real_db):
+    """Attack: grade G2 holds 62 patients in the selection (Table 1, the survival page, a model
+    without liver metastases) and 52 in a model with liver metastases: 10 G2 patients have no
+    liver status. Shown level counts differ from every other view by 0 or at least 11."""
+    exact = analyse(REAL, spec_from_text("grade,met_liver"), real_db, mode=Mode.EXACT)
+    assert {(x.level, x.n) for x in exact.levels if x.covariate == "grade"} >= {("G2", 52)}
+    a = analyse(REAL, spec_from_text("grade,met_liver"), real_db)
+    assert a.fit is not None and a.n_missing_covariates == 30
+    other = analyse(REAL, spec_from_text("grade,prior_ssa"), real_db, mode=Mode.EXACT)
+    before = {(x.covariate, x.level): x for x in other.levels}
+    frame = level_frame(a)
+    assert frame.loc[frame["Level"] == "G2", "n"].item() == "suppressed"
+    for x, n, ev in zip(a.levels, frame["n"], frame["Events"], strict=True):
+        if x.covariate != "grade":
+            continue
+        for shown, full in ((n, before[("grade", x.level)].n), (ev, before[("grade", x.level)].events)):  # fmt: skip
+            if str(shown).isdigit():
+                assert full - int(shown) == 0 or full - int(shown) >= T, (x.level, shown, full)
+
+
+def test_too_few_events_never_narrows_below_the_threshold(real_db):
+    """Attack: 'Too few events: 3 events' (or any message implying fewer than 5) narrows
+    '<11'."""
+    lung = Filters(cohorts=("real-cox",), primary_site=("lung",))
+    exact = analyse(lung, spec_from_text("prior_ssa"), real_db, mode=Mode.EXACT)
+    assert "Too few events: 3 events among the 12 patients" in exact.error
+    a = analyse(lung, spec_from_text("prior_ssa"), real_db)
+    assert a.withheld.startswith("Fewer than 11 events among the patients analysed")
+    assert _digits_below_threshold(a.error) == [] and "5" not in a.error
+
+
+def test_refused_view_shows_no_model_and_no_count(real_db):
+    a = analyse(Filters(cohorts=("real-cox",), grade=("GX",)), spec_from_text("sex"), real_db)
+    assert a.fit is None and a.withheld and "fewer than 11 patients" in a.withheld
+    obj = to_json_dict(a)
+    assert "n" not in obj and obj["disclosure"]["mode"] == "protected"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sex,grade,prior_ssa", "grade,prior_ssa,age=10", "prior_ssa,prior_radiation", "age,prior_ssa"],
+)
+def test_protected_estimates_equal_exact_ones_where_shown(real_db, text):
+    """Only presentation differs: every shown coefficient, test and count is the exact one."""
+    spec = spec_from_text(text)
+    a, exact = analyse(REAL, spec, real_db), analyse(REAL, spec, real_db, mode=Mode.EXACT)
+    p, e = to_json_dict(a), to_json_dict(exact)
+    assert p["disclosure"] == {"mode": "protected", "threshold": T, "real_data": True}
+    assert e["disclosure"] == {"mode": "exact", "threshold": None, "real_data": True}
+    exact_terms = {t["term"]: t for t in e["terms"]}
+    assert p["terms"] and len(p["terms"]) + len(a.withheld_terms) == len(e["terms"])
+    for t in p["terms"]:
+        assert t == exact_terms[t["term"]]
+    for key in ("lr_test", "score_test", "wald_test", "concordance", "ph_global", "n", "events"):
+        assert p[key] == e[key]
+    assert _small_counts_in_json(p) == []
+
+
+def test_exact_mode_suppresses_nothing(real_db):
+    a = analyse(REAL, spec_from_text("sex,grade,prior_ssa"), real_db, mode=Mode.EXACT)
+    assert not a.disclosure.active and a.disclosure.stamp() == "Exact figures: not for sharing"
+    assert a.withheld_terms == () and a.residual_points and a.hidden == frozenset()
+    levels = level_frame(a)
+    assert levels["n"].tolist() == [8, 192, 124, 62, 9, 5, 100, 100]
+    assert "fitted exactly on" in fit_summary_text(a) and str(a.rows_fitted) in fit_summary_text(a)
+
+
+def test_cli_protected_and_exact(real_db, capsys):
+    args = ["cox", "--db", str(real_db), "--cohort", "real-cox", "--covariates", "sex,grade,prior_ssa,age=10"]  # fmt: skip
+    assert main([*args, "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["disclosure"] == {"mode": "protected", "threshold": T, "real_data": True}
+    assert _small_counts_in_json(obj) == [] and "withheld_terms" in obj
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Protected figures: counts below 11 withheld")
+    assert "Sex: Female" not in out and "Grade: G3" not in out
+    table = out.split("\n")[2:5]
+    assert table[1].split()[-2:] == ["100", "58"] and table[2].split()[-2:] == ["–", "–"]
+    for v in re.findall(r"n=(\S+)|· (\S+) events", out):
+        assert all(_count_ok(x) for x in v if x)
+    assert main([*args, "--json", "--disclosure", "exact"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["disclosure"]["mode"] == "exact"
+    assert {t["term"]: t["n"] for t in obj["terms"]}["sex=Female"] == 8
+    args = ["cox", "--db", str(real_db), "--cohort", "real-cox", "--covariates", "prior_ssa,prior_chemo"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "Fewer than 11 of the selected patients" in err and not _digits_below_threshold(err)
+
+
+# ------------------------------------------------------------------ exact mode equals R
+@pytest.fixture(scope="module")
+def lung_db(default_db, r_dataset, tmp_path_factory):
+    """R's survival::lung imported as a cohort: sex as coded, ph.ecog as a grade (0 -> G1,
+    1 -> G2, 2 or 3 -> G3; one missing), age, time and status."""
+    import shutil
+
+    from core.cohorts.importer import import_file
+    from core.data.db import close_all
+
+    path = tmp_path_factory.mktemp("lungcox") / "db.duckdb"
+    shutil.copy(default_db, path)
+    lung = r_dataset("lung")
+    grade = lung["ph.ecog"].map({0: "G1", 1: "G2", 2: "G3", 3: "G3"})
+    df = pd.DataFrame(
+        {
+            "patient_id": [f"lung{i:03d}" for i in range(1, len(lung) + 1)],
+            "time": lung["time"],
+            "status": lung["status"] - 1,  # R: 1 = censored, 2 = dead
+            "sex": lung["sex"].map({1: "male", 2: "female"}),
+            "age": lung["age"],
+            "grade": grade,
+        }
+    )
+    report = import_file(
+        df.to_csv(index=False).encode(), "lung", filename="lung.csv", db=path,
+        mapping={"time": "os_days", "status": "os_event"},
+    )  # fmt: skip
+    assert report.ok
+    yield path
+    close_all()
+
+
+R_LUNG = {
+    # coxph(Surv(time, status) ~ sexf + grade + age, data = lung2, ties = "efron")
+    "sex,grade,age": dict(
+        terms=["sex=Female", "grade=G1", "grade=G3", "age"],
+        coef=[
+            -0.551321738610680456,
+            -0.409461385302793690,
+            0.506290960706847204,
+            0.011031142610081214,
+        ],  # fmt: skip
+        se=[
+            0.1679865795090248470,
+            0.1995960418925455948,
+            0.1884535876044445835,
+            0.0092974417743265318,
+        ],  # fmt: skip
+        loglik=(-744.48045576144023, -729.43801466965908),
+        lr=30.084882183562286,
+        score=30.938532571109931,
+        wald=29.768039908576608,
+        concordance=(0.637186031232627514, 0.025145425019102642),
+        zph=[0.11109409160208283, 0.21836368583830509, 0.65435485874973187],
+        zph_global=0.26383533455368469,  # fmt: skip
+    ),  # fmt: skip
+    # coxph(Surv(time, status) ~ sexf + grade, data = lung2, ties = "efron")
+    "sex,grade": dict(
+        terms=["sex=Female", "grade=G1", "grade=G3"],
+        coef=[-0.55027472703640490, -0.41776665528864626, 0.54331341232856267],
+        se=[0.16789838732831927, 0.19944132535384798, 0.18612943087006434],
+        loglik=(-744.48045576144023, -730.15167989510815),
+        lr=2 * (-730.15167989510815 + 744.48045576144023),
+        score=30.043037019003421,
+        wald=28.988126125902973,
+        concordance=(0.641886086824682844, 0.024701800750874955),
+        zph=[0.10011284752398050, 0.21877873797935435],
+        zph_global=0.15143625839165076,
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("text", list(R_LUNG))
+def test_exact_mode_on_imported_lung_equals_r(lung_db, text):
+    """R 4.2.2, survival 3.5.3, on tests/data/r_datasets/lung.csv::
+
+        lung2 <- read.csv("lung.csv")
+        lung2$sexf <- factor(ifelse(lung2$sex == 1, "male", "female"), levels = c("male", "female"))
+        lung2$grade <- factor(c("G1", "G2", "G3", "G3")[lung2$ph.ecog + 1], levels = c("G2", "G1", "G3"))
+        fit <- coxph(Surv(time, status) ~ sexf + grade + age, data = lung2, ties = "efron")
+        coef(fit); sqrt(diag(vcov(fit))); fit$loglik; summary(fit)$logtest; fit$score
+        fit$wald.test; summary(fit)$concordance; cox.zph(fit)$table
+        # and the same without age
+
+    References are the most frequent levels (male, ECOG 1), as R's factor levels above. The
+    aggregated path (sex, grade) and the patient path (with age) both equal R to 1e-9; the
+    protected mode shows the same numbers (every level holds at least 11 patients and events).
+    """
+    r = R_LUNG[text]
+    a = analyse(Filters(cohorts=("lung",)), spec_from_text(text), lung_db, mode=Mode.EXACT)
+    assert a.disclosure.exact and a.disclosure.real_data
+    assert (a.n, a.events, a.n_missing_covariates) == (227, 164, 1)
+    assert a.fit_path is (FitPath.PATIENT if "age" in text else FitPath.AGGREGATED)
+    f = a.fit
+    assert [t.term for t in f.terms] == r["terms"]
+    np.testing.assert_allclose(f.coef, r["coef"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose([t.se for t in f.terms], r["se"], rtol=1e-9)
+    np.testing.assert_allclose(f.loglik, r["loglik"], rtol=1e-9)
+    for test, value in ((f.lr_test, r["lr"]), (f.score_test, r["score"]), (f.wald_test, r["wald"])):  # fmt: skip
+        assert test.chi2 == pytest.approx(value, rel=1e-9)
+    assert (f.concordance.value, f.concordance.se) == pytest.approx(r["concordance"], rel=1e-9)
+    np.testing.assert_allclose([t.p for t in a.zph.terms], r["zph"], rtol=0, atol=1e-9)
+    assert a.zph.global_test.p == pytest.approx(r["zph_global"], abs=1e-9)
+    # protected mode: the one patient without an ECOG grade would be the model's n beside the
+    # selection's, so no model is shown; without grade, every figure shown is R's
+    protected = analyse(Filters(cohorts=("lung",)), spec_from_text(text), lung_db)
+    assert protected.fit is None and "Fewer than 11 of the selected" in protected.withheld
+    without = text.replace("grade,", "").replace(",grade", "")
+    shown = analyse(Filters(cohorts=("lung",)), spec_from_text(without), lung_db)
+    owner = analyse(Filters(cohorts=("lung",)), spec_from_text(without), lung_db, mode=Mode.EXACT)
+    assert shown.disclosure.active and shown.withheld_terms == () and shown.n == 228
+    assert to_json_dict(shown)["terms"] == to_json_dict(owner)["terms"]

@@ -287,14 +287,18 @@ def test_complete_separation_is_reported_not_estimable(tiny):
 
 
 def test_imported_single_patient_is_protected(tmp_path):
-    """Small-cell protection (imported data): one patient gets no curve and no exact count."""
+    """Disclosure control (imported data): one patient is a selection under the threshold, so
+    nothing is shown (query-set-size restriction): no curve, no count; exact mode shows it."""
+    from core.analyses.disclosure import Mode
+
     path = write_tiny_db(tmp_path / "imported.duckdb", _os([(100, 1)]), provenance="imported")
     try:
         a = analyse(Filters(), SurvivalSpec(), path)
-        assert a.disclosure.active
+        assert a.disclosure.active and a.refused and a.groups == ()
         out = _all_outputs(a, path)
-        assert "1" not in {str(v) for v in out["summary"]["n"]}
-        assert all(g.suppressed for g in a.groups)
+        assert "1" not in {str(v) for v in out["summary"].get("n", [])}
+        exact = analyse(Filters(), SurvivalSpec(), path, mode=Mode.EXACT)
+        assert exact.n_analysed == 1 and not exact.refused
     finally:
         db.close_all()
 

@@ -98,23 +98,29 @@ def test_small_groups_get_no_curve_and_no_count(imported_db):
     a = analyse(Filters(cohorts=("real-80",)), SurvivalSpec(by="grade"), imported_db)
     assert a.disclosure.active
     shown = {g.label: g for g in a.groups}
-    # G3 (4) and GX (2) are primary; the total 80 is shown, so they protect each other
+    # G3 (4) and GX (2) are primary; the total 80 is shown and 4 + 2 = 6 would still be a
+    # small count, so the next smallest group (G2, 12) is suppressed with them
     assert shown["G3"].suppressed and shown["GX (not assessed)"].suppressed
-    assert shown["G3"].km is None and shown["G3"].at == ()
+    assert shown["G2"].suppressed and not shown["G1"].suppressed
+    assert shown["G3"].km is None and shown["G3"].at == () and shown["G3"].display is None
     frame = summary_frame(a, TimeUnit.MONTHS)
     ns = dict(zip(frame["Group"], frame["n"], strict=True))
     assert ns["G3"] == "<11" and ns["GX (not assessed)"] == "<11"
-    assert ns["G1"] == "62" and ns["G2"] == "12"
+    assert ns["G1"] == "62" and ns["G2"] == "suppressed"
+    assert a.logrank is None and a.pairwise == ()  # one group left: no test
 
 
 def test_shown_curves_stop_where_fewer_than_11_are_at_risk(imported_db):
     a = analyse(Filters(cohorts=("real-80",)), SurvivalSpec(by="grade"), imported_db)
     for g in a.groups:
-        if g.km is not None:
-            assert (g.km.n_risk >= T).all()
-            # steps on whole months only: no day-level event time
-            months = g.km.time / 30.4375
+        if g.display is not None:
+            c = g.display
+            # steps on whole months only: no day-level event time, no per-step count
+            months = c.time / 30.4375
             np.testing.assert_allclose(months, np.round(months), atol=1e-9)
+            assert c.n_risk is None and c.censor_time is None
+            risk = g.counts.n_risk_before(c.time)
+            assert (risk[:-1] >= T).all()
 
 
 def test_no_displayed_or_exported_number_is_below_11(imported_db):
@@ -198,6 +204,8 @@ def test_cox_tables_mask_small_levels(imported_db):
     assert a.disclosure.active
     levels = level_frame(a)
     for v in list(levels["n"]) + list(levels["Events"]):
-        assert v == "<11" or int(v) >= T or int(v) == 0
-    for v in model_frame(a)["n"].dropna():
+        assert v in ("<11", "suppressed") or int(v) >= T or int(v) == 0
+    model = model_frame(a)  # every term of this model involves a small level: all withheld
+    assert a.withheld_terms and ("n" not in model or model.empty)
+    for v in model["n"].dropna() if "n" in model else ():
         assert v == "<11" or int(v) >= T

@@ -8,7 +8,6 @@ import json
 import pandas as pd
 import pytest
 
-from core.analyses.disclosure import Disclosure
 from core.analyses.responses import (
     ADMINISTRATION,
     ALIVE,
@@ -123,7 +122,9 @@ def test_seed_tables_through_the_cli(default_db, capsys, domain):
     )
     assert rc == 0, err
     data = json.loads(out)
-    assert set(data) == {"domain", "ci_method", "groups", "test"}
+    assert set(data) == {"domain", "ci_method", "groups", "test", "disclosure"}
+    # published cases: nothing to protect, and the output says which mode it is in
+    assert data["disclosure"] == {"mode": "protected", "threshold": None, "real_data": False}
     assert (data["domain"], data["ci_method"], data["test"]) == (domain, "clopper-pearson", None)
     (group,) = data["groups"]
     n_eval, expected = SEED[domain]
@@ -169,8 +170,9 @@ def test_cli_grouping_denominator_and_interval(default_db, capsys):
     assert cr["ci"] == pytest.approx([100 * lo, 100 * hi], abs=1e-9)
     # the CLI prints exactly what to_json_dict gives for the same table
     spec = ResponseSpec(denominator="all", ci="wilson", by="sex")
-    table = analyse(Filters(cohorts=(PGEP,)), spec, default_db)
-    assert data == json.loads(json.dumps(to_json_dict(table)))
+    result = analyse(Filters(cohorts=(PGEP,)), spec, default_db)
+    data.pop("disclosure")
+    assert data == json.loads(json.dumps(to_json_dict(result.table)))
 
 
 def test_cli_text_output_and_filters(default_db, capsys):
@@ -435,8 +437,22 @@ def test_adverse_events_of_a_subset_without_events_count_zero(default_db):
     )
 
 
-# ------------------------------------------------------------------ small-cell protection
+# ------------------------------------------------------------------ disclosure control
+# Unit rules on hand-made tables, then attacks on an imported cohort built by code
+# (tests/core/analyses/_small_cohort.py): imaging CR 3, PR 20, SD 30, PD 15, NE 4, missing 8;
+# nausea in 8 patients, thrombocytopenia in 25 (4 at grade 3); and an 8-patient cohort.
+import re  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from core.analyses.disclosure import Disclosure, Mode  # noqa: E402
+from core.analyses.responses import _rows  # noqa: E402
+from core.present.paragraphs import results_paragraph  # noqa: E402
+from core.stats.responses import RESPONSE_DOMAINS, AERow  # noqa: E402
+from tests.core.analyses import _small_cohort as sc  # noqa: E402
+
 SMALL = Disclosure(11)
+T = sc.T
 
 
 def _patients(groups: dict[str, dict[str | None, int]]) -> pd.DataFrame:
@@ -447,34 +463,134 @@ def _patients(groups: dict[str, dict[str | None, int]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_protection_withholds_rows_with_small_cells_and_a_complementary_row():
+def _lead(text: object) -> int | None:
+    m = re.match(r"^(\d+)( \(|$)", str(text))
+    return int(m.group(1)) if m else None
+
+
+def _solve(table, frame: pd.DataFrame, notes: list[str]) -> list[tuple]:
+    """Hidden counts a reader can solve for from the shown frame and notes (linear algebra
+    over the table's additive structure, written independently of the suppression code)."""
+    spec = RESPONSE_DOMAINS[table.domain]
+    var: dict[tuple, int] = {}
+    truth: list[int] = []
+    eqs: list[dict[int, float]] = []
+
+    def v(row, key, value):
+        if (row, key) not in var:
+            var[(row, key)] = len(truth)
+            truth.append(int(value))
+        return var[(row, key)]
+
+    rows = _rows(table)
+    cells_of = {}
+    for g in rows:
+        c = {"n": g.n, "eval": g.n_evaluable, "ne": g.n_not_evaluable, "miss": g.n_missing}
+        c.update({code: p.n for code, p in g.categories.items()})
+        c.update({d.name: g.derived[d.name].n for d in spec.derived})
+        cells_of[g.label] = c
+    if table.by is not None:
+        total = cells_of["All"]
+        cells_of["none"] = {
+            k: total[k] - sum(cells_of[g.label][k] for g in table.groups) for k in total
+        }
+    for row, c in cells_of.items():
+        for k, value in c.items():
+            v(row, k, value)
+        eqs.append({**{var[(row, code)]: 1 for code in spec.codes}, var[(row, "eval")]: -1})
+        eqs.append({var[(row, k)]: 1 for k in ("eval", "ne", "miss")} | {var[(row, "n")]: -1})
+        for d in spec.derived:
+            if len(d.members) > 1:
+                eq = {var[(row, m)]: 1 for m in d.members}
+                eq[var[(row, d.name)]] = -1
+                eqs.append(eq)
+    if table.by is not None:
+        for k in cells_of["All"]:
+            eq = {var[(g.label, k)]: 1 for g in table.groups}
+            eq[var[("none", k)]] = 1
+            eq[var[("All", k)]] = -1
+            eqs.append(eq)
+    known: dict[int, int] = {}
+    ci = f"{round(100 * table.conf_level)}% CI"
+    columns = {"Patients": "n", "Evaluable": "eval", "Not evaluable (NE)": "ne", "Missing": "miss"}
+    columns.update({f"{spec.code_labels[c]}, n (%; {ci})": c for c in spec.codes})
+    columns.update({f"{d.label}, n (%; {ci})": d.name for d in spec.derived})
+    for rec in frame.to_dict("records"):
+        for col, key in columns.items():
+            x = _lead(rec[col])
+            if x is not None:
+                known[var[(rec["Group"], key)]] = x
+    for note in notes:
+        m = re.match(r"^(\d+) patient\(s\) with no recorded", note)
+        if m:
+            known[var[("none", "n")]] = int(m.group(1))
+    a = np.zeros((len(eqs), len(truth)))
+    for j, eq in enumerate(eqs):
+        for i, coef in eq.items():
+            a[j, i] += coef
+    for i, x in known.items():
+        assert truth[i] == x
+        a[:, i] = 0
+    unknown = [i for i in range(len(truth)) if i not in known]
+    _, s, vt = np.linalg.svd(a[:, unknown])
+    null = vt[int((s > 1e-9).sum()) :]
+    names = {i: k for k, i in var.items()}
+    return [
+        (names[i], truth[i])
+        for j, i in enumerate(unknown)
+        if np.abs(null[:, j]).max(initial=0) < 1e-9 and 0 < truth[i] < T
+    ]
+
+
+SMALL_COUNT = re.compile(r"(?<![\w.,])([1-9]|10)(?: \(|/\d| of \d)|\bn ?= ?([1-9]|10)\b")
+"""A count below 11 as it would read in a table cell, a rate, a sentence or a bar label."""
+
+
+def _small_counts(text: str) -> list[str]:
+    return [m.group(0) for m in SMALL_COUNT.finditer(text)]
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory):
+    from core.data.db import close_all
+
+    path = sc.build(tmp_path_factory.mktemp("resppriv") / "small.duckdb")
+    yield path
+    close_all()
+
+
+def test_a_small_count_withholds_complements_in_its_row_and_column():
     df = _patients(
         {
-            "female": {"CR": 3, "PR": 20, "SD": 30, "PD": 15},  # CR 3: withheld
-            "male": {"CR": 12, "PR": 20, "SD": 30, "PD": 15, None: 11},  # complementary
+            "female": {"CR": 3, "PR": 20, "SD": 30, "PD": 15},  # CR 3
+            "male": {"CR": 12, "PR": 20, "SD": 30, "PD": 15, None: 11},
         }
     )
     table = response_analysis(df, ResponseSpec(by="sex"))
     prot = protection(table, SMALL)
-    assert prot.hidden_rows == {"Female", "Male"}
     frame = table_frame(table, prot).set_index("Group")
     assert frame.loc["Female", "Complete response, n (%; 95% CI)"] == "<11"
-    assert frame.loc["Female", "Partial response, n (%; 95% CI)"] == "suppressed"
-    assert frame.loc["Female", "Patients"] == "68"
+    # All minus Male would give Female's CR: Male's CR is withheld too
+    assert frame.loc["Male", "Complete response, n (%; 95% CI)"] == "suppressed"
     assert frame.loc["All", "Complete response, n (%; 95% CI)"].startswith("15 (")
+    assert _solve(table, table_frame(table, prot), table_notes(table, prot)) == []
+    # against the small count alone, the attack recovers it
+    naive = table_frame(table).astype(str)
+    naive.loc[naive["Group"] == "Female", "Complete response, n (%; 95% CI)"] = "<11"
+    assert _solve(table, naive, []) == [(("Female", "CR"), 3)]
+    # charts and text carry only rows whose every count is shown; the test is withheld
     assert set(bar_frame(table, prot)["group"]) == {"All"}
-    assert set(rate_frame(table, prot)["group"]) == {"All"}
-    assert set(export_frame(table, prot)["group"]) == {"All"}
+    rates = rate_frame(table, prot)
+    assert len(rates) and not any(prot.hides(r.group, r.rate) for r in rates.itertuples())
+    assert prot.test_withheld and "withheld" in test_text(table, prot)
     shown = protected_table(table, prot)
-    assert shown.groups == () and shown.overall is table.overall
+    assert shown.groups == () and shown.test is None
     data = protected_json(to_json_dict(table), table, prot)
-    assert [g["suppressed"] for g in data["groups"]] == [True, True]
     assert data["groups"][0]["categories"]["CR"] == {"n": None, "pct": None, "ci": [None, None]}
-    assert data["small_cell_threshold"] == 11
-    assert any("Small-cell protection" in n for n in table_notes(table, prot))
+    assert data["test"] is None
 
 
-def test_protection_hides_small_groups_sizes_and_the_whole_small_view():
+def test_a_small_group_size_and_its_complement_are_withheld():
     df = _patients(
         {
             "female": {"CR": 11, "PR": 20, "SD": 30, "PD": 15},
@@ -484,29 +600,140 @@ def test_protection_hides_small_groups_sizes_and_the_whole_small_view():
     )
     table = response_analysis(df, ResponseSpec(by="sex"))
     prot = protection(table, SMALL)
-    assert "Unknown" in prot.hidden_rows and "Unknown" in prot.hidden_sizes
-    # a size withheld alone would be All minus the others: a second size goes too
-    assert len(prot.hidden_sizes) == 2
     frame = table_frame(table, prot).set_index("Group")
     assert frame.loc["Unknown", "Patients"] == "<11"
+    assert "suppressed" in {frame.loc["Female", "Patients"], frame.loc["Male", "Patients"]}
+    assert _solve(table, table_frame(table, prot), table_notes(table, prot)) == []
     small = response_analysis(df[df["sex"] == "unknown"], ResponseSpec())
-    p = protection(small, SMALL)
-    assert p.hidden_rows == {"All"} and protected_table(small, p) is None
+    assert protected_table(small, protection(small, SMALL)) is None
     # no protection for exempt data: the same objects come back
-    assert protection(table).hidden_rows == frozenset()
+    assert protection(table).hidden == frozenset()
     assert protected_table(table, protection(table)) is table
     assert protected_json({"x": 1}, table, protection(table)) == {"x": 1}
 
 
-def test_protection_removes_the_swimmer_and_small_adverse_event_counts(ia):
-    from dataclasses import replace
+@pytest.mark.parametrize("by", [None, "sex", "grade", "race"])
+@pytest.mark.parametrize("domain", ["imaging", "symptomatic", "biochemical"])
+@pytest.mark.parametrize("denominator", ["evaluable", "all"])
+def test_no_hidden_response_count_can_be_solved_for(small_db, by, domain, denominator):
+    spec = ResponseSpec(domain=domain, denominator=denominator, by=by)
+    result = analyse(Filters(cohorts=(sc.REAL,)), spec, small_db)
+    assert result.disclosure.active and not result.refused
+    assert _solve(result.table, result.frame(), result.notes()) == []
+    for text in (
+        result.frame().to_csv(),
+        result.export().to_csv(),
+        json.dumps(result.json()),
+        " ".join(result.notes()),
+        result.test_text(),
+        json.dumps(response_chart(result.table, result.protection).to_dict()),
+        results_paragraph(None, responses=[result.shown_table()]),
+    ):
+        assert _small_counts(text) == [], text[:300]
 
-    guarded = replace(ia, disclosure=SMALL)
-    assert swimmer(guarded) is None
-    assert "not drawn when imported" in swimmer_message(6, disclosure=SMALL)
-    view = adverse_event_view(guarded)
-    frame = adverse_event_frame(view)
-    assert set(frame["Any grade, n (%; 95% CI)"]) == {"<11"}
-    assert set(frame["Grade ≥3, n (%; 95% CI)"]) == {"<11", "0 (0.0%; 0.0–45.9)"}
-    assert adverse_event_export_frame(view)["n"].tolist() == [0]
-    assert "Small-cell protection" in adverse_event_message(view)
+
+def test_imaging_counts_of_the_imported_cohort(small_db):
+    # CR 3 of 68 evaluable: "3 (4.4%; ...)" and "3/68" were shown before
+    result = analyse(Filters(cohorts=(sc.REAL,)), ResponseSpec(), small_db)
+    row = result.frame().iloc[0]
+    assert row["Complete response, n (%; 95% CI)"] == "<11"
+    assert row["Not evaluable (NE)"] == "<11" and row["Missing"] == "<11"
+    assert row["Patients"] == "80" and row["Evaluable"] == "68"
+    cr = next(r for r in result.export().to_dict("records") if r["code"] == "CR")
+    assert pd.isna(cr["n"]) and pd.isna(cr["pct"]) and pd.isna(cr["ci_lower"])
+    data = result.json()
+    assert data["groups"][0]["categories"]["CR"]["n"] is None
+    assert data["disclosure"] == {"mode": "protected", "threshold": 11, "real_data": True}
+
+
+def test_exact_mode_shows_every_count_and_the_statistics_are_the_same(small_db):
+    f = Filters(cohorts=(sc.REAL,))
+    spec = ResponseSpec(by="grade")
+    exact = analyse(f, spec, small_db, mode=Mode.EXACT)
+    shown = analyse(f, spec, small_db)
+    assert exact.protection.hidden == frozenset() and not exact.disclosure.active
+    assert exact.json()["disclosure"]["mode"] == "exact"
+    assert exact.table == shown.table  # protected mode only changes what is shown
+    assert exact.frame().iloc[-1]["Complete response, n (%; 95% CI)"].startswith("3 (4.4%; ")
+    assert exact.json()["test"]["p"] == pytest.approx(shown.table.test.p, abs=0)
+    assert shown.json()["test"] is None  # G3 and GX groups have small counts
+
+
+def test_cli_json_and_text_carry_the_mode_and_no_small_count(small_db, capsys):
+    base = ["responses", "--cohort", sc.REAL, "--db", str(small_db), "--by", "sex"]
+    rc, out, _ = _cli(capsys, *base, "--json")
+    assert rc == 0
+    data = json.loads(out)
+    assert data["disclosure"]["mode"] == "protected" and data["disclosure"]["threshold"] == 11
+    for g in data["groups"]:
+        for key in ("n", "n_evaluable"):
+            assert g[key] is None or g[key] == 0 or g[key] >= T
+    rc, out, _ = _cli(capsys, *base)
+    assert rc == 0 and _small_counts(out) == []
+    assert "Protected figures: counts below 11 withheld" in out
+    rc, out, _ = _cli(capsys, *base, "--json", "--disclosure", "exact")
+    exact = json.loads(out)
+    assert exact["disclosure"]["mode"] == "exact"
+    assert sum(g["categories"]["CR"]["n"] for g in exact["groups"]) == 3
+
+
+def test_a_small_imported_selection_is_refused_everywhere(small_db, capsys):
+    f = Filters(cohorts=(sc.TINY,))
+    result = analyse(f, ResponseSpec(), small_db)
+    assert result.refused and result.table is None and result.frame().empty
+    assert result.json()["groups"] == [] and "fewer than 11" in result.json()["refusal"]
+    inputs = load_inputs(f, small_db)
+    assert inputs.refused and inputs.n == 0 and swimmer(inputs) is None
+    assert adverse_event_view(inputs).rows == ()
+    rc, out, _ = _cli(capsys, "responses", "--cohort", sc.TINY, "--db", str(small_db))
+    assert rc == 0 and "fewer than 11" in out and "n=8" not in out
+    assert not analyse(f, ResponseSpec(), small_db, mode=Mode.EXACT).refused
+
+
+def test_no_swimmer_lanes_for_imported_data_in_protected_mode(small_db):
+    f = Filters(cohorts=(sc.REAL,))
+    protected = load_inputs(f, small_db)
+    assert swimmer(protected) is None
+    assert "not drawn when imported" in swimmer_message(protected.n, disclosure=SMALL)
+    assert swimmer(load_inputs(f, small_db, mode=Mode.EXACT)).n == 80
+
+
+def test_adverse_event_counts_of_the_imported_cohort(small_db):
+    f = Filters(cohorts=(sc.REAL,))
+    view = adverse_event_view(load_inputs(f, small_db))
+    frame = adverse_event_frame(view).set_index("Term")
+    assert frame.loc["Nausea", "Any grade, n (%; 95% CI)"] == "<11"
+    assert frame.loc["Thrombocytopenia", "Grade ≥3, n (%; 95% CI)"] == "<11"
+    assert frame.loc["Thrombocytopenia", "Any grade, n (%; 95% CI)"].startswith("25 (31.2%; ")
+    assert frame.loc["Nausea", "Grade ≥3, n (%; 95% CI)"].startswith("0 (")
+    ex = adverse_event_export_frame(view)
+    assert set(zip(ex["term"], ex["grade"], strict=True)) == {
+        ("Thrombocytopenia", "any"),
+        ("Nausea", "grade3plus"),
+    }
+    text = " ".join([adverse_event_message(view), frame.to_csv(), ex.to_csv()])
+    assert _small_counts(text) == []
+    exact = adverse_event_view(load_inputs(f, small_db, mode=Mode.EXACT))
+    assert (
+        adverse_event_frame(exact)
+        .set_index("Term")
+        .loc["Nausea", "Any grade, n (%; 95% CI)"]
+        .startswith("8 (10.0%; ")
+    )
+
+
+def test_protected_adverse_events_hide_a_lone_small_cell_with_its_complement():
+    # grade 1-2 = any - grade >= 3: a small grade >= 3 count with the any-grade count shown
+    # is safe only because grade 1-2 is not shown; a small "no event" count hides any-grade
+    from core.analyses.responses import _ae_protection
+    from core.stats.responses import proportion
+
+    def row(term, any_n, g3):
+        return AERow(term, proportion(any_n, 40), proportion(g3, 40))
+
+    hidden, withheld = _ae_protection((row("Fatigue", 35, 20), row("Rash", 12, 3)), 40, 40, SMALL)
+    assert withheld == ""
+    assert ("Fatigue", "any") in hidden  # 40 - 35 = 5 patients without fatigue
+    assert ("Rash", "grade3plus") in hidden and ("Rash", "any") not in hidden
+    _, withheld = _ae_protection((row("Rash", 12, 3),), 40, 45, SMALL)
+    assert "not shown" in withheld  # 5 patients left out of the denominator

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import duckdb
 import numpy as np
 import pytest
 
+from core.analyses.disclosure import Mode
 from core.analyses.survival import SurvivalSpec, analyse
 from core.analyses.validation import (
+    CHECKS,
+    FIGURES_PATH,
     IA,
+    MEASURES,
     NGUYEN,
     PGEP,
     STAGE4,
     SYNTHETIC_NOTE,
     count_row,
+    load_figures,
     median_row,
     pct_row,
     validate,
@@ -302,3 +308,83 @@ def test_generators_are_deterministic():
     assert a.equals(b)
     assert generate_stage4().patients.equals(generate_stage4().patients)
     assert generate_nguyen().patients.equals(generate_nguyen().patients)
+
+
+# ------------------------------------------------------------------ the figures file
+def test_every_row_of_the_figures_file_is_dispatched(rows):
+    figures = load_figures()
+    assert len({f.id for f in figures}) == len(figures)
+    assert {f.measure for f in figures} <= set(MEASURES)
+    assert {f.quantity for f in figures} <= set(CHECKS)
+    # one result row per figure, in file order, none an error row
+    assert len(rows) == len(figures)
+    for fig, row in zip(figures, rows, strict=True):
+        assert row.cohort == fig.cohort and row.source == fig.source
+        assert row.figure.startswith(fig.figure.split("{")[0])
+        assert "error" not in row.computed
+
+
+def test_every_figure_names_its_paper_and_published_value():
+    for f in load_figures():
+        assert f.paper and f.source and f.figure and f.measure, f.id
+        assert f.published or f.quantity == "first_greater", f.id
+
+
+def _tamper(fig):
+    """A published value moved well outside its tolerance (or a different list)."""
+    q = fig.quantity
+    if q in {"median", "percent", "points", "within", "at_least"}:
+        return f"{fig.number() * 1.5 + 10:g}"
+    if q == "count":
+        return str(int(fig.published) + 1)
+    if q == "p_below":
+        return "1e-12"
+    if q == "p_within_factor":
+        return f"{fig.number() * 100:g}"
+    if q == "at_most":
+        return str(int(fig.number()) - 1)
+    if q in {"values", "equal", "rounds_to", "schedule", "all_in"}:
+        return ";".join(f"{x + 7:g}" for x in fig.numbers())
+    if q == "consistent_counts":
+        return "female=4;male=1"
+    raise AssertionError(q)
+
+
+TAMPERABLE = [f for f in load_figures() if f.quantity != "first_greater"]
+
+
+@pytest.mark.parametrize(
+    "kind", sorted({f.quantity for f in TAMPERABLE}), ids=lambda k: f"quantity={k}"
+)
+def test_a_tampered_published_value_fails(default_db, kind):
+    figures = load_figures()
+    i = next(i for i, f in enumerate(figures) if f.quantity == kind)
+    broken = [*figures]
+    broken[i] = replace(figures[i], published=_tamper(figures[i]))
+    out = validate(default_db, figures=broken)
+    assert [r.ok for r in out] == [j != i for j in range(len(figures))]
+
+
+def test_a_tampered_csv_file_fails_its_row(default_db, tmp_path):
+    text = FIGURES_PATH.read_text()
+    path = tmp_path / "figures.csv"
+    path.write_text(text.replace(",median,29,29 months (2.4 y),", ",median,35,29 months (2.4 y),"))
+    out = validate(default_db, figures=load_figures(path))
+    assert [r.figure for r in out if not r.ok] == [
+        "Median overall survival from the first MIBG treatment"
+    ]
+
+
+def test_a_default_cohort_replaced_by_imported_data_is_not_shown_in_protected_mode(
+    default_db, tmp_path
+):
+    path = tmp_path / "imported.duckdb"
+    shutil.copy(default_db, path)
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE cohorts SET provenance = 'imported' WHERE cohort_id = ?", [IA])
+    con.close()
+    out = validate(path)
+    ia = [r for r in out if r.cohort == IA]
+    assert len(ia) == 1 and "withheld" in ia[0].computed and not ia[0].ok
+    exact = validate(path, mode=Mode.EXACT)
+    assert all(r.ok for r in exact) and sum(r.cohort == IA for r in exact) > 1

@@ -26,10 +26,20 @@ ALWAYS = {
     "responses_imaging.csv",
     "responses_symptomatic.csv",
     "responses_biochemical.csv",
+    "table1.csv",
     "results.txt",
     "methods.txt",
     "manifest.json",
 }
+
+
+def _csv(path, **kwargs) -> pd.DataFrame:
+    return export.read_csv_bytes(path.read_bytes(), **kwargs)[1]
+
+
+def _timeless(data: bytes) -> list[bytes]:
+    """A file's lines without the export-time provenance line (the only one that differs)."""
+    return [ln for ln in data.split(b"\n") if not ln.lstrip(b"\xef\xbb\xbf").startswith(b"# Exp")]
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +130,7 @@ def test_figures_open_and_carry_the_caption(grouped):
 def test_paragraphs_state_the_numbers_of_the_csv_tables(grouped):
     out, _ = grouped
     results = (out / "results.txt").read_text(encoding="utf-8")
-    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig", dtype=str)
+    summary = _csv(out / "summary.csv", dtype=str)
     for _, row in summary.iterrows():
         cell = row["Median, months (95% CI)"]
         m = re.fullmatch(r"(\S+) \((\S+)–(\S+)\)", cell)
@@ -131,7 +141,7 @@ def test_paragraphs_state_the_numbers_of_the_csv_tables(grouped):
         )
         assert phrase in results
         assert f"{row['Group']} (n = {row['n']}; {row['Events']} " in results
-    imaging = pd.read_csv(out / "responses_imaging.csv", encoding="utf-8-sig", dtype=str)
+    imaging = _csv(out / "responses_imaging.csv", dtype=str)
     orr_col = next(c for c in imaging.columns if c.startswith("Objective response rate"))
     all_row = imaging[imaging["Group"] == "All"].iloc[0]
     est, ci = re.fullmatch(r"(\S+) \((\S+)\)", all_row[orr_col]).groups()
@@ -147,7 +157,8 @@ def test_the_recorded_command_reproduces_the_tables(grouped, tmp_path):
     argv[argv.index("--out") + 1] = str(tmp_path / "again")
     assert main(argv) == 0
     for name in ("summary.csv", "survival_at.csv", "pairwise.csv", "results.txt", "methods.txt"):
-        assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes(), name
+        again, first = (tmp_path / "again" / name).read_bytes(), (out / name).read_bytes()
+        assert _timeless(again) == _timeless(first), name
 
 
 def test_ungrouped_report_has_no_comparison_files(default_db, tmp_path):
@@ -155,7 +166,7 @@ def test_ungrouped_report_has_no_comparison_files(default_db, tmp_path):
     argv = ["report", "--db", str(default_db), "--cohort", "ia-hepatic-6", "--out", str(out)]
     assert main(argv) == 0
     assert {p.name for p in out.iterdir()} == ALWAYS
-    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
+    summary = _csv(out / "summary.csv")
     assert list(summary["Group"]) == ["All"]
     text = (out / "results.txt").read_text(encoding="utf-8")
     assert "log-rank" not in text and "hazard ratio" not in text
@@ -196,5 +207,211 @@ def test_csv_files_are_utf8_with_bom(grouped):
     out, _ = grouped
     data = (out / "survival_at.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
-    frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    provenance, frame = export.read_csv_bytes(data)
     assert list(frame.columns) == ["Group", "Time, months", "Survival, %", "95% CI, %", "At risk"]
+    assert provenance[0].startswith("Selection: pgep-mibg-211")
+    assert any(line.startswith("Data: pgep-mibg-211 version") for line in provenance)
+
+
+# ------------------------------------------------------------------ disclosure (imported data)
+T = 11
+REAL = "real-60"
+
+
+@pytest.fixture(scope="module")
+def imported_db(tmp_path_factory):
+    """An imported (real) cohort of 60 built by code: sex 52/8, grade 25/20/9/6, and the
+    generator's own small response categories."""
+    import numpy as np
+
+    from core.cohorts.generator import generate_pgep
+    from core.data.build import _write, insert_cohort
+    from core.data.db import close_all
+
+    frames = generate_pgep(n=60, seed=7)
+    p = frames.patients
+    p["sex"] = np.array(["male"] * 52 + ["female"] * 8, dtype=object)
+    p["grade"] = np.array(["G1"] * 25 + ["G2"] * 20 + ["G3"] * 9 + ["GX"] * 6, dtype=object)
+    path = tmp_path_factory.mktemp("imported") / "imported.duckdb"
+    meta = {"title": "Imported", "provenance": "imported", "description": "", "citation": ""}
+    _write(path, lambda con: insert_cohort(con, {"cohort_id": REAL, **meta}, frames))
+    yield path
+    close_all()
+
+
+def _report(db, out, *extra) -> int:
+    return main(["report", "--db", str(db), "--cohort", REAL, *extra, "--out", str(out)])
+
+
+def _lines(data: bytes) -> list[str]:
+    return data.decode("utf-8-sig").replace("\r\n", "\n").split("\n")
+
+
+def _table(data: bytes) -> pd.DataFrame:
+    """A CSV of the report without its provenance lines."""
+    body = "\n".join(ln for ln in _lines(data) if not ln.startswith("# "))
+    return pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)
+
+
+def _svg_texts(svg: str) -> list[str]:
+    return [
+        "".join(el.itertext())
+        for el in ET.fromstring(svg).iter()
+        if el.tag.endswith("tspan") or (el.tag.endswith("text") and len(el) == 0)
+    ]
+
+
+COUNT_PATTERNS = [
+    re.compile(r"\bn\s*=\s*(\d+)\b"),
+    re.compile(r"(?<![\d.])(\d+)\s*/\s*(\d+)\b"),
+    re.compile(r"(?<![\d.\-–])(\d+) \(\d"),
+    re.compile(
+        r"(?<![\d.\-–])(\d+) (?:of (?:the )?)?(\d+ )?(?:selected )?"
+        r"(?:patients?|deaths?|events?)\b"
+    ),
+    re.compile(r"(?<![\d.\-–])(\d+) not evaluable"),
+    re.compile(r"\((\d+)\)"),
+    re.compile(r'"n(?:_\w+)?": "?(\d+)'),
+]
+COUNT_COLUMNS = re.compile(r"^(n|Events|At risk|Evaluable|Not evaluable/missing|.*, n \(%\))$")
+
+
+def small_counts_in_text(text: str) -> list[str]:
+    """Every count-like number from 1 to T-1 in running text, with its context."""
+    found = []
+    for pat in COUNT_PATTERNS:
+        for m in pat.finditer(text):
+            for g in m.groups():
+                if g and g.strip().isdigit() and 0 < int(g) < T:
+                    found.append(text[max(0, m.start() - 40) : m.end() + 10])
+    return found
+
+
+def small_counts_in_table(frame: pd.DataFrame) -> list[str]:
+    found = []
+    for col in frame.columns:
+        if not COUNT_COLUMNS.match(col):
+            continue
+        for v in frame[col]:
+            m = re.match(r"^(\d+)(?:\D|$)", str(v))
+            if m and 0 < int(m[1]) < T:
+                found.append(f"{col}: {v}")
+    return found
+
+
+def leaks(out) -> dict[str, list[str]]:
+    """Small counts shown anywhere in a report folder (tables, paragraphs, figure, manifest)."""
+    found: dict[str, list[str]] = {}
+    for f in sorted(out.iterdir()):
+        data = f.read_bytes()
+        if f.suffix == ".csv":
+            hits = small_counts_in_table(_table(data))
+            hits += small_counts_in_text("\n".join(_lines(data)))
+        elif f.suffix == ".svg":
+            hits = small_counts_in_text("\n".join(_svg_texts(data.decode("utf-8"))))
+        elif f.suffix in (".txt", ".json"):
+            hits = small_counts_in_text(data.decode("utf-8"))
+        else:
+            continue
+        if hits:
+            found[f.name] = hits
+    return found
+
+
+def test_the_scanner_finds_the_counts_it_must(tmp_path):
+    # the leaks the issue reports, as the files wrote them
+    assert small_counts_in_text("was 20.0% (95% CI 8.4–36.9; 7/35)")
+    assert small_counts_in_text("Female (n = 8; 5 deaths)")
+    assert small_counts_in_text("Not estimable (fewer than 5 patients or no events): G3.")
+    assert small_counts_in_text("real-60 · n=8")
+    assert small_counts_in_table(pd.DataFrame({"Complete response, n (%)": ["1 (16.7)"]}))
+    # and not numbers that are no counts
+    assert not small_counts_in_text("Exported 2026-03-04 (UTC) from NET Outcomes Explorer 0.1.0")
+    assert not small_counts_in_text("Median 29.0 months (95% CI 20.0–43.0); df = 1; at 6 months")
+    assert not small_counts_in_text("Female (n = <11; <11 deaths) and Male (n = 52; 40 deaths)")
+
+
+@pytest.mark.parametrize("by", [None, "sex", "grade", "primary_site"])
+def test_protected_report_shows_no_count_below_the_threshold(imported_db, tmp_path, by):
+    out = tmp_path / "r"
+    assert _report(imported_db, out, *(["--by", by] if by else [])) == 0
+    assert leaks(out) == {}
+
+
+def test_response_counts_are_withheld_not_written_raw(imported_db, tmp_path):
+    out = tmp_path / "r"
+    assert _report(imported_db, out) == 0
+    imaging = _table((out / "responses_imaging.csv").read_bytes())
+    cr = imaging["Complete response, n (%)"].iloc[0]
+    assert cr in ("<11", "suppressed") or int(cr.split()[0]) >= T
+    results = (out / "results.txt").read_text(encoding="utf-8")
+    assert not re.search(r"\b([1-9]|10)/\d+", results)
+
+
+def test_no_hazard_ratio_pairwise_row_or_note_for_a_suppressed_group(imported_db, tmp_path):
+    out = tmp_path / "r"
+    assert _report(imported_db, out, "--by", "grade") == 0
+    summary = _table((out / "summary.csv").read_bytes())
+    hidden = set(summary.loc[summary["n"].isin(["<11", "suppressed"]), "Group"])
+    shown = set(summary["Group"]) - hidden
+    assert hidden and len(shown) >= 2  # G3 (9) and GX (6) hidden; G1 and G2 compared
+    hr = _table((out / "hazard_ratios.csv").read_bytes())
+    assert set(hr["Group"]) | set(hr["Reference"]) <= shown and len(hr)
+    if (out / "pairwise.csv").exists():
+        pw = _table((out / "pairwise.csv").read_bytes())
+        assert not (set(pw["Group A"]) | set(pw["Group B"])) & hidden
+    results = (out / "results.txt").read_text(encoding="utf-8")
+    hr_sentence = results[results.index("Compared with") :]
+    for label in hidden:
+        assert f"for {label}" not in hr_sentence
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert not any("fewer than 5" in n for n in manifest["notes"])
+
+
+def test_every_group_withheld_gives_a_figure_that_says_so(imported_db, tmp_path):
+    out = tmp_path / "r"  # 52/8: the 8 is withheld, and the 52 with it (the total shows)
+    assert _report(imported_db, out, "--by", "sex") == 0
+    texts = " ".join(_svg_texts((out / "km.svg").read_text(encoding="utf-8")))
+    assert "No curve shown" in texts
+    png = (out / "km.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and min(export.png_size(png)) > 100
+    assert leaks(out) == {}
+
+
+def test_a_selection_below_the_threshold_is_refused_and_nothing_written(
+    imported_db, tmp_path, capsys
+):
+    out = tmp_path / "r"
+    assert _report(imported_db, out, "--filter", "sex=female") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and f"fewer than {T}" in err and "8" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("mode", ["protected", "exact"])
+def test_every_output_states_the_mode(imported_db, tmp_path, capsys, mode):
+    from core.analyses.disclosure import Disclosure, Mode
+
+    out = tmp_path / "r"
+    assert _report(imported_db, out, "--by", "grade", "--disclosure", mode) == 0
+    d = Disclosure(T if mode == "protected" else None, Mode(mode), True)
+    assert d.stamp() in capsys.readouterr().out
+    for name in ("results.txt", "methods.txt"):
+        assert d.sentence() in (out / name).read_text(encoding="utf-8"), name
+    for f in out.glob("*.csv"):
+        assert f"# {d.stamp()}" in _lines(f.read_bytes()), f.name
+    assert d.stamp() in " ".join(_svg_texts((out / "km.svg").read_text(encoding="utf-8")))
+    assert d.stamp() in export.png_text((out / "km.png").read_bytes())["Description"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["disclosure"] == d.json()
+    assert f"--disclosure {mode}" in manifest["command"]
+
+
+def test_exact_mode_shows_the_exact_counts(imported_db, tmp_path):
+    out = tmp_path / "r"
+    assert _report(imported_db, out, "--by", "sex", "--disclosure", "exact") == 0
+    summary = _table((out / "summary.csv").read_bytes())
+    assert dict(zip(summary["Group"], summary["n"], strict=True)) == {"Male": "52", "Female": "8"}
+    assert "Female (n = 8; " in (out / "results.txt").read_text(encoding="utf-8")
+    texts = " ".join(_svg_texts((out / "km.svg").read_text(encoding="utf-8")))
+    assert "No curve shown" not in texts

@@ -59,6 +59,7 @@ from core.literature.registry import (
     weibull_from_two_points,
 )
 from core.vocab.methods import DAYS_PER_MONTH, Endpoint, Origin
+from core.vocab.schema import BENCHMARK_COLUMNS, TABLES
 
 PMID_OR_DOI = re.compile(r"^(PMID \d{1,9}|DOI 10\.\d{4,9}/\S+)$")
 
@@ -89,6 +90,11 @@ def codes(warnings) -> set[WarningCode]:
 
 def test_registry_has_exactly_the_agreed_columns(raw_registry):
     assert tuple(raw_registry.columns) == COLUMNS
+
+
+def test_the_schema_declares_the_registry_columns_for_user_added_figures():
+    assert COLUMNS == BENCHMARK_COLUMNS
+    assert TABLES["user_benchmarks"] == (*BENCHMARK_COLUMNS, "added_at")
 
 
 def test_registry_passes_validation(raw_registry):

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from core.analyses.survival import GroupResult, SurvivalAnalysis, SurvivalSpec
+from core.analyses.survival import GroupResult, SurvivalAnalysis, SurvivalSpec, exact_curve
 from core.data.filters import Filters
 from core.present.charts import _display_rows, km_chart
 from core.stats.survival import counts_from_arrays, kaplan_meier
@@ -24,7 +24,8 @@ def _analysis(n_groups: int, n: int) -> SurvivalAnalysis:
     for i in range(n_groups):
         t = rng.integers(1, 5000, size=n)
         c = counts_from_arrays(t, rng.random(n) < 0.7)
-        groups.append(GroupResult(f"g{i}", c, kaplan_meier(c)))
+        km = kaplan_meier(c)
+        groups.append(GroupResult(f"g{i}", c, km, display=exact_curve(km)))
     return SurvivalAnalysis(SurvivalSpec(), Filters(), tuple(groups), None)
 
 
@@ -137,3 +138,36 @@ def test_streamlit_tables_are_compact_and_equal_to_display_precision(default_db)
 
         back = pa.ipc.open_stream(dataframe_util.convert_anything_to_arrow_bytes(table)).read_all()
         assert back.equals(table)
+
+
+def test_protected_chart_draws_what_the_analysis_gives(tmp_path, r_dataset):
+    """On imported data (protected mode) the chart draws the whole-month display curves: no
+    per-step numbers at risk in data or tooltips, no censor marks, the at-risk table at 0 and
+    the chosen times only, as shown ('<11')."""
+    from core.analyses.survival import analyse
+    from core.data.db import close_all
+    from tests.core.analyses.test_survival import build_imported_lung
+
+    path = build_imported_lung(tmp_path / "lung.duckdb", r_dataset)
+    try:
+        spec = SurvivalSpec(by="grade", times_months=(6, 12, 60))
+        a = analyse(Filters(cohorts=("lung-real",)), spec, path)
+    finally:
+        close_all()
+    chart = km_chart(a, TimeUnit.MONTHS, show_median=True)
+    d = chart.to_dict()
+    jsonschema.validate(d, VEGA_LITE_SCHEMA)
+    text = json.dumps(d)
+    assert "n_risk" not in text and "n_censor" not in text and '"At risk"' not in text
+    curve, table = d["vconcat"]
+    line = next(layer for layer in curve["layer"] if layer["mark"]["type"] == "line")
+    rows = (
+        line["data"]["values"] if "values" in line["data"] else d["datasets"][line["data"]["name"]]
+    )
+    months = np.array([r["time"] for r in rows])
+    np.testing.assert_allclose(months, np.round(months), atol=1e-9)
+    shown = [g for g in a.groups if not g.suppressed]
+    assert {r["group"].split(" (")[0] for r in rows} == {g.label for g in shown}
+    risk = table["data"]["values"]
+    assert {0.0, 6.0, 12.0} <= {r["time"] for r in risk} <= {0.0, 6.0, 12.0, 60.0}
+    assert all(r["n"] == "<11" or int(r["n"]) >= 11 or r["n"] == "0" for r in risk)

@@ -130,6 +130,53 @@ def test_csv_round_trips_with_a_bom_for_excel():
     assert data.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
     pd.testing.assert_frame_equal(back, df)
+    assert data.count(b"\r\n") == 3  # RFC 4180 rows
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_cells_that_would_run_as_formulas_get_an_apostrophe(lead):
+    # an imported cohort id or a label is text the user chose: '=HYPERLINK(...)' must not run
+    cell = f'{lead}HYPERLINK("http://x","y")'
+    df = pd.DataFrame({"Group": [cell, "G1"], f"{lead}col": ["a", "b"], "n": [-3, 12]})
+    provenance, back = export.read_csv_bytes(export.to_csv_bytes(df), dtype=str)
+    assert provenance == []
+    assert list(back["Group"]) == ["'" + cell, "G1"]
+    assert list(back.columns) == ["Group", f"'{lead}col", "n"]
+    assert list(back["n"]) == ["-3", "12"]  # numbers stay numbers, negative ones too
+    assert list(df["Group"]) == [cell, "G1"]  # the frame itself is left alone
+    text = export.to_csv_bytes(df).decode("utf-8-sig")
+    for line in text.split("\r\n"):
+        for field in line.split(","):
+            assert not field.lstrip('"').startswith(("=", "+", "@", "\t", "\r")), line
+
+
+def test_csv_keeps_text_that_only_looks_like_a_formula_after_the_first_character():
+    df = pd.DataFrame({"a": ["1 (2.0)", "–", "<11", "a=b", "x-y"]})
+    _, back = export.read_csv_bytes(export.to_csv_bytes(df), dtype=str)
+    assert list(back["a"]) == list(df["a"])
+
+
+def test_csv_opens_with_its_provenance_lines():
+    df = pd.DataFrame({"Group": ["All"], "n": [60]})
+    lines = ["Selection: real · n=60", "Protected figures: counts below 11 withheld", ""]
+    data = export.to_csv_bytes(df, lines)
+    assert data.decode("utf-8-sig").startswith("# Selection: real · n=60\r\n# Protected")
+    provenance, back = export.read_csv_bytes(data)
+    assert provenance == lines[:2]
+    pd.testing.assert_frame_equal(back, df)
+
+
+def test_caption_lines_carry_the_disclosure_stamp():
+    from core.analyses.disclosure import EXEMPT, Disclosure, Mode
+
+    protected = Disclosure(11, Mode.PROTECTED, True)
+    exact = Disclosure(None, Mode.EXACT, True)
+    for d in (protected, exact):
+        lines = export.caption_lines("x · n=60", [], "KM", when=WHEN, disclosure=d)
+        assert d.stamp() and d.stamp() in lines
+        assert lines.index(d.stamp()) == len(lines) - 2  # just before the export line
+    plain = export.caption_lines("x", [], "KM", when=WHEN, disclosure=EXEMPT)
+    assert plain == export.caption_lines("x", [], "KM", when=WHEN)
 
 
 def test_png_text_round_trips_unicode():

@@ -285,3 +285,108 @@ def test_method_line_matches_the_page_wording():
         "imaging progression-free survival from histological diagnosis; "
         "delayed entry at first treatment; landmark 4.5 months"
     )
+
+
+# ------------------------------------------------------------------ disclosure
+def _protected(analysis: SurvivalAnalysis, **changes) -> SurvivalAnalysis:
+    from dataclasses import replace
+
+    from core.analyses.disclosure import Disclosure, Mode
+
+    return replace(analysis, disclosure=Disclosure(11, Mode.PROTECTED, True), **changes)
+
+
+def _two_groups(**tallies) -> SurvivalAnalysis:
+    days = list(range(30, 30 + 20 * 40, 40))
+    return _made_up_analysis(
+        SurvivalSpec(by="sex", times_months=(6,)),
+        {"A": (days, [1, 0] * 10), "B": (days, [1, 1, 0, 0] * 5), "C": (days, [1] * 20)},
+        **tallies,
+    )
+
+
+def test_paragraphs_state_the_disclosure_mode(default_db):
+    from core.analyses.disclosure import EXEMPT, Disclosure, Mode
+
+    analysis = _two_groups()
+    infos = list_cohorts(default_db)[:1]
+    for d in (Disclosure(11, Mode.PROTECTED, True), Disclosure(None, Mode.EXACT, True)):
+        from dataclasses import replace
+
+        a = replace(analysis, disclosure=d)
+        assert results_paragraph(a).endswith(d.sentence())
+        methods = methods_paragraph(a, cohorts=infos, description="x", versions={})
+        assert methods.endswith(d.sentence())
+        # responses-only paragraphs (the Response page) take the disclosure explicitly
+        assert results_paragraph(None, disclosure=d) == d.sentence()
+    assert EXEMPT.sentence() == ""
+    assert not results_paragraph(analysis).endswith(" ")
+
+
+def test_a_split_with_a_withheld_part_is_not_written():
+    # 15 excluded before the landmark, 3 of them with an event: '<11' and '12' would give 3
+    a = _protected(
+        _two_groups(),
+        spec=SurvivalSpec(by="sex", times_months=(6,), landmark_months=3),
+        n_landmark_excluded=15,
+        n_landmark_excluded_events=3,
+    )
+    text = results_paragraph(a)
+    assert "15 patients with an event or censoring before the landmark were excluded" in text
+    assert "(12)" not in text and "(<11)" not in text
+    from dataclasses import replace
+
+    exempt = replace(a, disclosure=_two_groups().disclosure)
+    assert "15 patients with an event (3) or censoring (12)" in results_paragraph(exempt)
+
+
+def test_the_selected_count_is_withheld_when_a_withheld_count_separates_it():
+    base = _two_groups()
+    a = _protected(base, n_selected=base.n_analysed + 2, n_missing_time=2)
+    text = results_paragraph(a)
+    assert "<11 selected patients had no overall survival data" in text
+    assert str(base.n_analysed + 2) not in text  # 62 - 60 would give the 2
+    shown = _protected(base, n_selected=base.n_analysed + 12, n_missing_time=12)
+    assert f"12 of {base.n_analysed + 12} selected" in results_paragraph(shown)
+
+
+def test_no_hazard_ratio_for_a_suppressed_group_and_no_unprotected_note():
+    from dataclasses import replace
+
+    from core.stats.survival import GroupHR
+
+    base = _two_groups()
+    groups = list(base.groups)
+    groups[2] = replace(groups[2], suppressed=True, km=None, quantiles=(), at=())
+    a = _protected(base, groups=tuple(groups))
+    rows = [GroupHR("B", 1.5, 1.1, 2.0, 0.01), GroupHR("C", 3.0, 1.2, 7.0, 0.02)]
+
+    class HR:  # a hazard-ratio result without its own disclosure
+        reference, note = "A", "Not estimable (fewer than 5 patients or no events): D."
+
+        def __init__(self):
+            self.rows = tuple(rows)
+
+    text = results_paragraph(a, hazard_ratios=HR())
+    assert "for B" in text[text.index("Compared with A") :]
+    assert "for C" not in text[text.index("Compared with A") :]
+    assert "fewer than 5" not in text
+    # against a suppressed reference, no hazard ratio at all
+    text = results_paragraph(a, hazard_ratios=("C", rows[:1]))
+    assert "Compared with" not in text
+    # exempt: every row and the note
+    text = results_paragraph(base, hazard_ratios=HR())
+    assert "for C" in text and "fewer than 5" in text
+
+
+def test_survival_withheld_for_too_few_at_risk_says_so():
+    from core.analyses.disclosure import Disclosure, Mode
+    from core.present.paragraphs import survival_text
+    from core.stats.survival import SurvAt
+
+    d = Disclosure(11, Mode.PROTECTED, True)
+    withheld = SurvAt(time=365.25, surv=None, lower=None, upper=None, n_risk=4)
+    assert survival_text(withheld, d) == "withheld (fewer than 11 at risk)"
+    beyond = SurvAt(time=365.25, surv=None, lower=None, upper=None, n_risk=0)
+    assert survival_text(beyond, d) == "not estimable (beyond follow-up)"
+    assert survival_text(withheld) == "not estimable (beyond follow-up)"

@@ -1,0 +1,107 @@
+"""Queries of the survival analysis: one GROUP BY over stored values per recompute.
+
+:func:`survival_sql` builds the aggregate ``(group code, days, origin offset) -> counts`` that
+:mod:`core.analyses.survival` turns into per-group event tables; :func:`survival_rows` runs it.
+Nothing here knows about groupings or labels: the caller names the stored columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.data.db import list_cohorts, query_arrays
+from core.data.filters import Filters
+from core.vocab.schema import PATIENTS, column
+
+LARGE = 500_000
+"""Patients in the selected cohorts from which the aggregate uses DuckDB's perfect-hash GROUP
+BY (see ``core.data.db.PERFECT_HASH_BITS``; measured break-even between 10^5 and 10^6)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SurvivalColumns:
+    """The stored columns one survival view reads."""
+
+    days: str
+    """Days from the index date to the event or censoring."""
+    event: str
+    """Event indicator (NULL: status unknown)."""
+    offset: str | None = None
+    """Days from the time origin to the index date (None: the origin is the index date)."""
+    group: str | None = None
+    """Stored column to split on (None: one group)."""
+
+
+def group_sql(group: str | None) -> tuple[str, str]:
+    """(stored column grouped on, expression that turns it into a small integer code).
+
+    Codes: an ENUM's position (``codes[i]``), a boolean as 0/1, integers and cohort ids as they
+    are; ``0`` for everyone without a grouping.
+    """
+    if not group:
+        return "0", "g"
+    f = PATIENTS.get(group)
+    name = column(group)
+    if f is not None and f.kind == "code":
+        return name, "enum_code(g)"
+    if f is not None and f.kind == "bool":
+        return name, "g::TINYINT"
+    return name, "g"
+
+
+def survival_sql(
+    filters: Filters, cols: SurvivalColumns, *, per_patient: bool = False
+) -> tuple[str, list]:
+    """One GROUP BY over stored values: (group code, days, origin offset) -> counts.
+
+    Each row holds ``n_all`` patients, ``n`` of them with a known event status and ``d`` of
+    those with the event. Rows with a missing time or origin offset come back as NULLs in their
+    own aggregate rows, so they are counted without a second query. From the index origin the
+    offset is 0 and the aggregate has one row per group value and day.
+
+    The inner GROUP BY keys are stored columns only (no per-row expressions), so DuckDB knows
+    their value ranges and can use its perfect-hash aggregate (see ``core.data.db``); the group
+    is turned into a small integer code on the aggregate. With ``per_patient`` the same columns
+    come back one row per patient (n_all = 1).
+    """
+    where, params = filters.where()
+    off = column(cols.offset) if cols.offset else "0"
+    g_inner, g_outer = group_sql(cols.group)
+    ev = column(cols.event)
+    if per_patient:
+        counts = f"1 AS n_all, ({ev} IS NOT NULL)::BIGINT AS n, coalesce({ev}, 0)::BIGINT AS d"
+        group_by = ""
+    else:
+        counts = f"count(*) AS n_all, count({ev}) AS n, coalesce(sum({ev}), 0)::BIGINT AS d"
+        group_by = " GROUP BY ALL"
+    sql = (
+        f"SELECT {g_outer} AS g, t, off, n_all, n, d FROM (SELECT {g_inner} AS g, "
+        f"{column(cols.days)} AS t, {off} AS off, {counts} FROM patients WHERE {where}{group_by})"
+    )
+    return sql, params
+
+
+def cohort_rows(filters: Filters, path: Path | str | None = None) -> int:
+    """Patients in the cohorts a selection reads (all cohorts when none is chosen)."""
+    chosen = set(filters.cohorts)
+    return sum(c.n_patients for c in list_cohorts(path) if not chosen or c.cohort_id in chosen)
+
+
+def survival_rows(
+    filters: Filters,
+    cols: SurvivalColumns,
+    path: Path | str | None = None,
+    *,
+    per_patient: bool = False,
+    large: int | None = None,
+) -> dict:
+    """Run :func:`survival_sql`: ``{g, t, off, n_all, n, d}`` as NumPy arrays.
+
+    The aggregate of a selection reading at least ``large`` patients (default :data:`LARGE`)
+    uses DuckDB's perfect-hash GROUP BY.
+    """
+    sql, params = survival_sql(filters, cols, per_patient=per_patient)
+    limit = LARGE if large is None else large
+    big = not per_patient and cohort_rows(filters, path) >= limit
+    return query_arrays(sql, params, path, perfect_hash=big)

@@ -1,0 +1,483 @@
+"""One export bundle for a survival view: what the Survival page offers and ``report`` writes.
+
+Both the page's download buttons and ``python -m core report`` are made from
+:func:`survival_bundle`, so they can never disagree. From the frozen analysis results (the
+survival analysis, its hazard ratios, response tables, optionally Table 1) it names the files:
+
+=========================  ==================================================================
+``<stem>.svg``/``.png``    the figure with its caption drawn in (selection, data versions and
+                           provenance, method, the disclosure stamp, UTC date, link)
+``summary.csv``            n, events, medians and quartiles, RMST per group
+``survival_at.csv``        survival (95% CI) and number at risk at the chosen times
+``pairwise.csv``           Holm-adjusted pairwise log-rank tests (more than two groups shown)
+``hazard_ratios.csv``      Cox hazard ratios against the reference group
+``responses_<domain>.csv`` response categories and rates (when responses are given)
+``table1.csv``             baseline characteristics (when Table 1 is given)
+``results.txt``            the results paragraph
+``methods.txt``            the methods paragraph
+``manifest.json``          selection, cohorts, disclosure, software, every file with its hash
+=========================  ==================================================================
+
+Every CSV opens with provenance lines (selection, data, the disclosure stamp, export time) and
+goes through :func:`core.present.export.to_csv_bytes` (formula-leading cells neutralised).
+
+Nothing here decides disclosure: counts come through the results' own ``cell``/``show``, rows of
+groups the analysis suppressed are left out of every comparison, and the mode is stated from
+``result.disclosure`` (``d.stamp()`` on figures and CSVs, ``d.sentence()`` in the paragraphs,
+``d.json()`` in the manifest). Files are made lazily (a page renders a figure only on click).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from core.analyses.disclosure import Disclosure
+from core.analyses.survival import (
+    SurvivalAnalysis,
+    hr_frame,
+    pairwise_frame,
+    summary_frame,
+    survival_at_frame,
+)
+from core.present import export
+from core.present.charts import km_chart
+from core.present.paragraphs import (
+    disclosure_of,
+    method_line,
+    methods_paragraph,
+    results_paragraph,
+    shown_description,
+    shown_hazard_ratios,
+    shown_n_selected,
+    shown_pairwise,
+)
+from core.vocab.methods import Provenance, TimeUnit
+from core.vocab.schema import CohortInfo
+
+MANIFEST = "manifest.json"
+PLACEHOLDER_WIDTH = 640
+PLACEHOLDER_HEIGHT = 200
+
+
+# ------------------------------------------------------------------ files
+@dataclass(frozen=True)
+class BundleFile:
+    """One file of the bundle, made when asked for (``make()`` returns its bytes)."""
+
+    name: str
+    label: str
+    mime: str
+    make: Callable[[], bytes] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ResponsePart:
+    """A response table as it may be shown: ``shown`` is the table without the groups the
+    analysis withheld (None when its figures are withheld altogether)."""
+
+    table: Any
+    frame: pd.DataFrame
+    shown: Any
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExportBundle:
+    """The files of one survival view, with the text and provenance they share."""
+
+    files: tuple[BundleFile, ...]
+    caption: tuple[str, ...]
+    results: str
+    methods: str
+    disclosure: Disclosure
+    notes: tuple[str, ...]
+    link: str | None
+    when: dt.datetime
+    manifest_fields: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.files) + (MANIFEST,)
+
+    def file(self, name: str) -> BundleFile:
+        return next(f for f in self.files if f.name == name)
+
+    def figures(self) -> tuple[BundleFile, ...]:
+        return tuple(f for f in self.files if f.mime.startswith("image/"))
+
+    def tables(self) -> tuple[BundleFile, ...]:
+        return tuple(f for f in self.files if f.mime == "text/csv")
+
+    def render(self) -> dict[str, bytes]:
+        """Every file, the manifest last (it lists the others with sizes and hashes)."""
+        out = {f.name: f.make() for f in self.files}
+        out[MANIFEST] = export.manifest_json(self.manifest(out)).encode("utf-8")
+        return out
+
+    def manifest(self, rendered: Mapping[str, bytes]) -> dict[str, Any]:
+        """The manifest of ``rendered`` files: provenance, disclosure, software, hashes."""
+        out: dict[str, Any] = {
+            "app": export.APP_NAME,
+            "version": export.app_version(),
+            "created_utc": export.iso_utc(self.when),
+            **self.manifest_fields,
+            "disclosure": self.disclosure.json(),
+            "share_link": self.link,
+        }
+        figure: dict[str, Any] = {"caption": list(self.caption)}
+        png = next((data for name, data in rendered.items() if name.endswith(".png")), None)
+        if png is not None:
+            width, height = export.png_size(png)
+            dpi = export.LAYOUT_PPI * export.PNG_SCALE
+            figure |= {
+                "png_scale": export.PNG_SCALE,
+                "png_dpi": dpi,
+                "png_pixels": [width, height],
+                "png_inches": [round(width / dpi, 2), round(height / dpi, 2)],
+            }
+        out["figure"] = figure
+        out["software"] = export.software_versions()
+        out["notes"] = list(self.notes)
+        out["files"] = [
+            {"name": name, "bytes": len(data), "sha256": export.sha256(data)}
+            for name, data in rendered.items()
+            if name != MANIFEST
+        ]
+        return out
+
+    def zip_bytes(self) -> bytes:
+        """All files (manifest included) in one ZIP archive."""
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in self.render().items():
+                zf.writestr(name, data)
+        return buf.getvalue()
+
+
+# ------------------------------------------------------------------ tables
+def response_part(result: Any) -> ResponsePart | None:
+    """A response result (``core.analyses.responses.ResponseResult``) as the bundle writes it:
+    its table with the protection the analysis decided; None for a refused selection."""
+    table = getattr(result, "table", None)
+    if table is None:
+        return None
+    prot = result.protection
+    return ResponsePart(
+        table, response_frame(table, prot), result.shown_table(), tuple(result.notes())
+    )
+
+
+def response_frame(table: Any, protection: Any = None) -> pd.DataFrame:
+    """A response table wide: counts (%) per category, rates with CIs, the test.
+
+    Each count goes through the analysis's protection (``'<11'`` or ``'suppressed'`` where it
+    is withheld); a count whose denominator is withheld shows without its percentage, a rate
+    with a withheld count or denominator is 'suppressed', and a withheld test is left out.
+    """
+    from core.analyses.responses import NO_PROTECTION
+    from core.stats.responses import RESPONSE_DOMAINS
+    from core.vocab.formatting import fmt_num, fmt_p
+    from core.vocab.methods import Denominator
+
+    prot = protection if protection is not None else NO_PROTECTION
+    dom = RESPONSE_DOMAINS[table.domain]
+    ci = table.ci_method.label
+    den_key = "eval" if table.denominator is Denominator.EVALUABLE else "n"
+    rows_src = list(table.groups)
+    if table.by is not None:
+        rows_src.append(table.overall)
+    rows = []
+    for g in rows_src:
+        lab = g.label
+        den_hidden = prot.hides(lab, den_key)
+        row: dict[str, object] = {
+            "Group": lab,
+            "n": prot.count(lab, "n", g.n),
+            "Evaluable": prot.count(lab, "eval", g.n_evaluable),
+            "Not evaluable/missing": prot.count(lab, "nem", g.n_not_evaluable_or_missing),
+        }
+        for code in dom.codes:
+            p = g.categories[code]
+            if prot.hides(lab, code):
+                text = prot.text(p.n)
+            elif den_hidden:
+                text = str(p.n)
+            else:
+                text = f"{p.n} ({fmt_num(p.pct)})"
+            row[f"{dom.code_labels[code]}, n (%)"] = text
+        for d in dom.derived:
+            p = g.derived[d.name]
+            if prot.hides(lab, d.name) or den_hidden:
+                text = "suppressed"
+            elif p.pct is None:
+                text = "–"
+            else:
+                text = f"{fmt_num(p.pct)} ({fmt_num(p.lower)}–{fmt_num(p.upper)})"
+            row[f"{d.label}, % (95% CI, {ci})"] = text
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame["Denominator"] = table.denominator.label
+    if table.test is not None and not prot.test_withheld:
+        frame["Test across groups"] = ""
+        frame["p"] = ""
+        frame.loc[frame.index[-1], "Test across groups"] = table.test.method.label
+        frame.loc[frame.index[-1], "p"] = fmt_p(table.test.p, prefix=False)
+    return frame
+
+
+def survival_tables(
+    analysis: SurvivalAnalysis, unit: TimeUnit, hazard_ratios: Any = None
+) -> dict[str, pd.DataFrame]:
+    """The survival CSVs by file name; comparisons only between groups that are shown."""
+    tables = {
+        "summary.csv": summary_frame(analysis, unit),
+        "survival_at.csv": survival_at_frame(analysis),
+    }
+    pairs = shown_pairwise(analysis)
+    if pairs:
+        tables["pairwise.csv"] = pairwise_frame(replace(analysis, pairwise=tuple(pairs)))
+    ref, rows, _note = shown_hazard_ratios(analysis, hazard_ratios)
+    if ref is not None and rows:
+        tables["hazard_ratios.csv"] = hr_frame(_HR(ref, tuple(rows)))
+    return {k: v for k, v in tables.items() if v is not None and len(v)}
+
+
+@dataclass(frozen=True)
+class _HR:
+    reference: str
+    rows: tuple
+
+
+# ------------------------------------------------------------------ figure
+def has_curve(analysis: SurvivalAnalysis) -> bool:
+    """Whether any group has a curve to draw (none when every group is withheld)."""
+    for g in analysis.groups:
+        curve = getattr(g, "display", None) if hasattr(g, "display") else g.km
+        if curve is not None and len(curve.time) > 0:
+            return True
+    return False
+
+
+def placeholder_chart(message: str) -> export.Chart:
+    """A figure that only says why there is no curve (a chart with no data has no size)."""
+    import altair as alt
+
+    return (
+        alt.Chart(pd.DataFrame({"text": [message]}))
+        .mark_text(align="center", baseline="middle", fontSize=13, color="#333333")
+        .encode(text="text:N")
+        .properties(width=PLACEHOLDER_WIDTH, height=PLACEHOLDER_HEIGHT)
+    )
+
+
+def no_curve_message(analysis: SurvivalAnalysis) -> str:
+    d = disclosure_of(analysis)
+    if d.active:
+        return (
+            f"No curve shown: every group is withheld under disclosure control "
+            f"(groups of fewer than {d.threshold} patients, and the groups that would reveal them)."
+        )
+    return "No curve to show for this selection."
+
+
+def figure_title(analysis: SurvivalAnalysis) -> str:
+    ep = analysis.spec.endpoint.label
+    return f"{ep} · n = {analysis.cell(analysis.n_analysed)}"
+
+
+def survival_figure(analysis: SurvivalAnalysis, unit: TimeUnit) -> export.Chart:
+    """The default Kaplan-Meier figure of a bundle (the report's; a page passes its own)."""
+    if not has_curve(analysis):
+        return placeholder_chart(no_curve_message(analysis))
+    ep = analysis.spec.endpoint.label
+    return km_chart(analysis, unit, title=figure_title(analysis), y_title=f"{ep} probability")
+
+
+def _figure_makers(
+    chart: export.Chart, lines: Sequence[str], link: str | None, when: dt.datetime
+) -> tuple[Callable[[], bytes], Callable[[], bytes]]:
+    lines = list(lines)
+
+    def spec() -> str:
+        return export.spec_json(export.stamp(chart, lines))
+
+    def svg() -> bytes:
+        return export.svg_from_spec(spec()).encode("utf-8")
+
+    def png() -> bytes:
+        meta = export.png_metadata(lines, link, when)
+        return export.png_from_spec(spec(), export.PNG_SCALE, meta)
+
+    return svg, png
+
+
+# ------------------------------------------------------------------ the bundle
+def csv_provenance(
+    description: str, cohorts: Sequence[CohortInfo], d: Disclosure, when: dt.datetime
+) -> list[str]:
+    """The lines that open every CSV of the bundle."""
+    return [
+        f"Selection: {description}",
+        export.cohort_line(cohorts),
+        d.stamp(),
+        f"Exported {export.iso_utc(when)} from {export.APP_NAME} {export.app_version()}",
+    ]
+
+
+def selection_fields(analysis: SurvivalAnalysis, description: str) -> dict[str, Any]:
+    """The manifest's ``selection``: filters, options and the counts as they may be shown."""
+    spec = analysis.spec
+    out: dict[str, Any] = {
+        "description": description,
+        "filters": analysis.filters.to_query_params(),
+        "endpoint": spec.endpoint.value,
+        "origin": spec.origin.value,
+        "by": spec.by,
+        "left_truncation": spec.left_truncation,
+        "landmark_months": spec.landmark_months,
+        "conf_type": spec.conf_type.value,
+        "times_months": list(spec.times_months),
+        "n_analysed": _json_count(analysis.cell(analysis.n_analysed)),
+    }
+    n_sel = shown_n_selected(analysis)
+    if n_sel is not None:
+        out["n_selected"] = _json_count(n_sel)
+    return out
+
+
+def _json_count(value: int | str) -> int | str:
+    """A shown count for JSON: a number when it is one, else the text ('<11')."""
+    return int(value) if isinstance(value, int) or str(value).isdigit() else str(value)
+
+
+def cohort_fields(cohorts: Sequence[CohortInfo]) -> list[dict[str, Any]]:
+    return [
+        {
+            "cohort_id": c.cohort_id,
+            "title": c.title,
+            "data_version": c.data_version,
+            "provenance": c.provenance,
+            "provenance_label": Provenance.parse(c.provenance).label,
+            "citation": c.citation,
+        }
+        for c in cohorts
+    ]
+
+
+def survival_bundle(
+    analysis: SurvivalAnalysis,
+    *,
+    cohorts: Sequence[CohortInfo],
+    unit: TimeUnit = TimeUnit.MONTHS,
+    hazard_ratios: Any = None,
+    responses: Sequence[ResponsePart] = (),
+    table1: Any = None,
+    chart: export.Chart | None = None,
+    link: str | None = None,
+    when: dt.datetime | None = None,
+    figure_stem: str = "km",
+    command: str | None = None,
+    software: Sequence[str] | None = None,
+    notes: Sequence[str] = (),
+) -> ExportBundle:
+    """The export bundle of one survival view (see the module notes for its files).
+
+    ``chart`` is the page's own figure (default: the report's Kaplan-Meier figure); a view
+    whose groups are all withheld gets a figure that says so instead of an empty chart.
+    ``responses`` are :func:`response_part` values, ``table1`` a ``Table1`` result;
+    ``command`` (the CLI line) goes into the manifest.
+    """
+    when = when or export.utc_now()
+    d = disclosure_of(analysis)
+    description = shown_description(analysis)
+    method = method_line(analysis.spec)
+    caption = export.caption_lines(description, cohorts, method, link=link, when=when, disclosure=d)
+    if chart is None or not has_curve(analysis):
+        chart = survival_figure(analysis, unit)
+    svg, png = _figure_makers(chart, caption, link, when)
+    files: list[BundleFile] = [
+        BundleFile(f"{figure_stem}.svg", "Figure (SVG)", "image/svg+xml", svg),
+        BundleFile(f"{figure_stem}.png", "Figure (PNG, 300 dpi)", "image/png", png),
+    ]
+    provenance = csv_provenance(description, cohorts, d, when)
+
+    def csv(frame: pd.DataFrame) -> Callable[[], bytes]:
+        return lambda: export.to_csv_bytes(frame, provenance)
+
+    labels = {
+        "summary.csv": "Summary",
+        "survival_at.csv": "Survival at times",
+        "pairwise.csv": "Pairwise log-rank",
+        "hazard_ratios.csv": "Hazard ratios",
+    }
+    for name, frame in survival_tables(analysis, unit, hazard_ratios).items():
+        files.append(BundleFile(name, f"{labels[name]} (CSV)", "text/csv", csv(frame)))
+    for part in responses:
+        name = f"responses_{part.table.domain.value}.csv"
+        label = f"{part.table.domain.label} (CSV)"
+        files.append(BundleFile(name, label, "text/csv", csv(part.frame)))
+    if table1 is not None and not getattr(table1, "refused", False):
+        files.append(BundleFile("table1.csv", "Table 1 (CSV)", "text/csv", csv(table1.to_frame())))
+
+    shown_responses = [p.shown for p in responses]
+    results = results_paragraph(
+        analysis, unit=unit, hazard_ratios=hazard_ratios, responses=shown_responses, disclosure=d
+    )
+    versions = export.software_versions()
+    methods = methods_paragraph(
+        analysis,
+        cohorts=cohorts,
+        description=description,
+        hazard_ratios=hazard_ratios,
+        responses=[p.table for p in responses],
+        versions=versions,
+        disclosure=d,
+        **({"software": tuple(software)} if software is not None else {}),
+    )
+    files.append(_text("results.txt", "Results paragraph (text)", results))
+    files.append(_text("methods.txt", "Methods paragraph (text)", methods))
+
+    all_notes = [*getattr(analysis, "notices", ()), *analysis.warnings, *notes]
+    _ref, _rows, hr_note = shown_hazard_ratios(analysis, hazard_ratios)
+    if hr_note:
+        all_notes.append(hr_note)
+    for part in responses:
+        all_notes.extend(part.notes)
+    fields: dict[str, Any] = {}
+    if command:
+        fields["command"] = command
+    fields["selection"] = selection_fields(analysis, description)
+    fields["cohorts"] = cohort_fields(cohorts)
+    return ExportBundle(
+        files=tuple(files),
+        caption=tuple(caption),
+        results=results,
+        methods=methods,
+        disclosure=d,
+        notes=tuple(dict.fromkeys(n for n in all_notes if n)),
+        link=link,
+        when=when,
+        manifest_fields=fields,
+    )
+
+
+def _text(name: str, label: str, text: str) -> BundleFile:
+    data = (text + "\n").encode("utf-8")
+    return BundleFile(name, label, "text/plain", lambda: data)
+
+
+__all__ = [
+    "BundleFile",
+    "ExportBundle",
+    "ResponsePart",
+    "response_frame",
+    "response_part",
+    "survival_bundle",
+]
