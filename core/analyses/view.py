@@ -9,10 +9,11 @@ the disclosure to their result; nothing downstream decides again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from core.analyses.disclosure import (
+    AGE_BAND,
     Disclosure,
     Mode,
     band_age_bounds,
@@ -20,7 +21,7 @@ from core.analyses.disclosure import (
     query_set_refusal,
 )
 from core.data import queries
-from core.data.filters import Filters
+from core.data.filters import CODE_FILTERS, Filters
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,30 +46,128 @@ class View:
         return bool(self.refusal)
 
 
-def protect_filters(filters: Filters, d: Disclosure) -> tuple[Filters, tuple[str, ...]]:
+RANGES: tuple[tuple[str, str, str, str, int], ...] = (
+    # (field, min attribute, max attribute, label, bin width)
+    ("age", "age_min", "age_max", "age", AGE_BAND),
+    ("n_treatments", "treatments_min", "treatments_max", "number of treatments", 1),
+)
+
+
+def _cut_points(hist: dict[object, int], width: int, t: int) -> list[int]:
+    """Lower edges of bands (in bins of ``width``) each holding at least ``t`` patients.
+
+    Bins are walked upwards and a band closes once it holds ``t``; a short last band joins the
+    one before. Bounds placed on these edges can only move whole bands of at least ``t``.
+    """
+    bins: dict[int, int] = {}
+    for v, k in hist.items():
+        if v is not None:
+            bins[int(v) // width] = bins.get(int(v) // width, 0) + k
+    edges: list[int] = []
+    acc = 0
+    for b in sorted(bins):
+        if acc == 0:
+            edges.append(b * width)
+        acc += bins[b]
+        if acc >= t:
+            acc = 0
+    if acc and len(edges) > 1:  # a short last band joins the previous one
+        edges.pop()
+    return edges
+
+
+def _snap(filters: Filters, d: Disclosure, path) -> tuple[Filters, tuple[str, ...]]:
+    """Range bounds moved down/up to band edges with at least the threshold between them."""
+    notices: list[str] = []
+    for field, lo_attr, hi_attr, label, width in RANGES:
+        lo, hi = getattr(filters, lo_attr), getattr(filters, hi_attr)
+        if lo is None and hi is None:
+            continue
+        if field == "age":
+            lo, hi = band_age_bounds(lo, hi)
+        rest = replace(filters, **{lo_attr: None, hi_attr: None})
+        edges = _cut_points(queries.value_counts(rest, field, path), width, d.threshold)
+        if lo is not None:
+            below = [e for e in edges if e <= lo]
+            lo = below[-1] if below and below[-1] > edges[0] else None
+        if hi is not None:
+            above = [e - 1 for e in edges if e - 1 >= hi]
+            hi = above[0] if above else None
+        if (lo, hi) != (getattr(filters, lo_attr), getattr(filters, hi_attr)):
+            span = f"{lo if lo is not None else 'any'}-{hi if hi is not None else 'any'}"
+            notices.append(
+                f"Under disclosure control, {label} bounds move to bands holding at least "
+                f"{d.threshold} patients (5-year bands for age): {label} {span}."
+            )
+        filters = replace(filters, **{lo_attr: lo, hi_attr: hi})
+    return filters, tuple(notices)
+
+
+def _active_dimensions(filters: Filters) -> list[tuple[str, Filters]]:
+    """Each filter other than the cohorts, with the selection it would give if removed."""
+    out = []
+    for f in fields(Filters):
+        if f.name == "cohorts" or getattr(filters, f.name) in ((), None):
+            continue
+        out.append((f.name, replace(filters, **{f.name: f.default})))
+    return out
+
+
+def _tracker_refusal(filters: Filters, n: int, d: Disclosure, path) -> str:
+    """Every filter removes 0 or at least the threshold; chosen categories hold 0 or enough.
+
+    Two views that differ by one filter (with and without it, or one category more) would
+    otherwise differ by a few patients.
+    """
+    t = d.threshold
+    for name, without in _active_dimensions(filters):
+        if 0 < queries.count_patients(without, path) - n < t:
+            return (
+                f"The {name.replace('_', ' ')} filter leaves out fewer than {t} patients of the "
+                "selection without it; under disclosure control this view is not shown (it "
+                "would reveal them). Widen or remove that filter."
+            )
+    for name in CODE_FILTERS:
+        values = getattr(filters, name)
+        if len(values) < 2:
+            continue
+        counts = queries.value_counts(filters, name, path)
+        if any(0 < counts.get(v, 0) < t for v in values):
+            return (
+                f"One of the chosen {name.replace('_', ' ')} values holds fewer than {t} "
+                "patients of this selection; under disclosure control the view is not shown. "
+                "Leave that value out or widen the selection."
+            )
+    return ""
+
+
+def protect_filters(
+    filters: Filters, d: Disclosure, path: Path | str | None = None
+) -> tuple[Filters, tuple[str, ...]]:
     """Protected mode's coarser filter values, with a notice for each change."""
     if not d.active:
         return filters, ()
-    lo, hi = band_age_bounds(filters.age_min, filters.age_max)
-    if (lo, hi) == (filters.age_min, filters.age_max):
-        return filters, ()
-    band = f"{lo if lo is not None else 'any'}-{hi if hi is not None else 'any'}"
-    return replace(filters, age_min=lo, age_max=hi), (
-        f"Under disclosure control, age filters use 5-year bands: age {band}.",
-    )
+    return _snap(filters, d, path)
 
 
 def open_view(
     filters: Filters, mode: Mode = Mode.PROTECTED, path: Path | str | None = None
 ) -> View:
-    """Decide what this viewer may see of ``filters``: the one disclosure decision."""
+    """Decide what this viewer may see of ``filters``: the one disclosure decision.
+
+    Protected mode with real data in view applies, in order: range bounds on bands of at least
+    the threshold (age on 5-year bands first), the query-set-size restriction on the selection
+    and its complement within the cohorts in view, and the one-filter-difference rule
+    (:func:`_tracker_refusal`).
+    """
     d = disclosure_for_selection(filters.cohorts, path, Mode(mode))
-    effective, notices = protect_filters(filters, d)
+    effective, notices = protect_filters(filters, d, path)
     n = queries.count_patients(effective, path)
     if not d.active:
         return View(filters, effective, d, n, n, "", notices)
     total = queries.count_patients(Filters(cohorts=filters.cohorts), path)
-    return View(filters, effective, d, n, total, query_set_refusal(n, total, d), notices)
+    refusal = query_set_refusal(n, total, d) or _tracker_refusal(effective, n, d, path)
+    return View(filters, effective, d, n, total, refusal, notices)
 
 
 def selection_size(

@@ -85,3 +85,13 @@ def distinct_codes(field: str, cohorts: Sequence[str], path: Path | str | None =
     present = {r[0] for r in rows}
     order = PATIENTS[field].codes
     return [c for c in order if c in present] if order else sorted(present)
+
+
+def value_counts(filters: Filters, field: str, path: Path | str | None = None) -> dict[object, int]:
+    """Patients per stored value of ``field`` (None for missing) within the selection."""
+    col = column(field)
+    where, params = filters.where()
+    rows = query_rows(
+        f"SELECT {col}, count(*) FROM patients WHERE {where} GROUP BY {col}", params, path
+    )
+    return {r[0]: int(r[1]) for r in rows}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -142,3 +144,36 @@ def test_one_year_of_age_cannot_isolate_a_patient(db):
 def test_synthetic_cohorts_are_exempt(db):
     v = open_view(Filters(cohorts=("synth",), primary_site=("lung",)), path=db)
     assert not v.disclosure.active and not v.refused
+
+
+def test_neighbouring_age_bands_cannot_be_differenced(db):
+    """age_min=65 vs 70: ages 65-69 hold one patient; bounds snap to bands holding >= 11."""
+    real = ("real-60",)
+    e65 = open_view(Filters(cohorts=real, age_min=65), Mode.EXACT, db).n_selected
+    e70 = open_view(Filters(cohorts=real, age_min=70), Mode.EXACT, db).n_selected
+    assert 0 < e65 - e70 < 11  # the attack works on exact figures
+    a = open_view(Filters(cohorts=real, age_min=65), path=db)
+    b = open_view(Filters(cohorts=real, age_min=70), path=db)
+    shown = [v for v in (a, b) if not v.refused]
+    assert len({v.n_selected for v in shown}) <= 1
+
+
+def test_a_small_category_chosen_with_others_is_refused(db):
+    """small_bowel+lung vs small_bowel would give the 4 lung patients."""
+    both = open_view(Filters(cohorts=("real-60",), primary_site=("small_bowel", "lung")), path=db)
+    assert both.refused and "values holds fewer than 11" in both.refusal
+    exact = open_view(
+        Filters(cohorts=("real-60",), primary_site=("small_bowel", "lung")), Mode.EXACT, db
+    )
+    assert not exact.refused
+
+
+def test_a_filter_that_removes_a_few_patients_is_refused(db):
+    """With another filter in place, dropping the 4 lung patients must not be a shown view."""
+    base = Filters(cohorts=("real-60",), age_max=64)
+    with_site = replace(base, primary_site=("small_bowel",))
+    ex_base = open_view(base, Mode.EXACT, db).n_selected
+    ex_site = open_view(with_site, Mode.EXACT, db).n_selected
+    if 0 < ex_base - ex_site < 11:
+        v = open_view(with_site, path=db)
+        assert v.refused and "filter leaves out fewer than 11" in v.refusal
