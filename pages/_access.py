@@ -31,6 +31,31 @@ def mode() -> Mode:
     )
 
 
+def may_import() -> bool:
+    """True when this viewer may upload and import files (the Import page is shown)."""
+    policy = AccessPolicy.from_secrets(_secrets())
+    if not policy.login_required:
+        return not policy.problem
+    user = st.user
+    if not user.get("is_logged_in"):
+        return False
+    return policy.may_import(user.get("email"), bool(user.get("email_verified", False)))
+
+
+def drop_uploads() -> None:
+    """Forget any file this session uploaded: for viewers who may not import.
+
+    Streamlit's upload endpoint takes a file from any open session before a script sees it;
+    this frees such a file at the session's next run (the reverse proxy, docs/DEPLOY.md, is
+    what keeps the bytes from arriving at all).
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.uploaded_file_mgr is not None:
+        ctx.uploaded_file_mgr.remove_session_files(ctx.session_id)
+
+
 def gate() -> bool:
     """Return True when the current user may see the app; otherwise render the prompt."""
     policy = AccessPolicy.from_secrets(_secrets())
@@ -60,3 +85,9 @@ def gate() -> bool:
     st.sidebar.caption(f"Signed in as {st.user.get('email')}")
     st.sidebar.button("Log out", on_click=st.logout)
     return True
+
+
+if __name__ == "__main__":  # run as a page (Streamlit's pages-folder mode): only via the shell
+    from pages._shell import enter as _enter
+
+    _enter()

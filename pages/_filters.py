@@ -3,7 +3,12 @@
 On a session's first run the URL's query parameters seed the widgets (untrusted values are
 dropped with a notice by ``Filters.from_query_params``); afterwards the widgets are the
 truth and every change is written back to the URL, so a copied link reproduces the view.
-Other modules' URL keys (page controls) are left untouched.
+Other modules' URL keys (page controls) are left untouched; keys nobody reads are reported
+once and then removed from the URL, so a copied link never passes them on.
+
+A link naming a cohort this database does not have (deleted, renamed, or never here) shows an
+error in the main area and no figures until the viewer chooses cohorts: it never falls back to
+another cohort's numbers.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import streamlit as st
 
 from core.data.filters import CODE_FILTERS, PRIOR_CODES, URL_KEYS, Filters
 from core.vocab.schema import PATIENTS, PRIOR_THERAPIES
-from pages import _data
+from pages import _data, _ui
 
 _SEEDED = "_filters_seeded"
 _NOTICES = "_filters_notices"
+_MISSING = "_filters_missing_cohorts"
+"""(the cohorts a link named that the database lacks, the selection the link left) or absent"""
 K = "flt_"  # widget key prefix
 
 AGE_SLIDER = (0, 90)
@@ -29,8 +36,12 @@ def _seed_from_url() -> None:
     filters, notices = Filters.from_query_params(raw, cohorts)
     for key in unknown:
         if key not in _page_keys():
-            notices.append(f"Ignored unknown link parameter {key!r}.")
-    if not filters.cohorts and cohorts:
+            notices.append(f"Ignored unknown link parameter {_ui.inert(repr(key[:40]))}.")
+    named = [p.strip() for v in raw.get("cohort", []) for p in str(v).split(",") if p.strip()]
+    missing = [v for v in dict.fromkeys(named) if v not in cohorts]
+    if missing:
+        st.session_state[_MISSING] = (tuple(missing), tuple(filters.cohorts))
+    elif not filters.cohorts and cohorts:
         filters = filters.with_cohorts([cohorts[0]])
     st.session_state[K + "cohorts"] = list(filters.cohorts)
     for name in CODE_FILTERS:
@@ -48,38 +59,10 @@ def _seed_from_url() -> None:
 
 
 PAGE_URL_KEYS: frozenset[str] = frozenset(
-    {
-        # survival
-        "endpoint",
-        "origin",
-        "by",
-        "ci",
-        "lt",
-        "lm",
-        "lm_months",
-        "unit",
-        "times",
-        "rmst",
-        "bands",
-        "medline",
-        "overlay",
-        "na",
-        # overview
-        "split",
-        # response
-        "domain",
-        "denominator",
-        "ci_method",
-        "rby",
-        # benchmarks
-        "bench",
-        "therapy",
-        "bendpoint",
-        # cox
-        "covariates",
-        "ties",
-        "strata",
-    }
+    # survival; overview and response; benchmarks and cox
+    {"endpoint", "origin", "by", "ci", "lt", "lm", "lm_months", "unit", "times", "rmst", "bands"}
+    | {"medline", "overlay", "na", "split", "domain", "denominator", "ci_method", "rby"}
+    | {"bench", "therapy", "bendpoint", "covariates", "ties", "strata"}
 )
 """Every page control kept in the URL; anything else in a link is reported and ignored."""
 
@@ -168,16 +151,48 @@ def sidebar_filters() -> Filters:
     filters, notices = Filters.from_query_params(raw, ids)
     for msg in st.session_state.get(_NOTICES, []) + notices:
         sb.warning(msg, icon="⚠️")
+    _missing_cohort_stop(tuple(chosen))
     _write_url(filters)
     _store_widgets()
     return filters
 
 
+def missing_cohort_message(missing: tuple[str, ...]) -> str:
+    names = ", ".join(_ui.inert(repr(m[:40])) for m in missing)
+    one = len(missing) == 1
+    return (
+        f"This link names {'a cohort' if one else 'cohorts'} ({names}) that "
+        f"{'is' if one else 'are'} not in this database: deleted, renamed, or from another "
+        "instance. No figures are shown, so none can be mistaken for the linked ones. Choose "
+        "cohorts in the sidebar to continue."
+    )
+
+
+def _missing_cohort_stop(chosen: tuple[str, ...]) -> None:
+    """While the selection is still the one a link with a missing cohort left: error, stop."""
+    state = st.session_state.get(_MISSING)
+    if not state:
+        return
+    missing, left = state
+    if chosen != left:  # the viewer chose cohorts: the link's selection is gone
+        del st.session_state[_MISSING]
+        return
+    st.error(missing_cohort_message(missing), icon="🚫")
+    st.stop()
+
+
 def _write_url(filters: Filters) -> None:
     wanted = filters.to_query_params()
     for key in list(st.query_params):
-        if key in URL_KEYS and key not in wanted:
+        unknown = key not in URL_KEYS and key not in PAGE_URL_KEYS and not key.startswith("v_")
+        if unknown or (key in URL_KEYS and key not in wanted):
             del st.query_params[key]
     for key, value in wanted.items():
         if st.query_params.get(key) != value:
             st.query_params[key] = value
+
+
+if __name__ == "__main__":  # run as a page (Streamlit's pages-folder mode): only via the shell
+    from pages._shell import enter as _enter
+
+    _enter()

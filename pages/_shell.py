@@ -16,6 +16,9 @@ from core.data.build import ensure_default
 from core.data.db import DatabaseUnavailable
 from pages import _access, _data, _ui
 
+IMPORT_PAGE = "pages/import.py"
+"""The only page with a file uploader: in the navigation only for viewers who may import."""
+
 PAGE_SPECS: tuple[tuple[str, str, str, str, bool], ...] = (
     # (script, title, icon, url_path, default)
     ("pages/overview.py", "Overview", "🏠", "overview", True),
@@ -40,7 +43,11 @@ def main() -> None:
         initial_sidebar_state="expanded",
     )
     if not _access.gate():
+        _access.drop_uploads()
         st.stop()
+    importer = _access.may_import()
+    if not importer:
+        _access.drop_uploads()
     if not _data.db_path().exists():
         with st.spinner("Building the default cohort database (first start, a few seconds)…"):
             ensure_default(_data.db_path())
@@ -48,6 +55,7 @@ def main() -> None:
     pages = [
         st.Page(path, title=title, icon=icon, url_path=url, default=default)
         for path, title, icon, url, default in PAGE_SPECS
+        if importer or path != IMPORT_PAGE
     ]
     page = st.navigation(pages)
     st.sidebar.caption("NET Outcomes Explorer · radionuclide therapy outcomes")
@@ -68,3 +76,9 @@ def enter() -> None:
         return
     main()
     st.stop()
+
+
+if __name__ == "__main__":  # run as a page (Streamlit's pages-folder mode): only via the shell
+    from pages._shell import enter as _enter
+
+    _enter()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from core.analyses.disclosure import Disclosure
@@ -17,6 +19,34 @@ BADGE_COLOR = {
     Provenance.PUBLISHED_CASES.value: "blue",
     Provenance.IMPORTED.value: "green",
 }
+
+
+_MARKDOWN_CHARS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=\"'/])")
+
+
+def plain(text: object) -> str:
+    """User text (a cohort's title, description or source) for a markdown element, as typed.
+
+    Every character that markdown, Streamlit's directives (``:red[...]``, ``:material/x:``) or
+    LaTeX (``$``) would act on is backslash-escaped, so ``![x](https://host/p.png)`` is shown
+    as those characters: no image is loaded, no link made, no colour or formula drawn.
+    Line breaks are kept as breaks.
+    """
+    escaped = _MARKDOWN_CHARS.sub(r"\\\1", str(text))
+    return escaped.replace("\r\n", "\n").replace("\n", "  \n")
+
+
+_ACTIVE_CHARS = re.compile(r"([\\\[\]()<>!:$`])")
+
+
+def inert(text: object) -> str:
+    """Text from a link for a markdown element: only what could load, link or inject escaped.
+
+    Narrower than :func:`plain`: brackets, parentheses, angle brackets, ``!``, ``:``, ``$`` and
+    backticks (images, links, autolinks, HTML, directives, formulas, code) are escaped; the
+    rest (``_``, ``'``, ``=``) is left alone, so ordinary notices read as before.
+    """
+    return _ACTIVE_CHARS.sub(r"\\\1", str(text)).replace("www.", "www\\.")
 
 
 def provenance_badge(info: CohortInfo) -> None:
@@ -107,3 +137,9 @@ def empty_state(filters: Filters) -> None:
         f"No patients match this selection ({filters.describe(0)}). "
         "Widen the filters in the sidebar."
     )
+
+
+if __name__ == "__main__":  # run as a page (Streamlit's pages-folder mode): only via the shell
+    from pages._shell import enter as _enter
+
+    _enter()

@@ -26,6 +26,7 @@ from core.literature.registry import (
 from core.present.charts import forest_chart
 from pages import _controls as ctl
 from pages import _data, _ui
+from pages._arms import arms_section
 from pages._filters import current_filters
 from pages._shell import enter
 
@@ -120,6 +121,8 @@ with st.expander("Add a published figure"):
     elif added:
         st.success(f"Added {added}: it is marked 'user-added' in the table.")
 
+arms_section(filters)  # reconstructed trial arms: list, compare, add, remove
+
 n_sel = _data.count(filters)
 if n_sel == 0:
     _ui.empty_state(filters)
@@ -171,8 +174,8 @@ else:
     left, right = st.columns(2)
     left.markdown(f"**This view** (n = {vc.cohort.n_text}): {vc.cohort.text(unit)}")
     left.caption(vc.cohort.description)
-    right.markdown(f"**Benchmark** (n = {bench.n or '?'}): {bench.value_text()}")
-    right.caption(f"{bench.study} · {bench.arm} · {bench.time_origin.label}")
+    right.markdown(f"**Benchmark** (n = {bench.n or '?'}): {_ui.plain(bench.value_text())}")
+    right.caption(_ui.plain(f"{bench.study} · {bench.arm} · {bench.time_origin.label}"))
     for w in c.warnings:
         st.warning(f"**{w.severity.label}** · {w.category.label}: {w.message}", icon="⚠️")
     if not c.warnings:

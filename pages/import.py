@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from core.cohorts import importer
 from core.data.store import WriteLocked
+from core.vocab.formatting import formula_safe_csv
 from core.vocab.methods import Provenance
 from pages import _data
 from pages._shell import enter
+from pages._ui import plain
 
 enter()  # run inside the app shell (login gate, navigation, database guard)
 
+_ACTIVE = re.compile(r"([\\`*_\[\]()!<>$~:|#])")
+
+
+def as_text(message: str) -> str:
+    """A message quoting the file's text, for a markdown element: every character markdown,
+    a directive or LaTeX acts on is escaped (sentences and ``--replace`` stay as they are)."""
+    return _ACTIVE.sub(r"\\\1", message)
+
+
+KEY_CAPTION = (
+    "Your file's patient ids are not stored: each patient gets a study pseudonym "
+    "(`<cohort>-0001`, ... in file order). The key linking them to your ids is offered once, "
+    "right after the import; keep it with your source data."
+)
 MAP_KEY = "import_mapping"  # user column -> choice, remembered for the session
 MEMO_KEY = "import_memo"  # the last read/checked file, so widget changes do not re-read it
 DONE_KEY = "import_done"
@@ -20,7 +38,8 @@ st.title("Import a cohort")
 st.caption(
     "Real de-identified data, one row per patient, with times in days from the first "
     "radionuclide administration. Every problem is listed at once; nothing is written until "
-    "you confirm, and nothing at all while an error remains."
+    "you confirm, and nothing at all while an error remains. Your patient ids are replaced "
+    "by study pseudonyms on import and never stored."
 )
 with st.expander("Format, privacy rules and downloads"):
     st.markdown(importer.FORMAT_HELP)
@@ -35,11 +54,16 @@ with st.expander("Format, privacy rules and downloads"):
 
 def cohort_list() -> None:
     st.subheader("Cohorts in the database")
-    st.dataframe(importer.cohort_rows(_data.cohorts()), hide_index=True, key="imp_cohort_list")
+    st.dataframe(importer.cohort_rows(_data.cohort_cards()), hide_index=True, key="imp_cohort_list")
 
 
 def delete_section() -> None:
-    imported = [c.cohort_id for c in _data.cohorts() if c.provenance == Provenance.IMPORTED.value]
+    try:
+        imported = importer.removable_cohorts(_data.db_path())
+    except Exception:  # the list is a convenience; the shell reports an unreadable database
+        imported = [
+            c.cohort_id for c in _data.cohorts() if c.provenance == Provenance.IMPORTED.value
+        ]
     st.subheader("Remove an imported cohort")
     if not imported:
         st.caption("No imported cohorts. Default cohorts are removed only by the CLI (--force).")
@@ -49,7 +73,7 @@ def delete_section() -> None:
     if st.button("Remove this cohort", disabled=typed.strip() != victim, key="del_go"):
         try:
             report = importer.delete_cohort(victim, _data.db_path(), wait=False)
-        except (importer.DeleteRefused, WriteLocked) as exc:
+        except (importer.DeleteRefused, WriteLocked, importer.WriteFailed) as exc:
             st.error(str(exc))
         else:
             _data.clear()
@@ -83,7 +107,7 @@ grid = st.columns(3)
 for i, col in enumerate(raw.patients.columns):
     default = importer.default_choice(col, remembered)
     choices[col] = grid[i % 3].selectbox(
-        col,
+        plain(col),  # a label renders markdown: the file's text is shown as text
         importer.FIELD_CHOICES,
         index=importer.FIELD_CHOICES.index(default),
         key=f"imp_map_{col}",
@@ -111,7 +135,14 @@ getattr(st, level)(status)
 if len(prepared.problems):
     st.dataframe(prepared.problems, hide_index=True, key="imp_problems")
 
+if prepared.provenance == Provenance.SYNTHETIC.value:
+    st.info(
+        "This is the project's synthetic example file: it will be stored with provenance "
+        "'synthetic' (generated patients, not real ones)."
+    )
+
 st.subheader("4 · Import")
+st.caption(KEY_CAPTION)
 c1, c2 = st.columns(2)
 cohort_id = c1.text_input(
     "Cohort id",
@@ -137,14 +168,28 @@ if st.button("Import", type="primary", disabled=not (prepared.ok and cohort_id),
             wait=False,
             progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
         )
-    except WriteLocked as exc:
+    except (WriteLocked, importer.WriteFailed) as exc:
         st.error(str(exc))
     else:
         if report.ok:
             _data.clear()
-            st.success(report.summary())
+            st.success(report.summary())  # no server path: the summary names none
+            if report.pseudonyms is not None:
+                st.warning(
+                    "Download the key of study pseudonyms now: it is shown only this once and "
+                    "is not kept by the app. It holds your file's patient ids: store it with "
+                    "your source data, not with shared exports."
+                )
+                st.download_button(
+                    "Key of study pseudonyms (CSV)",
+                    formula_safe_csv(report.pseudonyms),
+                    f"{report.cohort_id}-pseudonym-key.csv",
+                    "text/csv",
+                    key="imp_key",
+                    on_click="ignore",
+                )
         else:
-            st.error(report.summary())
+            st.error(as_text(report.summary()))
             st.dataframe(report.problems, hide_index=True, key="imp_commit_problems")
 
 cohort_list()

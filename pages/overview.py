@@ -30,7 +30,7 @@ for i, card in enumerate(cards):
     info = card.info
     with cols[i % len(cols)].container(border=True):
         _ui.provenance_badge(info)
-        st.markdown(f"**{info.title}**")
+        st.markdown(f"**{_ui.plain(info.title)}**")
         in_view = not filters.cohorts or info.cohort_id in filters.cohorts
         st.metric(
             "Patients",
@@ -40,8 +40,8 @@ for i, card in enumerate(cards):
         )
         st.caption(("In view" if in_view else "Not selected") + f" · `{info.cohort_id}`")
         with st.popover("About this cohort"):
-            st.markdown(card.description)
-            st.caption(f"Source: {info.citation}")
+            st.markdown(_ui.plain(card.description))  # user text: shown as typed
+            st.caption(f"Source: {_ui.plain(info.citation)}")
 
 note = _ui.provenance_note(_ui.selected_infos(filters))
 if note:

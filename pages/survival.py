@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.analyses.comparison import benchmark_label, overlay_frame, overlay_options
 from core.analyses.survival import (
+    CONVENTIONS_MORE,
     exclusion_notes,
     hr_frame,
     max_time,
@@ -95,7 +96,7 @@ if analysis.logrank is not None:
     if analysis.pairwise:
         st.markdown("Pairwise log-rank tests (Holm-adjusted)")
         st.dataframe(pairwise_frame(analysis), hide_index=True)
-    ref = next(g.label for g in analysis.groups if not g.suppressed)
+    ref = next(g.label for g in analysis.groups if not g.suppressed and g.in_tests)
     hrs = _data.hazard_ratios(filters, spec, ref)
     st.markdown(f"Hazard ratios against **{ref}** (Cox proportional hazards, Efron ties)")
     if hrs.rows:
@@ -112,6 +113,7 @@ if spec.times_months:
     st.dataframe(survival_at_frame(analysis), hide_index=True)
 with st.expander("Conventions"):
     st.markdown(CONVENTIONS)
+    st.markdown(CONVENTIONS_MORE)
     st.markdown(
         "Without delayed entry, a from-diagnosis curve counts patients as at risk "
         "before anyone could observe them, which biases it upward."

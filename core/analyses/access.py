@@ -2,8 +2,10 @@
 
 Pure logic, read from the app's secrets (``.streamlit/secrets.toml``): when an ``[auth]``
 section is configured the app requires an OIDC login (Streamlit's ``st.login``); an optional
-``[access]`` section restricts it to listed e-mail addresses and/or domains. Without ``[auth]``
-the app is open, as when run locally.
+``[access]`` section restricts it to listed e-mail addresses and/or domains, and names who may
+import data (``importers``): uploads are patient files, so with ``[auth]`` on only a verified
+address on that list sees the Import page at all. Without ``[auth]`` the app is open, as when
+run locally, and whoever runs it may import.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class AccessPolicy:
     login_required: bool = False
     allowed_emails: frozenset[str] = frozenset()
     allowed_domains: frozenset[str] = frozenset()
+    importers: frozenset[str] = frozenset()
+    """Verified addresses that may import (upload) data when login is required."""
     problem: str = ""
     """A configuration error that must stop the instance ('' when none)."""
 
@@ -59,6 +63,7 @@ class AccessPolicy:
             allowed_domains=frozenset(
                 d.strip().lower().lstrip("@") for d in access.get("allowed_domains", [])
             ),
+            importers=frozenset(e.strip().lower() for e in access.get("importers", [])),
         )
 
     @property
@@ -80,3 +85,16 @@ class AccessPolicy:
             return True
         domain = email.rpartition("@")[2]
         return email in self.allowed_emails or domain in self.allowed_domains
+
+    def may_import(self, email: str | None, verified: bool = True) -> bool:
+        """True when this user may upload and import patient files.
+
+        Open (no login): yes, whoever runs the app locally. With login: only a user the app
+        admits (:meth:`allows`) whose verified address is on ``[access] importers``; no list
+        means nobody imports through the web page (the command line still can).
+        """
+        if not self.login_required:
+            return True
+        if not self.allows(email, verified) or not email:
+            return False
+        return email.strip().lower() in self.importers

@@ -514,11 +514,20 @@ def _fields(spec: CoxSpec) -> list[str]:
 def _columns(spec: CoxSpec) -> CoxColumns:
     """The stored columns of ``spec``: covariates and stratum, endpoint, origin offset."""
     days, event = ENDPOINT_COLUMNS[spec.endpoint]
+    fields = _fields(spec)
+    # at a landmark a post-baseline status is the one known at L (later: not yet assessed)
+    known = tuple(
+        (i, GROUPINGS[k].known_day)
+        for i, k in enumerate(fields)
+        if k in GROUPINGS and GROUPINGS[k].known_day
+    )
     return CoxColumns(
-        values=tuple(COVARIATES[k].column for k in _fields(spec)),
+        values=tuple(COVARIATES[k].column for k in fields),
         days=days,
         event=event,
         offset=ORIGIN_OFFSET_COLUMN[spec.origin],
+        known=known if spec.landmark_days is not None else (),
+        known_by=spec.landmark_days,
     )
 
 
@@ -954,6 +963,21 @@ def _warnings(spec: CoxSpec) -> list[str]:
             "immortal-time bias (in favour of the statuses that take longer to reach). Turn on "
             "the landmark analysis."
         )
+    undated = [k for k in post if not GROUPINGS[k].known_day]
+    if post and spec.landmark_months is not None:
+        dated = [k for k in post if GROUPINGS[k].known_day]
+        if dated:
+            out.append(
+                f"{', '.join(short_label(k) for k in dated)}: each patient has the status "
+                "known at the landmark; those assessed later count as not yet assessed and, "
+                "like those never assessed, are not in the model."
+            )
+        if undated:
+            out.append(
+                f"The day of {', '.join(short_label(k) for k in undated)} is not recorded, so "
+                "the landmark cannot tell whether it was known by then: the estimates may "
+                "still use information from after the landmark."
+            )
     if spec.origin is not Origin.INDEX and not spec.left_truncation:
         out.append(
             "Without delayed entry, patients count as at risk before they were treated, when "

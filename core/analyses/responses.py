@@ -209,8 +209,9 @@ def method_line(spec_or_table: ResponseSpec | ResponseTable) -> str:
     if by is not None:
         text += (
             f"; by {RESPONSE_GROUPINGS[by].label.lower()}, compared with Fisher's exact test "
-            "(2 x 2), Fisher-Freeman-Halton (larger tables) or chi-square when the exact "
-            "test is too large"
+            "(2 x 2), Fisher-Freeman-Halton (larger tables; network algorithm as R's "
+            "fisher.test) or, when even that is too large, its Monte Carlo p from 100,000 "
+            "random tables with a fixed seed"
         )
     return text
 
@@ -1171,8 +1172,9 @@ RESPONSE_CONVENTIONS = (
     "disease control rate = CR + PR + SD. Intervals: Clopper-Pearson exact (R binom.test), "
     "Wilson score (R prop.test without continuity correction) or Jeffreys. Groups are "
     "compared on the distribution of evaluable responses with Fisher's exact test (2 x 2), "
-    "the Fisher-Freeman-Halton exact test (larger tables), or Pearson's chi-square test when "
-    "the exact enumeration is too large; the method used is named next to the p-value. "
+    "the Fisher-Freeman-Halton exact test (larger tables; the network algorithm, as R's "
+    "fisher.test), or, where even that is too large, a Monte Carlo Fisher-Freeman-Halton p from "
+    "100,000 random tables with a stated seed; the method used is named next to the p-value. "
     "Swimmer lanes run from the first treatment to death or last follow-up; imaging "
     "progression is marked unless it is the death itself. Adverse events count each patient "
     "once per term, at the worst CTCAE grade."

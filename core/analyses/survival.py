@@ -17,7 +17,14 @@ enters the risk set only at the first treatment (delayed entry at the offset), a
 Landmark. A landmark of L days is counted from the index date: patients whose endpoint time
 (event or censoring) is at or before L are excluded and counted; from the index origin the
 rest are re-originated at L (time - L); from a diagnosis origin they enter the risk set at
-offset + L.
+offset + L. A post-baseline grouping with a recorded day (:attr:`Grouping.known_day`) is the
+status known at L: an assessment after L (or on an unrecorded day) counts as not yet assessed.
+
+Missing grouping values. Patients with no recorded value of a baseline grouping form a labelled
+extra group (:data:`MISSING`) that is in no test or model, as R drops NA.
+
+RMST. Not estimated for a group whose last follow-up is before the horizon (survRM2 refuses
+such a horizon), unless its curve has reached 0.
 """
 
 from __future__ import annotations
@@ -41,7 +48,12 @@ from core.analyses.disclosure import (
 )
 from core.analyses.view import open_view
 from core.data.filters import Filters
-from core.data.survival_sql import SurvivalColumns, survival_rows, survival_sql
+from core.data.survival_sql import (
+    SurvivalColumns,
+    group_cohort_counts,
+    survival_rows,
+    survival_sql,
+)
 from core.stats.survival import (
     GroupHR,
     KMResult,
@@ -85,6 +97,15 @@ class Grouping:
     labels: Callable[[object], str]
     post_baseline: bool = False
     order: tuple[str, ...] = ()
+    known_day: str | None = None
+    """Post-baseline: the stored day (from the index date) the status became known; at a
+    landmark L a patient's group is the status known at L (later: not yet assessed)."""
+
+
+MISSING = "Missing (not in tests)"
+"""The group of patients with no recorded value of a baseline grouping: shown as a labelled
+extra curve, left out of the log-rank, pairwise tests, RMST differences and hazard ratios (as
+R's ``survdiff`` and ``coxph`` drop NA)."""
 
 
 def _code_grouping(name: str) -> Grouping:
@@ -93,9 +114,9 @@ def _code_grouping(name: str) -> Grouping:
         name,
         f.label,
         name,
-        lambda v, f=f: "Missing" if v is None else f.label_of(v),
+        lambda v, f=f: MISSING if v is None else f.label_of(v),
         False,
-        (*f.code_labels, "Missing"),
+        (*f.code_labels, MISSING),
     )
 
 
@@ -104,15 +125,15 @@ def _bool_grouping(name: str, label: str) -> Grouping:
         name,
         label,
         name,
-        lambda v: "Missing" if v is None else ("Yes" if v else "No"),
+        lambda v: MISSING if v is None else ("Yes" if v else "No"),
         False,
-        ("Yes", "No", "Missing"),
+        ("Yes", "No", MISSING),
     )
 
 
 def _age_label(v: object) -> str:
     if v is None:
-        return "Missing"
+        return MISSING
     return "65 or older" if int(v) >= 65 else "Under 65"
 
 
@@ -136,7 +157,7 @@ GROUPINGS: dict[str, Grouping] = {
         "age",
         _age_label,
         False,
-        ("Under 65", "65 or older", "Missing"),
+        ("Under 65", "65 or older", MISSING),
     ),
     **{n: _bool_grouping(n, lbl) for n, lbl in PRIOR_THERAPIES},
     **{
@@ -158,6 +179,7 @@ GROUPINGS: dict[str, Grouping] = {
         lambda v: _IMG.get(v, NOT_ASSESSED),
         True,
         ("CR/PR/SD", "PD", NOT_ASSESSED),
+        "imaging_response_days",
     ),
     "symptomatic_response": Grouping(
         "symptomatic_response",
@@ -191,10 +213,30 @@ class SurvivalSpec:
     include_not_assessed: bool = True
     times_months: tuple[float, ...] = (12.0, 24.0, 36.0, 60.0)
     rmst_months: float | None = 60.0
+    times_in_days: tuple[float, ...] | None = None
+    """The requested times exactly as given in days (CLI ``--time-unit days``); when set they
+    are used instead of ``times_months`` (which then only labels them), so that day 365 is
+    365, never 365 / 30.4375 * 30.4375."""
+    rmst_in_days: float | None = None
+    """The RMST horizon exactly as given in days (overrides ``rmst_months``)."""
 
     @property
     def landmark_days(self) -> float | None:
         return None if self.landmark_months is None else self.landmark_months * DAYS_PER_MONTH
+
+    @property
+    def times_days(self) -> np.ndarray:
+        """The requested times in days: as given in days, else months * 30.4375."""
+        if self.times_in_days is not None:
+            return np.asarray(self.times_in_days, dtype=float)
+        return np.asarray(self.times_months, dtype=float) * DAYS_PER_MONTH
+
+    @property
+    def rmst_days(self) -> float | None:
+        """The RMST horizon in days (None: no RMST)."""
+        if self.rmst_in_days is not None:
+            return float(self.rmst_in_days)
+        return None if not self.rmst_months else self.rmst_months * DAYS_PER_MONTH
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,6 +292,9 @@ class GroupResult:
     """Small-cell protection: no curve, no at-risk row, counts not shown."""
     display: Curve | None = None
     """What a chart draws (None: nothing)."""
+    in_tests: bool = True
+    """False for the patients with a missing grouping value (:data:`MISSING`): a labelled
+    extra curve, in no test or model."""
 
     @property
     def n(self) -> int:
@@ -277,6 +322,10 @@ class SurvivalAnalysis:
     n_missing_time: int = 0
     n_landmark_excluded: int = 0
     n_landmark_excluded_events: int = 0
+    n_assessed_after_landmark: int = 0
+    """Patients analysed at a landmark whose post-baseline status was assessed after it (or on
+    an unrecorded day): grouped as not yet assessed at the landmark (exact; never shown under
+    protection)."""
     warnings: tuple[str, ...] = field(default_factory=tuple)
     disclosure: Disclosure = EXEMPT
     refusal: str = ""
@@ -316,8 +365,13 @@ class SurvivalAnalysis:
 def _columns(spec: SurvivalSpec) -> SurvivalColumns:
     """The stored columns a survival view reads."""
     days_col, ev_col = ENDPOINT_COLUMNS[spec.endpoint]
-    group = GROUPINGS[spec.by].column if spec.by else None
-    return SurvivalColumns(days_col, ev_col, ORIGIN_OFFSET_COLUMN[spec.origin], group)
+    grouping = GROUPINGS[spec.by] if spec.by else None
+    group = grouping.column if grouping else None
+    day = grouping.known_day if grouping else None
+    known_by = spec.landmark_days if day else None
+    return SurvivalColumns(
+        days_col, ev_col, ORIGIN_OFFSET_COLUMN[spec.origin], group, day, known_by
+    )
 
 
 def _raw_sql(
@@ -386,7 +440,9 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
         "n_missing": int(n_all[~valid].sum() + (n_all - n)[valid].sum()),
         "n_lm": 0,
         "n_lm_ev": 0,
+        "n_late": 0,
     }
+    late = np.asarray(np.ma.getdata(raw["late"]), dtype=np.int64) if "late" in raw else None
     valid &= n > 0
     g_raw = raw["g"]
     g_mask = _missing(g_raw)
@@ -444,6 +500,9 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
             entry = off + L if spec.left_truncation else np.zeros_like(off)
         else:
             exit_ = days - L
+    if late is not None:
+        late_kept = late if everyone else late[valid]
+        tallies["n_late"] = int(late_kept[keep].sum())
     labeler = GROUPINGS[spec.by].labels if spec.by else (lambda _v: "All")
     n_codes = len(value_of)
     names = [labeler(_py(value_of.get(k))) for k in range(n_codes)]
@@ -609,9 +668,6 @@ def protected_curve(km: KMResult, at: Sequence[SurvAt], d: Disclosure) -> Curve:
     s = np.array([v.surv for v in values], dtype=float)
     lo = np.array([_nan(v.lower) for v in values], dtype=float)
     hi = np.array([_nan(v.upper) for v in values], dtype=float)
-    if keep.size and keep[-1] + 1 < grid.size:  # close the last whole-month step
-        t, s = np.append(t, grid[keep[-1] + 1]), np.append(s, s[-1])
-        lo, hi = np.append(lo, lo[-1]), np.append(hi, hi[-1])
     start = int(km.counts.n_risk_before(np.array([0.0]))[0])
     table = ((0.0, d.show(start)), *((a.time, d.show(a.n_risk)) for a in at))
     return Curve(t, s, lo, hi, risk_table=table, whole_months=True)
@@ -630,12 +686,31 @@ def _protected_at(at: Sequence[SurvAt], d: Disclosure) -> tuple[SurvAt, ...]:
     return tuple(out)
 
 
-def _month_quantile(q: Quantile) -> Quantile:
-    return replace(
-        q,
-        estimate=round_median_months(q.estimate),
-        lower=round_median_months(q.lower),
-        upper=round_median_months(q.upper),
+@dataclass(frozen=True, slots=True)
+class ShownQuantile(Quantile):
+    """A quantile as protected mode shows it.
+
+    ``beyond`` (days): the shown curve ends there (fewer than the threshold at risk after
+    it), and the estimate (when ``estimate`` is None) or the upper limit (when ``upper`` is
+    None) lies past it: shown as "beyond" that time, never located on the hidden tail.
+    """
+
+    beyond: float | None = None
+
+
+def _month_quantile(q: Quantile, end: float) -> ShownQuantile:
+    """Protected mode: whole months, and nothing located past the shown curve's end."""
+    if q.estimate is not None and q.estimate > end:
+        return ShownQuantile(q.p, None, None, None, beyond=end)
+    beyond = end if q.estimate is not None and (q.upper is None or q.upper > end) else None
+    if beyond is not None:
+        q = replace(q, upper=None)
+    return ShownQuantile(
+        q.p,
+        round_median_months(q.estimate),
+        round_median_months(q.lower),
+        round_median_months(q.upper),
+        beyond=beyond,
     )
 
 
@@ -664,12 +739,14 @@ def _protect(groups: list[GroupResult], d: Disclosure) -> list[GroupResult]:
             )
             continue
         at = _protected_at(g.at, d)
+        display = protected_curve(g.km, at, d)
+        end = float(display.time[-1]) if display.time.size else 0.0
         out.append(
             replace(
                 g,
-                quantiles=tuple(_month_quantile(q) for q in g.quantiles),
+                quantiles=tuple(_month_quantile(q, end) for q in g.quantiles),
                 at=at,
-                display=protected_curve(g.km, at, d),
+                display=display,
             )
         )
     return out
@@ -729,7 +806,9 @@ def analyse(
     if disclosure.active and 0 < left_out < disclosure.threshold:
         return _refused(filters, spec, replace(view, refusal=left_out_refusal(disclosure)))
     groups: list[GroupResult] = []
-    times_days = np.asarray(spec.times_months, dtype=float) * DAYS_PER_MONTH
+    times_days = spec.times_days
+    tau = spec.rmst_days
+    beyond: list[str] = []
     for g in _ordered(by_label, spec):
         counts = by_label[g]
         if counts.n == 0:
@@ -738,37 +817,48 @@ def analyse(
         qs = tuple(km_quantiles(km))
         at = tuple(survival_at(km, times_days)) if len(times_days) else ()
         rm = None
-        if spec.rmst_months and counts.events > 0:
-            try:
-                rm = rmst(km, spec.rmst_months * DAYS_PER_MONTH)
-            except ValueError:
-                rm = None
         msg = "" if counts.n > 1 else "One patient only: the curve is a single step."
-        groups.append(GroupResult(str(g), counts, km, qs, at, rm, msg, display=exact_curve(km)))
+        if tau and counts.events > 0:
+            if tau > last_followup(counts) and km.surv[-1] > 0:
+                beyond.append(str(g))
+                msg = _join_note(msg, RMST_BEYOND)
+            else:
+                rm = rmst(km, tau)
+        groups.append(
+            GroupResult(
+                str(g), counts, km, qs, at, rm, msg, display=exact_curve(km), in_tests=g != MISSING
+            )
+        )
     if disclosure.active:
         groups = _protect(groups, disclosure)
     lr = None
     pw: tuple = ()
     rdiff: list = []
-    usable = [g for g in groups if g.n > 0 and not g.suppressed]
+    usable = [g for g in groups if g.n > 0 and not g.suppressed and g.in_tests]
     if len(usable) > 1 and sum(g.events for g in usable) > 0:
         lr, pairs = logrank_with_pairwise([g.counts for g in usable], [g.label for g in usable])
         pw = tuple(pairs)
         ref = usable[0]
         for other in usable[1:]:
             if ref.rmst is not None and other.rmst is not None:
-                rdiff.append(
-                    (
-                        other.label,
-                        ref.label,
-                        rmst_difference(other.km, ref.km, spec.rmst_months * DAYS_PER_MONTH),
-                    )
-                )
+                rdiff.append((other.label, ref.label, rmst_difference(other.km, ref.km, tau)))
     warnings: list[str] = []
-    if spec.by and GROUPINGS[spec.by].post_baseline and spec.landmark_months is None:
+    grouping = GROUPINGS[spec.by] if spec.by else None
+    if grouping and grouping.post_baseline and spec.landmark_months is None:
         warnings.append(
             "Grouping by a post-baseline status is immortal-time biased: a patient must survive "
             "to be assessed (or retreated). Turn on the landmark analysis."
+        )
+    if (
+        grouping
+        and grouping.post_baseline
+        and spec.landmark_months is not None
+        and grouping.known_day is None
+    ):
+        warnings.append(
+            f"The day of this status ({grouping.label.lower()}) is not recorded, so the "
+            "landmark cannot tell whether it was known by then: the groups may still use "
+            "information from after the landmark."
         )
     if spec.origin is not Origin.INDEX and not spec.left_truncation:
         warnings.append(
@@ -780,6 +870,17 @@ def analyse(
             "Under disclosure control the log-rank and pairwise tests compare the groups shown "
             "only."
         )
+    if beyond:
+        warnings.append(
+            f"RMST to {_horizon_text(spec, None)} is not estimated for "
+            + ", ".join(beyond)
+            + ": the horizon is past the group's last follow-up, where the curve would be "
+            "extrapolated (survRM2 refuses such a horizon). Choose a shorter horizon."
+        )
+    warnings += _early_risk_warnings(groups, disclosure)
+    warnings += _quantile_ci_warnings(groups)
+    if spec.by:
+        warnings += cohort_warnings(filters, spec, path)
     return SurvivalAnalysis(
         spec=spec,
         filters=filters,
@@ -791,10 +892,171 @@ def analyse(
         n_missing_time=tallies["n_missing"],
         n_landmark_excluded=tallies["n_lm"],
         n_landmark_excluded_events=tallies["n_lm_ev"],
+        n_assessed_after_landmark=tallies.get("n_late", 0),
         disclosure=disclosure,
         warnings=tuple(warnings),
         notices=view.notices,
     )
+
+
+RMST_BEYOND = "No RMST: the horizon is past this group's last follow-up."
+"""survRM2 refuses a horizon past a group's largest time; a curve that has reached 0 is known
+to the horizon (no extrapolation), so its RMST is given."""
+
+CONVENTIONS_MORE = (
+    "Under delayed entry (from a diagnosis origin) the number at risk at time t counts the "
+    "patients with entry < t <= exit. R's `summary(fit, times = t)` reports instead the risk "
+    "set of the next event time at or after t, which also counts patients entering between t "
+    "and that event, so the two can differ there (the survival estimates are the same). "
+    "Patients with a missing grouping value are left out of the log-rank and pairwise tests, "
+    "RMST differences and hazard ratios (as R drops NA); their curve is shown as "
+    f"'{MISSING}'. At a landmark, a post-baseline group is the status known at the landmark. "
+    "RMST is not estimated past a group's last follow-up (as survRM2) unless its curve has "
+    "reached 0."
+)
+"""What the Survival page's Conventions add to :data:`core.vocab.methods.CONVENTIONS`."""
+
+SMALL_RISK_SET = 10
+"""A group whose risk set at its first event is smaller than this gets a warning: each early
+event moves its curve by 1/n at risk or more (10 percentage points and up)."""
+
+
+def last_followup(counts: SurvivalCounts) -> float:
+    """The group's largest observed time (event or censoring), survRM2's bound for tau."""
+    out = (counts.n_event + counts.n_censor) > 0
+    return float(counts.time[out].max()) if out.any() else 0.0
+
+
+def _early_risk_warnings(groups: Sequence[GroupResult], d: Disclosure) -> list[str]:
+    """Groups with delayed entry whose curve starts on a small risk set.
+
+    From a diagnosis origin nobody is at risk at time 0: the first events fall on the few
+    patients already treated, and each moves the curve a lot. The number at risk is given
+    exactly only when counts may be shown (else 'fewer than' the threshold, never narrower).
+    """
+    out = []
+    for g in groups:
+        if g.km is None or g.suppressed or not (g.counts.n_enter > 0).any():
+            continue
+        ev = np.flatnonzero(g.km.n_event > 0)
+        if ev.size == 0:
+            continue
+        at_risk = int(g.km.n_risk[ev[0]])
+        if at_risk >= SMALL_RISK_SET:
+            continue
+        if d.active:
+            who = f"fewer than {max(SMALL_RISK_SET, d.threshold)} patients are"
+            when = "at its first event"
+        else:
+            who = f"{at_risk} patient{'s are' if at_risk != 1 else ' is'}"
+            when = f"at its first event ({g.km.time[ev[0]] / DAYS_PER_MONTH:.1f} months)"
+        drop = 100 * (1 - float(g.km.surv[ev[0]]))
+        size = f" (the curve drops by {drop:.0f} percentage points)" if not d.active else ""
+        out.append(
+            f"{g.label}: with delayed entry only {who} at risk {when}, so the early curve "
+            f"rests on very few patients{size}; read its first months with caution."
+        )
+    return out
+
+
+def _quantile_ci_warnings(groups: Sequence[GroupResult]) -> list[str]:
+    """Quantiles whose confidence interval does not contain the estimate, explained."""
+    out = []
+    names = {0.25: "25th percentile", 0.5: "median", 0.75: "75th percentile"}
+    for g in groups:
+        for q in g.quantiles:
+            if q.estimate is None:
+                continue
+            if (q.lower is not None and q.lower > q.estimate) or (
+                q.upper is not None and q.upper < q.estimate
+            ):
+                out.append(
+                    f"{g.label}: the 95% CI of the {names.get(round(q.p, 2), 'quantile')} does "
+                    "not contain its estimate. This is not an error: the estimate is read off "
+                    "the curve and the interval off its confidence band (as R's "
+                    "quantile.survfit), and where few patients are at risk early (delayed "
+                    "entry) the band can cross the quantile level elsewhere than the curve."
+                )
+    return out
+
+
+def _shares_by(rows: Sequence[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for key, label, n in rows:
+        out.setdefault(key, {})
+        out[key][label] = out[key].get(label, 0) + n
+    return out
+
+
+def _nested(per_unit: Mapping[str, Mapping[str, int]], share: float = 0.9) -> bool:
+    """True when each unit's patients fall (>= ``share``) in one group and the units together
+    give at least two groups: then the groups are made of units."""
+    dominant = set()
+    for counts in per_unit.values():
+        total = sum(counts.values())
+        if total == 0:
+            continue
+        top = max(counts, key=lambda k: counts[k])
+        if counts[top] < share * total:
+            return False
+        dominant.add(top)
+    return len(dominant) > 1
+
+
+def cohort_warnings(
+    filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
+) -> list[str]:
+    """Warn when the groups coincide with cohorts or mix provenances.
+
+    Grouping by a field that is (nearly) constant within each cohort compares cohorts, not
+    the field (e.g. route across a synthetic IV cohort and a published IA case series); and a
+    selection of cohorts of different provenance (synthetic, published cases, imported) mixes
+    data made in different ways. No counts are given.
+    """
+    from core.vocab.methods import Provenance
+
+    grouping = GROUPINGS[spec.by]
+    rows = group_cohort_counts(filters, grouping.column, path)
+    rows = [
+        (c, prov, grouping.labels(_py(_decode_group(spec, g))), int(n)) for c, prov, g, n in rows
+    ]
+    rows = [r for r in rows if r[2] not in (MISSING, NOT_ASSESSED)]
+    cohorts = {c for c, _p, _g, _n in rows}
+    provs = sorted({p for _c, p, _g, _n in rows})
+    out = []
+    if len(cohorts) > 1 and spec.by != "cohort_id":
+        per_cohort = _shares_by([(c, g, n) for c, _p, g, n in rows])
+        if _nested(per_cohort):
+            home: dict[str, list[str]] = {}
+            for c, gs in sorted(per_cohort.items()):
+                home.setdefault(max(gs, key=lambda k: gs[k]), []).append(c)
+            where = "; ".join(f"{g}: {', '.join(cs)}" for g, cs in home.items())
+            out.append(
+                f"The groups coincide with cohorts ({where}): the comparison is between "
+                "cohorts, with their different sources, selection and follow-up, not an effect "
+                f"of {grouping.label.lower()}."
+            )
+    if len(provs) > 1:
+
+        def name(p: str) -> str:
+            try:
+                return Provenance.parse(p).label.split(":")[0].lower()
+            except ValueError:
+                return str(p)
+
+        per_prov = _shares_by([(p, g, n) for _c, p, g, n in rows])
+        kinds = " and ".join(name(p) for p in provs)
+        if _nested(per_prov):
+            out.append(
+                f"The groups coincide with provenance ({kinds} data): a difference between "
+                "them may reflect how the data were made, not the grouping."
+            )
+        else:
+            out.append(
+                f"The selection mixes {kinds} cohorts: group differences can reflect how each "
+                "cohort's data were made."
+            )
+    return out
 
 
 def patient_arrays(
@@ -848,8 +1110,12 @@ def hazard_ratios(
     df = patient_arrays(view.filters, spec, path)
     if not spec.include_not_assessed:
         df = df[df["g"] != NOT_ASSESSED]
+    sizes_all = df.groupby("g").size()
+    df = df[df["g"] != MISSING]  # a missing value is in no model (R's coxph drops NA)
     sizes = df.groupby("g")["ev"].agg(["size", "sum"])
-    hidden = suppressed_labels(sizes["size"].to_dict(), spec, d) if d.active else []
+    # the analysis's suppression rule runs over every group it shows, the missing one too
+    hidden = suppressed_labels(sizes_all.to_dict(), spec, d) if d.active else []
+    hidden = [h for h in hidden if h != MISSING]
     note_hidden = (
         "Not shown under disclosure control (small groups and the groups that protect them): "
         + ", ".join(map(str, hidden))
@@ -907,7 +1173,19 @@ def _quantile_text(quantile: Quantile | None, scale: float) -> str:
         _scaled(quantile.estimate, scale),
         _scaled(quantile.lower, scale),
         _scaled(quantile.upper, scale),
+        beyond=_scaled(getattr(quantile, "beyond", None), scale),
     )
+
+
+def _horizon_text(spec: SurvivalSpec, unit) -> str:
+    """'60 months' (or '365 days' when the horizon was given in days)."""
+    from core.vocab.methods import TIME_UNIT_DAYS, TimeUnit
+
+    if spec.rmst_in_days is not None:
+        return f"{spec.rmst_in_days:g} days"
+    if unit is TimeUnit.DAYS:
+        return f"{spec.rmst_days / TIME_UNIT_DAYS[unit]:g} days"
+    return f"{spec.rmst_months:g} months"
 
 
 def summary_frame(analysis: SurvivalAnalysis, unit) -> pd.DataFrame:
@@ -930,7 +1208,7 @@ def summary_frame(analysis: SurvivalAnalysis, unit) -> pd.DataFrame:
                 f"75th percentile, {unit.label}": _quantile_text(q.get(0.75), s),
                 **(
                     {
-                        f"RMST to {analysis.spec.rmst_months:g} months, {unit.label} (95% CI)": (
+                        f"RMST to {_horizon_text(analysis.spec, unit)}, {unit.label} (95% CI)": (
                             fmt_est_ci(g.rmst.estimate / s, g.rmst.lower / s, g.rmst.upper / s)
                             if g.rmst
                             else "–"
@@ -1011,6 +1289,7 @@ def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str | None) -> dict:
     from core.vocab.methods import TIME_UNIT_DAYS
 
     s = TIME_UNIT_DAYS[unit]
+    tau = analysis.spec.rmst_days
     groups = []
     for g in analysis.groups:
         med = g.median
@@ -1023,6 +1302,15 @@ def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str | None) -> dict:
                 "median_ci": [_scaled(med.lower, s), _scaled(med.upper, s)]
                 if med
                 else [None, None],
+                "median_beyond": _scaled(getattr(med, "beyond", None), s) if med else None,
+                "rmst": None
+                if g.rmst is None
+                else {
+                    "estimate": g.rmst.estimate / s,
+                    "ci": [g.rmst.lower / s, g.rmst.upper / s],
+                },
+                "in_tests": g.in_tests,
+                "note": g.message or None,
                 "at": [
                     {
                         "time": a.time / s,
@@ -1044,7 +1332,9 @@ def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str | None) -> dict:
         "conf_type": analysis.spec.conf_type.value,
         "groups": groups,
         "logrank": None if lr is None else {"chi2": lr.chi2, "df": lr.df, "p": lr.p},
+        "rmst_horizon": None if tau is None else tau / s,
         "notes": exclusion_notes(analysis),
+        "warnings": list(analysis.warnings),
         "notices": list(analysis.notices),
         "refusal": analysis.refusal or None,
         "disclosure": analysis.disclosure.json(),
@@ -1110,6 +1400,29 @@ def exclusion_notes(analysis: SurvivalAnalysis) -> list[str]:
                 head + f"{d.show(lm)} patients excluded ({d.show(ev)} with an event, "
                 f"{d.show(lm - ev)} censored before the landmark)."
             )
+    grouping = GROUPINGS[analysis.spec.by] if analysis.spec.by else None
+    if lm_on and grouping and grouping.known_day and analysis.n_assessed_after_landmark:
+        # protected: no count (with the not-assessed group's n it would give the never-assessed)
+        who = "Patients" if d.active else f"{analysis.n_assessed_after_landmark} patients"
+        notes.append(
+            f"{who} whose {grouping.label.split(' (')[0].lower()} was assessed after the "
+            f"landmark (or on an unrecorded day) are grouped as '{NOT_ASSESSED}': at "
+            f"{analysis.spec.landmark_months:g} months their status was not yet known."
+        )
+    missing = next((g for g in analysis.groups if not g.in_tests), None)
+    if missing is not None:
+        label = grouping.label.lower() if grouping else "value"
+        if missing.suppressed:
+            who = (
+                f"Patients with no recorded {label} (their number is withheld under disclosure "
+                "control)"
+            )
+        else:
+            who = f"{d.show(missing.n)} patients with no recorded {label}"
+        notes.append(
+            f"{who} are left out of the log-rank, pairwise tests, RMST differences and hazard "
+            f"ratios, as R does; their curve is an extra, labelled '{MISSING}'."
+        )
     return notes
 
 

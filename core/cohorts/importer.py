@@ -19,13 +19,17 @@ Pipeline
 Privacy guard: columns named like identifiers, values shaped like identifiers (emails,
 SSN-like numbers, phone numbers), any calendar date, and any column outside the data model are
 errors; ages over 89 become 90. Values reported under a privacy rule are masked in the problem
-table (digits become ``#``, letters ``x``) so the table itself can be shared.
+table (digits become ``#``, letters ``x``) so the table itself can be shared. The file's patient
+ids are never stored: :func:`commit` replaces them by study pseudonyms (:func:`pseudonymise`)
+and returns the key to the caller only. Control characters in any cell, undecodable bytes and
+oversized or bomb-like XLSX archives are refused before anything else (issue 18).
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import re
 import time
@@ -43,6 +47,7 @@ from core.cohorts.generator import CohortFrames
 from core.data import db as core_db
 from core.data import import_sql
 from core.data.build import content_hash
+from core.data.store import WriteFailed as WriteFailed  # re-exported for the page
 from core.data.store import write_transaction
 from core.vocab.methods import Provenance
 from core.vocab.schema import (
@@ -308,6 +313,16 @@ class RawInput:
     treatments: pd.DataFrame | None = None
     problems: pd.DataFrame = field(default_factory=empty_problems)
     source: str = ""
+    declared_provenance: str | None = None  # a "# provenance: X" comment line of a CSV
+
+
+_DECLARED_RE = re.compile(rb"(?mi)^#[ \t]*provenance[ \t]*:[ \t]*([a-z-]+)")
+
+
+def declared_provenance(data: bytes) -> str | None:
+    """The provenance a CSV declares in a ``# provenance: synthetic`` comment line, or None."""
+    m = _DECLARED_RE.search(data) if b"#" in data else None
+    return m.group(1).decode("ascii").lower() if m else None
 
 
 Source = str | Path | bytes | IO[bytes]
@@ -323,6 +338,10 @@ def _load(source: Source, filename: str | None) -> tuple[bytes, str]:
     return data, filename or getattr(source, "name", "upload")
 
 
+def _re_full(pattern: str, value: str) -> bool:
+    return re.fullmatch(pattern, value) is not None
+
+
 def _kind(data: bytes, filename: str) -> str:
     ext = Path(filename).suffix.lower()
     if ext in {".xlsx", ".xlsm"} or data[:4] == b"PK\x03\x04":
@@ -334,17 +353,74 @@ def _kind(data: bytes, filename: str) -> str:
 
 _PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
+NUL_STANDIN = "\ufffe"
+"""A NUL byte is read as this noncharacter (the CSV parser would end the value at NUL)."""
+_CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + NUL_STANDIN
+_CONTROL_RE = re.compile(f"[{_CONTROL}]")
+_CONTROL_BYTES_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+RULE_CONTROL = "contains a control character ({}); remove it (cells hold plain text only)"
+
+
+def _control_name(value: str) -> str:
+    ch = _CONTROL_RE.search(value).group(0)  # type: ignore[union-attr]
+    return "NUL" if ch in ("\x00", NUL_STANDIN) else f"U+{ord(ch):04X}"
+
+
+def _escape_controls(value: str) -> str:
+    return _CONTROL_RE.sub(
+        lambda m: "\\x00" if m.group(0) == NUL_STANDIN else f"\\x{ord(m.group(0)):02x}", value
+    )
+
+
+def _check_controls(df: pd.DataFrame, label: str, p: _Problems) -> None:
+    """Refuse control characters (NUL, ESC, DEL, ...) in any cell, naming row and column.
+
+    Reported cells keep a visible '?' in place of each control character, so the field rules
+    that run later see (and show) what is there instead of a value cut at the NUL.
+    """
+    prefix = "treatments." if label == "treatments" or label.lower() == "sheet treatments" else ""
+    for i, name in enumerate(df.columns):
+        col = df.iloc[:, i]
+        hit = col.str.contains(_CONTROL_RE, regex=True).to_numpy(dtype=bool, na_value=False)
+        if not hit.any():
+            continue
+        rows = np.flatnonzero(hit)
+        vals = col.iloc[rows].to_numpy(dtype=object)
+        p.add(
+            f"{prefix}{name}",
+            np.array([RULE_CONTROL.format(_control_name(v)) for v in vals], dtype=object),
+            "error",
+            np.asarray(df.index[rows], dtype=np.int64),
+            np.array([_escape_controls(v) for v in vals], dtype=object),
+        )
+        fixed = col.copy()
+        fixed.iloc[rows] = [_CONTROL_RE.sub("?", v) for v in vals]
+        df.isetitem(i, fixed)
+
 
 def _finish_frame(
-    header: list[str], df: pd.DataFrame, first_data_row: int, label: str, p: _Problems
+    header: list[str],
+    df: pd.DataFrame,
+    first_data_row: int,
+    label: str,
+    p: _Problems,
+    controls: bool = True,
 ) -> pd.DataFrame:
-    """Name columns, drop blank rows/columns, report duplicate or unnamed headers."""
+    """Name columns, drop blank rows/columns, report duplicate or unnamed headers and control
+    characters (``controls=False``: the caller knows there are none)."""
     df.index = pd.RangeIndex(first_data_row, first_data_row + len(df))
     df.columns = [f"\x00{i}" for i in range(df.shape[1])]
     keep, names, seen = [], [], {}
     for i, raw_name in enumerate(header):
         name = (raw_name or "").strip()
         col = df.iloc[:, i]
+        if _CONTROL_RE.search(name):
+            p.add(
+                label,
+                f"column {i + 1} has a control character ({_control_name(name)}) in its name; "
+                "remove it",
+            )
+            continue
         if not name:
             if (col.str.strip() == "").all():
                 continue  # trailing or empty column without a header: nothing to import
@@ -368,7 +444,20 @@ def _finish_frame(
             blank = (out.iloc[maybe] == "").all(axis=1).to_numpy()
             if blank.any():
                 out = out.drop(index=out.index[maybe[blank]])
+    if controls and len(out.columns) and len(out):
+        out = out.copy()
+        _check_controls(out, label, p)
     return out
+
+
+def _undecodable(data: bytes) -> str | None:
+    """Where bytes are neither UTF-8 nor Windows-1252, e.g. ``byte 0x81 in line 2``, or None."""
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return f"byte 0x{data[exc.start]:02X} in line {line}"
+    return None
 
 
 def _read_csv(data: bytes, label: str, p: _Problems) -> pd.DataFrame | None:
@@ -376,12 +465,25 @@ def _read_csv(data: bytes, label: str, p: _Problems) -> pd.DataFrame | None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
+        where = _undecodable(data)
+        if where:
+            p.add(
+                label,
+                f"the file is neither UTF-8 nor Windows-1252 text ({where}); "
+                "save it as CSV UTF-8 or as XLSX",
+            )
+            return None
         encoding = "cp1252"
         p.add(
             label,
             "the file is not UTF-8; it was read as Windows-1252 (check accented text)",
             "warning",
         )
+    controls = _CONTROL_BYTES_RE.search(data) is not None  # else no cell needs the check
+    if b"\x00" in data:  # the CSV parser ends a value at NUL: keep it visible to the check
+        if encoding == "cp1252":
+            data, encoding = data.decode("cp1252").encode("utf-8"), "utf-8-sig"
+        data = data.replace(b"\x00", NUL_STANDIN.encode("utf-8"))
     if data.startswith(b"#") or b"\n#" in data:
         data = re.sub(rb"(?m)^#[^\r\n]*", b"", data)  # comment lines become blank lines
     buf, lead = io.BytesIO(data), 0
@@ -421,7 +523,7 @@ def _read_csv(data: bytes, label: str, p: _Problems) -> pd.DataFrame | None:
         else:
             p.add(label, f"could not be read as CSV ({str(exc).strip()})")
         return None
-    return _finish_frame(header, df, lead + 2, label, p)
+    return _finish_frame(header, df, lead + 2, label, p, controls)
 
 
 def _cell(v: Any) -> str:
@@ -438,9 +540,51 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+MAX_XLSX_UNCOMPRESSED = 300_000_000
+"""An XLSX whose parts inflate to more bytes than this is refused before parsing."""
+MAX_XLSX_RATIO = 100
+"""A part over 1 MB that inflates more than this many times is refused (a zip bomb)."""
+MAX_ROWS = 1_048_576
+"""Rows per sheet (Excel's own limit); more are refused while streaming."""
+MAX_COLUMNS = 1_000
+"""Columns per sheet; a wider header is refused."""
+
+
+def _xlsx_archive_problem(data: bytes) -> str | None:
+    """Why the archive must not be parsed (too big inflated, bomb-like ratio), or None.
+
+    Reads only the zip directory (``infolist``): nothing is decompressed.
+    """
+    import zipfile
+
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        return f"could not be read as an XLSX workbook ({type(exc).__name__})"
+    total = sum(i.file_size for i in infos)
+    if total > MAX_XLSX_UNCOMPRESSED:
+        return (
+            f"the workbook inflates to {total / 1e6:,.0f} MB uncompressed (limit "
+            f"{MAX_XLSX_UNCOMPRESSED / 1e6:,.0f} MB); refused before reading it: save the data "
+            "as CSV, or remove empty formatted rows"
+        )
+    for i in infos:
+        if i.file_size > 1_000_000 and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1):
+            return (
+                f"part {i.filename} has a compression ratio of "
+                f"{i.file_size / max(i.compress_size, 1):,.0f} (limit {MAX_XLSX_RATIO}); refused "
+                "before reading it (a zip bomb?): save the data as CSV"
+            )
+    return None
+
+
 def _read_xlsx(data: bytes, label: str, p: _Problems) -> dict[str, pd.DataFrame]:
     import openpyxl
 
+    why = _xlsx_archive_problem(data)
+    if why:
+        p.add(label, why)
+        return {}
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
@@ -449,22 +593,50 @@ def _read_xlsx(data: bytes, label: str, p: _Problems) -> dict[str, pd.DataFrame]
     sheets: dict[str, pd.DataFrame] = {}
     try:
         for ws in wb.worksheets:
-            rows = list(ws.iter_rows(values_only=True))
-            start = 0
-            while start < len(rows) and all(v is None or str(v).strip() == "" for v in rows[start]):
-                start += 1
-            if start == len(rows):
-                continue
-            header = [_cell(v) for v in rows[start]]
-            width = len(header)
-            body = [
-                [_cell(v) for v in r[:width]] + [""] * (width - len(r)) for r in rows[start + 1 :]
-            ]
-            df = pd.DataFrame(body, columns=[f"\x00{i}" for i in range(width)], dtype=object)
-            sheets[ws.title] = _finish_frame(header, df, start + 2, f"sheet {ws.title}", p)
+            frame = _read_sheet(ws, p)
+            if frame is not None:
+                sheets[ws.title] = frame
+    except Exception as exc:  # damaged XML inside a valid zip
+        p.add(label, f"could not be read as an XLSX workbook ({type(exc).__name__})")
+        return {}
     finally:
         wb.close()
     return sheets
+
+
+def _read_sheet(ws: Any, p: _Problems) -> pd.DataFrame | None:
+    """One sheet, streamed row by row (read-only mode); None when it is empty or refused."""
+    label = f"sheet {ws.title}"
+    declared = getattr(ws, "max_row", None)  # from the sheet's <dimension>, if it has one
+    if isinstance(declared, int) and declared > MAX_ROWS + 1:
+        p.add(label, f"has more than {MAX_ROWS:,} rows ({declared:,} declared); refused")
+        return None
+    rows = ws.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
+    start = 1
+    header: tuple = ()
+    for r in rows:
+        if not all(v is None or str(v).strip() == "" for v in r):
+            header = r
+            break
+        start += 1
+    else:
+        return None
+    header = tuple(header)
+    while header and (header[-1] is None or str(header[-1]).strip() == ""):
+        header = header[:-1]  # read-only mode pads every row to max_col
+    if len(header) > MAX_COLUMNS:
+        p.add(label, f"has more than {MAX_COLUMNS:,} columns; refused")
+        return None
+    names = [_cell(v) for v in header]
+    width = len(names)
+    body: list[list[str]] = []
+    for r in rows:
+        if len(body) >= MAX_ROWS:
+            p.add(label, f"has more than {MAX_ROWS:,} rows; refused (use CSV for large files)")
+            return None
+        body.append([_cell(v) for v in r[:width]] + [""] * (width - len(r)))
+    df = pd.DataFrame(body, columns=[f"\x00{i}" for i in range(width)], dtype=object)
+    return _finish_frame(names, df, start + 1, label, p)
 
 
 def _read_one(data: bytes, filename: str, label: str, p: _Problems) -> dict[str, pd.DataFrame]:
@@ -489,6 +661,7 @@ def read_input(
     p = _Problems()
     data, name = _load(source, filename)
     sheets = _read_one(data, name, "file", p)
+    declared = declared_provenance(data) if _kind(data, name) == "csv" else None
     pts = tx = None
     if sheets:
         by_lower = {k.lower(): k for k in sheets}
@@ -514,7 +687,7 @@ def read_input(
         pts = pd.DataFrame()
     elif len(pts) == 0:
         p.add("file", "the file has no data rows")
-    return RawInput(pts, tx, p.frame(), name)
+    return RawInput(pts, tx, p.frame(), name, declared)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -696,6 +869,10 @@ RULE_PATIENT_ID = (
     "patient ids must be study codes: letters, digits, '.', '_' or '-' (at most 64 characters)"
 )
 _PATIENT_ID_RE = r"[A-Za-z0-9._-]{1,64}"
+RULE_ID_START = (
+    "patient ids must start with a letter or digit (a leading '-', '.' or '_' is refused: "
+    "spreadsheets and command lines misread it)"
+)
 RULE_TYPE = {
     "days": "days must be a whole number",
     "int": "must be a whole number",
@@ -887,10 +1064,13 @@ def _check_column(
         opaque = screen.str.fullmatch(_PATIENT_ID_RE).to_numpy(dtype=bool)
         shaped = screen.str.fullmatch(_ANY_SHAPE_RE, case=False).to_numpy(dtype=bool)
         idx = np.flatnonzero(present)
-        for i in idx[~opaque | shaped]:
+        lead = screen.str.match(r"[._-]").to_numpy(dtype=bool)
+        for i in idx[~opaque | shaped | lead]:
             shape = value_shape(u[i])
             if shape:
                 rule[i], shown[i] = shape, mask(u[i])
+            elif _re_full(_PATIENT_ID_RE, u[i]):
+                rule[i] = RULE_ID_START
             else:
                 rule[i] = RULE_PATIENT_ID
         vals = np.where(missing_u, None, np.append(u, None))[codes]
@@ -918,6 +1098,8 @@ class Prepared:
     fields: dict[str, str]
     row_numbers: np.ndarray
     source: str = ""
+    provenance: str = Provenance.IMPORTED.value
+    """``synthetic`` only for the project's own example file, declared and unchanged."""
 
     @property
     def ok(self) -> bool:
@@ -1110,6 +1292,28 @@ class _Stage:
             self.progress(self.lo + (self.hi - self.lo) * min(max(frac, 0.0), 1.0), msg)
 
 
+RULE_DECLARED = (
+    "the file declares provenance '{}', but only the project's own synthetic example "
+    "(data/import_example.csv, unchanged) keeps a declared provenance: it is imported as real "
+    "data ('imported')"
+)
+
+
+@functools.lru_cache(maxsize=4)
+def _example_hash(_stamp: tuple[int, int]) -> str:
+    prepared = _prepare(read_input(EXAMPLE_PATH))
+    return content_hash(CohortFrames(prepared.patients, prepared.treatments, pd.DataFrame()))
+
+
+def is_project_example(prepared: Prepared) -> bool:
+    """True when ``prepared`` holds exactly the rows of the project's synthetic example file."""
+    if not prepared.ok or len(prepared.treatments) or not EXAMPLE_PATH.exists():
+        return False
+    st_ = EXAMPLE_PATH.stat()
+    frames = CohortFrames(prepared.patients, prepared.treatments, pd.DataFrame())
+    return content_hash(frames) == _example_hash((st_.st_mtime_ns, st_.st_size))
+
+
 def prepare(
     raw: RawInput,
     mapping: dict[str, str | None] | None = None,
@@ -1117,7 +1321,31 @@ def prepare(
     censor_flag: bool = False,
     progress: Progress | None = None,
 ) -> Prepared:
-    """Validate ``raw`` under ``mapping``; every problem is reported, nothing is written."""
+    """Validate ``raw`` under ``mapping``; every problem is reported, nothing is written.
+
+    The result's provenance is ``imported`` (real data) unless the file declares
+    ``# provenance: synthetic`` and its rows are exactly those of the project's example file;
+    any other declaration is ignored with a warning.
+    """
+    prepared = _prepare(raw, mapping, censor_flag=censor_flag, progress=progress)
+    declared = raw.declared_provenance
+    if declared is None:
+        return prepared
+    if declared == Provenance.SYNTHETIC.value and is_project_example(prepared):
+        return dataclasses.replace(prepared, provenance=Provenance.SYNTHETIC.value)
+    p = _Problems()
+    p.extend(prepared.problems)
+    p.add("file", RULE_DECLARED.format(declared[:40]), "warning")
+    return dataclasses.replace(prepared, problems=p.frame())
+
+
+def _prepare(
+    raw: RawInput,
+    mapping: dict[str, str | None] | None = None,
+    *,
+    censor_flag: bool = False,
+    progress: Progress | None = None,
+) -> Prepared:
     say = _Stage(progress, 0.0, 1.0)
     p = _Problems()
     p.extend(raw.problems)
@@ -1304,6 +1532,9 @@ class ImportReport:
     replaced_n: int | None = None
     seconds: float = 0.0
     db_path: str = ""
+    provenance: str = Provenance.IMPORTED.value
+    pseudonyms: pd.DataFrame | None = None
+    """The user's key: ``row, patient_id_in_file, study_id`` (never stored in the database)."""
 
     @property
     def n_errors(self) -> int:
@@ -1328,8 +1559,9 @@ class ImportReport:
         warn = f" with {self.n_warnings:,} warning(s)" if self.n_warnings else " with no warnings"
         return (
             f"{verb}: {self.n_patients:,} patients and {self.n_treatments:,} administrations{warn}; "
-            f"data version {self.content_hash}, provenance '{Provenance.IMPORTED.value}'. "
-            f"Logged as '{self.action}' in import_log of {self.db_path} "
+            f"data version {self.content_hash}, provenance '{self.provenance}'. "
+            f"Patient ids were replaced by study pseudonyms ({pseudonym(self.cohort_id, 1, 1)} "
+            f"...); the file's ids are not stored. Logged as '{self.action}' in the import log "
             f"({self.seconds:.1f} s)."
         )
 
@@ -1341,6 +1573,8 @@ class StagingCheckFailed(RuntimeError):
 def validate_cohort_id(cohort_id: str) -> str | None:
     if not COHORT_ID_RE.fullmatch(cohort_id or ""):
         return "cohort id must be 1-40 characters of lowercase letters, digits and '-'"
+    if not cohort_id[0].isalnum():
+        return "cohort id must start with a letter or digit"
     return None
 
 
@@ -1379,7 +1613,7 @@ def _insert_from_stage(con: Any, cohort_id: str, meta: dict, version: str, n: in
         cohort_id,
         title=meta["title"],
         description=meta["description"],
-        provenance=Provenance.IMPORTED.value,
+        provenance=meta["provenance"],
         n_patients=n,
         version=version,
     )
@@ -1389,9 +1623,52 @@ def _write_log(con: Any, cohort_id: str, action: str, n_rows: int, version: str)
     import_sql.write_log(con, cohort_id, action, n_rows, version)
 
 
+def pseudonym(cohort_id: str, i: int, n: int) -> str:
+    """The study id of the ``i``-th patient (1-based, file order) of ``n``: ``<cohort>-0001``."""
+    return f"{cohort_id}-{i:0{max(4, len(str(n)))}d}"
+
+
+def pseudonymise(prepared: Prepared, cohort_id: str) -> tuple[Prepared, pd.DataFrame]:
+    """Replace the file's patient ids by study pseudonyms; return the frames and the key.
+
+    Pseudonyms are ``<cohort>-0001``, ``<cohort>-0002``, ... in file order: they carry
+    nothing of the file's id (no hash that could be recomputed from a guessed id), and the
+    key (``row, patient_id_in_file, study_id``) goes only to the user, never to the database.
+    """
+    ids = prepared.patients["patient_id"].to_numpy(dtype=object)
+    n = len(ids)
+    width = len(pseudonym(cohort_id, 1, n)) - len(cohort_id) - 1
+    fmt = f"{cohort_id}-{{:0{width}d}}".format
+    study = np.array([fmt(i) for i in range(1, n + 1)], dtype=object)
+    key = pd.DataFrame(
+        {
+            "row": np.asarray(prepared.row_numbers[:n], dtype=np.int64),
+            "patient_id_in_file": ids,
+            "study_id": study,
+        }
+    )
+    patients = pd.DataFrame(  # new frame sharing the other columns' arrays (never mutated)
+        {
+            c: study if c == "patient_id" else prepared.patients[c].array
+            for c in prepared.patients.columns
+        },
+        copy=False,
+    )
+    treatments = prepared.treatments.copy()
+    if len(treatments):
+        at = pd.Index(ids).get_indexer(treatments["patient_id"].to_numpy(dtype=object))
+        treatments["patient_id"] = np.where(at >= 0, study[at], None)
+    return dataclasses.replace(prepared, patients=patients, treatments=treatments), key
+
+
 def _clean_title(title: str | None, cohort_id: str) -> str:
     t = re.sub(r"[\x00-\x1f\x7f]", " ", (title or "").strip())[:200]
     return t or f"Imported cohort {cohort_id}"
+
+
+def removable_cohorts(db: Path | str | None = None) -> list[str]:
+    """Cohorts a user added by an import: replaceable and deletable without ``force``."""
+    return import_sql.imported_cohort_ids(db)
 
 
 def precheck(
@@ -1407,7 +1684,11 @@ def precheck(
     if info is not None:
         if not replace:
             p.add("cohort_id", _exists_rule(cohort_id), "error", None, cohort_id)
-        elif info.provenance != Provenance.IMPORTED.value and not force:
+        elif (
+            info.provenance != Provenance.IMPORTED.value
+            and not force
+            and cohort_id not in removable_cohorts(db)
+        ):
             p.add(
                 "cohort_id",
                 _protected_rule(cohort_id, info.provenance, "replacing"),
@@ -1443,13 +1724,20 @@ def commit(
     if n_errors(problems):
         return ImportReport(False, cohort_id, problems, db_path=str(path))
     n, n_tx = len(prepared.patients), len(prepared.treatments)
+    say(0.02, "Replacing patient ids by study pseudonyms")
+    prepared, key = pseudonymise(prepared, cohort_id)
     frames = CohortFrames(prepared.patients, prepared.treatments, pd.DataFrame())
     say(0.05, "Computing the data version")
     version = content_hash(frames)
+    synthetic = prepared.provenance == Provenance.SYNTHETIC.value
     meta = {
         "title": _clean_title(title, cohort_id),
+        "provenance": prepared.provenance,
         "description": (
-            f"Real de-identified data imported by a user: {n:,} patients, "
+            f"The project's synthetic example file (data/import_example.csv), imported: "
+            f"{n:,} generated patients, not real ones."
+            if synthetic
+            else f"Real de-identified data imported by a user: {n:,} patients, "
             f"{n_tx:,} administrations. Validated on import (see docs/IMPORT.md)."
         ),
     }
@@ -1459,7 +1747,12 @@ def commit(
             existing = import_sql.cohort_row(con, cohort_id)
             if existing and not replace:
                 raise _refuse("cohort_id", _exists_rule(cohort_id), cohort_id)
-            if existing and existing[0] != Provenance.IMPORTED.value and not force:
+            if (
+                existing
+                and existing[0] != Provenance.IMPORTED.value
+                and not force
+                and not import_sql.was_imported(con, cohort_id)
+            ):
                 raise _refuse(
                     "cohort_id", _protected_rule(cohort_id, existing[0], "replacing"), cohort_id
                 )
@@ -1488,6 +1781,8 @@ def commit(
         replaced_n=int(existing[1]) if existing else None,
         seconds=time.perf_counter() - t0,
         db_path=str(path),
+        provenance=prepared.provenance,
+        pseudonyms=key,
     )
 
 
@@ -1552,8 +1847,9 @@ def delete_cohort(
 ) -> DeleteReport:
     """Delete a cohort and everything that belongs to it, atomically, and log it.
 
-    Imported cohorts can always be deleted; default (synthetic / published-cases) cohorts
-    only with ``force=True`` (they come back with ``python -m core build --force``).
+    Cohorts added by an import can always be deleted (including the project's example file,
+    imported as ``synthetic``); default (synthetic / published-cases) cohorts only with
+    ``force=True`` (they come back with ``python -m core build --force``).
     """
     path = Path(db) if db is not None else core_db.default_db_path()
     with write_transaction(path, wait=wait) as con:
@@ -1561,7 +1857,11 @@ def delete_cohort(
         if row is None:
             have = import_sql.cohort_ids(con)
             raise DeleteRefused(f'no cohort "{cohort_id}" (have: {", ".join(have) or "none"})')
-        if row[0] != Provenance.IMPORTED.value and not force:
+        if (
+            row[0] != Provenance.IMPORTED.value
+            and not force
+            and not import_sql.was_imported(con, cohort_id)
+        ):
             raise DeleteRefused(_protected_rule(cohort_id, row[0], "deleting"))
         _delete_rows(con, cohort_id)
         _write_log(con, cohort_id, "delete", int(row[1]), row[2])
@@ -1584,23 +1884,29 @@ FORMAT_HELP = (
     "- Times are whole days from the index date (first radionuclide administration).\n"
     "- Treatments (optional): a sheet named `treatments` in the XLSX, or a second file, one row "
     "per administration: `patient_id, cycle, day, route, agent, activity_mbq`.\n"
-    "- Refused: names, record numbers, addresses, phone numbers, emails, any calendar date, and "
-    "any column outside the data model (drop it in step 1). Ages over 89 are stored as 90.\n"
+    "- Refused: names, record numbers, addresses, phone numbers, emails, any calendar date, "
+    "control characters, and any column outside the data model (drop it in step 1). Ages over "
+    "89 are stored as 90.\n"
+    "- Your patient ids are **not stored**: on import each patient gets a study pseudonym "
+    "(`<cohort>-0001`, `<cohort>-0002`, ... in file order). The key linking them to your ids "
+    "is offered once as a download after the import (CLI: `--mapping-out FILE`); keep it with "
+    "your source data.\n"
     "- Full rules: docs/IMPORT.md."
 )
 
 
-def cohort_rows(infos: Iterable[Any]) -> list[dict]:
-    """Rows for a cohort table: id, provenance, size, data version, title."""
+def cohort_rows(cards: Iterable[Any]) -> list[dict]:
+    """Rows for a cohort table: id, provenance, size as the viewer may see it, data version,
+    title; from the analysis layer's cohort cards (``core.analyses.cohorts.CohortCard``)."""
     return [
         {
-            "Cohort": c.cohort_id,
-            "Provenance": c.provenance,
-            "Patients": c.n_patients,
-            "Data version": c.data_version,
-            "Title": c.title,
+            "Cohort": c.info.cohort_id,
+            "Provenance": c.info.provenance,
+            "Patients": c.n_text,
+            "Data version": c.info.data_version,
+            "Title": c.info.title,
         }
-        for c in infos
+        for c in cards
     ]
 
 

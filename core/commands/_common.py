@@ -18,6 +18,44 @@ class InvalidInput(ValueError):
     """Bad command-line input; printed on stderr with exit code 2."""
 
 
+MAX_TIME = 36_525.0
+"""The largest time value accepted (100 years in days; in months it is larger still): no
+follow-up is longer, and larger values only overflow the statistics."""
+
+
+def finite_float(text: str) -> float:
+    """An argparse ``type``: a finite number ('nan', 'inf' and '1e400' are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def time_list(text: str) -> str:
+    """An argparse ``type`` for ``--times``: finite times 0..MAX_TIME, comma-separated.
+
+    Returns the text unchanged (the commands parse it), so it only refuses bad values early,
+    with a sentence, whatever the command does next.
+    """
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        try:
+            value = float(item)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item.strip()!r} is not a number (expected times like 12,24,36)"
+            ) from None
+        if not math.isfinite(value) or not 0 <= value <= MAX_TIME:
+            raise argparse.ArgumentTypeError(
+                f"{item.strip()!r} is not a time from 0 to {MAX_TIME:,.0f} (100 years in days)"
+            )
+    return text
+
+
 def add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", type=Path, default=None, help=f"database file (default {default_db_path()})"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from core.cohorts.importer import import_file, problems_text
 from core.commands._common import add_db, fail
+from core.vocab.formatting import formula_safe_csv
 from core.vocab.schema import PATIENTS
 
 NAME = "import"
@@ -53,6 +55,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--problems-csv", type=Path, metavar="OUT", help="also write every problem to OUT (CSV)"
     )
+    parser.add_argument(
+        "--mapping-out",
+        type=Path,
+        metavar="FILE",
+        help="write the key of study pseudonyms (row, patient id in the file, study id) to FILE "
+        "(CSV); the database stores only the study ids. Keep FILE with your source data",
+    )
 
 
 def _mapping(args: argparse.Namespace) -> dict[str, str | None] | str:
@@ -70,10 +79,26 @@ def _mapping(args: argparse.Namespace) -> dict[str, str | None] | str:
     return mapping
 
 
+def _writable(path: Path) -> bool:
+    folder = path.parent if str(path.parent) else Path(".")
+    return folder.is_dir() and os.access(folder, os.W_OK) and not path.is_dir()
+
+
+def _write(path: Path, data: bytes, what: str) -> str | None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        return f"could not write {what} to {path} ({exc.strerror or type(exc).__name__})"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     for path in (args.file, args.treatments):
         if path is not None and not path.is_file():
             return fail(f"{path}: no such file")
+    for flag, path in (("--problems-csv", args.problems_csv), ("--mapping-out", args.mapping_out)):
+        if path is not None and not _writable(path):
+            return fail(f"{flag} {path}: its folder does not exist or cannot be written")
     mapping = _mapping(args)
     if isinstance(mapping, str):
         return fail(mapping)
@@ -89,7 +114,9 @@ def run(args: argparse.Namespace) -> int:
         mapping=mapping,
     )
     if args.problems_csv is not None:
-        report.problems.to_csv(args.problems_csv, index=False)
+        err = _write(args.problems_csv, formula_safe_csv(report.problems), "the problems")
+        if err:
+            print(f"error: {err}", file=sys.stderr)
     if not report.ok:
         print(problems_text(report.problems), file=sys.stderr)
         hint = f" (all of them in {args.problems_csv})" if args.problems_csv else ""
@@ -98,4 +125,18 @@ def run(args: argparse.Namespace) -> int:
     if report.n_warnings:
         print(problems_text(report.problems), file=sys.stderr)
     print(report.summary())
+    if args.mapping_out is not None and report.pseudonyms is not None:
+        err = _write(args.mapping_out, formula_safe_csv(report.pseudonyms), "the key")
+        if err:
+            print(
+                f"error: {err}. The cohort was imported; the study ids are numbered in file "
+                "order, so the key can be rebuilt from the file.",
+                file=sys.stderr,
+            )
+            return 3
+        print(
+            f"The key of study pseudonyms is in {args.mapping_out}: keep it with your source "
+            "data (it links study ids to your file's ids; the database does not).",
+            file=sys.stderr,
+        )
     return 0

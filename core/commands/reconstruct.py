@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 from pathlib import Path
 
 from core.commands._common import fail
+from core.literature.digitised import CURVE_HEADERS as _CURVE_HEADERS
+from core.literature.digitised import RISK_HEADERS as _RISK_HEADERS
+from core.literature.digitised import TableFileError as _FileError
+from core.literature.digitised import read_two_columns
 from core.stats.reconstruct import DigitisedInputError, Reconstruction, reconstruct
 
 NAME = "reconstruct"
@@ -30,17 +33,6 @@ HELP = (
     "numbers at risk (Guyot et al. 2012)"
 )
 ORDER = 75
-
-_CURVE_HEADERS = (("time", "survival"), ("x", "y"))
-_RISK_HEADERS = (("time", "at_risk"),)
-
-
-class _FileError(ValueError):
-    """A problem in one input file, with the line it is on (None: the whole file)."""
-
-    def __init__(self, path: Path, line: int | None, rule: str) -> None:
-        where = f"{path}, line {line}" if line is not None else str(path)
-        super().__init__(f"{where}: {rule}")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -64,79 +56,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, required=True, metavar="IPD.csv", help="output: columns time,event"
     )
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def read_two_columns(
-    path: Path, headers: tuple[tuple[str, str], ...], names: tuple[str, str]
-) -> tuple[list[float], list[float], list[int]]:
-    """Read a two-column numeric CSV with or without a header.
-
-    Returns the two columns and, for each data row, its line number in the file (blank lines
-    are skipped but counted). Raises ``_FileError`` naming the line.
-    """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise _FileError(path, None, "no such file") from None
-    except UnicodeDecodeError:
-        raise _FileError(path, None, "not a UTF-8 text file (save it as CSV)") from None
-    except OSError as exc:
-        raise _FileError(path, None, f"cannot be read ({exc.strerror or exc})") from None
-    try:
-        rows = list(csv.reader(text.splitlines()))
-    except csv.Error as exc:
-        raise _FileError(path, None, f"not a readable CSV file ({exc})") from None
-    a: list[float] = []
-    b: list[float] = []
-    lines: list[int] = []
-    seen_first = False
-    expected = " or ".join(",".join(h) for h in headers)
-    for number, row in enumerate(rows, start=1):
-        cells = [c.strip() for c in row]
-        if not any(cells):
-            continue
-        while len(cells) > 2 and cells[-1] == "":  # a trailing separator
-            cells.pop()
-        if not seen_first:
-            seen_first = True
-            if not all(_is_number(c) for c in cells):
-                if tuple(c.lower() for c in cells) not in headers:
-                    raise _FileError(
-                        path,
-                        number,
-                        f"expected the header {expected} (or two numeric columns without a "
-                        f"header; one curve per file), found {','.join(cells)!r}",
-                    )
-                continue
-        if len(cells) != 2:
-            raise _FileError(
-                path, number, f"expected 2 values ({', '.join(names)}), found {len(cells)}"
-            )
-        values = []
-        for name, cell in zip(names, cells, strict=True):
-            if cell == "":
-                raise _FileError(path, number, f"{name} is empty")
-            try:
-                value = float(cell)
-            except ValueError:
-                raise _FileError(path, number, f"{name} {cell!r} is not a number") from None
-            if not math.isfinite(value):
-                raise _FileError(path, number, f"{name} {cell!r} is not a finite number")
-            values.append(value)
-        a.append(values[0])
-        b.append(values[1])
-        lines.append(number)
-    if not a:
-        raise _FileError(path, None, "has no data rows")
-    return a, b, lines
 
 
 def summary_lines(rec: Reconstruction, n_points: int, n_times: int) -> list[str]:

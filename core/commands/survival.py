@@ -20,7 +20,7 @@ from core.commands._common import (
     print_json,
     selection,
 )
-from core.vocab.methods import ConfType, Endpoint, Origin, TimeUnit
+from core.vocab.methods import DAYS_PER_MONTH, ConfType, Endpoint, Origin, TimeUnit
 
 NAME = "survival"
 HELP = "Kaplan-Meier survival (median, survival at times, log-rank) for a cohort selection"
@@ -44,7 +44,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="T1,T2,...",
         help="times for survival estimates, in --time-unit",
     )
-    parser.add_argument("--time-unit", choices=["months", "days"], default="months")
+    parser.add_argument(
+        "--time-unit",
+        choices=["months", "days"],
+        default="months",
+        help="unit of --times, --rmst-horizon and the output (days are used exactly as given)",
+    )
+    parser.add_argument(
+        "--rmst-horizon",
+        type=float,
+        default=None,
+        metavar="T",
+        help="restricted mean survival time up to T, in --time-unit (default 60 months; "
+        "refused for a group whose follow-up ends before T, as survRM2)",
+    )
     parser.add_argument("--conf-type", choices=ConfType.codes(), default="log-log")
     parser.add_argument(
         "--no-left-truncation",
@@ -58,10 +71,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         filters = selection(args)
         unit = TimeUnit.parse(args.time_unit)
-        scale = 1.0 if unit is TimeUnit.MONTHS else 1 / 30.4375
-        times = tuple(float(t) * scale for t in args.times.split(",") if t.strip())
-        if any(t < 0 for t in times):
+        given = tuple(float(t) for t in args.times.split(",") if t.strip())
+        if any(not t >= 0 for t in given):
             raise InvalidInput("--times must be non-negative")
+        horizon = args.rmst_horizon
+        if horizon is not None and not 0 < horizon < float("inf"):
+            raise InvalidInput("--rmst-horizon must be a positive time")
+        # days stay exactly as given (no round trip through months); months label them
+        in_days = unit is TimeUnit.DAYS
+        times = tuple(t / DAYS_PER_MONTH for t in given) if in_days else given
+        rmst_months = 60.0 if horizon is None else horizon
+        if in_days and horizon is not None:
+            rmst_months = horizon / DAYS_PER_MONTH
         if args.landmark is not None and not 0 < args.landmark <= 240:
             raise InvalidInput("--landmark must be between 0 and 240 months")
     except ValueError as exc:
@@ -74,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
         landmark_months=args.landmark,
         conf_type=ConfType.parse(args.conf_type),
         times_months=times,
+        times_in_days=given if in_days else None,
+        rmst_months=rmst_months,
+        rmst_in_days=horizon if in_days else None,
     )
     analysis = analyse(filters, spec, args.db, mode=disclosure_mode(args))
     if args.json:

@@ -29,6 +29,11 @@ class CoxColumns:
     """Event indicator (NULL: status unknown)."""
     offset: str | None = None
     """Days from the time origin to the index date (None: the origin is the index date)."""
+    known: tuple[tuple[int, str], ...] = ()
+    """``(i, day column)``: value ``i`` is a status that became known on that day."""
+    known_by: float | None = None
+    """Landmark in days: a status in ``known`` assessed after it (or on an unrecorded day) is
+    NULL, not yet known at the landmark."""
 
 
 def cox_sql(filters: Filters, cols: CoxColumns, aggregate: bool) -> tuple[str, list]:
@@ -41,7 +46,14 @@ def cox_sql(filters: Filters, cols: CoxColumns, aggregate: bool) -> tuple[str, l
     where, params = filters.where()
     days, ev = column(cols.days), column(cols.event)
     valid = f"{days} IS NOT NULL AND {ev} IS NOT NULL"
-    out = [f"{column(name)} AS v{i}" for i, name in enumerate(cols.values)]
+    days_of = dict(cols.known) if cols.known_by is not None else {}
+    out = [
+        f"CASE WHEN {column(days_of[i])} <= {float(cols.known_by)!r} THEN {column(name)} END "
+        f"AS v{i}"
+        if i in days_of
+        else f"{column(name)} AS v{i}"
+        for i, name in enumerate(cols.values)
+    ]
     if cols.offset:
         off = column(cols.offset)
         valid += f" AND {off} IS NOT NULL AND {off} >= 0"
@@ -49,7 +61,7 @@ def cox_sql(filters: Filters, cols: CoxColumns, aggregate: bool) -> tuple[str, l
     out.append(f"CASE WHEN {valid} THEN {days} END AS t")
     if aggregate:
         out += [f"sum(CASE WHEN {valid} THEN {ev} END)::BIGINT AS d", "count(*)::BIGINT AS c"]
-        tail = " GROUP BY ALL"
+        tail = " GROUP BY ALL ORDER BY ALL"  # a fixed row order: the same sums every run
     else:
         out += [f"CASE WHEN {valid} THEN {ev} END AS d", "1 AS c"]
         tail = ""

@@ -7,7 +7,14 @@ their codes, so a value outside the codes cannot be stored.
 
 from __future__ import annotations
 
-from core.vocab.schema import BENCHMARK_COLUMNS, PATIENT_FIELDS, TABLES, Field, Kind
+from core.vocab.schema import (
+    BENCHMARK_COLUMNS,
+    PATIENT_FIELDS,
+    TABLES,
+    USER_ARM_COLUMNS,
+    Field,
+    Kind,
+)
 
 _SQL_TYPES: dict[Kind, str] = {
     "code": "VARCHAR",
@@ -76,11 +83,27 @@ _STATEMENTS: dict[str, tuple[str, ...]] = {
         )
         + ", added_at TIMESTAMP NOT NULL DEFAULT current_timestamp)",
     ),
+    "user_arms": (
+        "CREATE TABLE IF NOT EXISTS user_arms ("
+        + ", ".join(
+            f'"{c}" VARCHAR' + (" PRIMARY KEY" if c == "id" else "") for c in USER_ARM_COLUMNS
+        )
+        + ", added_at TIMESTAMP NOT NULL DEFAULT current_timestamp)",
+    ),
+    "user_arm_rows": (
+        "CREATE TABLE IF NOT EXISTS user_arm_rows (arm_id VARCHAR NOT NULL, "
+        "time_months DOUBLE NOT NULL, event TINYINT NOT NULL)",
+    ),
 }
 USER_BENCHMARKS_DDL = _STATEMENTS["user_benchmarks"][0]
 """Figures users add: the registry's columns (text, as in data/benchmarks.csv) and the time the
 row was added. Created with every new database; ``IF NOT EXISTS`` so that writers can also
 create it in a database built before it existed."""
+
+
+USER_ARMS_DDL = _STATEMENTS["user_arms"] + _STATEMENTS["user_arm_rows"]
+"""Reconstructed arms users add (description, then one row per patient); ``IF NOT EXISTS`` as
+``user_benchmarks``."""
 
 
 def table_ddl(name: str) -> tuple[str, ...]:

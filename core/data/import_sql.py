@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core.data.db import query_df
+from core.data.db import query_df, query_rows
 from core.vocab.schema import TABLES, TREATMENT_COLUMNS, column, table
 
 Connection = duckdb.DuckDBPyConnection
@@ -127,6 +127,28 @@ def cohort_row(con: Connection, cohort_id: str) -> tuple[str, int, str] | None:
         [cohort_id],
     ).fetchall()  # fetch everything: DuckDB 2 refuses new work while a result is open
     return rows[0] if rows else None
+
+
+_USER_IMPORTED = (
+    "c.provenance = 'imported' OR EXISTS (SELECT 1 FROM import_log l WHERE l.cohort_id = "
+    "c.cohort_id AND l.content_hash = c.data_version AND l.action IN ('import', 'replace'))"
+)
+
+
+def was_imported(con: Connection, cohort_id: str) -> bool:
+    """True when ``cohort_id``'s current rows came from an import (whatever its provenance)."""
+    rows = con.execute(
+        f"SELECT count(*) FROM cohorts c WHERE c.cohort_id = ? AND ({_USER_IMPORTED})",
+        [cohort_id],
+    ).fetchall()
+    return bool(rows[0][0])
+
+
+def imported_cohort_ids(path: Path | str | None = None) -> list[str]:
+    """Cohorts added by an import (provenance ``imported``, or the project's example file
+    imported as ``synthetic``), sorted: the ones a user may replace or delete."""
+    sql = f"SELECT c.cohort_id FROM cohorts c WHERE {_USER_IMPORTED} ORDER BY 1"
+    return [r[0] for r in query_rows(sql, path=path)]
 
 
 def cohort_ids(con: Connection) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.data.db import list_cohorts, query_arrays
+from core.data.db import list_cohorts, query_arrays, query_rows
 from core.data.filters import Filters
 from core.vocab.schema import PATIENTS, column
 
@@ -31,6 +31,11 @@ class SurvivalColumns:
     """Days from the time origin to the index date (None: the origin is the index date)."""
     group: str | None = None
     """Stored column to split on (None: one group)."""
+    group_day: str | None = None
+    """Day (from the index date) on which ``group`` became known, if the schema records it."""
+    known_by: float | None = None
+    """Landmark in days: a group value known only after it (or on an unrecorded day) is NULL,
+    'not yet assessed at the landmark'; ``late`` counts those patients."""
 
 
 def group_sql(group: str | None) -> tuple[str, str]:
@@ -69,14 +74,26 @@ def survival_sql(
     off = column(cols.offset) if cols.offset else "0"
     g_inner, g_outer = group_sql(cols.group)
     ev = column(cols.event)
+    late = "0"
+    if cols.group and cols.group_day and cols.known_by is not None:
+        # the status known at the landmark: later (or undated) assessments are not yet known
+        known = f"{column(cols.group_day)} <= {float(cols.known_by)!r}"
+        late = f"({g_inner} IS NOT NULL AND {ev} IS NOT NULL AND NOT coalesce({known}, false))"
+        g_inner = f"CASE WHEN {known} THEN {g_inner} END"
     if per_patient:
-        counts = f"1 AS n_all, ({ev} IS NOT NULL)::BIGINT AS n, coalesce({ev}, 0)::BIGINT AS d"
+        counts = (
+            f"1 AS n_all, ({ev} IS NOT NULL)::BIGINT AS n, coalesce({ev}, 0)::BIGINT AS d, "
+            f"({late})::BIGINT AS late"
+        )
         group_by = ""
     else:
-        counts = f"count(*) AS n_all, count({ev}) AS n, coalesce(sum({ev}), 0)::BIGINT AS d"
+        counts = (
+            f"count(*) AS n_all, count({ev}) AS n, coalesce(sum({ev}), 0)::BIGINT AS d, "
+            f"sum(({late})::BIGINT)::BIGINT AS late"
+        )
         group_by = " GROUP BY ALL"
     sql = (
-        f"SELECT {g_outer} AS g, t, off, n_all, n, d FROM (SELECT {g_inner} AS g, "
+        f"SELECT {g_outer} AS g, t, off, n_all, n, d, late FROM (SELECT {g_inner} AS g, "
         f"{column(cols.days)} AS t, {off} AS off, {counts} FROM patients WHERE {where}{group_by})"
     )
     return sql, params
@@ -96,7 +113,7 @@ def survival_rows(
     per_patient: bool = False,
     large: int | None = None,
 ) -> dict:
-    """Run :func:`survival_sql`: ``{g, t, off, n_all, n, d}`` as NumPy arrays.
+    """Run :func:`survival_sql`: ``{g, t, off, n_all, n, d, late}`` as NumPy arrays.
 
     The aggregate of a selection reading at least ``large`` patients (default :data:`LARGE`)
     uses DuckDB's perfect-hash GROUP BY.
@@ -105,3 +122,21 @@ def survival_rows(
     limit = LARGE if large is None else large
     big = not per_patient and cohort_rows(filters, path) >= limit
     return query_arrays(sql, params, path, perfect_hash=big)
+
+
+def group_cohort_counts(
+    filters: Filters, group: str | None, path: Path | str | None = None
+) -> list[tuple[str, str, object, int]]:
+    """Selected patients per (cohort, provenance, group code): ``(cohort_id, provenance, g, n)``.
+
+    The group code is as in :func:`survival_sql` (NULL for a missing value); used to tell
+    whether a grouping coincides with cohorts or provenances.
+    """
+    where, params = filters.where()
+    g_inner, g_outer = group_sql(group)
+    sql = (
+        f"SELECT cohort_id, provenance, {g_outer} AS g, n FROM "
+        f"(SELECT cohort_id, {g_inner} AS g, count(*) AS n FROM patients WHERE {where} "
+        "GROUP BY ALL) JOIN cohorts USING (cohort_id)"
+    )
+    return query_rows(sql, params, path)

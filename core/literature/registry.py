@@ -316,6 +316,8 @@ class WarningCode(_Labelled):
     SAME_SOURCE = ("same-source", "Figure from the cohort's own publication")
     CITATION_RECALLED = ("citation-recalled", "Citation details recalled")
     USER_ADDED = ("user-added", "User-added figure")
+    NOT_RANDOMISED = ("not-randomised", "Not randomised")
+    RECONSTRUCTED = ("reconstructed-data", "Reconstructed data")
 
 
 _W = WarningCode
@@ -343,6 +345,8 @@ WARNING_CATEGORY: dict[WarningCode, WarningCategory] = {
     _W.SAME_SOURCE: WarningCategory.SOURCE,
     _W.CITATION_RECALLED: WarningCategory.SOURCE,
     _W.USER_ADDED: WarningCategory.SOURCE,
+    _W.NOT_RANDOMISED: WarningCategory.BIAS,
+    _W.RECONSTRUCTED: WarningCategory.SOURCE,
 }
 
 

@@ -97,11 +97,13 @@ def _patients_were(n: object) -> str:
 def median_text(analysis: SurvivalAnalysis, group, unit: TimeUnit) -> str:
     """'29.0 months (95% CI 24.1–33.5)' or 'not reached', as in ``summary_frame``."""
     med = group.median
-    if med is None or med.estimate is None:
-        return "not reached"
     s = TIME_UNIT_DAYS[unit]
+    beyond = getattr(med, "beyond", None)
+    past = None if beyond is None else f"beyond {fmt_num(beyond / s)} {unit.label}"
+    if med is None or med.estimate is None:
+        return past or "not reached"
     lo = fmt_num(None if med.lower is None else med.lower / s, 1, "NR")
-    hi = fmt_num(None if med.upper is None else med.upper / s, 1, "NR")
+    hi = fmt_num(None if med.upper is None else med.upper / s, 1, past or "NR")
     return f"{fmt_num(med.estimate / s)} {unit.label} ({_ci(lo, hi)})"
 
 
@@ -472,7 +474,7 @@ def methods_paragraph(
     if analysis is not None:
         conventions += (
             " The number at risk at time t counts patients still under observation just "
-            "before t (R's summary(fit, times = t))."
+            "before t (entry < t <= exit)."
         )
     out.append(conventions)
     out.append(data_sentence(cohorts, description))

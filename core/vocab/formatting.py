@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from typing import Any
 
 
 def fmt_p(p: float | None, *, prefix: bool = True) -> str:
@@ -29,14 +31,52 @@ def fmt_est_ci(
     hi: float | None,
     digits: int = 1,
     not_reached: str = "not reached",
+    beyond: float | None = None,
 ) -> str:
-    """'29.0 (24.1–33.5)'; a missing estimate is 'not reached', a missing limit 'NR'."""
+    """'29.0 (24.1–33.5)'; a missing estimate is 'not reached', a missing limit 'NR'.
+
+    ``beyond``: a missing estimate or upper limit lies past a shown curve that ends there
+    (disclosure control), written 'beyond 70.0' instead of 'not reached' / 'NR'.
+    """
+    past = None if beyond is None else f"beyond {beyond:.{digits}f}"
     if est is None:
-        return not_reached
-    return f"{est:.{digits}f} ({fmt_num(lo, digits, 'NR')}–{fmt_num(hi, digits, 'NR')})"
+        return past or not_reached
+    hi_text = fmt_num(hi, digits, past or "NR")
+    return f"{est:.{digits}f} ({fmt_num(lo, digits, 'NR')}–{hi_text})"
 
 
 def fmt_pct_ci(pct: float | None, lo: float | None, hi: float | None, digits: int = 1) -> str:
     if pct is None:
         return "–"
     return f"{pct:.{digits}f}% ({fmt_num(lo, digits)}–{fmt_num(hi, digits)})"
+
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is run as a formula by spreadsheets (CSV injection)."""
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def formula_safe(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, with a leading apostrophe.
+
+    Non-text values and text that is a plain number (``-3``, ``+1.5``) are returned as they
+    are: they cannot execute. ``=HYPERLINK(...)``, ``+cmd``, ``-1+1``, ``@SUM(A1)`` and cells
+    starting with a tab or carriage return get the apostrophe.
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_LEADS)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def formula_safe_csv(table: Any) -> bytes:
+    """A pandas DataFrame as CSV bytes (UTF-8 with BOM, CRLF rows), every text cell and
+    column name passed through :func:`formula_safe`."""
+    out = table.copy()
+    out.columns = [formula_safe(str(c)) for c in out.columns]
+    for i in range(out.shape[1]):
+        out.isetitem(i, out.iloc[:, i].astype(object).map(formula_safe))
+    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")

@@ -151,7 +151,9 @@ class ResponseDomain(_Labelled):
 CONVENTIONS = (
     "Months are days / 30.4375. Kaplan-Meier variance by Greenwood's formula; default pointwise "
     '95% CI on the log-log scale (R survival\'s conf.type="log-log"). Number at risk at time t '
-    "counts patients still under observation just before t (R's summary(fit, times=t)). Medians "
+    "counts patients still under observation just before t (entry < t <= exit; without delayed "
+    "entry this is R's summary(fit, times=t), under delayed entry R also counts patients "
+    "entering before the next event time). Medians "
     "and quartiles, with their CIs, follow R's quantile.survfit; a median the curve does not "
     "reach is reported as 'not reached'. From a diagnosis origin, patients enter the risk set at "
     "their first treatment (delayed entry, R's Surv(entry, exit, event))."

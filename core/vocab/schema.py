@@ -400,6 +400,28 @@ BENCHMARK_COLUMNS = (
 """Columns of the literature registry (data/benchmarks.csv), in file order; the figures users
 add are stored with the same columns (text, as in the file) in ``user_benchmarks``."""
 
+USER_ARM_COLUMNS = (
+    "id",
+    "study",
+    "arm",
+    "therapy_class",
+    "agent",
+    "design",
+    "population_sites",
+    "population_grades",
+    "line_of_therapy",
+    "progression_required",
+    "endpoint",
+    "time_origin",
+    "citation",
+    "figure",
+    "published_median",
+    "note",
+    "reconstruction_note",
+)
+"""Description of a reconstructed arm a user adds (text), in ``user_arms``; its rows (months,
+event) are in ``user_arm_rows``."""
+
 TABLES: dict[str, tuple[str, ...]] = {
     "cohorts": COHORT_COLUMNS,
     "patients": ("cohort_id", *PATIENTS),
@@ -409,6 +431,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "import_log": ("log_id", "cohort_id", "action", "n_rows", "content_hash", "logged_at"),
     "meta": ("key", "value"),
     "user_benchmarks": (*BENCHMARK_COLUMNS, "added_at"),
+    "user_arms": (*USER_ARM_COLUMNS, "added_at"),
+    "user_arm_rows": ("arm_id", "time_months", "event"),
 }
 
 

@@ -106,3 +106,80 @@ def test_user_outside_the_allow_list_is_refused():
 )
 def test_policy(secrets, email, allowed):
     assert AccessPolicy.from_secrets(secrets).allows(email) is allowed
+
+
+# ------------------------------------------------------------------ who may upload (issue 18)
+IMPORTER = "importer@hospital.org"
+AUTH_IMPORT = {**AUTH, "access": {**AUTH["access"], "importers": [IMPORTER.upper()]}}
+
+
+def _import_page(user: dict | None, secrets: dict | None = AUTH_IMPORT) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if secrets:
+        at.secrets.update(secrets)
+    if user is not None:
+        at.user = user
+    at.switch_page("pages/import.py")
+    return at.run()
+
+
+def _uploaders(at: AppTest) -> list:
+    return at.get("file_uploader")
+
+
+def test_unauthenticated_visitor_never_sees_a_file_uploader():
+    """The attack: an unauthenticated visitor pushed 40 MB uploads. Before login the app shows
+    only the login prompt, on every page, and no uploader."""
+    at = _import_page({"is_logged_in": False})
+    assert not at.exception
+    assert not _uploaders(at)
+    assert [b.label for b in at.button] == ["Log in"]
+
+
+def test_logged_in_user_not_on_the_importers_list_gets_no_import_page():
+    at = _import_page(
+        {"is_logged_in": True, "email": "a.person@hospital.org", "email_verified": True}
+    )
+    assert not at.exception
+    assert not _uploaders(at)
+    assert any(s.value.startswith("Baseline") for s in at.subheader)  # the default page instead
+
+
+def test_unverified_importer_address_gets_no_import_page():
+    at = _import_page({"is_logged_in": True, "email": IMPORTER, "email_verified": False})
+    assert not _uploaders(at)
+
+
+def test_no_importers_list_means_nobody_uploads_through_the_web():
+    at = _import_page({"is_logged_in": True, "email": IMPORTER, "email_verified": True}, AUTH)
+    assert not _uploaders(at)
+
+
+def test_importer_sees_the_import_page():
+    at = _import_page({"is_logged_in": True, "email": IMPORTER, "email_verified": True})
+    assert not at.exception
+    assert len(_uploaders(at)) >= 1
+
+
+def test_open_local_use_may_import():
+    at = _import_page(None, secrets=None)
+    assert not at.exception
+    assert len(_uploaders(at)) >= 1
+
+
+@pytest.mark.parametrize(
+    ("access", "email", "verified", "may"),
+    [
+        ({"importers": ["a@h.org"]}, "a@h.org", True, True),
+        ({"importers": ["a@h.org"]}, "A@H.org", True, True),
+        ({"importers": ["a@h.org"]}, "a@h.org", False, False),
+        ({"importers": ["a@h.org"]}, "b@h.org", True, False),
+        ({}, "a@h.org", True, False),
+        # on the importers list but not admitted by the allow-list: no
+        ({"importers": ["a@x.org"], "allowed_domains": ["h.org"]}, "a@x.org", True, False),
+    ],
+)
+def test_import_policy(access, email, verified, may):
+    policy = AccessPolicy.from_secrets({"auth": {"x": 1}, "access": access})
+    assert policy.may_import(email, verified) is may
+    assert AccessPolicy.from_secrets({}).may_import(None) is True

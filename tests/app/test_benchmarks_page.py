@@ -229,3 +229,121 @@ def test_attack_a_small_selection_is_refused_with_no_figure(real_db):
     assert "fewer than 11 patients" in _text(at.info)
     assert _charts(at) == 0 and "This view" not in _text(at.markdown)
     assert not re.search(r"n ?= ?6\b", _shown(at))
+
+
+# ------------------------------------------------------------------ reconstructed trial arms
+def _arms_table(at):
+    return next(d.value for d in at.dataframe if "Events" in d.value.columns)
+
+
+def _choose_arm(at, ident: str):
+    at.selectbox(key="arm_choice").set_value(ident).run()
+    assert not at.exception
+    return at
+
+
+def test_arms_are_listed_as_reconstructed_with_their_citations():
+    at = run_page(PAGE)
+    assert not at.exception
+    table = _arms_table(at)
+    assert {"radiant4-everolimus-pfs", "radiant4-placebo-pfs"} <= set(table["ID"])
+    assert set(table["Source"]) == {"reconstructed from the published figure"}
+    captions = _text(at.caption)
+    assert "Lancet 2016;387:968-77" in captions and "Guyot" in captions and "kmdata" in captions
+
+
+def test_chosen_arm_is_drawn_with_its_risk_table_tests_and_warnings():
+    at = run_page(PAGE)
+    charts = _charts(at)
+    _choose_arm(at, "radiant4-everolimus-pfs")
+    assert _charts(at) == charts + 1
+    specs = " ".join(e.proto.spec for e in at.get("vega_lite_chart"))
+    assert "step-after" in specs and '"title": "Numbers at risk"' in specs
+    risk = next(d.value for d in at.dataframe if "Months" in d.value.columns)
+    assert list(risk["Months"]) == ["0", "12", "24"]
+    assert risk.iloc[0, 2] == 205
+    md = _text(at.markdown)
+    assert "R survdiff" in md and "R coxph" in md and "RMST difference at 24 months" in md
+    warnings = _text(at.warning)
+    assert "Not randomised" in warnings and "Reconstructed data" in warnings
+    captions = _text(at.caption)
+    assert "Guyot" in captions and "Lancet 2016;387:968-77" in captions
+
+
+def test_user_added_arm_is_listed_and_removable(private_db):
+    from core.analyses.arms import add_user_arm
+    from core.stats.reconstruct import reconstruct
+
+    rec = reconstruct([0, 2, 4, 6], [1, 0.8, 0.6, 0.5], [0, 3], [30, 20])
+    fields = {"study": "Doe 2020", "arm": "Control", "therapy_class": "placebo",
+              "design": "rct", "endpoint": "pfs", "time_origin": "randomisation",
+              "citation": "PMID 123"}  # fmt: skip
+    arm, errors = add_user_arm(fields, rec, "months", private_db)
+    assert errors == []
+    close_all()
+    at = run_page(PAGE)
+    table = _arms_table(at)
+    assert arm.id in set(table["ID"])
+    assert "user-added" in table[table["ID"] == arm.id]["Source"].iloc[0]
+    at.button(key="arm_remove_btn").click().run()
+    assert not at.exception
+    assert arm.id not in set(_arms_table(at)["ID"])
+
+
+def test_attack_protected_arm_comparison_shows_no_small_count(real_db):
+    at = run_page(PAGE, {"cohort": "real-60"})
+    _choose_arm(at, "radiant4-everolimus-os")
+    text = _shown(at)
+    assert "observed/expected" not in text and "Hazard ratio, view vs arm" not in text
+    assert "events <11" in _text(at.markdown)
+    assert "not shown" in _text(at.markdown)
+    for rx in (rf"n ?= ?{SMALL.pattern}", rf"events {SMALL.pattern}"):
+        assert not re.search(rx, text), (rx, re.search(rx, text).group(0))
+
+
+CURVE = b"0,100\n2,80\n4,60\n6,50\n8,40\n"  # WebPlotDigitizer: x,y without a header, percent
+RISK = b"time,at_risk\n0,30\n4,17\n"
+
+
+def _upload(at, curve: bytes, risk: bytes):
+    at.file_uploader(key="arm_curve").set_value(("wpd.csv", curve, "text/csv"))
+    at.file_uploader(key="arm_risk").set_value(("risk.csv", risk, "text/csv"))
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_upload_previews_the_reconstruction_and_saves_a_user_arm(private_db):
+    from core.analyses.arms import all_arms
+
+    at = _upload(run_page(PAGE), CURVE, RISK)
+    captions = _text(at.caption)
+    assert "30 patients" in captions and "largest distance between a digitised point" in captions
+    assert "survival read as percent" in captions
+    at.text_input(key="arm_study").set_value("Doe 2020")
+    at.text_input(key="arm_arm").set_value("Control")
+    at.text_input(key="arm_citation").set_value("https://doi.org/10.1000/xyz123")
+    at.multiselect(key="arm_sites").set_value(["midgut"])
+    at.multiselect(key="arm_grades").set_value(["G1", "G2"])
+    at.button(key="FormSubmitter:arm_form-Save arm").click().run()
+    assert not at.exception and not at.error
+    assert "user-added" in _text(at.success)
+    table = _arms_table(at)  # listed at once
+    row = table[table["Trial"] == "Doe 2020"].iloc[0]
+    assert row["Patients"] == 30 and row["Citation"] == "DOI 10.1000/xyz123"
+    arm = next(a for a in all_arms() if a.trial == "Doe 2020")
+    assert [s.value for s in arm.profile.population_sites] == ["midgut"]
+
+
+def test_bad_digitised_file_names_the_file_and_line(private_db):
+    at = _upload(run_page(PAGE), b"0,1\n2,0.8\n4,abc\n", RISK)
+    assert "wpd.csv, line 3: survival 'abc' is not a number" in _text(at.error)
+
+
+def test_user_arm_without_a_citation_is_not_saved(private_db):
+    at = _upload(run_page(PAGE), CURVE, RISK)
+    at.text_input(key="arm_study").set_value("Doe 2020")
+    at.text_input(key="arm_arm").set_value("Control")
+    at.button(key="FormSubmitter:arm_form-Save arm").click().run()
+    assert "The arm was not saved" in _text(at.error)
+    assert "Doe 2020" not in set(_arms_table(at)["Trial"])

@@ -265,3 +265,12 @@ def test_exact_mode_page_shows_every_figure_and_says_so(real_db, monkeypatch):
     table = _model_table(at)
     assert {"Sex: Female", "Grade: G3"} <= set(table["Term"])
     assert 8 in list(table["n"])
+
+
+def test_landmark_uses_the_status_known_at_the_landmark():
+    """Issue 19 item 4: at the landmark the imaging response is the status known then, and the
+    page says so."""
+    at = run({"covariates": "imaging_response", "lm": "1"})
+    assert not at.exception
+    assert any("known at the landmark" in w.value for w in at.warning)
+    assert not any("Turn on the landmark" in w.value for w in at.warning)

@@ -80,7 +80,8 @@ def test_good_file_confirmed_appears_in_the_cohort_list(db):
     assert any(s.value.startswith("Imported cohort my-import: 40 patients") for s in at.success)
     assert "my-import" in _cohort_ids(at)
     info = {c.cohort_id: c for c in list_cohorts(db)}["my-import"]
-    assert (info.provenance, info.n_patients, info.title) == ("imported", 40, "My import")
+    # the project's own synthetic example keeps its provenance (issue 18)
+    assert (info.provenance, info.n_patients, info.title) == ("synthetic", 40, "My import")
     # importing again without "Replace" is refused, naming the option
     at.button(key="imp_go").click().run()
     assert any("already exists; use --replace" in e.value for e in at.error)
@@ -104,3 +105,57 @@ def test_mapping_choices_are_remembered_and_an_imported_cohort_can_be_removed(db
     assert not at.exception
     assert any(s.value.startswith("Deleted cohort tiny") for s in at.success)
     assert "tiny" not in [c.cohort_id for c in list_cohorts(db)]
+
+
+def test_success_shows_no_server_path_and_offers_the_pseudonym_key_once(db):
+    data = b"patient_id,os_days,os_event\nJane.Doe,100,1\n19650312,200,0\n"
+    at = _upload(_page(), "ids.csv", data)
+    at.text_input(key="imp_cohort").input("keyed").run()
+    at.button(key="imp_go").click().run()
+    assert not at.exception
+    texts = [
+        e.value for kind in ("success", "info", "warning", "error", "caption") for e in at.get(kind)
+    ]
+    assert any(t.startswith("Imported cohort keyed: 2 patients") for t in texts)
+    assert not any(str(db.parent) in str(t) for t in texts)  # no server path anywhere
+
+    def keys() -> list:
+        return [b for b in at.get("download_button") if "pseudonym" in b.proto.label]
+
+    assert len(keys()) == 1
+    stored = [
+        r[0]
+        for r in __import__("core.data.db", fromlist=["x"]).query_rows(
+            "SELECT patient_id FROM patients WHERE cohort_id = 'keyed' ORDER BY 1", path=db
+        )
+    ]
+    assert stored == ["keyed-0001", "keyed-0002"]
+    at.run()  # any next interaction: the key is gone from the page
+    assert keys() == []
+
+
+ACTIVE = "![x](http://evil.example/p.png)"
+
+
+def test_user_text_from_the_file_is_shown_as_text(db):
+    """A column named like a markdown image must not load it (labels and messages render
+    markdown): the page escapes file text wherever it is rendered as markdown."""
+    data = f"patient_id,os_days,os_event,{ACTIVE}\np1,10,1,x\n".encode()
+    at = _upload(_page(), "md.csv", data)
+    labels = [s.label for s in at.selectbox]
+    bodies = [
+        e.value
+        for kind in ("markdown", "caption", "error", "success", "warning")
+        for e in at.get(kind)
+    ]
+    assert not [t for t in labels + bodies if "](http" in str(t) and "\\]" not in str(t)]
+
+
+def test_a_markdown_cohort_id_in_the_refusal_is_shown_as_text(db):
+    at = _upload(_page(), "ok.csv", b"patient_id,os_days,os_event\np1,10,1\n")
+    at.text_input(key="imp_cohort").input(ACTIVE).run()
+    at.button(key="imp_go").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("cohort id must be" in e for e in errors)
+    assert not [e for e in errors if "](http" in e]

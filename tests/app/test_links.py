@@ -47,3 +47,51 @@ def test_response_view_from_link_equals_view_from_widgets():
     assert not by_link.exception and not by_widgets.exception
     for a, b in zip(_frames(by_link), _frames(by_widgets), strict=True):
         pd.testing.assert_frame_equal(a, b)
+
+
+# ------------------------------------------------------------------ stale and foreign links
+def test_link_to_a_deleted_cohort_shows_an_error_not_another_cohorts_numbers():
+    """The attack (issue 18): a link naming a cohort that no longer exists showed the first
+    cohort's numbers, with the 'ignored' notice below the fold in the sidebar."""
+    at = run_page("pages/survival.py", {"cohort": "deleted-cohort", "grade": "G1"})
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "deleted-cohort" in errors and "not in this database" in errors
+    assert not at.dataframe, "no figures may be shown for a link whose cohort is gone"
+    assert not at.metric
+
+
+def test_link_with_one_deleted_cohort_of_two_shows_no_figures():
+    at = run_page("pages/overview.py", {"cohort": "nguyen-2004,gone-cohort"})
+    assert not at.exception
+    assert "gone-cohort" in " ".join(e.value for e in at.error)
+    assert not at.dataframe
+
+
+def test_choosing_a_cohort_after_a_stale_link_shows_its_figures():
+    at = run_page("pages/overview.py", {"cohort": "deleted-cohort"})
+    assert at.error
+    at.multiselect(key="flt_cohorts").set_value(["nguyen-2004"]).run()
+    assert not at.exception
+    assert not at.error
+    assert at.dataframe
+    assert at.query_params["cohort"] == "nguyen-2004"
+
+
+def test_share_link_drops_unknown_keys():
+    at = run_page(
+        "pages/survival.py",
+        {"cohort": "nguyen-2004", "utm_source": "mail", "ZQevil": "1", "v_widget": "x"},
+    )
+    assert not at.exception
+    shown = " ".join(w.value for w in at.warning)
+    assert "Ignored unknown link parameter 'utm_source'" in shown
+    assert "utm_source" not in at.query_params and "ZQevil" not in at.query_params
+    assert at.query_params["cohort"] == "nguyen-2004"
+
+
+def test_hostile_link_key_is_not_markdown():
+    at = run_page("pages/overview.py", {"![x](http://evil.example/p.png)": "1"})
+    assert not at.exception
+    for w in at.warning:
+        assert "](http" not in w.value and "![" not in w.value, w.value

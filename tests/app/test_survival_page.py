@@ -175,3 +175,51 @@ def test_exact_mode_page_shows_exact_figures(lung_db, monkeypatch):
     ns = dict(zip(at.dataframe[0].value["Group"], at.dataframe[0].value["n"], strict=True))
     assert ns["G3"] == 8
     assert '"At risk"' in json.dumps(_chart(at))  # per-step tooltips for the owner
+
+
+# ------------------------------------------------------------------ issue 19 (trust pass)
+def test_rmst_horizon_is_chosen_on_the_page():
+    """The RMST horizon control drives the summary (item 5): 24 months, not a fixed 60."""
+    at = run_page(PAGE, {"rmst": "24"})
+    assert not at.exception
+    cols = list(at.dataframe[0].value.columns)
+    assert "RMST to 24 months, months (95% CI)" in cols
+
+
+def test_missing_grouping_value_is_a_labelled_extra_out_of_the_tests():
+    """nguyen-2004 has 12 patients without a route: their curve is labelled, the log-rank
+    compares the recorded routes only and the page says how many were left out (item 2)."""
+    at = run_page(PAGE, {"by": "route", "cohort": "pgep-mibg-211,nguyen-2004"})
+    assert not at.exception
+    groups = list(at.dataframe[0].value["Group"])
+    assert groups[-1] == "Missing (not in tests)"
+    assert any("12 patients with no recorded route" in i.value for i in at.info)
+    assert "df = 1" not in _md(at)  # one recorded route only: no test at all
+    assert "Log-rank test" not in _md(at)
+
+
+def test_route_across_cohorts_warns_that_groups_are_cohorts():
+    """Item 10: route across the synthetic IV cohorts and the published IA cases."""
+    at = run_page(PAGE, {"by": "route", "cohort": "pgep-mibg-211,ia-hepatic-6"})
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any("coincide with cohorts" in w for w in warnings)
+    assert any("provenance" in w for w in warnings)
+
+
+def test_page_hazard_ratios_are_coxph(tmp_path_factory, r_dataset, monkeypatch):
+    """The page's hazard ratios (project Cox engine) printed to 2 decimals are R's
+    ``coxph(Surv(time, status) ~ factor(pmin(ph.ecog, 2)), data=lung)``: 1.45 (0.98–2.13),
+    2.54 (1.64–3.93); the 1e-9 comparison of the same function is in
+    tests/core/analyses/test_survival_trust.py."""
+    from core.data.db import DB_ENV
+    from tests.core.analyses.test_survival_trust import build_ecog
+
+    db = build_ecog(tmp_path_factory.mktemp("ecogapp"), r_dataset)[True]
+    monkeypatch.setenv(DB_ENV, str(db))
+    monkeypatch.setenv("NET_EXPLORER_DISCLOSURE", "exact")
+    at = run_page(PAGE, {"cohort": "lung-real", "by": "grade"})
+    assert not at.exception
+    hr = next(d.value for d in at.dataframe if "Hazard ratio (95% CI)" in d.value.columns)
+    assert list(hr["Group"]) == ["G2", "G3"]
+    assert list(hr["Hazard ratio (95% CI)"]) == ["1.45 (0.98–2.13)", "2.54 (1.64–3.93)"]

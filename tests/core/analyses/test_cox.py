@@ -94,6 +94,7 @@ def reference_fit(db, filters: Filters, spec: CoxSpec):
     fields = [*spec.covariates, *([spec.strata] if spec.strata else [])]
     cols = {_COLUMN.get(k, k) for k in fields} | {days_col, ev_col}
     cols |= {off_col} if off_col else set()
+    cols |= {"imaging_response_days"} if "imaging_response" in fields else set()
     df = patients_frame(filters, sorted(cols), db)
     d = df[df[days_col].notna() & df[ev_col].notna()].copy()
     d["off"] = 0.0 if off_col is None else d[off_col].astype(float)
@@ -113,6 +114,9 @@ def reference_fit(db, filters: Filters, spec: CoxSpec):
             d[k] = d[k].astype(float)
         else:
             d[k] = [_label(k, v) for v in d[_COLUMN.get(k, k)].astype(object)]
+    if L is not None and "imaging_response" in fields:  # the status known at L (issue 19)
+        late = ~(d["imaging_response_days"].astype(float) <= L)
+        d.loc[late, "imaging_response"] = None
     d = d.dropna(subset=fields)
     cont = {k for k in spec.covariates if COVARIATES[k].continuous}
     refs = dict(spec.references)

@@ -257,7 +257,7 @@ def test_method_line_names_denominator_interval_and_tests():
     line = method_line(ResponseSpec(domain="biochemical", ci="jeffreys", by="sex"))
     assert ResponseDomain.BIOCHEMICAL.label in line
     assert BinomialCI.JEFFREYS.label in line and "evaluable patients" in line
-    assert "Fisher-Freeman-Halton" in line and "chi-square" in line
+    assert "Fisher-Freeman-Halton" in line and "Monte Carlo" in line and "chi-square" not in line
     assert "Fisher" not in method_line(ResponseSpec())
 
 

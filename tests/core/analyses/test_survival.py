@@ -52,10 +52,11 @@ def _reference(df, spec: SurvivalSpec):
         else:
             d["exit"] = d[days_col] - L
     label = GROUPINGS[spec.by].labels if spec.by else (lambda _v: "All")
-    d["g"] = [
-        label(None if v is None or v != v else v)
-        for v in (d[GROUPINGS[spec.by].column] if spec.by else [None] * len(d))
-    ]
+    values = d[GROUPINGS[spec.by].column].astype(object) if spec.by else pd.Series([None] * len(d))
+    day = GROUPINGS[spec.by].known_day if spec.by else None
+    if L is not None and day:  # the status known at the landmark (issue 19, item 4)
+        values = values.where(d[day].astype(float).to_numpy() <= L, None)
+    d["g"] = [label(None if v is None or v != v else v) for v in values]
     out = {}
     for g, sub in d.groupby("g"):
         entry = sub["entry"].to_numpy() if (sub["entry"] > 0).any() else None
@@ -141,14 +142,17 @@ def test_post_baseline_grouping_warns_until_landmark(default_db):
         "immortal-time" in w
         for w in analyse(PGEP, SurvivalSpec(by="treatments"), default_db).warnings
     )
-    assert not analyse(PGEP, SurvivalSpec(by="treatments", landmark_months=3), default_db).warnings
+    at_landmark = analyse(PGEP, SurvivalSpec(by="treatments", landmark_months=3), default_db)
+    assert not any("Turn on the landmark" in w for w in at_landmark.warnings)
+    # the number of treatments has no recorded day: the landmark cannot date it (issue 19)
+    assert any("not recorded" in w for w in at_landmark.warnings)
 
 
 def test_without_delayed_entry_from_diagnosis_warns_and_is_higher(default_db):
     on = analyse(PGEP, SurvivalSpec(origin=Origin.DIAGNOSIS), default_db)
     off = analyse(PGEP, SurvivalSpec(origin=Origin.DIAGNOSIS, left_truncation=False), default_db)
     assert any("biased upward" in w for w in off.warnings)
-    assert not on.warnings
+    assert not any("biased upward" in w for w in on.warnings)
     # counting untreated time as event-free pushes the early curve up
     t = 24 * DAYS_PER_MONTH
     s_on = on.groups[0].at[1].surv
@@ -197,7 +201,9 @@ def test_cli_json_shape(default_db):
         "conf_type",
         "groups",
         "logrank",
+        "rmst_horizon",
         "notes",
+        "warnings",
         "notices",
         "refusal",
         "disclosure",
@@ -208,7 +214,10 @@ def test_cli_json_shape(default_db):
     assert [g["label"] for g in obj["groups"]] == ["Single", "Multiple"]
     assert [g["n"] for g in obj["groups"]] == [171, 40]
     g0 = obj["groups"][0]
-    assert set(g0) == {"label", "n", "events", "median", "median_ci", "at"}
+    assert set(g0) == {
+        "label", "n", "events", "median", "median_ci", "median_beyond", "rmst", "in_tests", "note",
+        "at",
+    }  # fmt: skip
     assert [a["time"] for a in g0["at"]] == [12.0, 24.0]
     assert set(obj["logrank"]) == {"chi2", "df", "p"} and obj["logrank"]["df"] == 1
 
@@ -644,9 +653,17 @@ def test_protected_statistics_equal_exact_statistics(lung_db, spec):
         for f in ("time", "surv", "lower", "upper", "n_risk"):
             np.testing.assert_array_equal(getattr(g.km, f), getattr(x.km, f))
         assert g.rmst == x.rmst
+        end = g.display.time[-1]  # the shown curve: nothing is located past its end
         for shown, q in zip(g.quantiles, x.quantiles, strict=True):
+            if shown.estimate is None and shown.beyond is not None:
+                assert q.estimate is None or q.estimate > end
+                continue
             assert shown.estimate == round_median_months(q.estimate)
             assert shown.lower == round_median_months(q.lower)
+            if shown.upper is None and shown.beyond is not None:
+                assert q.upper is None or q.upper > end
+            else:
+                assert shown.upper == round_median_months(q.upper)
     if not any(g.suppressed for g in a.groups) and e.logrank is not None:
         assert (a.logrank.chi2, a.logrank.p) == (e.logrank.chi2, e.logrank.p)
         assert [(p.a, p.b, p.chi2) for p in a.pairwise] == [(p.a, p.b, p.chi2) for p in e.pairwise]
