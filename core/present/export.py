@@ -34,6 +34,7 @@ import pandas as pd
 
 from core.analyses.disclosure import Disclosure
 from core.present.charts import VegaLiteChart
+from core.vocab.formatting import formula_safe_frame
 from core.vocab.methods import Provenance
 from core.vocab.schema import CohortInfo
 
@@ -344,46 +345,24 @@ def png_dpi(png: bytes) -> float | None:
 
 
 # ------------------------------------------------------------------ tables and files
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
-"""A text cell starting with one of these is read as a formula by spreadsheets (CSV injection)."""
 PROVENANCE_MARK = "# "
 """Provenance lines open a CSV file, each starting with this mark (read back with
 :func:`read_csv_bytes`)."""
-
-
-def neutralise_cell(value: object) -> object:
-    """A text cell a spreadsheet would run as a formula, with a leading apostrophe.
-
-    Numbers (including negative ones) are left alone: only text is ever executed.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
-        return "'" + value
-    return value
-
-
-def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` whose text cells and column names cannot start a formula."""
-    out = df.copy()
-    out.columns = [neutralise_cell(str(c)) for c in out.columns]
-    for i in range(out.shape[1]):
-        col = out.iloc[:, i]
-        if col.dtype == object or isinstance(col.dtype, pd.StringDtype | pd.CategoricalDtype):
-            out.isetitem(i, col.astype(object).map(neutralise_cell))
-    return out
 
 
 def to_csv_bytes(df: pd.DataFrame, provenance: Sequence[str] = ()) -> bytes:
     """CSV as UTF-8 with a byte-order mark (Excel then shows '–' and '·' correctly).
 
     Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or
-    a carriage return) get a leading apostrophe. ``provenance`` lines (selection, data, mode)
+    a carriage return, and not a plain number) get a leading apostrophe
+    (:func:`core.vocab.formatting.formula_safe`, shared with the importer's CSVs). ``provenance`` lines (selection, data, mode)
     open the file, each after ``'# '``.
     """
     head = "".join(
         f"{PROVENANCE_MARK}{' '.join(str(line).split())}\r\n" for line in provenance if line
     )
     # CRLF rows (RFC 4180): a cell holding a CR or LF is then quoted, not split
-    body = neutralise_frame(df).to_csv(index=False, lineterminator="\r\n")
+    body = formula_safe_frame(df).to_csv(index=False, lineterminator="\r\n")
     return (head + body).encode("utf-8-sig")
 
 

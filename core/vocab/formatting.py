@@ -72,11 +72,19 @@ def formula_safe(value: object) -> object:
     return value
 
 
-def formula_safe_csv(table: Any) -> bytes:
-    """A pandas DataFrame as CSV bytes (UTF-8 with BOM, CRLF rows), every text cell and
-    column name passed through :func:`formula_safe`."""
+def formula_safe_frame(table: Any) -> Any:
+    """A copy of a pandas DataFrame whose text cells and column names cannot start a formula
+    (:func:`formula_safe`); numeric columns are left as they are."""
     out = table.copy()
     out.columns = [formula_safe(str(c)) for c in out.columns]
     for i in range(out.shape[1]):
-        out.isetitem(i, out.iloc[:, i].astype(object).map(formula_safe))
-    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+        col = out.iloc[:, i]
+        if col.dtype.kind not in "biufcmM":  # text, objects, categories
+            out.isetitem(i, col.astype(object).map(formula_safe))
+    return out
+
+
+def formula_safe_csv(table: Any) -> bytes:
+    """A pandas DataFrame as CSV bytes (UTF-8 with BOM, CRLF rows), every text cell and
+    column name passed through :func:`formula_safe`."""
+    return formula_safe_frame(table).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
