@@ -1,9 +1,11 @@
-"""The Survival page's controls, all kept in the URL: returns the analysis spec."""
+"""The Survival page's controls, all kept in the URL (keys, defaults and ranges from the URL
+contract in core/analyses/survival_url.py, which `report` uses for its share link too)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from core.analyses import survival_url as url
 from core.analyses.survival import GROUPINGS
 from core.analyses.survival import SurvivalSpec as Spec
 from core.vocab.methods import ConfType, Endpoint, Origin, TimeUnit
@@ -59,7 +61,7 @@ def survival_controls() -> tuple[Spec, TimeUnit, bool, bool]:
         left_trunc = ctl.toggle(
             "Delayed entry at first treatment",
             "lt",
-            True,
+            url.DEFAULT.left_truncation,
             where=o1,
             help="From diagnosis, patients join the risk set only when treated "
             "(left truncation, as R's Surv(entry, exit, event)).",
@@ -75,9 +77,8 @@ def survival_controls() -> tuple[Spec, TimeUnit, bool, bool]:
         landmark = ctl.number(
             "Landmark L, months",
             "lm_months",
-            3.0,
-            0.5,
-            60.0,
+            url.LANDMARK_DEFAULT,
+            *url.LANDMARK_RANGE,
             0.5,
             where=o2,
             disabled=not landmark_on,
@@ -86,12 +87,16 @@ def survival_controls() -> tuple[Spec, TimeUnit, bool, bool]:
             ctl.select("Time unit", "unit", ["months", "years"], "months", where=o3)
         )
         times = ctl.number_list(
-            "Survival at (months)", "times", (12, 24, 36, 60), 0.5, 240, where=o1
+            "Survival at (months)", "times", url.DEFAULT.times_months, *url.TIMES_RANGE, where=o1
         )
-        rmst_h = ctl.number("RMST horizon, months", "rmst", 60.0, 1.0, 240.0, 1.0, where=o3)
+        rmst_h = ctl.number(
+            "RMST horizon, months", "rmst", url.DEFAULT.rmst_months, *url.RMST_RANGE, 1.0, where=o3
+        )
         show_ci = ctl.toggle("CI bands", "bands", True, where=o2)
         show_median = ctl.toggle("Median lines", "medline", False, where=o2)
-        na_group = ctl.toggle("Show 'not assessed' group", "na", True, where=o1)
+        na_group = ctl.toggle(
+            "Show 'not assessed' group", "na", url.DEFAULT.include_not_assessed, where=o1
+        )
 
     spec = Spec(
         endpoint=endpoint,

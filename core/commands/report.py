@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.analyses import survival_url
 from core.analyses.disclosure import Mode
 from core.analyses.survival import GROUPINGS, SurvivalSpec, analyse, hazard_ratios
 from core.commands._common import (
@@ -72,30 +73,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 # ------------------------------------------------------------------ helpers
 def share_params(filters: Filters, spec: SurvivalSpec) -> dict[str, str]:
-    """The Survival page's query string for this view (defaults left out, as the page does)."""
-    q = dict(filters.to_query_params())
-    d = SurvivalSpec()
-    if spec.endpoint is not d.endpoint:
-        q["endpoint"] = spec.endpoint.value
-    if spec.origin is not d.origin:
-        q["origin"] = spec.origin.value
-    if spec.by:
-        q["by"] = spec.by
-    if spec.conf_type is not d.conf_type:
-        q["ci"] = spec.conf_type.value
-    if not spec.left_truncation:
-        q["lt"] = "0"
-    if spec.landmark_months is not None:
-        q["lm"] = "1"
-        if spec.landmark_months != 3.0:
-            q["lm_months"] = f"{spec.landmark_months:g}"
-    if spec.times_months != d.times_months:
-        q["times"] = ",".join(f"{t:g}" for t in spec.times_months)
-    if spec.rmst_months != d.rmst_months and spec.rmst_months is not None:
-        q["rmst"] = f"{spec.rmst_months:g}"
-    if not spec.include_not_assessed:
-        q["na"] = "0"
-    return q
+    """The Survival page's query string for this view (the URL contract, defaults left out)."""
+    return {**filters.to_query_params(), **survival_url.to_query_params(spec)}
 
 
 def share_link(base: str, filters: Filters, spec: SurvivalSpec) -> str:
