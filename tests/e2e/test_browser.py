@@ -171,7 +171,7 @@ def test_hostile_link_shows_notices_not_a_traceback(new_page, app_server, steps)
     with steps("open a link with hostile values"):
         page.goto(
             app_server.url
-            + "/survival?cohort=nope%27%3B--&grade=G9&primary_site=%3Cimg%20src%3Dx%20onerror%3Dwindow.__xss%3D1%3E"
+            + "/survival?cohort=pgep-mibg-211&grade=G9&primary_site=%3Cimg%20src%3Dx%20onerror%3Dwindow.__xss%3D1%3E"
             "&age_min=abc&endpoint=dfs&lm_months=999&bogus=1"
         )
         state = wait_idle(page)
@@ -185,12 +185,19 @@ def test_hostile_link_shows_notices_not_a_traceback(new_page, app_server, steps)
             "'bogus'",
         ):
             assert shown in warnings, shown
-        assert "cohort=" in warnings and "primary_site=" in warnings
+        assert "primary_site=" in warnings
         assert state["exceptions"] == [] and state["errors"] == [], state
         assert page.get_by_test_id("stException").count() == 0
         assert page.evaluate("() => window.__xss === undefined"), "markup in a link never runs"
         rows = summary_rows(page)
         assert rows and int(rows[0]["n"]) > 0, "the page falls back to a valid view"
+    with steps("open a link naming a cohort that is not in the database"):
+        page.goto(app_server.url + "/survival?cohort=nope%27%3B--&grade=G1")
+        state = wait_idle(page)
+        errors = " ".join(page.get_by_test_id("stAlertContentError").all_inner_texts())
+        assert "not in this database" in errors and "No figures are shown" in errors
+        assert state["exceptions"] == [] and page.get_by_test_id("stException").count() == 0
+        assert page.get_by_test_id("stVegaLiteChart").count() == 0, "no other cohort's figures"
 
 
 def test_a_deep_link_after_start_up_goes_through_app_py(browser, e2e_db, tmp_path):
