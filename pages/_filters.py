@@ -62,7 +62,7 @@ PAGE_URL_KEYS: frozenset[str] = frozenset(
     # survival; overview and response; benchmarks and cox
     {"endpoint", "origin", "by", "ci", "lt", "lm", "lm_months", "unit", "times", "rmst", "bands"}
     | {"medline", "overlay", "na", "split", "domain", "denominator", "ci_method", "rby"}
-    | {"bench", "therapy", "bendpoint", "covariates", "ties", "strata"}
+    | {"bench", "therapy", "bendpoint", "covariates", "ties", "strata", "arm"}
 )
 """Every page control kept in the URL; anything else in a link is reported and ignored."""
 

@@ -22,6 +22,7 @@ from pages import _controls as ctl
 from pages import _data, _export, _ui
 from pages._filters import current_filters
 from pages._shell import enter
+from pages._survival_arm import arm_section
 from pages._survival_controls import survival_controls
 
 enter()  # run inside the app shell (login gate, navigation, database guard)
@@ -111,6 +112,7 @@ elif spec.by and sum(not g.suppressed for g in analysis.groups) == 1:
 if spec.times_months:
     st.subheader("Survival at chosen times")
     st.dataframe(survival_at_frame(analysis), hide_index=True)
+arm_section(filters, spec)  # the view against a reconstructed trial arm
 with st.expander("Conventions"):
     st.markdown(CONVENTIONS)
     st.markdown(CONVENTIONS_MORE)
