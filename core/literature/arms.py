@@ -43,6 +43,7 @@ from core.literature.registry import (
     load_benchmarks,
     validate_user_benchmark,
 )
+from core.vocab.schema import USER_ARM_COLUMNS
 
 __all__ = [
     "ARM_FIELDS",
@@ -255,25 +256,9 @@ def shipped_arms(directory: Path = RECONSTRUCTED_DIR) -> tuple[ReconstructedArm,
 # User-added arms
 # --------------------------------------------------------------------------------------------
 
-ARM_FIELDS: tuple[str, ...] = (
-    "id",
-    "study",
-    "arm",
-    "therapy_class",
-    "agent",
-    "design",
-    "population_sites",
-    "population_grades",
-    "line_of_therapy",
-    "progression_required",
-    "endpoint",
-    "time_origin",
-    "citation",
-    "figure",
-    "published_median",
-    "note",
-)
-"""The description of a user-added arm (stored as text; see ``core.vocab.schema.ARM_COLUMNS``)."""
+ARM_FIELDS: tuple[str, ...] = tuple(c for c in USER_ARM_COLUMNS if c != "reconstruction_note")
+"""The description of a user-added arm (stored as text in ``user_arms``: the schema's
+``USER_ARM_COLUMNS`` less the reconstruction note, which is written by the app)."""
 
 _TIME_TO_EVENT_CODES = ("os", "pfs", "ttp", "pfs_symptomatic", "pfs_biochemical")
 
