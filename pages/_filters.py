@@ -35,7 +35,7 @@ def _seed_from_url() -> None:
     unknown = [k for k in st.query_params if k not in URL_KEYS and not k.startswith("v_")]
     filters, notices = Filters.from_query_params(raw, cohorts)
     for key in unknown:
-        if key not in _page_keys():
+        if key not in PAGE_URL_KEYS:
             notices.append(f"Ignored unknown link parameter {_ui.inert(repr(key[:40]))}.")
     named = [p.strip() for v in raw.get("cohort", []) for p in str(v).split(",") if p.strip()]
     missing = [v for v in dict.fromkeys(named) if v not in cohorts]
@@ -67,10 +67,6 @@ PAGE_URL_KEYS: frozenset[str] = frozenset(
 """Every page control kept in the URL; anything else in a link is reported and ignored."""
 
 
-def _page_keys() -> set[str]:
-    return set(PAGE_URL_KEYS)
-
-
 _STORED = "_filters_stored"
 _WIDGET_KEYS = ("cohorts", *CODE_FILTERS, "age", "tx_min", "tx_max", "prior_yes", "prior_no")
 
@@ -90,12 +86,11 @@ def _store_widgets() -> None:
 
 
 def current_filters() -> Filters:
-    """Render the sidebar filters and return the current selection (call once per page)."""
-    return sidebar_filters()
+    """Render the sidebar filters and return the current selection (call once per page).
 
-
-def sidebar_filters() -> Filters:
-    """Render the sidebar filters and return the current selection."""
+    Pages the selection does not apply to (Validation, Data dictionary) do not call it: they
+    show no picker, and the next page that calls it puts the last selection back.
+    """
     if not st.session_state.get(_SEEDED):
         _seed_from_url()
     else:
@@ -113,6 +108,7 @@ def sidebar_filters() -> Filters:
         help="Empty means every cohort in the database.",
     )
     scope = tuple(chosen) or tuple(ids)
+    in_scope = [titles[c] for c in scope]
     values: dict = {"cohorts": tuple(chosen)}
     for name in CODE_FILTERS:
         field = PATIENTS[name]
@@ -120,9 +116,10 @@ def sidebar_filters() -> Filters:
         current = [v for v in st.session_state.get(K + name, []) if v in field.codes]
         options = [c for c in field.codes if c in present or c in current]
         st.session_state[K + name] = current
+        label = _ui.field_label(field.label, name, in_scope)
         values[name] = tuple(
             sb.multiselect(
-                field.label, options, key=K + name, format_func=field.label_of, placeholder="All"
+                label, options, key=K + name, format_func=field.label_of, placeholder="All"
             )
         )
     lo, hi = sb.slider(
@@ -150,7 +147,7 @@ def sidebar_filters() -> Filters:
     raw = Filters(**values).to_query_params()
     filters, notices = Filters.from_query_params(raw, ids)
     for msg in st.session_state.get(_NOTICES, []) + notices:
-        sb.warning(msg, icon="⚠️")
+        sb.warning(msg, icon=":material/warning:")
     _missing_cohort_stop(tuple(chosen))
     _write_url(filters)
     _store_widgets()
@@ -177,7 +174,7 @@ def _missing_cohort_stop(chosen: tuple[str, ...]) -> None:
     if chosen != left:  # the viewer chose cohorts: the link's selection is gone
         del st.session_state[_MISSING]
         return
-    st.error(missing_cohort_message(missing), icon="🚫")
+    st.error(missing_cohort_message(missing), icon=":material/block:")
     st.stop()
 
 

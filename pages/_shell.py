@@ -20,16 +20,20 @@ IMPORT_PAGE = "pages/import.py"
 """The only page with a file uploader: in the navigation only for viewers who may import."""
 
 PAGE_SPECS: tuple[tuple[str, str, str, str, bool], ...] = (
-    # (script, title, icon, url_path, default)
-    ("pages/overview.py", "Overview", "🏠", "overview", True),
-    ("pages/survival.py", "Survival", "📉", "survival", False),
-    ("pages/response.py", "Response", "🎯", "response", False),
-    ("pages/cox.py", "Cox model", "🌲", "cox", False),
-    ("pages/benchmarks.py", "Benchmarks", "📚", "benchmarks", False),
-    ("pages/validation.py", "Validation", "✅", "validation", False),
-    ("pages/import.py", "Import", "📥", "import", False),
-    ("pages/dictionary.py", "Data dictionary", "📖", "dictionary", False),
+    # (script, title, icon, url_path, default); the default page is served at the root
+    ("pages/overview.py", "Overview", ":material/home:", "start", True),
+    ("pages/survival.py", "Survival", ":material/trending_down:", "survival", False),
+    ("pages/response.py", "Response", ":material/target:", "response", False),
+    ("pages/cox.py", "Cox model", ":material/account_tree:", "cox", False),
+    ("pages/benchmarks.py", "Benchmarks", ":material/menu_book:", "benchmarks", False),
+    ("pages/validation.py", "Validation", ":material/fact_check:", "validation", False),
+    ("pages/import.py", "Import", ":material/upload_file:", "import", False),
+    ("pages/dictionary.py", "Data dictionary", ":material/dictionary:", "dictionary", False),
 )
+
+ALIASES: tuple[tuple[str, str], ...] = (("pages/overview.py", "overview"),)
+"""(script, url_path) of hidden pages: ``/overview`` opens the Overview, which the default
+page serves at the root (Streamlit gives a default page no path of its own)."""
 
 _state = threading.local()
 
@@ -38,7 +42,7 @@ def main() -> None:
     """Run the app: gate, build on first start, navigation, then the chosen page."""
     st.set_page_config(
         page_title="NET Outcomes Explorer",
-        page_icon="📈",
+        page_icon=":material/monitoring:",
         layout="wide",
         initial_sidebar_state="expanded",
     )
@@ -56,6 +60,11 @@ def main() -> None:
         st.Page(path, title=title, icon=icon, url_path=url, default=default)
         for path, title, icon, url, default in PAGE_SPECS
         if importer or path != IMPORT_PAGE
+    ]
+    titles = {spec[0]: spec[1] for spec in PAGE_SPECS}
+    pages += [
+        st.Page(path, title=titles[path], url_path=url, visibility="hidden")
+        for path, url in ALIASES
     ]
     page = st.navigation(pages)
     st.sidebar.caption("NET Outcomes Explorer · radionuclide therapy outcomes")

@@ -6,6 +6,7 @@ import re
 
 import streamlit as st
 
+from core.analyses.cohorts import unreported
 from core.analyses.disclosure import Disclosure
 from core.data.build import build_default, set_aside
 from core.data.db import DatabaseUnavailable
@@ -49,9 +50,37 @@ def inert(text: object) -> str:
     return _ACTIVE_CHARS.sub(r"\\\1", str(text)).replace("www.", "www\\.")
 
 
+BADGE_ICON = {
+    Provenance.SYNTHETIC.value: ":material/science:",
+    Provenance.PUBLISHED_CASES.value: ":material/menu_book:",
+    Provenance.IMPORTED.value: ":material/upload_file:",
+}
+
+
 def provenance_badge(info: CohortInfo) -> None:
     prov = Provenance.parse(info.provenance)
-    st.badge(prov.label.split(":")[0], color=BADGE_COLOR[prov.value])
+    st.badge(prov.label.split(":")[0], icon=BADGE_ICON[prov.value], color=BADGE_COLOR[prov.value])
+
+
+def field_label(label: str, field: str, infos: list[CohortInfo]) -> str:
+    """A field's label naming the cohorts in view where its values are synthetic."""
+    synth = unreported(field, infos).get("synthetic", [])
+    return f"{label} (synthetic in {', '.join(synth)})" if synth else label
+
+
+def synthetic_fields_note(fields: dict[str, str], infos: list[CohortInfo]) -> str:
+    """A sentence for the fields (name -> label) in use whose values are synthetic, or ''."""
+    bits = [
+        f"{label} in {', '.join(ids)}"
+        for name, label in fields.items()
+        if (ids := unreported(name, infos).get("synthetic"))
+    ]
+    if not bits:
+        return ""
+    return (
+        f"Synthetic values, not reported by any source: {'; '.join(bits)}. A difference by "
+        "these fields is an artefact of the generator, not evidence."
+    )
 
 
 def provenance_note(infos: list[CohortInfo]) -> str:
@@ -71,15 +100,22 @@ def selected_infos(filters: Filters) -> list[CohortInfo]:
     return [c for c in all_ if c.cohort_id in wanted]
 
 
+def provenance_banner(filters: Filters) -> None:
+    """The 'Synthetic data: not real patients' banner at the top of every analysis page."""
+    note = provenance_note(selected_infos(filters))
+    if note:
+        st.warning(note, icon=":material/science:")
+
+
 def disclosure_banner(d: Disclosure) -> None:
     """The page banner for the viewer's mode (nothing when no real data are in view)."""
     if d.exact and d.real_data:
         st.warning(
             "Exact figures: not for sharing. Imported (real) data shown without disclosure control.",
-            icon="🔒",
+            icon=":material/lock:",
         )
     elif d.active:
-        st.info(d.note(), icon="🛡️")
+        st.info(d.note(), icon=":material/shield:")
 
 
 def caption(filters: Filters, n: int | str, methods: str = "") -> str:

@@ -70,9 +70,7 @@ def _notices() -> None:
 filters = current_filters()
 st.title("Benchmarks")
 banner = st.container()  # the disclosure banner, once a result says which mode applies
-note = _ui.provenance_note(_ui.selected_infos(filters))
-if note:
-    st.warning(note, icon="🧪")
+_ui.provenance_banner(filters)
 pool = _data.benchmarks()
 by_id = {b.id: b for b in pool}
 c1, c2 = st.columns(2)

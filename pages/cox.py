@@ -24,8 +24,10 @@ def _pick(label: str, key: str, enum, default: str, where):
     return enum.parse(ctl.select(label, key, enum.codes(), default, fmt, where=where))
 
 
-def _label(code: str) -> str:
-    return "None" if code == "none" else cd.COVARIATES[code].label
+def _label(code: str, text: str = "") -> str:
+    """The covariate's label (or ``text``) naming the cohorts in view where it is synthetic."""
+    cov = cd.COVARIATES.get(code)
+    return _ui.field_label(text or cov.label, cov.column, infos) if cov else "None"
 
 
 def _seed_model() -> None:
@@ -59,6 +61,8 @@ def _write_model(text: str) -> None:
 
 filters = current_filters()
 st.title("Cox model")
+_ui.provenance_banner(filters)
+infos = _ui.selected_infos(filters)
 c1, c2, c3, c4 = st.columns(4)
 endpoint = _pick("Endpoint", "endpoint", Endpoint, "os", c1)
 origin = _pick("Time origin", "origin", Origin, "index", c2)
@@ -70,7 +74,7 @@ covs = st.multiselect(
     "Covariates",
     list(cd.COVARIATES),
     key=K + "covs",
-    format_func=cd.covariate_help,
+    format_func=lambda c: _label(c, cd.covariate_help(c)),
     help="A categorical field gets a hazard ratio per level against its reference level; age and "
     "first activity are continuous (HR per step). Post-baseline statuses are known only in "
     "hindsight (immortal-time bias): use a landmark.",
@@ -100,6 +104,9 @@ landmark = ctl.number(
 )
 for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
+used = {cd.COVARIATES[c].column: cd.COVARIATES[c].label for c in (*covs, strata) if c != "none"}
+if synth := _ui.synthetic_fields_note(used, infos):
+    st.warning(synth, icon=":material/science:")
 
 refs = {c: st.session_state.get(K + "ref_" + c, AUTO) for c in covs}
 try:
@@ -134,7 +141,6 @@ if a.withheld:  # disclosure control: no figure, only why
     st.stop()
 resolved = {c: v for c, v in a.references.items() if c not in a.reference_fallbacks}
 _write_model(cd.model_text(spec, resolved))  # references given by stored code -> labels
-
 for i, (cov, names) in enumerate(a.level_names().items()):
     key = K + "ref_" + cov
     if st.session_state.get(key, AUTO) not in (AUTO, *names):  # a code from the link, or stale
@@ -153,7 +159,6 @@ if note := cd.not_analysed_text(a):
 if a.error:
     st.error(a.error)
     st.stop()
-
 st.caption(cd.fit_summary_text(a))
 rows, left_out = cd.forest_frame(a)
 title = f"{endpoint.label}: hazard ratios · n = {a.cell(a.n)}, {a.cell(a.events)} events"
@@ -167,13 +172,12 @@ if left_out:
     st.caption("Not drawn (the estimate may be infinite): " + "; ".join(left_out) + ".")
 for note in a.disclosure_notes:
     st.info(note, icon="🛡️")
-stamp = f" · {a.disclosure.stamp()}" if a.disclosure.stamp() else ""
+stamp = "".join(f" · {s}" for s in (a.disclosure.stamp(), synth) if s)  # mode, synthetic fields
 st.caption(_ui.caption(a.filters, a.cell(a.n), cd.methods_text(spec)) + stamp)
 
 st.subheader("Model")
 st.dataframe(cd.model_frame(a), hide_index=True, width="stretch")
 st.markdown(cd.tests_text(a.fit))
-
 st.subheader("Proportional-hazards check")
 if a.zph is None:
     st.info(a.zph_error or "The proportional-hazards test is not available for this fit.")

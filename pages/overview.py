@@ -18,6 +18,7 @@ filters = current_filters()
 n = _data.count(filters)
 
 st.title("NET Outcomes Explorer")
+_ui.provenance_banner(filters)
 st.caption(
     "Survival and response after radionuclide therapy for neuroendocrine tumours. "
     "Choose patients in the sidebar; every page recomputes from the same selection."
@@ -42,10 +43,10 @@ for i, card in enumerate(cards):
         with st.popover("About this cohort"):
             st.markdown(_ui.plain(card.description))  # user text: shown as typed
             st.caption(f"Source: {_ui.plain(info.citation)}")
+            synth = [PATIENTS[f].label for f, k in card.fields.items() if k == "synthetic"]
+            if synth:
+                st.caption("Synthetic, reported nowhere: " + ", ".join(synth) + ".")
 
-note = _ui.provenance_note(_ui.selected_infos(filters))
-if note:
-    st.warning(note, icon="🧪")
 
 heading = st.empty()
 if n == 0:

@@ -29,6 +29,8 @@ enter()  # run inside the app shell (login gate, navigation, database guard)
 
 filters = current_filters()
 st.title("Response")
+_ui.provenance_banner(filters)
+infos = _ui.selected_infos(filters)
 
 c1, c2, c3, c4 = st.columns(4)
 domain = ctl.select(
@@ -62,9 +64,14 @@ by = ctl.select(
     "rby",
     ["none", *RESPONSE_GROUPINGS],
     "none",
-    lambda c: "No grouping" if c == "none" else RESPONSE_GROUPINGS[c].label,
+    lambda c: (
+        "No grouping" if c == "none" else _ui.field_label(RESPONSE_GROUPINGS[c].label, c, infos)
+    ),
     where=c4,
 )
+synth = _ui.synthetic_fields_note({by: RESPONSE_GROUPINGS[by].label}, infos) if by != "none" else ""
+if synth:  # also in the caption and the CSV's provenance lines
+    st.warning(synth, icon=":material/science:")
 for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
 spec = ResponseSpec(domain, denominator, ci, None if by == "none" else by)
@@ -83,7 +90,7 @@ with st.spinner("Computing…"):
     result = _data.response_table(filters, spec)
 table, prot = result.table, result.protection
 n = result.n
-methods = method_line(spec)
+methods = " ".join(filter(None, (method_line(spec), synth)))
 
 st.subheader("Response rates")
 chart = response_chart(table, prot)
@@ -131,7 +138,7 @@ _export.render(
         "Response table": result.export(),
         "Adverse events": adverse_event_export_frame(ae),
     },
-    results_paragraph(None, responses=[result.shown_table()], disclosure=d),
+    results_paragraph(None, responses=[result.shown_table()], disclosure=d, cohorts=infos),
     methods_paragraph(
         None,
         cohorts=infos,

@@ -8,6 +8,7 @@ from core.analyses.comparison import benchmark_label, overlay_frame, overlay_opt
 from core.analyses.survival import (
     CONVENTIONS_MORE,
     exclusion_notes,
+    followup_text,
     hr_frame,
     max_time,
     pairwise_frame,
@@ -29,6 +30,7 @@ enter()  # run inside the app shell (login gate, navigation, database guard)
 
 filters = current_filters()
 st.title("Survival")
+_ui.provenance_banner(filters)
 
 spec, unit, show_ci, show_median = survival_controls()
 endpoint, origin = spec.endpoint, spec.origin
@@ -91,6 +93,8 @@ st.caption(caption)
 
 st.subheader("Summary")
 st.dataframe(summary_frame(analysis, unit), hide_index=True, width="stretch")
+if followup := followup_text(analysis, unit):
+    st.markdown(followup)
 if analysis.logrank is not None:
     lr = analysis.logrank
     st.markdown(f"**Log-rank test**: χ² = {lr.chi2:.2f}, df = {lr.df}, {fmt_p(lr.p)}")

@@ -6,12 +6,11 @@ import streamlit as st
 
 from core.analyses.validation import CONVENTIONS_MD, SYNTHETIC_NOTE
 from pages import _data
-from pages._filters import current_filters
 from pages._shell import enter
 
 enter()  # run inside the app shell (login gate, navigation, database guard)
 
-current_filters()  # keeps the sidebar and the link's selection across page switches
+# no current_filters(): the sidebar selection does not apply here (it is kept for later)
 st.title("Validation")
 st.markdown(SYNTHETIC_NOTE)
 
@@ -22,13 +21,16 @@ c1.metric("Published figures reproduced", f"{passed} of {total}")
 c2.metric("Failing", f"{total - passed}")
 c3.metric("Cohorts checked", f"{rows['cohort'].nunique()}")
 if passed == total:
-    st.success(f"All {total} published figures are reproduced within their tolerance.", icon="✅")
+    st.success(
+        f"All {total} published figures are reproduced within their tolerance.",
+        icon=":material/check_circle:",
+    )
 else:
     st.error(
         f"{total - passed} of {total} published figures are outside their tolerance: the "
         "database differs from the calibrated default cohorts (rebuild it with "
         "`python -m core build --force`).",
-        icon="❌",
+        icon=":material/error:",
     )
 
 cohorts = ["All cohorts", *dict.fromkeys(rows["cohort"])]

@@ -68,6 +68,9 @@ from core.stats.survival import (
     kaplan_meier,
     km_quantiles,
     logrank_with_pairwise,
+    median_followup,
+    pooled_counts,
+    reverse_counts,
     rmst,
     rmst_difference,
     survival_at,
@@ -263,6 +266,9 @@ class Curve:
     risk_table: tuple[tuple[float, str], ...] | None = None
     """(time, number at risk as shown) for the table under the chart; None: the exact numbers
     may be shown at any time (computed from the group's counts)."""
+    risk_counts: tuple[tuple[float, str, str], ...] | None = None
+    """(time, cumulative events, cumulative censorings) as shown, at the times of
+    ``risk_table`` (the KMunicate rows); None: exact numbers at any time."""
     whole_months: bool = False
 
     def __post_init__(self) -> None:
@@ -332,6 +338,9 @@ class SurvivalAnalysis:
     """Non-empty: the selection may not be shown (query-set-size restriction); no groups."""
     notices: tuple[str, ...] = ()
     """What protected mode changed in the request (e.g. age filters on 5-year bands)."""
+    median_followup: Quantile | None = None
+    """Median follow-up of all analysed patients by reverse Kaplan-Meier, with its CI (days;
+    as shown: protected mode gives whole months, see :func:`followup_shown`)."""
 
     @property
     def refused(self) -> bool:
@@ -653,7 +662,8 @@ def protected_curve(km: KMResult, at: Sequence[SurvAt], d: Disclosure) -> Curve:
     months with at least ``d.threshold`` patients at risk (at risk just before m, as R's
     ``summary(fit, times=)``), closed at the next whole month; no per-step counts or marks.
     The table under the chart gives the number at risk at 0 and at the chosen times ``at``
-    (as shown by ``d``).
+    (as shown by ``d``), and the cumulative events and censorings at the same times (rounded
+    as :func:`_protected_at` does).
     """
     grid = whole_month_grid(float(km.time[-1]))
     risk = km.counts.n_risk_before(grid)
@@ -670,15 +680,22 @@ def protected_curve(km: KMResult, at: Sequence[SurvAt], d: Disclosure) -> Curve:
     hi = np.array([_nan(v.upper) for v in values], dtype=float)
     start = int(km.counts.n_risk_before(np.array([0.0]))[0])
     table = ((0.0, d.show(start)), *((a.time, d.show(a.n_risk)) for a in at))
-    return Curve(t, s, lo, hi, risk_table=table, whole_months=True)
+    (zero,) = _protected_at(survival_at(km, [0.0]), d)  # exits on day 0, rounded as the rest
+    counts = tuple((a.time, d.show(a.events), d.show(a.censored)) for a in (zero, *at))
+    return Curve(t, s, lo, hi, risk_table=table, risk_counts=counts, whole_months=True)
 
 
 def _protected_at(at: Sequence[SurvAt], d: Disclosure) -> tuple[SurvAt, ...]:
     """Survival at times as shown: withheld where fewer than the threshold are at risk, and
     numbers at risk after time 0 rounded up to a multiple of 5 (:func:`round_at_risk`), so that
-    two of them, or one and the group's n, differ by a range and never give a count."""
+    two of them, or one and the group's n, differ by a range and never give a count.
+
+    The cumulative events and censorings of the KMunicate table are rounded up the same way
+    (at every time): two of them, or n minus them (which would give the exact number at risk),
+    differ by ranges too."""
     out = []
     for a in at:
+        a = replace(a, events=round_at_risk(a.events), censored=round_at_risk(a.censored))
         shown = replace(a, n_risk=round_at_risk(a.n_risk)) if a.time > 0 else a
         if a.n_risk < d.threshold:
             shown = replace(shown, surv=None, lower=None, upper=None)
@@ -829,6 +846,7 @@ def analyse(
                 str(g), counts, km, qs, at, rm, msg, display=exact_curve(km), in_tests=g != MISSING
             )
         )
+    fu = _followup(groups, spec, disclosure)
     if disclosure.active:
         groups = _protect(groups, disclosure)
     lr = None
@@ -896,6 +914,42 @@ def analyse(
         disclosure=disclosure,
         warnings=tuple(warnings),
         notices=view.notices,
+        median_followup=fu,
+    )
+
+
+def _followup(groups: Sequence[GroupResult], spec: SurvivalSpec, d: Disclosure) -> Quantile | None:
+    """Median follow-up of every analysed patient (all groups pooled) by reverse Kaplan-Meier
+    (:func:`core.stats.survival.median_followup`), in the spec's CI type.
+
+    Protected mode with real data: whole months, and nothing located where fewer than the
+    threshold remain at risk (shown as beyond the last whole month with enough at risk), as
+    the survival medians.
+    """
+    if not groups:
+        return None
+    pooled = pooled_counts([g.counts for g in groups])
+    if pooled.n == 0:
+        return None
+    q = median_followup(pooled, conf_type=spec.conf_type)
+    if not d.active:
+        return q
+    curve = protected_curve(kaplan_meier(reverse_counts(pooled), conf_type=spec.conf_type), (), d)
+    end = float(curve.time[-1]) if curve.time.size else 0.0
+    return _month_quantile(q, end)
+
+
+def followup_text(analysis: SurvivalAnalysis, unit) -> str:
+    """'**Median follow-up** (reverse Kaplan-Meier, ...), months (95% CI): 19.3 (16.8–27.0).'"""
+    from core.vocab.methods import TIME_UNIT_DAYS
+
+    fu = analysis.median_followup
+    if fu is None or analysis.refused:
+        return ""
+    text = _quantile_text(fu, TIME_UNIT_DAYS[unit])
+    return (
+        f"**Median follow-up** (reverse Kaplan-Meier, all patients analysed), {unit.label} "
+        f"(95% CI): {text}."
     )
 
 
@@ -1225,7 +1279,8 @@ def summary_frame(analysis: SurvivalAnalysis, unit) -> pd.DataFrame:
 
 
 def survival_at_frame(analysis: SurvivalAnalysis) -> pd.DataFrame:
-    """Survival (95% CI) and number at risk at the spec's times, one row per group x time."""
+    """Survival (95% CI), number at risk and cumulative events and censorings (KMunicate) at
+    the spec's times, one row per group x time."""
     from core.vocab.formatting import fmt_num
 
     rows = []
@@ -1241,6 +1296,8 @@ def survival_at_frame(analysis: SurvivalAnalysis) -> pd.DataFrame:
                     else f"{fmt_num(None if a.lower is None else 100 * a.lower)}–"
                     f"{fmt_num(None if a.upper is None else 100 * a.upper)}",
                     "At risk": analysis.cell(a.n_risk),
+                    "Events (cumulative)": analysis.cell(a.events),
+                    "Censored (cumulative)": analysis.cell(a.censored),
                 }
             )
     return pd.DataFrame(rows)
@@ -1317,6 +1374,8 @@ def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str | None) -> dict:
                         "survival": a.surv,
                         "ci": [a.lower, a.upper],
                         "at_risk": analysis.cell(a.n_risk),
+                        "events": analysis.cell(a.events),
+                        "censored": analysis.cell(a.censored),
                     }
                     for a in g.at
                 ],
@@ -1333,12 +1392,46 @@ def to_json_dict(analysis: SurvivalAnalysis, unit, cohort: str | None) -> dict:
         "groups": groups,
         "logrank": None if lr is None else {"chi2": lr.chi2, "df": lr.df, "p": lr.p},
         "rmst_horizon": None if tau is None else tau / s,
+        "median_followup": _followup_json(analysis.median_followup, s),
         "notes": exclusion_notes(analysis),
         "warnings": list(analysis.warnings),
         "notices": list(analysis.notices),
         "refusal": analysis.refusal or None,
         "disclosure": analysis.disclosure.json(),
     }
+
+
+def _followup_json(fu: Quantile | None, scale: float) -> dict | None:
+    """``{"value", "ci", "beyond"}`` in the output unit (null when not computed)."""
+    if fu is None:
+        return None
+    return {
+        "value": _scaled(fu.estimate, scale),
+        "ci": [_scaled(fu.lower, scale), _scaled(fu.upper, scale)],
+        "beyond": _scaled(getattr(fu, "beyond", None), scale),
+    }
+
+
+def risk_table_frame(analysis: SurvivalAnalysis, unit) -> pd.DataFrame:
+    """The KMunicate table under the chart: at risk, cumulative events and censorings per group
+    and chosen time, as shown (protected: '<11' or rounded up to a multiple of 5); no row for
+    a suppressed group."""
+    from core.vocab.methods import TIME_UNIT_DAYS
+
+    s = TIME_UNIT_DAYS[unit]
+    rows = [
+        {
+            "Group": g.label,
+            f"Time, {unit.label}": a.time / s,
+            "At risk": analysis.cell(a.n_risk),
+            "Events": analysis.cell(a.events),
+            "Censored": analysis.cell(a.censored),
+        }
+        for g in analysis.groups
+        if not g.suppressed
+        for a in g.at
+    ]
+    return pd.DataFrame(rows)
 
 
 def exclusion_notes(analysis: SurvivalAnalysis) -> list[str]:

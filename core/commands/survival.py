@@ -9,6 +9,7 @@ from core.analyses.survival import (
     SurvivalSpec,
     analyse,
     exclusion_notes,
+    followup_text,
     summary_frame,
     to_json_dict,
 )
@@ -117,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         print("No selected patient has data for this endpoint and origin.")
         return 0
     print(summary_frame(analysis, unit).to_string(index=False))
+    if followup := followup_text(analysis, unit):
+        print(followup.replace("**", ""))
     if analysis.logrank:
         lr = analysis.logrank
         print(f"log-rank chi2 = {lr.chi2:.3f}, df = {lr.df}, p = {lr.p:.4g}")

@@ -7,8 +7,8 @@ survival analysis, its hazard ratios, response tables, optionally Table 1) it na
 =========================  ==================================================================
 ``<stem>.svg``/``.png``    the figure with its caption drawn in (selection, data versions and
                            provenance, method, the disclosure stamp, UTC date, link)
-``summary.csv``            n, events, medians and quartiles, RMST per group
-``survival_at.csv``        survival (95% CI) and number at risk at the chosen times
+``summary.csv``            n, events, median and quartiles with CIs, RMST per group, unit
+``survival_at.csv``        survival (proportion, 95% CI) and number at risk at the chosen times
 ``pairwise.csv``           Holm-adjusted pairwise log-rank tests (more than two groups shown)
 ``hazard_ratios.csv``      Cox hazard ratios against the reference group
 ``responses_<domain>.csv`` response categories and rates (when responses are given)
@@ -18,8 +18,12 @@ survival analysis, its hazard ratios, response tables, optionally Table 1) it na
 ``manifest.json``          selection, cohorts, disclosure, software, every file with its hash
 =========================  ==================================================================
 
-Every CSV opens with provenance lines (selection, data, the disclosure stamp, export time) and
-goes through :func:`core.present.export.to_csv_bytes` (formula-leading cells neutralised).
+The survival CSVs are numeric, one value per cell (``median``, ``median_lower``,
+``median_upper``, ``median_beyond``, ...), so that they load as numbers; only counts withheld by
+disclosure stay text ('<11', 'suppressed'), and the provenance lines say so. Every CSV opens
+with provenance lines (selection, data versions and provenance, method, the disclosure stamp,
+export time, link, and what the columns hold) and goes through
+:func:`core.present.export.to_csv_bytes` (formula-leading cells neutralised).
 
 Nothing here decides disclosure: counts come through the results' own ``cell``/``show``, rows of
 groups the analysis suppressed are left out of every comparison, and the mode is stated from
@@ -33,19 +37,13 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from core.analyses.disclosure import Disclosure
-from core.analyses.survival import (
-    SurvivalAnalysis,
-    hr_frame,
-    pairwise_frame,
-    summary_frame,
-    survival_at_frame,
-)
+from core.analyses.survival import SurvivalAnalysis
 from core.present import export
 from core.present.charts import km_chart
 from core.present.paragraphs import (
@@ -58,7 +56,7 @@ from core.present.paragraphs import (
     shown_n_selected,
     shown_pairwise,
 )
-from core.vocab.methods import Provenance, TimeUnit
+from core.vocab.methods import TIME_UNIT_DAYS, Provenance, TimeUnit
 from core.vocab.schema import CohortInfo
 
 MANIFEST = "manifest.json"
@@ -232,27 +230,158 @@ def response_frame(table: Any, protection: Any = None) -> pd.DataFrame:
     return frame
 
 
+def _per(x: float | None, scale: float) -> float | None:
+    return None if x is None else float(x) / scale
+
+
+def _quantile_cells(name: str, q: Any, scale: float) -> dict[str, float | None]:
+    """``name``, ``name_lower``, ``name_upper``, ``name_beyond`` in the unit (empty: none)."""
+    if q is None:
+        return {name: None, f"{name}_lower": None, f"{name}_upper": None, f"{name}_beyond": None}
+    return {
+        name: _per(q.estimate, scale),
+        f"{name}_lower": _per(q.lower, scale),
+        f"{name}_upper": _per(q.upper, scale),
+        f"{name}_beyond": _per(getattr(q, "beyond", None), scale),
+    }
+
+
+SUMMARY_COLUMNS_NOTE = (
+    "Columns: median, percentile25, percentile75 with _lower/_upper (95% CI) and rmst with "
+    "_lower/_upper are in the unit column; an empty estimate is not reached (or past the shown "
+    "curve: see the _beyond column, the time past which it lies); an empty limit is not "
+    "defined (R's NA)."
+)
+AT_COLUMNS_NOTE = (
+    "Columns: time in the unit column; survival, lower, upper (95% CI) are proportions "
+    "(0-1); empty where not estimable or withheld."
+)
+PAIRWISE_COLUMNS_NOTE = "Columns: log-rank chi2 and df, p, and p_holm (Holm-adjusted)."
+HR_COLUMNS_NOTE = "Columns: hr with lower and upper (Wald 95% CI) and p (Wald), against reference."
+
+
+def counts_note(d: Disclosure) -> str:
+    """What count cells hold under disclosure control (empty when counts are exact)."""
+    if not d.active:
+        return ""
+    return (
+        f"Counts withheld under disclosure control are text: '<{d.threshold}' (fewer than "
+        f"{d.threshold}) or 'suppressed' (withheld to protect another count)."
+    )
+
+
+def summary_table(analysis: SurvivalAnalysis, unit: TimeUnit) -> pd.DataFrame:
+    """One row per group, numeric: n, events, median and quartiles with CIs, RMST, unit.
+
+    Counts come through ``analysis.cell`` (text where disclosure withholds them); quantiles
+    are as the analysis shows them (whole months under protection, ``beyond`` for a quantile
+    past the shown curve).
+    """
+    scale = TIME_UNIT_DAYS[unit]
+    rmst_on = analysis.spec.rmst_days is not None
+    rows = []
+    for g in analysis.groups:
+        q = {round(x.p, 2): x for x in g.quantiles}
+        row: dict[str, Any] = {
+            "group": g.label,
+            "n": analysis.cell(g.n, g),
+            "events": analysis.cell(g.events, g),
+            **_quantile_cells("median", q.get(0.5), scale),
+            **_quantile_cells("percentile25", q.get(0.25), scale),
+            **_quantile_cells("percentile75", q.get(0.75), scale),
+        }
+        if rmst_on:
+            rm = g.rmst
+            row |= {
+                "rmst": None if rm is None else rm.estimate / scale,
+                "rmst_lower": None if rm is None else rm.lower / scale,
+                "rmst_upper": None if rm is None else rm.upper / scale,
+            }
+        row |= {"unit": unit.value, "note": g.message}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def survival_at_table(analysis: SurvivalAnalysis, unit: TimeUnit) -> pd.DataFrame:
+    """Survival (proportion, 95% CI), number at risk and cumulative events and censored (the
+    KMunicate risk table) at the chosen times, numeric."""
+    scale = TIME_UNIT_DAYS[unit]
+    rows = [
+        {
+            "group": g.label,
+            "time": a.time / scale,
+            "unit": unit.value,
+            "survival": a.surv,
+            "lower": a.lower,
+            "upper": a.upper,
+            "at_risk": analysis.cell(a.n_risk),
+            "events": analysis.cell(a.events),
+            "censored": analysis.cell(a.censored),
+        }
+        for g in analysis.groups
+        for a in g.at
+    ]
+    return pd.DataFrame(rows)
+
+
+def pairwise_table(pairs: Sequence[Any]) -> pd.DataFrame:
+    """Pairwise log-rank tests, numeric (df = 1 for a pair)."""
+    return pd.DataFrame(
+        [
+            {"group_a": p.a, "group_b": p.b, "chi2": p.chi2, "df": 1, "p": p.p, "p_holm": p.p_adj}
+            for p in pairs
+        ]
+    )
+
+
+def hr_table(reference: str, rows: Sequence[Any]) -> pd.DataFrame:
+    """Hazard ratios against ``reference``, numeric."""
+    return pd.DataFrame(
+        [
+            {
+                "group": h.label,
+                "reference": reference,
+                "hr": h.hr,
+                "lower": h.lower,
+                "upper": h.upper,
+                "p": h.p,
+            }
+            for h in rows
+        ]
+    )
+
+
+def summary_note(analysis: SurvivalAnalysis, unit: TimeUnit) -> str:
+    """The summary's column note, with the RMST horizon in ``unit`` when there is one."""
+    tau = analysis.spec.rmst_days
+    if tau is None:
+        return SUMMARY_COLUMNS_NOTE
+    return f"{SUMMARY_COLUMNS_NOTE} RMST horizon: {tau / TIME_UNIT_DAYS[unit]:g} {unit.label}."
+
+
+TABLE_NOTES = {
+    "summary.csv": SUMMARY_COLUMNS_NOTE,
+    "survival_at.csv": AT_COLUMNS_NOTE,
+    "pairwise.csv": PAIRWISE_COLUMNS_NOTE,
+    "hazard_ratios.csv": HR_COLUMNS_NOTE,
+}
+
+
 def survival_tables(
     analysis: SurvivalAnalysis, unit: TimeUnit, hazard_ratios: Any = None
 ) -> dict[str, pd.DataFrame]:
-    """The survival CSVs by file name; comparisons only between groups that are shown."""
+    """The survival CSVs by file name, numeric; comparisons only between groups shown."""
     tables = {
-        "summary.csv": summary_frame(analysis, unit),
-        "survival_at.csv": survival_at_frame(analysis),
+        "summary.csv": summary_table(analysis, unit),
+        "survival_at.csv": survival_at_table(analysis, unit),
     }
     pairs = shown_pairwise(analysis)
     if pairs:
-        tables["pairwise.csv"] = pairwise_frame(replace(analysis, pairwise=tuple(pairs)))
+        tables["pairwise.csv"] = pairwise_table(pairs)
     ref, rows, _note = shown_hazard_ratios(analysis, hazard_ratios)
     if ref is not None and rows:
-        tables["hazard_ratios.csv"] = hr_frame(_HR(ref, tuple(rows)))
+        tables["hazard_ratios.csv"] = hr_table(ref, rows)
     return {k: v for k, v in tables.items() if v is not None and len(v)}
-
-
-@dataclass(frozen=True)
-class _HR:
-    reference: str
-    rows: tuple
 
 
 # ------------------------------------------------------------------ figure
@@ -320,15 +449,25 @@ def _figure_makers(
 
 # ------------------------------------------------------------------ the bundle
 def csv_provenance(
-    description: str, cohorts: Sequence[CohortInfo], d: Disclosure, when: dt.datetime
+    description: str,
+    cohorts: Sequence[CohortInfo],
+    d: Disclosure,
+    when: dt.datetime,
+    *,
+    method: str = "",
+    link: str | None = None,
 ) -> list[str]:
-    """The lines that open every CSV of the bundle."""
-    return [
+    """The lines that open every CSV of the bundle: selection, data versions and provenance,
+    method, the disclosure stamp, export time, link."""
+    lines = [
         f"Selection: {description}",
         export.cohort_line(cohorts),
+        f"Method: {method}" if method else "",
         d.stamp(),
         f"Exported {export.iso_utc(when)} from {export.APP_NAME} {export.app_version()}",
+        f"Link: {link}" if link else "",
     ]
+    return [ln for ln in lines if ln]
 
 
 def selection_fields(analysis: SurvivalAnalysis, description: str) -> dict[str, Any]:
@@ -406,10 +545,11 @@ def survival_bundle(
         BundleFile(f"{figure_stem}.svg", "Figure (SVG)", "image/svg+xml", svg),
         BundleFile(f"{figure_stem}.png", "Figure (PNG, 300 dpi)", "image/png", png),
     ]
-    provenance = csv_provenance(description, cohorts, d, when)
+    provenance = csv_provenance(description, cohorts, d, when, method=method, link=link)
 
-    def csv(frame: pd.DataFrame) -> Callable[[], bytes]:
-        return lambda: export.to_csv_bytes(frame, provenance)
+    def csv(frame: pd.DataFrame, *more: str) -> Callable[[], bytes]:
+        lines = [*provenance, *(m for m in more if m)]
+        return lambda: export.to_csv_bytes(frame, lines)
 
     labels = {
         "summary.csv": "Summary",
@@ -418,17 +558,25 @@ def survival_bundle(
         "hazard_ratios.csv": "Hazard ratios",
     }
     for name, frame in survival_tables(analysis, unit, hazard_ratios).items():
-        files.append(BundleFile(name, f"{labels[name]} (CSV)", "text/csv", csv(frame)))
+        note = summary_note(analysis, unit) if name == "summary.csv" else TABLE_NOTES[name]
+        maker = csv(frame, note, counts_note(d))
+        files.append(BundleFile(name, f"{labels[name]} (CSV)", "text/csv", maker))
     for part in responses:
         name = f"responses_{part.table.domain.value}.csv"
         label = f"{part.table.domain.label} (CSV)"
-        files.append(BundleFile(name, label, "text/csv", csv(part.frame)))
+        files.append(BundleFile(name, label, "text/csv", csv(part.frame, counts_note(d))))
     if table1 is not None and not getattr(table1, "refused", False):
-        files.append(BundleFile("table1.csv", "Table 1 (CSV)", "text/csv", csv(table1.to_frame())))
+        t1 = csv(table1.to_frame(), counts_note(d))
+        files.append(BundleFile("table1.csv", "Table 1 (CSV)", "text/csv", t1))
 
     shown_responses = [p.shown for p in responses]
     results = results_paragraph(
-        analysis, unit=unit, hazard_ratios=hazard_ratios, responses=shown_responses, disclosure=d
+        analysis,
+        unit=unit,
+        hazard_ratios=hazard_ratios,
+        responses=shown_responses,
+        disclosure=d,
+        cohorts=cohorts,
     )
     versions = export.software_versions()
     methods = methods_paragraph(

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from core.analyses.survival import SurvivalAnalysis
-from core.stats.survival import at_risk_table
+from core.stats.survival import at_risk_table, survival_at
 from core.vocab.methods import TIME_UNIT_DAYS, TimeUnit
 
 PALETTE = [
@@ -38,6 +38,32 @@ PALETTE = [
     "#553c9a",
     "#9b2c2c",
 ]
+OKABE_ITO = [
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#CC79A7",  # reddish purple
+    "#000000",  # black
+    "#F0E442",  # yellow (last: faint on white)
+]
+"""Okabe and Ito's colour-blind-safe palette, for the Kaplan-Meier chart's groups."""
+KM_DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 3, 3], [5, 5], [12, 3, 3, 3, 3, 3], [3, 6]]
+"""A line style per Kaplan-Meier group (solid first): with the colour, groups stay apart
+under colour-vision deficiency (3+ groups) and in grey print. 7 styles and 8 colours cycle
+at different lengths, so up to 56 groups get distinct pairs."""
+
+
+def km_group_styles(n: int) -> tuple[list[str], list[list[int]]]:
+    """Colours (Okabe-Ito) and line dashes for ``n`` Kaplan-Meier groups, in order."""
+    n = max(n, 1)
+    return (
+        [OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)],
+        [KM_DASHES[i % len(KM_DASHES)] for i in range(n)],
+    )
+
+
 FONT = "Helvetica, Arial, sans-serif"
 KEEP_SIZE = alt.AutoSizeParams(type="pad", contains="padding")
 """Autosize for fixed-size charts with long axis labels: Streamlit's default "fit" would fit
@@ -270,12 +296,15 @@ def km_chart(
         return {"name": name}
 
     x_scale = {"domain": [0, float(ticks[-1])], "nice": False}
-    color_scale = {"domain": labels, "range": PALETTE[: len(labels)] or PALETTE[:1]}
-    color = _field(
+    colours, dashes = km_group_styles(len(labels))
+    color_scale = {"domain": labels, "range": colours[: len(labels)] or colours[:1]}
+    legend = {"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 600}
+    color = _field("group", "nominal", scale=color_scale, legend=legend)
+    dash = _field(
         "group",
         "nominal",
-        scale=color_scale,
-        legend={"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 600},
+        scale={"domain": labels, "range": dashes[: len(labels)] or dashes[:1]},
+        legend=legend,
     )
     x = _field(
         "time",
@@ -316,7 +345,7 @@ def km_chart(
         {
             "data": steps_data,
             "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 2},
-            "encoding": {"x": x, "y": y, "color": color, "tooltip": tip},
+            "encoding": {"x": x, "y": y, "color": color, "strokeDash": dash, "tooltip": tip},
         }
     )
     if len(censors):
@@ -392,7 +421,14 @@ def km_chart(
                 },
             }
         )
-    curve = {"layer": layers, "width": width, "height": 340, "title": title or ""}
+    curve = {
+        "layer": layers,
+        "width": width,
+        "height": 340,
+        "title": title or "",
+        # the groups' line styles and the benchmarks' dashes are separate scales and legends
+        "resolve": {"scale": {"strokeDash": "independent"}},
+    }
 
     # number at risk, aligned on the same x scale: as the analysis gives it (protected: at
     # the chosen times, as shown), else the exact numbers at the axis ticks
@@ -415,6 +451,33 @@ def km_chart(
     risk = (
         pd.DataFrame(risk_rows)
         if risk_rows
+        else pd.DataFrame(columns=["group", "short", "time", "n"])
+    )
+    # KMunicate: cumulative events and censorings at the same times (protected: as shown)
+    count_rows = []
+    for g in shown_groups:
+        label = group_legend_label(g, unit, analysis)
+        rows = g.display.risk_counts
+        if rows is None:
+            if g.km is None:
+                continue
+            rows = tuple(
+                (a.time, str(a.events), str(a.censored))
+                for a in survival_at(g.km, ticks * scale_days)
+            )
+        for t_days, events, censored in rows:
+            if t_days / scale_days <= float(ticks[-1]) + 1e-9:
+                count_rows.append(
+                    {
+                        "group": label,
+                        "short": g.label,
+                        "time": t_days / scale_days,
+                        "n": f"{events} / {censored}",
+                    }
+                )
+    counts = (
+        pd.DataFrame(count_rows)
+        if count_rows
         else pd.DataFrame(columns=["group", "short", "time", "n"])
     )
     table = {
@@ -441,6 +504,22 @@ def km_chart(
         "width": width,
         "height": max(22 * len(shown_groups), 22),
     }
+    counts_table = {
+        "data": data("counts", counts),
+        "mark": {"type": "text", "fontSize": 11},
+        "encoding": {
+            **table["encoding"],
+            "y": _field(
+                "short",
+                "nominal",
+                title="Events / censored (cumulative)",
+                sort=[g.label for g in shown_groups],
+                axis={"domain": False, "ticks": False, "grid": False, "labelPadding": 22},
+            ),
+        },
+        "width": width,
+        "height": max(22 * len(shown_groups), 22),
+    }
     spec = {
         "$schema": alt.SCHEMA_URL,
         "config": {
@@ -448,7 +527,7 @@ def km_chart(
             "axis": {"labelFontSize": 12, "titleFontSize": 13},
             "legend": {"labelFontSize": 12},
         },
-        "vconcat": [curve, table],
+        "vconcat": [curve, table, counts_table],
         "spacing": 4,
     }
     return VegaLiteChart(spec, datasets)

@@ -23,6 +23,7 @@ paragraphs end with the disclosure sentence of the mode (``Disclosure.sentence``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -89,14 +90,27 @@ def method_line(spec: SurvivalSpec) -> str:
     return text
 
 
+UI_INSTRUCTION = re.compile(
+    r"(?:^|(?<=[.!?]) )(?:Turn (?:on|off)|Choose|Click|Select|Use the|Tick|Untick)"
+    r"\b[^.!?]*[.!?]"
+)
+"""A sentence telling the reader of a page what to do there: not for a pasted paragraph."""
+
+
+def without_instructions(text: str) -> str:
+    """``text`` without its sentences that are instructions for the app's controls
+    ("Turn on the landmark analysis.", "Choose a shorter horizon.")."""
+    return " ".join(UI_INSTRUCTION.sub("", text).split())
+
+
 def _patients_were(n: object) -> str:
     """'1 patient was' / '12 patients were' / '<11 patients were'."""
     return "1 patient was" if str(n) == "1" else f"{n} patients were"
 
 
-def median_text(analysis: SurvivalAnalysis, group, unit: TimeUnit) -> str:
+def median_text(analysis: SurvivalAnalysis, group, unit: TimeUnit, quantile: Any = None) -> str:
     """'29.0 months (95% CI 24.1–33.5)' or 'not reached', as in ``summary_frame``."""
-    med = group.median
+    med = quantile if quantile is not None else group.median
     s = TIME_UNIT_DAYS[unit]
     beyond = getattr(med, "beyond", None)
     past = None if beyond is None else f"beyond {fmt_num(beyond / s)} {unit.label}"
@@ -248,12 +262,19 @@ def survival_results(
             f"{_patients_were(n)} analysed for {ep_l} from {origin}; "
             f"{events} {_events_word(spec.endpoint, events)} were observed."
         )
+    fu = getattr(analysis, "median_followup", None)
+    if fu is not None and fu.estimate is not None:
+        out.append(
+            f"Median follow-up (reverse Kaplan-Meier) was {median_text(analysis, None, unit, fu)}."
+        )
     # medians (groups under small-cell protection are left out of what follows)
     groups = [g for g in groups if not g.suppressed]
     if not groups:
         return " ".join(out)
+    # a grouped view names its group even when only one is shown (the others suppressed)
+    named = f" for {groups[0].label}" if spec.by else ""
     if len(groups) == 1:
-        out.append(f"Median {ep_l} was {median_text(analysis, groups[0], unit)}.")
+        out.append(f"Median {ep_l} was {median_text(analysis, groups[0], unit)}{named}.")
     else:
         meds = _join([f"{median_text(analysis, g, unit)} for {g.label}" for g in groups])
         lr = analysis.logrank
@@ -266,7 +287,7 @@ def survival_results(
     if n_times:
         if len(groups) == 1:
             items = [f"{survival_text(a, d)} at {_months(a.time)} months" for a in groups[0].at]
-            out.append(f"{ep} was {_join(items)}.")
+            out.append(f"{ep}{named} was {_join(items)}.")
         else:
             clauses = []
             for i in range(n_times):
@@ -291,6 +312,12 @@ def survival_results(
     return " ".join(out)
 
 
+def has_rates(table: Any) -> bool:
+    """Whether any rate of the table's overall row has a denominator (else the domain has no
+    data in this selection and the results paragraph leaves it out)."""
+    return any(p.pct is not None for p in table.overall.derived.values())
+
+
 def response_results(table: Any) -> str:
     """One or two sentences of rates with CIs and the group test, from a ResponseTable."""
     from core.stats.responses import RESPONSE_DOMAINS
@@ -308,6 +335,8 @@ def response_results(table: Any) -> str:
         )
 
     g0 = table.overall
+    if not has_rates(table):
+        return ""  # no patient in any denominator: nothing to report for this domain
     lead = (
         f"For {dom}, {g0.n_evaluable} of the {g0.n} selected patients were evaluable "
         f"({g0.n_not_evaluable_or_missing} not evaluable or missing)"
@@ -337,6 +366,7 @@ def results_paragraph(
     hazard_ratios: Any = None,
     responses: Sequence[Any] = (),
     disclosure: Disclosure | None = None,
+    cohorts: Sequence[CohortInfo] = (),
 ) -> str:
     """A results paragraph for an abstract, journal style, from the page's own results.
 
@@ -345,15 +375,29 @@ def results_paragraph(
     may be shown (groups withheld by disclosure control already left out), or None for a
     table whose figures are withheld altogether. Times are in ``unit`` (months by default;
     survival-at times are always in months). The paragraph ends with the sentence of the
-    disclosure mode: ``disclosure``, else the analysis's own.
+    disclosure mode: ``disclosure``, else the analysis's own. ``cohorts`` are the cohorts in
+    view: when any is synthetic, the paragraph opens by saying so (:func:`synthetic_sentence`).
     """
-    parts = []
+    parts = [synthetic_sentence(cohorts)]
     if analysis is not None:
         parts.append(survival_results(analysis, unit=unit, hazard_ratios=hazard_ratios))
     for t in responses:
         parts.append(response_results(t) if t is not None else "")
     parts.append(_mode_sentence(analysis, disclosure, responses))
     return " ".join(p for p in parts if p)
+
+
+SYNTHETIC_DATA = "synthetic data generated to match published aggregates, not real patients"
+
+
+def synthetic_sentence(cohorts: Sequence[CohortInfo]) -> str:
+    """One sentence saying which of ``cohorts`` are synthetic ('' when none is)."""
+    synth = [c.cohort_id for c in cohorts if c.provenance == Provenance.SYNTHETIC.value]
+    if not synth:
+        return ""
+    if len(synth) == len(cohorts):
+        return f"These results are from {SYNTHETIC_DATA} ({_join(synth)})."
+    return f"The data of {_join(synth)} in these results are {SYNTHETIC_DATA}."
 
 
 def _mode_sentence(analysis: Any, disclosure: Disclosure | None, responses: Sequence[Any]) -> str:
@@ -459,7 +503,7 @@ def methods_paragraph(
                     f"regression with {Ties.EFRON.label}'s method for tied event times "
                     f"({Ties.EFRON.r_equivalent}), with Wald 95% CIs and p-values."
                 )
-        out.extend(analysis.warnings)
+        out.extend(without_instructions(w) for w in analysis.warnings)
     if responses:
         ci = _join(sorted({t.ci_method.label for t in responses}))
         den = _join(sorted({t.denominator.label for t in responses}))

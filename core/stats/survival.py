@@ -484,6 +484,44 @@ def _none(v: float) -> float | None:
     return None if np.isnan(v) else float(v)
 
 
+def reverse_counts(counts: SurvivalCounts) -> SurvivalCounts:
+    """The same patients with events and censorings swapped (the reverse Kaplan-Meier input)."""
+    return SurvivalCounts(
+        counts.time, counts.n_censor, counts.n_event, counts.n_enter, counts.n_landmark_excluded
+    )
+
+
+def median_followup(
+    counts: SurvivalCounts, conf_type: ConfType | str = ConfType.LOG_LOG
+) -> Quantile:
+    """Median follow-up by the reverse Kaplan-Meier method, with its CI.
+
+    Method: censoring is the "event" and an event censors follow-up (Schemper and Smith
+    1996); the median and its CI are those of that curve by :func:`km_quantiles` (R's
+    ``quantile.survfit`` rule). ``None`` where the reverse curve (or its CI curve) does not
+    reach 0.5.
+
+    R equivalent: ``quantile(survfit(Surv(time, 1 - status) ~ 1, conf.type = ...), 0.5)``
+    (with delayed entry ``Surv(entry, time, 1 - status)``).
+    """
+    km = kaplan_meier(reverse_counts(counts), conf_type=conf_type)
+    return km_quantiles(km, (0.5,))[0]
+
+
+def pooled_counts(groups: Sequence[SurvivalCounts]) -> SurvivalCounts:
+    """All groups' patients as one group (counts add at shared times)."""
+    groups = [g for g in groups if g.time.size]
+    if not groups:
+        return SurvivalCounts(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+    t = np.unique(np.concatenate([g.time for g in groups]))
+    out = [np.zeros(t.size, dtype=np.int64) for _ in range(3)]
+    for g in groups:
+        i = np.searchsorted(t, g.time)
+        for acc, col in zip(out, (g.n_event, g.n_censor, g.n_enter), strict=True):
+            np.add.at(acc, i, col)
+    return SurvivalCounts(t, *out)
+
+
 # ---------------------------------------------------------------------------------------------
 # Survival at fixed times, numbers at risk
 # ---------------------------------------------------------------------------------------------
@@ -498,6 +536,11 @@ class SurvAt:
     lower: float | None
     upper: float | None
     n_risk: int
+    events: int = 0
+    """Events at or before ``time``, cumulative (KMunicate; R: ``cumsum`` of ``n.event`` of
+    ``summary(fit, times=)``)."""
+    censored: int = 0
+    """Censorings at or before ``time``, cumulative (R: ``cumsum`` of ``n.censor``)."""
 
 
 def survival_at(km: KMResult, times: Any) -> list[SurvAt]:
@@ -515,6 +558,11 @@ def survival_at(km: KMResult, times: Any) -> list[SurvAt]:
     Delayed entry: R's ``summary`` takes n.risk from the next output row, which also counts
     patients entering between ``t`` and that row; this function counts only those entered
     before ``t`` (identical without delayed entry).
+
+    ``events`` and ``censored`` (the KMunicate risk table) are cumulative: all events and
+    censorings at times ``<= t`` (R: ``cumsum(s$n.event)``, ``cumsum(s$n.censor)`` of
+    ``s <- summary(fit, times = t)`` over increasing times starting from the first; after the
+    last observed time, the group's totals).
     """
     t = np.asarray(times, dtype=np.float64).reshape(-1)
     if np.any(~np.isfinite(t)):
@@ -527,10 +575,13 @@ def survival_at(km: KMResult, times: Any) -> list[SurvAt]:
     lower = np.where(before, 1.0, km.lower[j])
     upper = np.where(before, 1.0, km.upper[j])
     n_risk = km.counts.n_risk_before(t)
+    upto = np.searchsorted(km.counts.time, t, side="right")  # observed times <= t
+    cum_d = np.concatenate(([0], np.cumsum(km.counts.n_event)))[upto]
+    cum_c = np.concatenate(([0], np.cumsum(km.counts.n_censor)))[upto]
     out = []
     for i in range(t.size):
         if after[i]:
-            out.append(SurvAt(float(t[i]), None, None, None, 0))
+            out.append(SurvAt(float(t[i]), None, None, None, 0, int(cum_d[i]), int(cum_c[i])))
         else:
             out.append(
                 SurvAt(
@@ -539,6 +590,8 @@ def survival_at(km: KMResult, times: Any) -> list[SurvAt]:
                     _none(lower[i]),
                     _none(upper[i]),
                     int(n_risk[i]),
+                    int(cum_d[i]),
+                    int(cum_c[i]),
                 )
             )
     return out

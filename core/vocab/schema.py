@@ -451,6 +451,14 @@ def table(name: str) -> str:
 
 SCHEMA_VERSION = "1"
 
+FIELD_PROVENANCE: dict[str, str] = {
+    "reported": "reported: the publication or the imported file gives these values",
+    "derived": "derived: generated to match published figures (counts from percentages, "
+    "calibrated outcomes, a published mean or median)",
+    "synthetic": "synthetic: not reported anywhere; invented for illustration, not evidence",
+}
+"""Where one field of one cohort comes from (data/cohorts.json ``field_provenance``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class CohortInfo:

@@ -53,8 +53,13 @@ def test_export_panel_shows_downloads_link_and_paragraphs(deferred):
         "http://localhost:8501/survival", {k: str(v) for k, v in at.query_params.items()}
     )
     assert "by=treatments" in link and "cohort=pgep-mibg-211" in link
+    # the pasted paragraph says the data are synthetic (issue 19 #9)
+    assert results.startswith(
+        "These results are from synthetic data generated to match published aggregates, not "
+        "real patients (pgep-mibg-211)."
+    )
     # the paragraph states the page's own numbers
-    summary = at.dataframe[0].value
+    summary = next(d.value for d in at.dataframe if "Median, months (95% CI)" in d.value.columns)
     for _, row in summary.iterrows():
         est, lo, hi = re.fullmatch(
             r"(\S+) \((\S+)–(\S+)\)", row["Median, months (95% CI)"]
@@ -125,8 +130,20 @@ def test_the_report_link_is_the_page_url_for_the_same_view(query, filters, spec)
 
 
 def _timeless(data: bytes) -> list[bytes]:
-    """A file's lines without the export-time provenance line."""
-    return [ln for ln in data.split(b"\n") if not ln.lstrip(b"\xef\xbb\xbf").startswith(b"# Exp")]
+    """A file's lines without the export-time provenance line, the link's query parameters
+    sorted (the page and the report may list the same parameters in another order)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    out = []
+    for ln in data.split(b"\n"):
+        bare = ln.lstrip(b"\xef\xbb\xbf")
+        if bare.startswith(b"# Exp"):
+            continue
+        if bare.startswith(b"# Link: "):
+            url = urlsplit(bare[len(b"# Link: ") :].decode().strip())
+            ln = f"# Link: {url.path} {sorted(parse_qsl(url.query))}".encode()
+        out.append(ln)
+    return out
 
 
 def test_the_page_offers_the_report_bundle(deferred, app_db, tmp_path):

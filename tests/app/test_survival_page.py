@@ -223,3 +223,18 @@ def test_page_hazard_ratios_are_coxph(tmp_path_factory, r_dataset, monkeypatch):
     hr = next(d.value for d in at.dataframe if "Hazard ratio (95% CI)" in d.value.columns)
     assert list(hr["Group"]) == ["G2", "G3"]
     assert list(hr["Hazard ratio (95% CI)"]) == ["1.45 (0.98–2.13)", "2.54 (1.64–3.93)"]
+
+
+def test_kmunicate_table_and_median_followup_are_shown():
+    """Issue 17 items 2-3: under the figure, events and censored (cumulative) beside the
+    number at risk; the median follow-up (reverse Kaplan-Meier) with the summary."""
+    at = run_page(PAGE, {"by": "treatments"})
+    assert not at.exception
+    assert "Median follow-up" in _md(at) and "reverse Kaplan-Meier" in _md(at)
+    charts = at.get("vega_lite_chart") + at.get("arrow_vega_lite_chart")
+    spec = json.loads(charts[0].proto.spec)
+    titles = [panel["encoding"]["y"].get("title") for panel in spec["vconcat"][1:]]
+    assert titles == ["Number at risk", "Events / censored (cumulative)"]
+    frames = [d.value for d in at.dataframe]
+    times = next(f for f in frames if "Events (cumulative)" in f.columns)
+    assert {"At risk", "Censored (cumulative)"} <= set(times.columns)

@@ -275,6 +275,8 @@ def is_count_key(key: str) -> bool:
         or k.startswith("events")
         or k.endswith("_events")
         or "at risk" in k
+        or "at_risk" in k
+        or k in ("censored", "n_censor")
         or k in ("patients", "evaluable", "events")
     )
 
@@ -381,7 +383,7 @@ def leaks(text: str) -> list[str]:
 
 
 COUNT_HEADER = re.compile(
-    r"^(n|patients|events|deaths|at risk|evaluable|not evaluable.*|missing|censored|observed|"
+    r"^(n|patients|events|deaths|at[ _]risk|evaluable|not evaluable.*|missing|censored|observed|"
     r"count|responders|excluded)$|\bn \(%|, n$|\(n\)$",
     re.I,
 )

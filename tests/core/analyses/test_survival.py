@@ -202,12 +202,14 @@ def test_cli_json_shape(default_db):
         "groups",
         "logrank",
         "rmst_horizon",
+        "median_followup",
         "notes",
         "warnings",
         "notices",
         "refusal",
         "disclosure",
     }
+    assert set(obj["median_followup"]) == {"value", "ci", "beyond"}
     # a synthetic cohort: exempt, and said so
     assert obj["disclosure"] == {"mode": "protected", "threshold": None, "real_data": False}
     assert obj["refusal"] is None
@@ -219,6 +221,7 @@ def test_cli_json_shape(default_db):
         "at",
     }  # fmt: skip
     assert [a["time"] for a in g0["at"]] == [12.0, 24.0]
+    assert set(g0["at"][0]) == {"time", "survival", "ci", "at_risk", "events", "censored"}
     assert set(obj["logrank"]) == {"chi2", "df", "p"} and obj["logrank"]["df"] == 1
 
 

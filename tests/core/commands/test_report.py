@@ -16,6 +16,7 @@ import pytest
 from core.cli import main
 from core.data.db import list_cohorts
 from core.present import export
+from core.vocab.formatting import fmt_num
 from core.vocab.methods import Provenance
 
 ALWAYS = {
@@ -130,17 +131,21 @@ def test_figures_open_and_carry_the_caption(grouped):
 def test_paragraphs_state_the_numbers_of_the_csv_tables(grouped):
     out, _ = grouped
     results = (out / "results.txt").read_text(encoding="utf-8")
-    summary = _csv(out / "summary.csv", dtype=str)
+    summary = _csv(out / "summary.csv")
+    assert set(summary["unit"]) == {"months"}
+
+    def limit(v: float) -> str:
+        return fmt_num(None if pd.isna(v) else float(v), 1, "NR")
+
     for _, row in summary.iterrows():
-        cell = row["Median, months (95% CI)"]
-        m = re.fullmatch(r"(\S+) \((\S+)–(\S+)\)", cell)
         phrase = (
-            f"{m[1]} months (95% CI {m[2]}–{m[3]}) for {row['Group']}"
-            if m
-            else f"not reached for {row['Group']}"
+            f"not reached for {row['group']}"
+            if pd.isna(row["median"])
+            else f"{fmt_num(float(row['median']))} months (95% CI {limit(row['median_lower'])}–"
+            f"{limit(row['median_upper'])}) for {row['group']}"
         )
         assert phrase in results
-        assert f"{row['Group']} (n = {row['n']}; {row['Events']} " in results
+        assert f"{row['group']} (n = {row['n']}; {row['events']} " in results
     imaging = _csv(out / "responses_imaging.csv", dtype=str)
     orr_col = next(c for c in imaging.columns if c.startswith("Objective response rate"))
     all_row = imaging[imaging["Group"] == "All"].iloc[0]
@@ -167,7 +172,7 @@ def test_ungrouped_report_has_no_comparison_files(default_db, tmp_path):
     assert main(argv) == 0
     assert {p.name for p in out.iterdir()} == ALWAYS
     summary = _csv(out / "summary.csv")
-    assert list(summary["Group"]) == ["All"]
+    assert list(summary["group"]) == ["All"]
     text = (out / "results.txt").read_text(encoding="utf-8")
     assert "log-rank" not in text and "hazard ratio" not in text
 
@@ -208,7 +213,11 @@ def test_csv_files_are_utf8_with_bom(grouped):
     data = (out / "survival_at.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     provenance, frame = export.read_csv_bytes(data)
-    assert list(frame.columns) == ["Group", "Time, months", "Survival, %", "95% CI, %", "At risk"]
+    assert list(frame.columns) == [
+        "group", "time", "unit", "survival", "lower", "upper", "at_risk", "events", "censored"
+    ]  # fmt: skip
+    numeric = ("time", "survival", "at_risk", "events", "censored")
+    assert all(pd.api.types.is_numeric_dtype(frame[c]) for c in numeric)
     assert provenance[0].startswith("Selection: pgep-mibg-211")
     assert any(line.startswith("Data: pgep-mibg-211 version") for line in provenance)
 
@@ -273,7 +282,9 @@ COUNT_PATTERNS = [
     re.compile(r"\((\d+)\)"),
     re.compile(r'"n(?:_\w+)?": "?(\d+)'),
 ]
-COUNT_COLUMNS = re.compile(r"^(n|Events|At risk|Evaluable|Not evaluable/missing|.*, n \(%\))$")
+COUNT_COLUMNS = re.compile(
+    r"^(n|events|at[ _]risk|evaluable|not evaluable/missing|.*, n \(%\))$", re.IGNORECASE
+)
 
 
 def small_counts_in_text(text: str) -> list[str]:
@@ -325,6 +336,9 @@ def test_the_scanner_finds_the_counts_it_must(tmp_path):
     assert small_counts_in_text("Not estimable (fewer than 5 patients or no events): G3.")
     assert small_counts_in_text("real-60 · n=8")
     assert small_counts_in_table(pd.DataFrame({"Complete response, n (%)": ["1 (16.7)"]}))
+    # the numeric survival CSVs' count columns
+    assert small_counts_in_table(pd.DataFrame({"at_risk": ["5"]}))
+    assert small_counts_in_table(pd.DataFrame({"events": ["3"]}))
     # and not numbers that are no counts
     assert not small_counts_in_text("Exported 2026-03-04 (UTC) from NET Outcomes Explorer 0.1.0")
     assert not small_counts_in_text("Median 29.0 months (95% CI 20.0–43.0); df = 1; at 6 months")
@@ -352,14 +366,14 @@ def test_no_hazard_ratio_pairwise_row_or_note_for_a_suppressed_group(imported_db
     out = tmp_path / "r"
     assert _report(imported_db, out, "--by", "grade") == 0
     summary = _table((out / "summary.csv").read_bytes())
-    hidden = set(summary.loc[summary["n"].isin(["<11", "suppressed"]), "Group"])
-    shown = set(summary["Group"]) - hidden
+    hidden = set(summary.loc[summary["n"].isin(["<11", "suppressed"]), "group"])
+    shown = set(summary["group"]) - hidden
     assert hidden and len(shown) >= 2  # G3 (9) and GX (6) hidden; G1 and G2 compared
     hr = _table((out / "hazard_ratios.csv").read_bytes())
-    assert set(hr["Group"]) | set(hr["Reference"]) <= shown and len(hr)
+    assert set(hr["group"]) | set(hr["reference"]) <= shown and len(hr)
     if (out / "pairwise.csv").exists():
         pw = _table((out / "pairwise.csv").read_bytes())
-        assert not (set(pw["Group A"]) | set(pw["Group B"])) & hidden
+        assert not (set(pw["group_a"]) | set(pw["group_b"])) & hidden
     results = (out / "results.txt").read_text(encoding="utf-8")
     hr_sentence = results[results.index("Compared with") :]
     for label in hidden:
@@ -411,7 +425,30 @@ def test_exact_mode_shows_the_exact_counts(imported_db, tmp_path):
     out = tmp_path / "r"
     assert _report(imported_db, out, "--by", "sex", "--disclosure", "exact") == 0
     summary = _table((out / "summary.csv").read_bytes())
-    assert dict(zip(summary["Group"], summary["n"], strict=True)) == {"Male": "52", "Female": "8"}
+    assert dict(zip(summary["group"], summary["n"], strict=True)) == {"Male": "52", "Female": "8"}
     assert "Female (n = 8; " in (out / "results.txt").read_text(encoding="utf-8")
     texts = " ".join(_svg_texts((out / "km.svg").read_text(encoding="utf-8")))
     assert "No curve shown" not in texts
+
+
+def test_protected_survival_csvs_are_numeric_with_withheld_counts_as_text(imported_db, tmp_path):
+    from core.analyses.disclosure import Disclosure, Mode
+    from core.present.bundle import counts_note
+
+    out = tmp_path / "r"
+    assert _report(imported_db, out, "--by", "grade") == 0
+    note = counts_note(Disclosure(T, Mode.PROTECTED, True))
+    for f in out.glob("*.csv"):
+        assert f"# {note}" in _lines(f.read_bytes()), f.name
+    provenance, summary = export.read_csv_bytes((out / "summary.csv").read_bytes())
+    assert set(summary.loc[summary["group"].isin(["G3", "GX"]), "n"]) <= {"<11", "suppressed"}
+    for col in ("median", "median_lower", "median_upper", "median_beyond", "rmst"):
+        assert pd.api.types.is_numeric_dtype(summary[col]), col
+    shown = summary[~summary["n"].isin(["<11", "suppressed"])]
+    assert len(shown) >= 2 and all(int(n) >= T for n in shown["n"])
+    # protected medians are whole months
+    medians = shown["median"].dropna()
+    assert len(medians) and (medians == medians.round()).all()
+    _, at = export.read_csv_bytes((out / "survival_at.csv").read_bytes())
+    assert pd.api.types.is_numeric_dtype(at["survival"])
+    assert not small_counts_in_table(at.astype(str)) and not small_counts_in_table(summary)

@@ -97,3 +97,34 @@ def test_an_unreadable_database_is_set_aside_not_deleted(tmp_path):
     assert not p.exists() and kept.read_bytes() == b"damaged"
     assert kept.name.startswith("cohorts.duckdb.damaged-")
     assert set_aside(p) is None
+
+
+def test_every_field_of_every_default_cohort_has_a_provenance(default_db):
+    """Issue 19 item 8: each field of a built cohort says whether it is reported, derived from
+    published figures, or synthetic (grade in pgep-mibg-211: the paper reports none)."""
+    from core.analyses.cohorts import field_provenance
+    from core.vocab.schema import FIELD_PROVENANCE, PATIENTS
+
+    infos = {c.cohort_id: c for c in db.list_cohorts(default_db)}
+    for info in infos.values():
+        fields = field_provenance(info)
+        assert set(fields) == set(PATIENTS)
+        assert set(fields.values()) <= set(FIELD_PROVENANCE)
+    pgep = field_provenance(infos["pgep-mibg-211"])
+    assert pgep["grade"] == "synthetic" and pgep["index_year"] == "synthetic"
+    assert pgep["primary_site"] == "reported" and pgep["met_liver"] == "reported"
+    assert pgep["sex"] == "derived"  # counts from the printed percentages
+    assert field_provenance(infos["stage4-unselected-50"])["grade"] == "synthetic"
+    assert field_provenance(infos["ia-hepatic-6"])["primary_site"] == "reported"
+
+
+def test_an_imported_cohort_reports_every_field_even_under_a_default_cohort_id(default_db):
+    from dataclasses import replace
+
+    from core.analyses.cohorts import field_provenance
+
+    pgep = next(c for c in db.list_cohorts(default_db) if c.cohort_id == "pgep-mibg-211")
+    imported = replace(pgep, provenance="imported")
+    assert set(field_provenance(imported).values()) == {"reported"}
+    other = replace(pgep, cohort_id="synth-500")  # a generated cohort not in cohorts.json
+    assert set(field_provenance(other).values()) == {"synthetic"}

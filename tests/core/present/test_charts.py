@@ -82,7 +82,7 @@ def test_km_chart_is_valid_vega_lite(default_db, show_ci, show_median, by, overl
     assert marks.count("area") == int(show_ci)
     assert ("rule" in marks) == show_median
     assert marks.count("line") == 1 + int(overlay)
-    for layer in spec["vconcat"][0]["layer"] + [spec["vconcat"][1]]:
+    for layer in spec["vconcat"][0]["layer"] + spec["vconcat"][1:]:
         data = layer["data"]  # every layer's table is there: inline or named
         assert data["values"] if "values" in data else data["name"] in spec["datasets"]
 
@@ -90,7 +90,7 @@ def test_km_chart_is_valid_vega_lite(default_db, show_ci, show_median, by, overl
 def test_km_chart_axes_carry_units_and_the_table_counts_patients(default_db):
     a = _default_analysis(default_db, by="grade")
     spec = km_chart(a, TimeUnit.MONTHS).to_dict()
-    curve, table = spec["vconcat"]
+    curve, table, _counts = spec["vconcat"]
     line = next(layer for layer in curve["layer"] if layer["mark"]["type"] == "line")
     assert line["encoding"]["x"]["title"] == "Time from first radionuclide treatment (months)"
     assert line["encoding"]["y"]["axis"]["format"] == "%"
@@ -130,7 +130,7 @@ def test_streamlit_tables_are_compact_and_equal_to_display_precision(default_db)
         assert table.column_names == list(full.columns) and table.num_rows == len(full)
         assert pa.types.is_dictionary(table.schema.field("group").type)
         assert table.column("group").to_pylist() == [str(v) for v in full["group"]]
-        for col in ("time", "surv"):
+        for col in ("time", "surv") if "surv" in full.columns else ("time",):
             assert table.schema.field(col).type == pa.float32()
             np.testing.assert_allclose(table.column(col).to_numpy(), full[col], rtol=1e-6)
         # what Streamlit does with it: Arrow IPC bytes the browser reads back
@@ -159,7 +159,16 @@ def test_protected_chart_draws_what_the_analysis_gives(tmp_path, r_dataset):
     jsonschema.validate(d, VEGA_LITE_SCHEMA)
     text = json.dumps(d)
     assert "n_risk" not in text and "n_censor" not in text and '"At risk"' not in text
-    curve, table = d["vconcat"]
+    curve, table, counts = d["vconcat"]
+    cells = (
+        counts["data"]["values"]
+        if "values" in counts["data"]
+        else d["datasets"][counts["data"]["name"]]
+    )
+    shown = [v for r in cells for v in r["n"].split(" / ")]  # "events / censored"
+    assert shown and all(
+        v == "<11" or int(v) == 0 or (int(v) >= 11 and int(v) % 5 == 0) for v in shown
+    )
     line = next(layer for layer in curve["layer"] if layer["mark"]["type"] == "line")
     rows = (
         line["data"]["values"] if "values" in line["data"] else d["datasets"][line["data"]["name"]]
@@ -171,3 +180,76 @@ def test_protected_chart_draws_what_the_analysis_gives(tmp_path, r_dataset):
     risk = table["data"]["values"]
     assert {0.0, 6.0, 12.0} <= {r["time"] for r in risk} <= {0.0, 6.0, 12.0, 60.0}
     assert all(r["n"] == "<11" or int(r["n"]) >= 11 or r["n"] == "0" for r in risk)
+
+
+def _srgb_to_linear(c: float) -> float:
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def _deuteranope(hex_colour: str) -> tuple[float, float, float]:
+    """Linear RGB seen under deuteranopia (Machado, Oliveira and Fernandes 2009, severity 1)."""
+    rgb = [_srgb_to_linear(int(hex_colour[i : i + 2], 16) / 255) for i in (1, 3, 5)]
+    m = (
+        (0.367322, 0.860646, -0.227968),
+        (0.280085, 0.672501, 0.047413),
+        (-0.011820, 0.042940, 0.968881),
+    )
+    return tuple(sum(a * b for a, b in zip(row, rgb, strict=True)) for row in m)
+
+
+def test_km_groups_have_okabe_ito_colours_and_a_line_style_each(default_db):
+    """Issue 19 item 16: 3+ groups stay apart under deuteranopia (the old red #d1495b and green
+    #2e8b57 became the same olive): Okabe-Ito colours plus a strokeDash per group, in the
+    curve's encoding with the same domain as the colour (so the legend shows both)."""
+    from core.present.charts import OKABE_ITO
+
+    a = _default_analysis(default_db, by="grade")
+    assert len(a.groups) >= 3
+    spec = km_chart(a, TimeUnit.MONTHS).to_dict()
+    curve = spec["vconcat"][0]
+    line = next(layer for layer in curve["layer"] if layer["mark"]["type"] == "line")
+    colour, dash = line["encoding"]["color"], line["encoding"]["strokeDash"]
+    assert colour["field"] == dash["field"] == "group"
+    n = len(a.groups)
+    assert colour["scale"]["domain"] == dash["scale"]["domain"]
+    assert colour["scale"]["range"] == OKABE_ITO[:n]
+    dashes = [tuple(d) for d in dash["scale"]["range"]]
+    assert len(set(dashes)) == n  # one line style per group
+    seen = [_deuteranope(c) for c in colour["scale"]["range"]]
+    for i in range(n):
+        for j in range(i + 1, n):
+            assert max(abs(x - y) for x, y in zip(seen[i], seen[j], strict=True)) > 0.05
+    assert curve["resolve"] == {"scale": {"strokeDash": "independent"}}
+
+
+def test_km_styles_stay_distinct_for_many_groups():
+    from core.present.charts import km_group_styles
+
+    colours, dashes = km_group_styles(20)
+    pairs = {(c, tuple(d)) for c, d in zip(colours, dashes, strict=True)}
+    assert len(pairs) == 20
+
+
+def test_km_chart_has_a_kmunicate_table_of_cumulative_events_and_censored(default_db):
+    """Issue 17 item 2: under the number at risk, events and censorings cumulative to each
+    time of the at-risk row (exact: R's cumsum of summary(fit, times=)$n.event / n.censor)."""
+    from core.stats.survival import survival_at
+
+    a = _default_analysis(default_db, by="grade")
+    spec = km_chart(a, TimeUnit.MONTHS).to_dict()
+    _curve, table, counts = spec["vconcat"]
+    assert counts["encoding"]["y"]["title"] == "Events / censored (cumulative)"
+    rows = (
+        counts["data"]["values"]
+        if "values" in counts["data"]
+        else spec["datasets"][counts["data"]["name"]]
+    )
+    risk = table["data"]["values"]
+    g = a.groups[0]
+    times = sorted({r["time"] for r in risk if r["short"] == g.label})
+    want = survival_at(g.km, np.array(times) * 30.4375)
+    pairs = [r["n"].split(" / ") for r in rows if r["short"] == g.label]  # "events / censored"
+    got_ev = [int(e) for e, _ in pairs]
+    got_c = [int(c) for _, c in pairs]
+    assert got_ev == [w.events for w in want] and got_c == [w.censored for w in want]
+    assert got_ev[-1] > 0

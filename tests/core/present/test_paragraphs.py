@@ -21,7 +21,12 @@ from core.analyses.survival import (
 from core.data.db import list_cohorts
 from core.data.filters import Filters
 from core.data.queries import patients_frame
-from core.present.paragraphs import method_line, methods_paragraph, results_paragraph
+from core.present.paragraphs import (
+    method_line,
+    methods_paragraph,
+    results_paragraph,
+    without_instructions,
+)
 from core.stats.responses import response_table
 from core.stats.survival import (
     counts_from_arrays,
@@ -390,3 +395,63 @@ def test_survival_withheld_for_too_few_at_risk_says_so():
     beyond = SurvAt(time=365.25, surv=None, lower=None, upper=None, n_risk=0)
     assert survival_text(beyond, d) == "not estimable (beyond follow-up)"
     assert survival_text(withheld) == "not estimable (beyond follow-up)"
+
+
+# ------------------------------------------------------------------ issue 19 #14 and #9
+def test_methods_paragraph_gives_no_instruction_for_the_app(default_db):
+    spec = SurvivalSpec(by="imaging_response")  # post-baseline, no landmark
+    analysis, _infos, text = _methods(PGEP, spec, default_db)
+    assert any("Turn on the landmark analysis." in w for w in analysis.warnings)  # the source
+    assert "immortal-time biased" in text  # the caveat stays
+    assert "Turn on" not in text and "landmark analysis." not in text
+    assert without_instructions(
+        "RMST is not estimated for A: the horizon is past it. Choose a shorter horizon."
+    ) == ("RMST is not estimated for A: the horizon is past it.")
+    assert without_instructions("Read the first months with caution.") == (
+        "Read the first months with caution."
+    )
+
+
+def test_the_only_group_left_by_suppression_is_named():
+    from dataclasses import replace
+
+    spec = SurvivalSpec(by="sex", times_months=(6,))
+    days = [30, 60, 90, 200, 250, 300, 400, 500]
+    analysis = _made_up_analysis(
+        spec, {"Male": (days, [1] * 8), "Female": (days, [1, 0, 1, 0, 1, 0, 1, 0])}
+    )
+    male, female = analysis.groups
+    hidden = replace(female, suppressed=True, km=None, quantiles=(), at=())
+    a = replace(analysis, groups=(male, hidden), logrank=None)
+    text = results_paragraph(a)
+    assert re.search(r"Median overall survival was .*?\) for Male\. ", text), text
+    assert "Overall survival for Male was " in text
+    ungrouped = _made_up_analysis(SurvivalSpec(times_months=(6,)), {"All": (days, [1] * 8)})
+    assert "for All" not in results_paragraph(ungrouped)
+
+
+def test_a_response_domain_without_data_is_left_out(default_db):
+    df = patients_frame(PGEP, path=default_db)
+    empty = response_table(df.assign(imaging_response=None), ResponseDomain.IMAGING)
+    assert all(p.pct is None for p in empty.overall.derived.values())  # nothing to report
+    data = response_table(df, ResponseDomain.IMAGING)
+    text = results_paragraph(None, responses=[empty, empty, data])
+    assert "no patients in the denominator" not in text
+    assert text.count("For imaging response") == 1
+
+
+def test_results_paragraph_says_when_data_are_synthetic(default_db):
+    analysis = analyse(PGEP, SurvivalSpec(), default_db)
+    infos = {c.cohort_id: c for c in list_cohorts(default_db)}
+    synth = results_paragraph(analysis, cohorts=[infos["pgep-mibg-211"]])
+    sentence = (
+        "These results are from synthetic data generated to match published aggregates, not "
+        "real patients (pgep-mibg-211)."
+    )
+    assert synth.startswith(sentence) and synth.count("synthetic") == 1
+    published = infos["ia-hepatic-6"]
+    assert published.provenance != Provenance.SYNTHETIC.value
+    assert "synthetic" not in results_paragraph(analysis, cohorts=[published])
+    mixed = results_paragraph(analysis, cohorts=[infos["pgep-mibg-211"], published])
+    assert "The data of pgep-mibg-211 in these results are synthetic data generated" in mixed
+    assert "ia-hepatic-6" not in mixed
