@@ -279,7 +279,9 @@ class Session:
         """The widget of the last finished run with this label (and kind, root container)."""
         found = [
             w for w in self.widgets.values()
-            if w.label == label and kind in (None, w.kind) and container in (None, w.container)
+            if (w.label == label or w.label.startswith(label + " ("))  # "Grade (synthetic in …)"
+            and kind in (None, w.kind)
+            and container in (None, w.container)
         ]  # fmt: skip
         if len(found) != 1:
             raise SessionError(f"{len(found)} widgets labelled {label!r} (kind {kind})")

@@ -22,7 +22,10 @@ def pick(page, label: str, option: str, typed: str | None = None) -> None:
     Types ``typed`` (default: the option) so the list holds that option alone, then clicks it:
     clicking in the full list can hit "Select all" when the list is still settling on a busy
     machine."""
-    box = page.get_by_test_id("stSidebar").get_by_label(label, exact=True)
+    # a field's label may carry its provenance: "Grade (synthetic in pgep-mibg-211)"
+    box = page.get_by_test_id("stSidebar").get_by_label(
+        re.compile(rf"^{re.escape(label)}( \(.*\))?$")
+    )
     with rerun_of(page):
         box.click()
         box.fill(typed or option)
