@@ -50,7 +50,7 @@ def why_not(arm: ReconstructedArm, spec: SurvivalSpec) -> str:
 
 
 def arm_section(filters: Filters, spec: SurvivalSpec) -> None:
-    """The select (kept in the URL) and, for a comparable arm, the comparison."""
+    """The arm picker (kept in the URL) and, for a comparable arm, the comparison."""
     st.subheader("Compare with a reconstructed trial arm")
     if spec.by:
         st.info(GROUPED)

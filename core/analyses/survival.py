@@ -813,7 +813,7 @@ def analyse(
     pairwise tests and RMST differences are over the shown groups only, and each shown group
     carries its display curve (see :func:`protected_curve`).
     """
-    view = open_view(filters, mode, path)
+    view = open_view(filters, mode, path, count=False)
     disclosure = view.disclosure
     filters = view.filters
     if view.refused:
@@ -1067,8 +1067,13 @@ def cohort_warnings(
     selection of cohorts of different provenance (synthetic, published cases, imported) mixes
     data made in different ways. No counts are given.
     """
+    from core.data.db import list_cohorts
     from core.vocab.methods import Provenance
 
+    # both warnings need two cohorts in view: a single-cohort view (the usual one, and every
+    # large one) skips the second GROUP BY over the selected patients on the rerun path
+    if len(filters.cohorts or [c.cohort_id for c in list_cohorts(path)]) < 2:
+        return []
     grouping = GROUPINGS[spec.by]
     rows = group_cohort_counts(filters, grouping.column, path)
     rows = [
@@ -1157,7 +1162,7 @@ def hazard_ratios(
     ``note``. In protected mode with real data, groups :func:`analyse` suppresses are left out
     of the model and get no row; the note names them without a count.
     """
-    view = open_view(filters, mode, path)
+    view = open_view(filters, mode, path, count=False)
     d = view.disclosure
     if view.refused:
         return HazardRatios(reference, (), "", d, view.refusal)

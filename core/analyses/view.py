@@ -151,20 +151,27 @@ def protect_filters(
 
 
 def open_view(
-    filters: Filters, mode: Mode = Mode.PROTECTED, path: Path | str | None = None
+    filters: Filters,
+    mode: Mode = Mode.PROTECTED,
+    path: Path | str | None = None,
+    *,
+    count: bool = True,
 ) -> View:
     """Decide what this viewer may see of ``filters``: the one disclosure decision.
 
     Protected mode with real data in view applies, in order: range bounds on bands of at least
     the threshold (age on 5-year bands first), the query-set-size restriction on the selection
     and its complement within the cohorts in view, and the one-filter-difference rule
-    (:func:`_tracker_refusal`).
+    (:func:`_tracker_refusal`). ``count=False``: an analysis that counts its own patients
+    skips the count query where nothing is protected (``n_selected`` and ``n_in_view`` are
+    then -1); protected views always count, the rules need it.
     """
     d = disclosure_for_selection(filters.cohorts, path, Mode(mode))
     effective, notices = protect_filters(filters, d, path)
-    n = queries.count_patients(effective, path)
     if not d.active:
+        n = queries.count_patients(effective, path) if count else -1
         return View(filters, effective, d, n, n, "", notices)
+    n = queries.count_patients(effective, path)
     total = queries.count_patients(Filters(cohorts=filters.cohorts), path)
     refusal = query_set_refusal(n, total, d) or _tracker_refusal(effective, n, d, path)
     return View(filters, effective, d, n, total, refusal, notices)

@@ -129,6 +129,13 @@ def clean_json(value: Any) -> Any:
     return value
 
 
+def print_mode_lines(disclosure: Any, notices: Any = ()) -> None:
+    """The first lines of a command's text output: the mode stamp and the view's notices."""
+    for line in (disclosure.stamp(), *notices):
+        if line:
+            print(line)
+
+
 def print_json(obj: Any) -> None:
     json.dump(clean_json(obj), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")

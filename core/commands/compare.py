@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 
 from core.analyses.comparison import NotComparable, all_benchmarks, compare
-from core.commands._common import add_selection, disclosure_mode, fail, print_json, selection
+from core.commands._common import (
+    add_selection,
+    disclosure_mode,
+    fail,
+    print_json,
+    print_mode_lines,
+    selection,
+)
 from core.vocab.methods import Endpoint, Origin
 
 NAME = "compare"
@@ -54,10 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.json())
         return 0
-    d = result.disclosure
-    for line in (d.stamp(), *result.notices):
-        if line:
-            print(line)
+    print_mode_lines(result.disclosure, result.notices)
     if result.refusal:
         print(result.refusal)
         return 0

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 
 from core.analyses.arms import DEFAULT_HORIZON, DEFAULT_TIMES, UnknownArm, compare_arm, find_arm
-from core.commands._common import add_selection, disclosure_mode, fail, print_json, selection
+from core.commands._common import (
+    add_selection,
+    disclosure_mode,
+    fail,
+    print_json,
+    print_mode_lines,
+    selection,
+)
 
 NAME = "compare-arm"
 HELP = (
@@ -79,10 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.json())
         return 0
-    d = result.disclosure
-    for line in (d.stamp(), *result.notices):
-        if line:
-            print(line)
+    print_mode_lines(result.disclosure, result.notices)
     print(f"arm: {arm.provenance()}")
     if result.refusal:
         print(result.refusal)

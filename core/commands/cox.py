@@ -30,6 +30,7 @@ from core.commands._common import (
     disclosure_mode,
     fail,
     print_json,
+    print_mode_lines,
     selection,
 )
 from core.vocab.formatting import fmt_p
@@ -104,10 +105,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     a = analysis
     fit = a.fit
-    d = a.disclosure
-    for line in (d.stamp(), *a.notices):
-        if line:
-            print(line)
+    print_mode_lines(a.disclosure, a.notices)
     print(a.filters.describe(a.cell(a.n)), f"· {a.cell(a.events)} events")
     if a.n_missing_covariates:
         print(f"{a.count('n_missing_covariates')} patients dropped for a missing covariate")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from core.data.db import query_df, query_rows
 from core.data.ddl import USER_ARMS_DDL
-from core.data.store import write_transaction
+from core.data.store import unique_id, write_transaction
 from core.vocab.schema import USER_ARM_COLUMNS, column
 
 _COLS = ", ".join(column(c, "user_arms") for c in USER_ARM_COLUMNS)
@@ -62,10 +62,7 @@ def insert_user_arm(
         for stmt in USER_ARMS_DDL:
             con.execute(stmt)
         taken |= {r[0] for r in con.execute("SELECT id FROM user_arms").fetchall()}
-        base = str(record["id"])
-        ident, k = base, 2
-        while ident in taken:
-            ident, k = f"{base}-{k}", k + 1
+        ident = unique_id(str(record["id"]), taken)
         values = [ident if c == "id" else record.get(c) for c in USER_ARM_COLUMNS]
         marks = ", ".join("?" * len(USER_ARM_COLUMNS))
         con.execute(f"INSERT INTO user_arms ({_COLS}) VALUES ({marks})", values)

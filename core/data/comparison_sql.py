@@ -15,7 +15,7 @@ import pandas as pd
 
 from core.data.db import query_df, query_rows
 from core.data.ddl import USER_BENCHMARKS_DDL
-from core.data.store import write_transaction
+from core.data.store import unique_id, write_transaction
 from core.vocab.schema import BENCHMARK_COLUMNS, column
 
 _TABLE = "user_benchmarks"
@@ -48,10 +48,7 @@ def insert_user_benchmark(
     with write_transaction(path) as con:
         con.execute(USER_BENCHMARKS_DDL)
         taken |= {r[0] for r in con.execute("SELECT id FROM user_benchmarks").fetchall()}
-        base = str(record["id"])
-        ident, k = base, 2
-        while ident in taken:
-            ident, k = f"{base}-{k}", k + 1
+        ident = unique_id(str(record["id"]), taken)
         values: Sequence[Any] = [ident if c == "id" else record.get(c) for c in BENCHMARK_COLUMNS]
         marks = ", ".join("?" * len(BENCHMARK_COLUMNS))
         con.execute(f"INSERT INTO user_benchmarks ({_COLS}) VALUES ({marks})", values)

@@ -25,7 +25,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -46,6 +46,15 @@ class WriteFailed(DatabaseUnavailable):
 
     Nothing was written: the original file is as it was and no partial copy is left.
     """
+
+
+def unique_id(base: str, taken: Iterable[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``, ... : the first not in ``taken``."""
+    taken = set(taken)
+    ident, k = base, 2
+    while ident in taken:
+        ident, k = f"{base}-{k}", k + 1
+    return ident
 
 
 def _why(exc: BaseException) -> str:
