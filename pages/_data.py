@@ -3,6 +3,7 @@ database file's identity (never stale after an import) and the viewer's disclosu
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pandas as pd
@@ -10,10 +11,8 @@ import streamlit as st
 
 from core.analyses import cohorts as cohort_views
 from core.analyses import comparison as benchmark_views
-from core.analyses import cox as cox_data
 from core.analyses import responses as response_views
 from core.analyses import survival as survival_data
-from core.analyses import table1 as table1_views
 from core.analyses import validation as validation_views
 from core.analyses.disclosure import Mode
 from core.analyses.survival import SurvivalAnalysis, SurvivalSpec
@@ -72,6 +71,21 @@ def count(filters: Filters) -> int:
     return _count(db_stamp(), key(filters, mode), filters, mode.value)
 
 
+# One cached entry point for analyses: ``name`` is "module:function" in core.analyses, called as
+# function(*args, mode=Mode). Keyed on the database file, the arguments' repr and the viewer's mode.
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _analysis(stamp: str, name: str, k: str, _args: tuple, mode: str):
+    module, function = name.split(":")
+    f = getattr(importlib.import_module(f"core.analyses.{module}"), function)
+    return f(*_args, mode=Mode(mode))
+
+
+def analysis(name: str, *args: object):
+    """``core.analyses.<module>.<function>(*args, mode=<this viewer's mode>)``, cached."""
+    m = _mode()
+    return _analysis(db_stamp(), name, key(name, args, m), args, m.value)
+
+
 def _mode() -> Mode:
     """The viewer's disclosure mode (pages._access): part of every patient-reading cache key."""
     return _access.mode()
@@ -86,13 +100,8 @@ def codes(field: str, cohorts: tuple[str, ...]) -> list[str]:
     return _codes(db_stamp(), field, cohorts)
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def _table1(stamp: str, filters: Filters, split_by: str | None, mode: str) -> Table1:
-    return table1_views.baseline_table(filters, split_by, mode=Mode(mode))
-
-
 def baseline_table(filters: Filters, split_by: str | None) -> Table1:
-    return _table1(db_stamp(), filters, split_by, _mode().value)
+    return analysis("table1:baseline_table", filters, split_by)
 
 
 # Frozen throughout (dataclasses, tuples, read-only arrays): shared safely, never unpickled.
@@ -133,14 +142,9 @@ def benchmarks() -> tuple[benchmark_views.Benchmark, ...]:
     return _benchmarks(db_stamp())
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _cohort_measure(stamp: str, filters: Filters, measure: benchmark_views.Measure, mode: str):
-    return benchmark_views.cohort_measure(filters, measure, mode=benchmark_views.Mode(mode))
-
-
 def cohort_measure(filters: Filters, measure: benchmark_views.Measure):
     """The view's figure for ``measure`` as this viewer may see it (mode in the cache key)."""
-    return _cohort_measure(db_stamp(), filters, measure, _mode().value)
+    return analysis("comparison:cohort_measure", filters, measure)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
@@ -155,13 +159,8 @@ def benchmark_comparison(filters: Filters, benchmark_id: str) -> benchmark_views
     return _benchmark_comparison(db_stamp(), filters, benchmark_id, _mode().value)
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def _cox(stamp: str, filters: Filters, spec, mode: str):
-    return cox_data.analyse(filters, spec, mode=Mode(mode))
-
-
 def cox(filters: Filters, spec):
-    return _cox(db_stamp(), filters, spec, _mode().value)
+    return analysis("cox:analyse", filters, spec)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
@@ -175,20 +174,17 @@ def validation() -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ responses
-@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def _response_inputs(stamp: str, filters: Filters, mode: str):
-    return response_views.load_inputs(filters, mode=Mode(mode))
-
-
 def response_inputs(filters: Filters):
     """The selection's rows for the Response page as this viewer may see them."""
-    return _response_inputs(db_stamp(), filters, _mode().value)
+    return analysis("responses:load_inputs", filters)
 
 
 # ResponseResult holds read-only mappings (pickle cannot copy them); it is frozen: shared safely.
 @st.cache_resource(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def _response_table(stamp: str, filters: Filters, spec, mode: str):
-    return response_views.response_result(_response_inputs(stamp, filters, mode), spec)
+    k = key("responses:load_inputs", (filters,), Mode(mode))
+    inputs = _analysis(stamp, "responses:load_inputs", k, (filters,), mode)
+    return response_views.response_result(inputs, spec)
 
 
 def response_table(filters: Filters, spec):
