@@ -19,10 +19,12 @@ import os
 import pkgutil
 import sys
 import traceback
+from pathlib import Path
 
 import core.commands
 from core.commands._common import InvalidInput, finite_float, time_list
-from core.data.db import DatabaseUnavailable
+from core.data.build import upgrade_schema
+from core.data.db import DatabaseUnavailable, default_db_path
 
 DEBUG_ENV = "NET_EXPLORER_DEBUG"
 
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
+        _upgrade(args)
         return int(args._run(args) or 0)
     except DatabaseUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -101,6 +104,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _upgrade(args: argparse.Namespace) -> None:
+    """A database built by an earlier schema gains the fields it lacks before any command."""
+    if args.command == "build":
+        return
+    path = getattr(args, "db", None) or default_db_path()
+    if Path(path).is_file():
+        upgrade_schema(path)
 
 
 def _sentence(exc: BaseException) -> str:

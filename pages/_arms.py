@@ -179,8 +179,8 @@ def arms_section(filters) -> None:
     if r.refusal:
         st.info(r.refusal)
         return
-    left, right = st.columns([3, 2])
-    left.altair_chart(arm_chart(r), width="content")
+    st.altair_chart(arm_chart(r, synthetic=_ui.synthetic_ids(filters)), width="content")
+    right = st.container()  # below the figure: it fits an 800 px window at full width
     right.markdown(f"**This view**: n = {r.view_n}, events {r.view_events}, median "
                    f"{r.view_median_text}")  # fmt: skip
     arm_median = "not reached" if r.arm_median is None else f"{r.arm_median:.1f} months"

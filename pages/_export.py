@@ -19,9 +19,10 @@ import pandas as pd
 import streamlit as st
 
 from core.analyses.disclosure import Disclosure
+from core.analyses.rdata import rows_refusal
 from core.analyses.survival import SurvivalAnalysis
 from core.present import export
-from core.present.bundle import ExportBundle, survival_bundle
+from core.present.bundle import ExportBundle, mode_line, survival_bundle
 from core.vocab.methods import TimeUnit
 from pages import _data, _ui
 
@@ -118,12 +119,15 @@ def render(
         ("Figure (SVG)", svg, f"{file_stem}.svg", "image/svg+xml"),
         ("Figure (PNG, 300 dpi)", png, f"{file_stem}.png", "image/png"),
     ]
+    csv_lines = list(lines)
+    if disclosure is not None and not stamp:  # every CSV states the mode
+        csv_lines.insert(len(csv_lines) - 1, mode_line(disclosure))
     for name, df in tables.items():
         if df is not None and len(df):
             buttons.append(  # written on click, like the figures
                 (
                     f"{name} (CSV)",
-                    partial(export.to_csv_bytes, df, lines),
+                    partial(export.to_csv_bytes, df, csv_lines),
                     f"{_slug(name)}.csv",
                     "text/csv",
                 )
@@ -136,16 +140,21 @@ def render_bundle(bundle: ExportBundle, *, key: str, zip_name: str) -> None:
     """The bundle's figures and tables as download buttons, all of it as one ZIP, the link and
     the abstract text (the same files ``python -m core report`` writes)."""
     st.subheader("Export")
+    sidecars = tuple(f for f in bundle.files if f.mime == "application/json")
+    sidecars += tuple(f for f in bundle.files if f.name.endswith(".R"))  # the R script
     buttons: list[tuple[str, Callable | bytes, str, str]] = [
-        (f.label, f.make, f.name, f.mime) for f in (*bundle.figures(), *bundle.tables())
+        (f.label, f.make, f.name, f.mime) for f in (*bundle.figures(), *sidecars, *bundle.tables())
     ]
     buttons.append(("Everything (ZIP)", bundle.zip_bytes, zip_name, "application/zip"))
     _buttons(buttons, key)
     _link_and_text(bundle.link or "", bundle.results, bundle.methods)
 
 
-def survival(chart: export.Chart, analysis: SurvivalAnalysis, unit: TimeUnit) -> None:
-    """The Survival page's exports: the report's bundle, built from the page's own results."""
+def survival(
+    chart: export.Chart, analysis: SurvivalAnalysis, unit: TimeUnit, multiplicity: str = ""
+) -> None:
+    """The Survival page's exports: the report's bundle, built from the page's own results,
+    with the R script (and, where patient rows may be given, its data, made on request)."""
     filters, spec = analysis.filters, analysis.spec
     hrs = None
     shown = [g for g in analysis.groups if not g.suppressed]
@@ -159,5 +168,9 @@ def survival(chart: export.Chart, analysis: SurvivalAnalysis, unit: TimeUnit) ->
         chart=chart,
         link=share_link("survival"),
         figure_stem=f"km_{spec.endpoint.value}",
+        clean=True,  # the figure without its caption, provenance in PNG text and a sidecar
+        r_rows=lambda: _data.analysis("rdata:analysis_data", filters, spec).frame,
+        r_refusal=rows_refusal(analysis),
+        multiplicity=multiplicity,
     )
     render_bundle(bundle, key="export_survival", zip_name=f"survival_{spec.endpoint.value}.zip")

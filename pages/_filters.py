@@ -3,8 +3,8 @@
 On a session's first run the URL's query parameters seed the widgets (untrusted values are
 dropped with a notice by ``Filters.from_query_params``); afterwards the widgets are the
 truth and every change is written back to the URL, so a copied link reproduces the view.
-Other modules' URL keys (page controls) are left untouched; keys nobody reads are reported
-once and then removed from the URL, so a copied link never passes them on.
+Page controls' and defined groups' URL keys are left alone; keys nobody reads are reported once
+and removed from the URL, so a copied link never passes them on.
 
 A link naming a cohort this database does not have (deleted, renamed, or never here) shows an
 error in the main area and no figures until the viewer chooses cohorts: it never falls back to
@@ -12,6 +12,8 @@ another cohort's numbers.
 """
 
 from __future__ import annotations
+
+import re
 
 import streamlit as st
 
@@ -35,7 +37,7 @@ def _seed_from_url() -> None:
     unknown = [k for k in st.query_params if k not in URL_KEYS and not k.startswith("v_")]
     filters, notices = Filters.from_query_params(raw, cohorts)
     for key in unknown:
-        if key not in PAGE_URL_KEYS:
+        if not page_key(key):
             notices.append(f"Ignored unknown link parameter {_ui.inert(repr(key[:40]))}.")
     named = [p.strip() for v in raw.get("cohort", []) for p in str(v).split(",") if p.strip()]
     missing = [v for v in dict.fromkeys(named) if v not in cohorts]
@@ -62,13 +64,16 @@ PAGE_URL_KEYS: frozenset[str] = frozenset(
     # survival; overview and response; benchmarks and cox
     {"endpoint", "origin", "by", "ci", "lt", "lm", "lm_months", "unit", "times", "rmst", "bands"}
     | {"medline", "overlay", "na", "split", "domain", "denominator", "ci_method", "rby"}
-    | {"bench", "therapy", "bendpoint", "covariates", "ties", "strata", "arm"}
+    | {"bench", "therapy", "bendpoint", "covariates", "ties", "strata", "arm", "sg", "cif"}
 )
 """Every page control kept in the URL; anything else in a link is reported and ignored."""
-
-
 _STORED = "_filters_stored"
 _WIDGET_KEYS = ("cohorts", *CODE_FILTERS, "age", "tx_min", "tx_max", "prior_yes", "prior_no")
+
+
+def page_key(key: str) -> bool:
+    """A page control's URL key, or a user-defined group's (grp1, grp1.route, ...)."""
+    return key in PAGE_URL_KEYS or bool(re.fullmatch(r"grp[1-6](\.[a-z_]{1,20})?", key))
 
 
 def _restore_widgets() -> None:
@@ -155,8 +160,7 @@ def current_filters() -> Filters:
 
 
 def missing_cohort_message(missing: tuple[str, ...]) -> str:
-    names = ", ".join(_ui.inert(repr(m[:40])) for m in missing)
-    one = len(missing) == 1
+    names, one = ", ".join(_ui.inert(repr(m[:40])) for m in missing), len(missing) == 1
     return (
         f"This link names {'a cohort' if one else 'cohorts'} ({names}) that "
         f"{'is' if one else 'are'} not in this database: deleted, renamed, or from another "
@@ -181,7 +185,7 @@ def _missing_cohort_stop(chosen: tuple[str, ...]) -> None:
 def _write_url(filters: Filters) -> None:
     wanted = filters.to_query_params()
     for key in list(st.query_params):
-        unknown = key not in URL_KEYS and key not in PAGE_URL_KEYS and not key.startswith("v_")
+        unknown = key not in URL_KEYS and not page_key(key) and not key.startswith("v_")
         if unknown or (key in URL_KEYS and key not in wanted):
             del st.query_params[key]
     for key, value in wanted.items():

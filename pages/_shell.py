@@ -12,9 +12,9 @@ import threading
 
 import streamlit as st
 
-from core.data.build import ensure_default
+from core.data.build import ensure_default, upgrade_schema
 from core.data.db import DatabaseUnavailable
-from pages import _access, _data, _ui
+from pages import _access, _data, _ledger, _ui
 
 IMPORT_PAGE = "pages/import.py"
 """The only page with a file uploader: in the navigation only for viewers who may import."""
@@ -56,6 +56,7 @@ def main() -> None:
         with st.spinner("Building the default cohort database (first start, a few seconds)…"):
             ensure_default(_data.db_path())
             _data.clear()
+    _upgrade_once()
     pages = [
         st.Page(path, title=title, icon=icon, url_path=url, default=default)
         for path, title, icon, url, default in PAGE_SPECS
@@ -71,12 +72,35 @@ def main() -> None:
     if not _ui.database_guard():
         return
     _state.inside = True
+    slot = st.sidebar.container()  # the session's tests, filled after the page recorded its own
     try:
         page.run()
     except DatabaseUnavailable as exc:  # damage found mid-page (e.g. a truncated file)
         _ui.database_problem(exc)
     finally:
         _state.inside = False
+        _ledger.panel(slot)
+
+
+_checked: set[str] = set()
+_lock = threading.Lock()
+
+
+def _upgrade_once() -> None:
+    """Add the fields a database built by an earlier version lacks (once per file and process)."""
+    key = _data.db_stamp()
+    if key in _checked:
+        return
+    with _lock:
+        if key in _checked:
+            return
+        try:
+            if upgrade_schema(_data.db_path()):
+                _data.clear()
+        except (DatabaseUnavailable, OSError, TimeoutError):
+            pass  # the database guard explains an unreadable file; a locked one is tried later
+        else:
+            _checked.add(_data.db_stamp())
 
 
 def enter() -> None:

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.analyses.arms import DEFAULT_HORIZON, DEFAULT_TIMES, all_arms, compare_arm
+from core.analyses.arms import DEFAULT_HORIZON, DEFAULT_TIMES
 from core.analyses.comparison import TTE_ENDPOINTS, cohort_origin
 from core.analyses.survival import SurvivalSpec
 from core.data.filters import Filters
 from core.literature.arms import LABEL, ReconstructedArm
 from core.present.charts_arms import arm_chart
 from core.vocab.methods import Origin
-from pages import _access, _data, _ui
 from pages import _controls as ctl
+from pages import _data, _ui
 
 KEY = "arm"
 NONE = ""
@@ -55,7 +55,7 @@ def arm_section(filters: Filters, spec: SurvivalSpec) -> None:
     if spec.by:
         st.info(GROUPED)
         return
-    arms = {a.id: a for a in all_arms(_data.db_path())}
+    arms = {a.id: a for a in _data.analysis("arms:arm_list")}
     fits = {i for i, a in arms.items() if not why_not(a, spec)}
 
     def label(i: str) -> str:
@@ -86,22 +86,15 @@ def arm_section(filters: Filters, spec: SurvivalSpec) -> None:
     if reason := why_not(arm, spec):
         st.info(f"No comparison with {_ui.plain(arm.label)}: {reason}.")
         return
-    try:
-        r = compare_arm(
-            filters,
-            arm,
-            horizon=spec.rmst_months or DEFAULT_HORIZON,
-            times=spec.times_months or DEFAULT_TIMES,
-            path=_data.db_path(),
-            mode=_access.mode(),
-        )
-    except ValueError as exc:
-        st.info(f"Cannot compare: {_ui.plain(exc)}.")
+    horizon, times = spec.rmst_months or DEFAULT_HORIZON, spec.times_months or DEFAULT_TIMES
+    r = _data.analysis("arms:compare_arm_by_id", filters, ident, horizon, tuple(times))
+    if isinstance(r, str):
+        st.info(f"Cannot compare: {_ui.plain(r)}.")
         return
     if r.refused:
         st.info(r.refusal, icon="🛡️")
         return
-    st.altair_chart(arm_chart(r), width="content")
+    st.altair_chart(arm_chart(r, synthetic=_ui.synthetic_ids(filters)), width="content")
     st.caption(_ui.caption(r.filters or filters, r.view_n, _ui.plain(r.caption())))
     arm_median = "not reached" if r.arm_median is None else f"{r.arm_median:.1f} months"
     st.markdown(

@@ -94,6 +94,13 @@ def provenance_note(infos: list[CohortInfo]) -> str:
     )
 
 
+def synthetic_ids(filters: Filters) -> tuple[str, ...]:
+    """The synthetic cohorts in view: their ids go into every chart's 'SYNTHETIC DATA' marker."""
+    return tuple(
+        c.cohort_id for c in selected_infos(filters) if c.provenance == Provenance.SYNTHETIC.value
+    )
+
+
 def selected_infos(filters: Filters) -> list[CohortInfo]:
     all_ = _data.cohorts()
     wanted = set(filters.cohorts) or {c.cohort_id for c in all_}

@@ -5,14 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analyses.comparison import (
-    NotComparable,
     add_user_benchmark,
-    benchmark_label,
-    cohort_label,
     filter_benchmarks,
-    forest_frame,
-    forest_groups,
-    forest_methods,
     table_frame,
 )
 from core.literature.registry import (
@@ -23,9 +17,8 @@ from core.literature.registry import (
     TimeOrigin,
     Unit,
 )
-from core.present.charts import forest_chart
+from pages import _bench, _data, _ui
 from pages import _controls as ctl
-from pages import _data, _ui
 from pages._arms import arms_section
 from pages._filters import current_filters
 from pages._shell import enter
@@ -72,7 +65,6 @@ st.title("Benchmarks")
 banner = st.container()  # the disclosure banner, once a result says which mode applies
 _ui.provenance_banner(filters)
 pool = _data.benchmarks()
-by_id = {b.id: b for b in pool}
 c1, c2 = st.columns(2)
 therapy = ctl.select(
     "Therapy class",
@@ -127,59 +119,8 @@ if n_sel == 0:
     st.stop()
 
 st.subheader("Forest plots: this view among the published figures")
-groups = forest_groups(rows)
-if not groups:
-    st.info("No median or rate to plot for this therapy class and endpoint.")
-shown_banner = False
-for group in groups:
-    own = _data.cohort_measure(filters, group.measure)
-    if not shown_banner:
-        with banner:
-            _ui.disclosure_banner(own.disclosure)
-            for msg in own.notices:
-                st.caption(msg)
-        shown_banner = True
-    if own.refusal:
-        st.info(own.refusal)
-        st.stop()
-    label = cohort_label(filters, own, group.measure.unit)
-    frame = forest_frame(group, own, label)
-    st.markdown(f"**{group.measure.title()}**")
-    x_title = "Median, months" if group.measure.unit == "months" else "Rate, %"
-    chart = forest_chart(frame, x_title=x_title, ref_line=None, log_scale=False, highlight=label)
-    st.altair_chart(chart, width="content")
-    st.caption(_ui.caption(own.filters or filters, own.n_text, forest_methods(group, own)))
-
-st.subheader("Compare this view with one benchmark")
-ids = list(by_id)
-default = "kane-os-median" if "kane-os-median" in by_id else ids[0]
-bench_id = ctl.select("Benchmark", "bench", ids, default, lambda i: benchmark_label(by_id[i]))
-_notices()
-bench = by_id[bench_id]
-try:
-    vc = _data.benchmark_comparison(filters, bench_id)
-except NotComparable as exc:
-    st.info(f"Cannot compare: {exc}")
-else:
-    if not shown_banner:
-        with banner:
-            _ui.disclosure_banner(vc.disclosure)
-    if vc.refusal:
-        st.info(vc.refusal)
-        st.stop()
-    c = vc.comparison
-    unit = bench.unit.value
-    left, right = st.columns(2)
-    left.markdown(f"**This view** (n = {vc.cohort.n_text}): {vc.cohort.text(unit)}")
-    left.caption(vc.cohort.description)
-    right.markdown(f"**Benchmark** (n = {bench.n or '?'}): {_ui.plain(bench.value_text())}")
-    right.caption(_ui.plain(f"{bench.study} · {bench.arm} · {bench.time_origin.label}"))
-    for w in c.warnings:
-        st.warning(f"**{w.severity.label}** · {w.category.label}: {w.message}", icon="⚠️")
-    if not c.warnings:
-        st.success("No known reason for caution in this comparison.")
-    st.markdown(vc.test_text())
-    method = c.test.method.label if c.test else "no test"
-    stamp = "; " + vc.disclosure.stamp() if vc.disclosure.stamp() else ""
-    shown = vc.cohort.filters or filters
-    st.caption(_ui.caption(shown, vc.cohort.n_text, f"{method}; {vc.cohort.description}{stamp}"))
+plots = _bench.forests(filters, rows, banner)  # None: the selection is refused
+if plots is None:
+    st.stop()
+compared = _bench.comparison(filters, rows, banner, banner_shown=bool(plots))
+_bench.exports(filters, plots, compared)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analyses import cox as cd
-from core.present.charts import forest_chart, residual_chart
 from core.vocab.methods import Endpoint, Origin, Ties
 from pages import _controls as ctl
-from pages import _data, _ui
+from pages import _cox_subgroups, _cox_view, _data, _ui
 from pages._filters import current_filters
 from pages._shell import enter
 
@@ -44,7 +43,7 @@ def _seed_model() -> None:
                 cd.parse_model(raw)
                 st.session_state[K + "model"] = raw
             except cd.CoxSpecError as exc:
-                st.warning(f"Ignored covariates={raw[:80]!r}: {exc}.", icon="⚠️")
+                st.warning(f"Ignored covariates={raw[:80]!r}: {exc}.", icon=":material/warning:")
     covs, refs, steps, inter = cd.parse_model(st.session_state[K + "model"])
     st.session_state.setdefault(K + "covs", list(covs))
     st.session_state.setdefault(K + "age10", steps.get("age") == 10)
@@ -103,7 +102,7 @@ landmark = ctl.number(
     "Landmark L, months", "lm_months", 3.0, 0.5, 60.0, 0.5, where=o2, disabled=not landmark_on
 )
 for msg in ctl.notices():
-    st.warning(msg, icon="⚠️")
+    st.warning(msg, icon=":material/warning:")
 used = {cd.COVARIATES[c].column: cd.COVARIATES[c].label for c in (*covs, strata) if c != "none"}
 if synth := _ui.synthetic_fields_note(used, infos):
     st.warning(synth, icon=":material/science:")
@@ -135,9 +134,9 @@ with st.spinner("Fitting…"):
     a = _data.cox(filters, spec)
 _ui.disclosure_banner(a.disclosure)
 for msg in a.notices:
-    st.info(msg, icon="🛡️")
+    st.info(msg, icon=":material/shield:")
 if a.withheld:  # disclosure control: no figure, only why
-    st.info(a.withheld, icon="🛡️")
+    st.info(a.withheld, icon=":material/shield:")
     st.stop()
 resolved = {c: v for c, v in a.references.items() if c not in a.reference_fallbacks}
 _write_model(cd.model_text(spec, resolved))  # references given by stored code -> labels
@@ -153,48 +152,24 @@ for i, (cov, names) in enumerate(a.level_names().items()):
     )
 
 for w in a.warnings:
-    st.warning(w, icon="⚠️")
+    st.warning(w, icon=":material/warning:")
 if note := cd.not_analysed_text(a):
     st.info(note)
 if a.error:
     st.error(a.error)
     st.stop()
 st.caption(cd.fit_summary_text(a))
-rows, left_out = cd.forest_frame(a)
-title = f"{endpoint.label}: hazard ratios · n = {a.cell(a.n)}, {a.cell(a.events)} events"
-if len(rows):  # (empty when disclosure control withholds every term)
-    x_title = "Hazard ratio (95% CI), log scale"
-    chart = forest_chart(
-        rows, x_title=x_title, ref_line=1.0, log_scale=True, hollow_kind="reference"
-    )
-    st.altair_chart(chart.properties(title=title), width="content")
-if left_out:
-    st.caption("Not drawn (the estimate may be infinite): " + "; ".join(left_out) + ".")
+chart = _cox_view.forest(a)
 for note in a.disclosure_notes:
-    st.info(note, icon="🛡️")
+    st.info(note, icon=":material/shield:")
 stamp = "".join(f" · {s}" for s in (a.disclosure.stamp(), synth) if s)  # mode, synthetic fields
 st.caption(_ui.caption(a.filters, a.cell(a.n), cd.methods_text(spec)) + stamp)
 
 st.subheader("Model")
 st.dataframe(cd.model_frame(a), hide_index=True, width="stretch")
 st.markdown(cd.tests_text(a.fit))
-st.subheader("Proportional-hazards check")
-if a.zph is None:
-    st.info(a.zph_error or "The proportional-hazards test is not available for this fit.")
-    st.stop()
-st.dataframe(cd.zph_frame(a), hide_index=True)
-if a.zph.flag:
-    st.warning(a.zph.flag, icon="⚠️")
-else:
-    st.success(cd.ph_ok_text(a))
-if not a.residual_points:  # disclosure control: no point per event
-    st.caption(cd.NO_RESIDUALS_NOTE)
-elif terms := cd.zph_terms(a):
-    fmt = lambda g: cd.group_label(a, g)  # noqa: E731
-    term = st.selectbox("Residuals of", terms, key=K + "zph_term", format_func=fmt)
-    frame, level, thinned = cd.residual_frame(a, term)
-    y, x = f"β(t), {cd.group_label(a, term)}", cd.time_axis_title(spec)
-    st.altair_chart(residual_chart(frame, x_title=x, y_title=y, ref_value=level), width="content")
-    st.caption(cd.RESIDUAL_NOTE + (f" {thinned}" if thinned else ""))
+_cox_view.ph_check(a)
 with st.expander("Patients and events per level"):
     st.dataframe(cd.level_frame(a), hide_index=True)
+_cox_view.exports(a, chart, synth)
+_cox_subgroups.render(filters, spec)

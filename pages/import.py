@@ -96,7 +96,8 @@ if up is None:
 file_sig = (up.file_id, tx.file_id if tx else None)
 memo = st.session_state.get(MEMO_KEY) or {}
 if memo.get("file") != file_sig:
-    memo = {"file": file_sig, "raw": importer.read_input(up, treatments=tx)}
+    with st.status("Reading the file…", expanded=False):  # complete when the block ends
+        memo = {"file": file_sig, "raw": importer.read_input(up, treatments=tx)}
 raw = memo["raw"]
 
 st.subheader("1 · Map columns")
@@ -104,7 +105,7 @@ st.caption("Choose the data-model field for each column of your file, or drop th
 remembered = st.session_state.setdefault(MAP_KEY, {})
 choices = {}
 grid = st.columns(3)
-for i, col in enumerate(raw.patients.columns):
+for i, col in enumerate(raw.columns):
     default = importer.default_choice(col, remembered)
     choices[col] = grid[i % 3].selectbox(
         plain(col),  # a label renders markdown: the file's text is shown as text
@@ -120,8 +121,11 @@ mapping = importer.mapping_from_choices(choices)
 
 check_sig = (tuple(sorted((k, str(v)) for k, v in mapping.items())), censor)
 if memo.get("check") != check_sig:
-    with st.spinner("Checking every row…"):
-        memo["prepared"] = importer.prepare(raw, mapping, censor_flag=censor)
+    with st.status("Checking every row…", expanded=False):
+        bar = st.progress(0.0, text="Checking")
+        memo["prepared"] = importer.prepare(
+            raw, mapping, censor_flag=censor, progress=lambda f, m: bar.progress(f, text=m)
+        )
     memo["check"] = check_sig
 st.session_state[MEMO_KEY] = memo
 prepared = memo["prepared"]
@@ -157,7 +161,7 @@ replace = st.checkbox(
     help="Needed when an imported cohort with this id already exists.",
 )
 if st.button("Import", type="primary", disabled=not (prepared.ok and cohort_id), key="imp_go"):
-    bar = st.progress(0.0, text="Starting")
+    bar = st.progress(0.0, text="Writing: starting")
     try:
         report = importer.commit(
             prepared,
@@ -166,7 +170,7 @@ if st.button("Import", type="primary", disabled=not (prepared.ok and cohort_id),
             db=_data.db_path(),
             replace=replace,
             wait=False,
-            progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+            progress=lambda f, m: bar.progress(min(f, 1.0), text=f"Writing: {m}"),
         )
     except (WriteLocked, importer.WriteFailed) as exc:
         st.error(str(exc))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.analyses import ledger
 from core.analyses.table1 import SPLITTABLE
 from core.present import export
+from core.present import table1 as table1_view
 from core.vocab.schema import PATIENTS
 from pages import _controls as ctl
-from pages import _data, _ui
+from pages import _data, _ledger, _ui
 from pages._filters import current_filters
 from pages._shell import enter
 
@@ -68,7 +70,8 @@ split_code = ctl.select(
 split = None if split_code == "none" else split_code
 for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
-t1 = _data.baseline_table(filters, split)
+with st.spinner("Computing Table 1 and its tests (exact tests can take a few seconds)…"):
+    t1 = _data.baseline_table(filters, split)
 _ui.disclosure_banner(t1.disclosure)
 for notice in t1.notices:
     st.info(notice)
@@ -88,11 +91,19 @@ if t1.disclosure.active:
         " Under disclosure control, 'suppressed' marks a count withheld so that a hidden one "
         "cannot be worked out, and a count without a percentage has its denominator withheld."
     )
-frame = t1.to_frame()
+frame = table1_view.frame(t1)
 st.dataframe(frame, hide_index=True, width="stretch", height=600)
+notes = table1_view.footnotes(t1)
+if multiplicity := _ledger.record_all(ledger.table1_tests(t1)):
+    notes = [*notes, multiplicity.replace("This ", "The first ", 1)]
+if notes:
+    st.caption("  \n".join(_ui.plain(n) for n in notes))
 st.caption(_ui.caption(filters, shown_n, method))
-lines = export.caption_lines(
-    t1.description, _ui.selected_infos(filters), method, disclosure=t1.disclosure
+lines = (
+    export.caption_lines(
+        t1.description, _ui.selected_infos(filters), method, disclosure=t1.disclosure
+    )
+    + notes
 )
 st.download_button(
     "Download Table 1 (CSV)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.analyses import ledger
 from core.analyses.responses import (
     RESPONSE_CONVENTIONS,
     RESPONSE_GROUPINGS,
@@ -21,8 +22,9 @@ from core.present.charts_response import response_chart, swimmer_chart
 from core.present.paragraphs import methods_paragraph, results_paragraph
 from core.vocab.methods import DAYS_PER_MONTH, BinomialCI, Denominator, ResponseDomain
 from pages import _controls as ctl
-from pages import _data, _export, _ui
+from pages import _data, _export, _ledger, _ui
 from pages._filters import current_filters
+from pages._response_duration import duration_section, swimmer_downloads
 from pages._shell import enter
 
 enter()  # run inside the app shell (login gate, navigation, database guard)
@@ -93,7 +95,7 @@ n = result.n
 methods = " ".join(filter(None, (method_line(spec), synth)))
 
 st.subheader("Response rates")
-chart = response_chart(table, prot)
+chart = response_chart(table, prot, synthetic=_ui.synthetic_ids(filters))
 st.altair_chart(chart, width="content")
 st.caption(_ui.caption(filters, n, methods))
 st.dataframe(result.frame(), hide_index=True)
@@ -102,12 +104,15 @@ if text := result.test_text():
 for note in result.notes():
     st.info(note)
 
+dor_table = duration_section(filters)  # duration of response, time to response (CR/PR)
 st.subheader("Patient timelines (swimmer plot)")
 if msg := swimmer_message(n, disclosure=inputs.disclosure):
     st.info(msg)
 else:
     sw = swimmer(inputs)
-    st.altair_chart(swimmer_chart(sw), width="content")
+    st.altair_chart(
+        sw_chart := swimmer_chart(sw, synthetic=_ui.synthetic_ids(filters)), width="content"
+    )
     lane_method = (
         "lanes from first treatment to death or last follow-up, longest first; "
         f"months = days / {DAYS_PER_MONTH:g}"
@@ -115,6 +120,7 @@ else:
     st.caption(_ui.caption(filters, n, lane_method))
     for line in sw.not_drawn:
         st.caption(line)
+    swimmer_downloads(sw, sw_chart, filters, n, lane_method, inputs.disclosure)
 
 st.subheader("Adverse events")
 ae = adverse_event_view(inputs, spec.ci)
@@ -130,6 +136,7 @@ with st.expander("Conventions"):
 
 infos = _ui.selected_infos(filters)
 description = result.description
+multiplicity = _ledger.record_all(ledger.response_tests(result))
 d = result.disclosure
 _export.render(
     chart,
@@ -137,8 +144,19 @@ _export.render(
     {
         "Response table": result.export(),
         "Adverse events": adverse_event_export_frame(ae),
+        "Duration of response": dor_table,
     },
-    results_paragraph(None, responses=[result.shown_table()], disclosure=d, cohorts=infos),
+    " ".join(
+        filter(
+            None,
+            (
+                results_paragraph(
+                    None, responses=[result.shown_table()], disclosure=d, cohorts=infos
+                ),
+                multiplicity,
+            ),
+        )
+    ),
     methods_paragraph(
         None,
         cohorts=infos,

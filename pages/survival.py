@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analyses.comparison import benchmark_label, overlay_frame, overlay_options
+from core.analyses.ledger import survival_tests
 from core.analyses.survival import (
     CONVENTIONS_MORE,
     exclusion_notes,
@@ -20,11 +21,16 @@ from core.present.paragraphs import method_line
 from core.vocab.formatting import fmt_p
 from core.vocab.methods import CONVENTIONS, TIME_UNIT_DAYS
 from pages import _controls as ctl
-from pages import _data, _export, _ui
+from pages import _data, _export, _ledger, _ui
 from pages._filters import current_filters
+from pages._overlay import overlay_warnings
 from pages._shell import enter
 from pages._survival_arm import arm_section
+from pages._survival_cif import cif_section
 from pages._survival_controls import survival_controls
+from pages._survival_effects import effects_section
+from pages._survival_groups import group_controls
+from pages._survival_groups import render as render_groups
 
 enter()  # run inside the app shell (login gate, navigation, database guard)
 
@@ -33,6 +39,9 @@ st.title("Survival")
 _ui.provenance_banner(filters)
 
 spec, unit, show_ci, show_median = survival_controls()
+if (groups := group_controls(filters)) is not None:  # the user's own groups (in the link)
+    render_groups(groups, spec, unit)
+    st.stop()
 endpoint, origin = spec.endpoint, spec.origin
 for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
@@ -75,6 +84,7 @@ for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
 scale = TIME_UNIT_DAYS[unit]
 overlays = overlay_frame(chosen, unit, benchmarks=pool, max_time=max_time(analysis) / scale)
+note = overlay_warnings(filters, spec, chosen)  # comparability, basis (issue 19 item 11)
 methods = method_line(spec)
 caption = _ui.caption(analysis.filters, analysis.n_shown, methods)
 if analysis.disclosure.stamp():
@@ -87,6 +97,8 @@ chart = km_chart(
     overlays=overlays,
     title=f"{endpoint.label} · n = {analysis.n_shown}",
     y_title=f"{endpoint.label} probability",
+    synthetic=_ui.synthetic_ids(filters),
+    overlay_note=note,
 )
 st.vega_lite_chart(spec=chart.streamlit_spec(), width="content")
 st.caption(caption)
@@ -95,9 +107,11 @@ st.subheader("Summary")
 st.dataframe(summary_frame(analysis, unit), hide_index=True, width="stretch")
 if followup := followup_text(analysis, unit):
     st.markdown(followup)
+multiplicity = ""  # the session ledger's sentence on this view's test, for the exports
 if analysis.logrank is not None:
     lr = analysis.logrank
     st.markdown(f"**Log-rank test**: χ² = {lr.chi2:.2f}, df = {lr.df}, {fmt_p(lr.p)}")
+    multiplicity = _ledger.record_all(survival_tests(analysis))
     if analysis.pairwise:
         st.markdown("Pairwise log-rank tests (Holm-adjusted)")
         st.dataframe(pairwise_frame(analysis), hide_index=True)
@@ -116,7 +130,9 @@ elif spec.by and sum(not g.suppressed for g in analysis.groups) == 1:
 if spec.times_months:
     st.subheader("Survival at chosen times")
     st.dataframe(survival_at_frame(analysis), hide_index=True)
+effects_section(filters, spec, unit)  # group vs reference: survival and RMST differences
 arm_section(filters, spec)  # the view against a reconstructed trial arm
+cif_section(filters, spec, unit)  # competing risks: death by cause
 with st.expander("Conventions"):
     st.markdown(CONVENTIONS)
     st.markdown(CONVENTIONS_MORE)
@@ -124,4 +140,4 @@ with st.expander("Conventions"):
         "Without delayed entry, a from-diagnosis curve counts patients as at risk "
         "before anyone could observe them, which biases it upward."
     )
-_export.survival(chart, analysis, unit)
+_export.survival(chart, analysis, unit, multiplicity)

@@ -13,6 +13,10 @@ their ratio, and the largest absolute difference between the two results (surviv
 event time, medians, log-rank chi-square).
 
     python speed/recompute.py [--sizes 1000,10000,100000,1000000] [--repeats 7]
+
+With ``--pages``, every page configuration instead (ungrouped, grouped with hazard ratios,
+from diagnosis, diagnosis + landmark, the Cox page, the comparison with a reconstructed arm)
+beside the DuckDB query it issues and the obvious path (speed/pages_table.py).
 """
 
 from __future__ import annotations
@@ -116,7 +120,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="211,1000,10000,100000,1000000")
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument(
+        "--pages",
+        action="store_true",
+        help="instead: every page configuration beside its floor and the obvious path "
+        "(speed/pages.py; sizes default 100000,1000000)",
+    )
     args = ap.parse_args()
+    if args.pages:
+        from pages_table import main as pages_main  # speed/pages_table.py
+
+        sizes = args.sizes if args.sizes != ap.get_default("sizes") else "100000,1000000"
+        pages_main(["--sizes", sizes, "--repeats", str(args.repeats)])
+        return
     rows = []
     for n in [int(s) for s in args.sizes.split(",")]:
         db, cohort = database_for(n)

@@ -27,7 +27,11 @@ version's server source and bundled frontend:
 - keeps the frontend's message cache: cacheable messages (``metadata.cacheable``) are kept
   for ``max_cached_message_age`` runs and their hashes sent as ``cached_message_hashes``, so
   the server answers with ``ref_hash`` references exactly as it does to a browser;
-  ``use_cache=False`` claims no cached message and the server sends everything.
+  ``use_cache=False`` claims no cached message and the server sends everything;
+- with ``cookies=True`` (a deployment behind a load balancer, scripts/serve.sh), first loads
+  the page's HTML as the browser does and sends the cookies it set (the balancer's sticky
+  session cookie, Streamlit's XSRF cookie) with the websocket handshake, so the session's
+  requests reach one worker; :meth:`Session.fetch` makes further requests with them.
 
 A *run* is timed on this client's clock (``time.perf_counter``): from sending
 ``rerun_script`` to receiving the ``script_finished`` that ends it (a
@@ -44,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -206,7 +211,7 @@ class Session:
 
     def __init__(
         self, base_url: str, page: str = "", query_string: str = "", *, use_cache: bool = True,
-        context: dict | None = None,
+        context: dict | None = None, cookies: bool = False,
     ) -> None:  # fmt: skip
         parts = urlsplit(base_url)
         if parts.hostname not in LOOPBACK:
@@ -236,13 +241,37 @@ class Session:
         self._received_at = 0.0
         self._ws = None
         self._reader: asyncio.Task | None = None
+        self.use_cookies = cookies
+        self.cookies: dict[str, str] = {}  # name -> value, from the responses' Set-Cookie
 
     # -------------------------------------------------------------- connection
+    def fetch(self, path: str, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+        """GET ``base_url/path`` with the session's cookies (loopback, no proxy); keeps the
+        cookies the response sets. Returns (status, headers, body)."""
+        req = urllib.request.Request(f"{self.base_url}/{path.lstrip('/')}")
+        if self.cookies:
+            req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(req, timeout=timeout) as r:
+            for raw in r.headers.get_all("Set-Cookie") or []:
+                name, _, value = raw.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value.strip()
+            return r.status, dict(r.headers.items()), r.read()
+
     async def connect(self, timeout: float = 30) -> None:
+        if self.use_cookies and not self.cookies:  # the page load a browser makes first
+            page = self.page + (f"?{self.query_string}" if self.query_string else "")
+            await asyncio.to_thread(self.fetch, page, timeout)
+        headers = (
+            {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+            if self.cookies
+            else None
+        )
         self._ws = await connect(
             self.ws_url,
             subprotocols=list(SUBPROTOCOLS),
             origin=self.base_url,
+            additional_headers=headers,
             proxy=None,
             ping_interval=None,  # a browser sends no pings; the server's pings are answered
             max_size=MAX_MESSAGE_BYTES,

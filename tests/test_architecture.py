@@ -65,15 +65,17 @@ DISCLOSURE_DECISIONS = frozenset(
 
 PAGES_DATA_ALLOWED: dict[str, frozenset[str] | None] = {
     "core.data.filters": None,  # Filters and the URL contract: any name
-    "core.data.build": frozenset({"ensure_default", "build_default", "set_aside"}),
+    "core.data.build": frozenset(
+        {"ensure_default", "build_default", "set_aside", "upgrade_schema"}
+    ),
     "core.data.db": frozenset(
         {"DatabaseUnavailable", "default_db_path", "DB_ENV", "close_all", "list_cohorts"}
     ),
     "core.data.store": frozenset({"WriteLocked"}),
     "core.data.queries": frozenset({"distinct_codes"}),  # filter choices: codes, no counts
 }
-"""What pages may use from core.data: the filters, building the database on first start or
-after damage, the database's path, errors and cohort list, the codes a filter offers. Counts and
+"""What pages may use from core.data: the filters, building (or upgrading) the database on first
+start or after damage, the database's path, errors and cohort list, the codes a filter offers. Counts and
 patient rows come from core/analyses, where disclosure is applied."""
 
 STATS_THIRD_PARTY = frozenset({"numpy", "scipy", "pandas"})

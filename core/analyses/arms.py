@@ -727,3 +727,28 @@ def _median_text(months: float | None) -> str:
 
 def _replace_cmp(c: ArmComparison, **changes: Any) -> ArmComparison:
     return replace(c, **changes)
+
+
+def arm_list(*, mode: Mode = Mode.PROTECTED, path: Path | str | None = None):
+    """:func:`all_arms` in the page cache's calling convention (``mode`` unused: the arms are
+    published or user-added aggregate rows, the same for every viewer)."""
+    return all_arms(path)
+
+
+def compare_arm_by_id(
+    filters: Filters,
+    ident: str,
+    horizon: float | None,
+    times: tuple[float, ...],
+    *,
+    mode: Mode = Mode.PROTECTED,
+    path: Path | str | None = None,
+) -> ArmComparison | str:
+    """:func:`compare_arm` for the arm named ``ident`` (for the page cache); a ``str`` is the
+    reason there is no comparison (the arm's endpoint not recorded, no patient with data)."""
+    try:
+        return compare_arm(
+            filters, find_arm(ident, path), horizon=horizon, times=times, path=path, mode=mode
+        )
+    except ValueError as exc:
+        return str(exc)

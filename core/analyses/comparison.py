@@ -44,7 +44,8 @@ from core.analyses.disclosure import (
     round_median_months,
     suppressed_cells,
 )
-from core.analyses.survival import SurvivalSpec, patient_arrays
+from core.analyses.left_out import left_out_small
+from core.analyses.survival import SurvivalSpec, left_out_events, patient_rows
 from core.analyses.view import View, open_view
 from core.data import comparison_sql, queries
 from core.data.db import list_cohorts
@@ -64,6 +65,7 @@ from core.literature.registry import (
     TherapyClass,
     TimeOrigin,
     benchmarks_from_frame,
+    comparability,
     compare_rate,
     compare_time_to_event,
     curve_for_benchmark,
@@ -196,6 +198,9 @@ class Measure:
     statistic: Statistic
     origin: Origin | None = None
     landmark_months: float | None = None
+    left_truncation: bool = True
+    """Delayed entry at first treatment (the Survival page's default); off on the published
+    basis of a figure counted from diagnosis (:data:`PUBLISHED_BASIS`)."""
 
     @property
     def cohort_endpoint(self) -> Endpoint | None:
@@ -209,9 +214,43 @@ class Measure:
         name = self.endpoint.label.split(" (")[0]
         if self.cohort_endpoint is None:
             return f"{name}, % of evaluable patients"
+        basis = "" if self.left_truncation else f" ({NO_DELAYED_ENTRY})"
         if self.statistic is Statistic.MEDIAN:
-            return f"{name} from {self.origin.label.lower()}: median, months"
-        return f"{name} from {self.origin.label.lower()} at {self.landmark_months:g} months, %"
+            return f"{name} from {self.origin.label.lower()}{basis}: median, months"
+        return (
+            f"{name} from {self.origin.label.lower()}{basis} at {self.landmark_months:g} months, %"
+        )
+
+
+NO_DELAYED_ENTRY = "no delayed entry, as published"
+PUBLISHED_BASIS = (
+    "A published survival figure counted from diagnosis in a series of treated patients counts "
+    "every patient from diagnosis (no delayed entry: the time before treatment, when no "
+    "patient of the series could die, is counted at risk). The view's figure for it is "
+    "computed on the same basis, with delayed entry off."
+)
+"""Why figures from diagnosis are compared without delayed entry (the registry records no
+left truncation, and the series in it report none)."""
+
+
+def published_left_truncation(origin: TimeOrigin) -> bool:
+    """Whether a benchmark measured from ``origin`` counts patients at risk only from their
+    first treatment: no for a clock before treatment (diagnosis, metastatic diagnosis)."""
+    return cohort_origin(origin) is Origin.INDEX
+
+
+def basis_warning(b: Benchmark, spec: SurvivalSpec) -> str:
+    """The difference of basis between a from-diagnosis curve and ``b`` ('' when none):
+    the view's curve uses delayed entry, the published figure does not."""
+    org = cohort_origin(b.time_origin)
+    if org is Origin.INDEX or org is not spec.origin or not spec.left_truncation:
+        return ""
+    return (
+        f"{short_study(b.study)}: the published figure counts every patient from "
+        f"{org.label.lower()} (no delayed entry); this curve lets patients enter at their "
+        "first treatment (delayed entry), which gives lower survival. Compare on the "
+        "published basis: turn delayed entry off, or see the Benchmarks page, which does."
+    )
 
 
 def measure_of(b: Benchmark) -> Measure | None:
@@ -220,7 +259,13 @@ def measure_of(b: Benchmark) -> Measure | None:
         return None
     if not b.is_time_to_event:
         return Measure(b.endpoint, Statistic.RATE)
-    return Measure(b.endpoint, b.statistic, cohort_origin(b.time_origin), b.landmark_months)
+    return Measure(
+        b.endpoint,
+        b.statistic,
+        cohort_origin(b.time_origin),
+        b.landmark_months,
+        published_left_truncation(b.time_origin),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +325,11 @@ class _Exact:
     """Time-to-event landmark rates: events up to the landmark (1 - S gives them back)."""
     at_risk: int | None = None
     """Time-to-event landmark rates: patients still at risk at the landmark."""
+    left_known: int = 0
+    """Time-to-event: selected patients left out (no usable origin, the landmark) with a time
+    and status; their events, ``left_events``, are counted by the same view from the index
+    date (the left-out rule on events)."""
+    left_events: int = 0
 
 
 def _months(days: float | None) -> float | None:
@@ -288,7 +338,13 @@ def _months(days: float | None) -> float | None:
 
 def _spec(m: Measure, endpoint: Endpoint, origin: Origin) -> SurvivalSpec:
     times = (m.landmark_months,) if m.landmark_months else ()
-    return SurvivalSpec(endpoint=endpoint, origin=origin, times_months=times, rmst_months=None)
+    return SurvivalSpec(
+        endpoint=endpoint,
+        origin=origin,
+        times_months=times,
+        rmst_months=None,
+        left_truncation=m.left_truncation or origin is Origin.INDEX,
+    )
 
 
 def _survival_counts(rows: pd.DataFrame):
@@ -320,9 +376,11 @@ def _exact_measure(
     ep = endpoint or m.cohort_endpoint
     org = origin or m.origin or Origin.INDEX
     sspec = _spec(m, ep, org)
-    rows = patient_arrays(f, sspec, path)
+    rows, tallies = patient_rows(f, sspec, path)
+    left = dict(zip(("left_known", "left_events"), left_out_events(tallies), strict=True))
     stat = "median" if m.statistic is Statistic.MEDIAN else f"at {m.landmark_months:g} months"
-    what = f"{ep.label} from {org.label.lower()}, {stat} (Kaplan-Meier)"
+    basis = f", {NO_DELAYED_ENTRY}" if not sspec.left_truncation else ""
+    what = f"{ep.label} from {org.label.lower()}{basis}, {stat} (Kaplan-Meier)"
     if rows.empty:
         return _Exact(None, None, None, 0, 0, view.n_selected), what, rows
     counts = _survival_counts(rows)
@@ -331,7 +389,7 @@ def _exact_measure(
     if m.statistic is Statistic.MEDIAN:
         q = next(q for q in km_quantiles(km) if q.p == 0.5)
         est = (_months(q.estimate), _months(q.lower), _months(q.upper))
-        return _Exact(*est, n, events, view.n_selected), what, rows
+        return _Exact(*est, n, events, view.n_selected, **left), what, rows
     horizon = m.landmark_months * DAYS_PER_MONTH
     at = survival_at(km, [horizon])[0]
     by_landmark = int(rows["ev"][rows["t"] <= horizon].sum())
@@ -340,7 +398,8 @@ def _exact_measure(
         return None if x is None else 100.0 * x
 
     vals = (None, None, None) if at.surv is None else (pct(at.surv), pct(at.lower), pct(at.upper))
-    return _Exact(*vals, n, events, view.n_selected, by_landmark, int(at.n_risk)), what, rows
+    exact = _Exact(*vals, n, events, view.n_selected, by_landmark, int(at.n_risk), **left)
+    return exact, what, rows
 
 
 def _protect_measure(e: _Exact, m: Measure, what: str, view: View) -> CohortMeasure:
@@ -365,6 +424,9 @@ def _protect_measure(e: _Exact, m: Measure, what: str, view: View) -> CohortMeas
     n_hidden = suppressed_cells([e.n, e.n_selected - e.n], d)[0]
     # events (responders) against those without: either small gives the other back from n
     count_hidden = any(suppressed_cells([e.count, e.n - e.count], d))
+    # the left-out rule on events: the count beside the same view's from the index date (or
+    # without the landmark) would give the events among the left out
+    count_hidden |= left_out_small(d, 0, e.left_known, e.left_events)
     n_text = "withheld" if n_hidden and not d.hidden(e.n) else d.show(e.n)
     count_text = f"<{t}" if count_hidden else str(e.count)
     reason = ""
@@ -543,7 +605,12 @@ def compare(
     if reason:
         raise NotComparable(reason)
     # a mean has no cohort counterpart: the view's median is shown, the value is not compared
-    m = measure_of(b) or Measure(b.endpoint, Statistic.MEDIAN, cohort_origin(b.time_origin))
+    m = measure_of(b) or Measure(
+        b.endpoint,
+        Statistic.MEDIAN,
+        cohort_origin(b.time_origin),
+        left_truncation=published_left_truncation(b.time_origin),
+    )
     if m.cohort_endpoint is None and (endpoint is not None or origin is not None):
         raise NotComparable(
             f"{b.id} is a response rate: the endpoint and origin options apply only to "
@@ -555,13 +622,12 @@ def compare(
         return ViewComparison(
             None, _refused(view, m.title()), None, None, d, "", view.refusal, view.notices
         )
-    f = view.filters
     if m.cohort_endpoint is None:
         exact, what, _ = _exact_measure(view, m, None, None, path)
         if exact.n == 0:
             raise NotComparable(f"no patient in the view is evaluable for {b.endpoint.label}.")
         own = _protect_measure(exact, m, what, view)
-        cview = cohort_view(f, b.endpoint, Origin.INDEX, path)
+        cview = checked_view(view, b.endpoint, Origin.INDEX, path)
         result = compare_rate(b, exact.count, exact.n, view=cview)
         return _disclosed(result, own, None, None, view)
     ep, org = endpoint or m.cohort_endpoint, origin or m.origin or Origin.INDEX
@@ -580,7 +646,7 @@ def compare(
         rows["t"].to_numpy(),
         rows["ev"].to_numpy(),
         entry=entry,
-        view=cohort_view(f, ep, org, path),
+        view=checked_view(view, ep, org, path),
         cohort_value=value,
         cohort_ci=None if value is None else (exact.lower, exact.upper),
         curve=curve,
@@ -632,9 +698,88 @@ def describe_test(c: Comparison) -> str:
     return "No test: no benchmark curve can be built from this figure (see the warnings)."
 
 
+def checked_view(
+    view: View,
+    endpoint: Endpoint | BenchmarkEndpoint,
+    origin: Origin = Origin.INDEX,
+    path: Path | str | None = None,
+) -> CohortView:
+    """:func:`cohort_view` of an opened selection as the viewer may see it: under disclosure
+    control a primary site or grade held by fewer than the threshold is left out (naming it
+    in a warning would say that 1 to threshold-1 such patients are in view)."""
+    cv = cohort_view(view.filters, endpoint, origin, path)
+    d = view.disclosure
+    if not d.active:
+        return cv
+    df = queries.patients_frame(view.filters, ["primary_site", "grade"], path)
+
+    def enough(col: str, values: tuple[str, ...]) -> tuple[str, ...]:
+        counts = df[col].dropna().astype(str).value_counts()
+        return tuple(v for v in values if int(counts.get(v, 0)) >= d.threshold)
+
+    return replace(
+        cv,
+        primary_sites=enough("primary_site", cv.primary_sites),
+        grades=enough("grade", cv.grades),
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Overlays for the Kaplan-Meier chart
 # --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverlayCheck:
+    """The comparability of one benchmark drawn over the Survival page's curve."""
+
+    benchmark_id: str
+    label: str
+    warnings: tuple[Any, ...] = ()
+    """:class:`core.literature.registry.ComparabilityWarning` objects."""
+    basis: str = ""
+    """The difference of basis (delayed entry) between the curve and the figure ('' if none)."""
+
+
+def overlay_checks(
+    filters: Filters,
+    spec: SurvivalSpec,
+    benchmark_ids: tuple[str, ...],
+    path: Path | str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
+) -> tuple[OverlayCheck, ...]:
+    """The comparability warnings of each overlaid benchmark against the page's view (the
+    Benchmarks page's checks), and the difference of basis when the curve uses delayed entry
+    and the published figure does not. Empty for a refused selection."""
+    if not benchmark_ids:
+        return ()
+    view = open_view(filters, mode, path)
+    if view.refused:
+        return ()
+    pool = all_benchmarks(path)
+    by_id = {b.id: b for b in pool}
+    cview = checked_view(view, spec.endpoint, spec.origin, path)
+    out = []
+    for ident in benchmark_ids:
+        b = by_id.get(ident)
+        if b is None:
+            continue
+        warnings = tuple(comparability(b, cview))
+        out.append(OverlayCheck(b.id, benchmark_label(b), warnings, basis_warning(b, spec)))
+    return tuple(out)
+
+
+def overlay_note(checks: Sequence[OverlayCheck]) -> str:
+    """One line for the figure under the benchmarks' legend: the difference of basis, if any."""
+    studies = [short_study(c.label.split(" · ")[0]) for c in checks if c.basis]
+    if not studies:
+        return ""
+    return (
+        f"Not on the same basis: {', '.join(dict.fromkeys(studies))} count every patient from "
+        "diagnosis (no delayed entry); the curves above use delayed entry, which gives lower "
+        "survival."
+    )
 
 
 def _figure_summary(b: Benchmark, pool: Iterable[Benchmark]) -> str:
@@ -830,9 +975,50 @@ def cohort_label(filters: Filters, own: CohortMeasure, unit: str) -> str:
     return label if own.value is not None else f"{label} ({own.text(unit)})"
 
 
-def forest_frame(group: ForestGroup, own: CohortMeasure, label: str) -> pd.DataFrame:
+POPULATION_FLAG = "other population"
+
+
+def population_flags(
+    filters: Filters,
+    benchmark_ids: tuple[str, ...],
+    path: Path | str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
+) -> tuple[tuple[str, str], ...]:
+    """(benchmark id, flag) for each benchmark whose population left out primary sites the
+    view holds (e.g. pancreatic-only trials beside a small-bowel selection): the flag names
+    the benchmark's sites. Sites come from the selection as the viewer may see it
+    (:func:`checked_view`); nothing for a refused selection."""
+    view = open_view(filters, mode, path)
+    if view.refused or not benchmark_ids:
+        return ()
+    by_id = {b.id: b for b in all_benchmarks(path)}
+    cview = checked_view(view, BenchmarkEndpoint.OS, Origin.INDEX, path)
+    out = []
+    for ident in benchmark_ids:
+        b = by_id.get(ident)
+        if b is None or not b.population_sites:
+            continue
+        if any(
+            w.code.value == "population-sites" and w.severity.value != "info"
+            for w in comparability(b, cview)
+        ):
+            sites = ", ".join(s.label.lower() for s in b.population_sites)
+            out.append((ident, f"{POPULATION_FLAG}: {sites}"))
+    return tuple(out)
+
+
+def forest_frame(
+    group: ForestGroup,
+    own: CohortMeasure,
+    label: str,
+    flags: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Rows for :func:`core.present.charts.forest_chart`: the view first, then benchmarks by value.
-    Labels carry n; a benchmark whose clock is not the view's says so."""
+    Labels carry n; a benchmark whose clock is not the view's says so, and one whose population
+    differs from the view's (``flags``: id -> flag, :func:`population_flags`) is marked '⚠'
+    with the flag (column ``population``). Column ``id`` holds the benchmark's id."""
+    flags = flags or {}
     rows = [
         {
             "label": label,
@@ -840,6 +1026,8 @@ def forest_frame(group: ForestGroup, own: CohortMeasure, label: str) -> pd.DataF
             "lower": own.lower,
             "upper": own.upper,
             "kind": COHORT_KIND,
+            "id": "",
+            "population": "",
         }
     ]
     seen: set[str] = {label}
@@ -851,6 +1039,9 @@ def forest_frame(group: ForestGroup, own: CohortMeasure, label: str) -> pd.DataF
         )
         if b.user_added:
             text += " [user-added]"
+        flag = flags.get(b.id, "")
+        if flag:
+            text = f"⚠ {text} [{flag}]"
         if text in seen:
             text += f" [{b.id}]"
         seen.add(text)
@@ -861,6 +1052,8 @@ def forest_frame(group: ForestGroup, own: CohortMeasure, label: str) -> pd.DataF
                 "lower": b.ci_lower,
                 "upper": b.ci_upper,
                 "kind": USER_KIND if b.user_added else BENCHMARK_KIND,
+                "id": b.id,
+                "population": flag,
             }
         )
     frame = pd.DataFrame(rows)
@@ -930,3 +1123,48 @@ def forest_methods(group: ForestGroup, own: CohortMeasure) -> str:
         "they report (no bar where none was reported); months are days / 30.4375"
         + (f"; {stamp}" if stamp else "")
     )
+
+
+def forest_export_frame(parts: Sequence[tuple[Measure, pd.DataFrame]]) -> pd.DataFrame:
+    """The forest plots' rows as one numeric CSV table: measure, row, kind, benchmark id,
+    estimate, lower, upper (95% CI), unit, population flag. The view's row is as disclosed
+    (its label carries the count as it may be shown)."""
+    frames = []
+    for m, frame in parts:
+        f = frame.rename(columns={"label": "row", "value": "estimate"})
+        f = f.assign(measure=m.title(), unit=m.unit)
+        cols = ["measure", "row", "kind", "id", "estimate", "lower", "upper", "unit", "population"]
+        frames.append(f[[c for c in cols if c in f.columns]])
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+def comparison_export_frame(vc: ViewComparison, b: Benchmark) -> pd.DataFrame:
+    """The comparison box as one numeric CSV row: the view's figure (as disclosed) and the
+    benchmark's, the test (empty when withheld) and the number of warnings."""
+    if vc.refusal or vc.comparison is None:
+        return pd.DataFrame()
+    own, c, t = vc.cohort, vc.comparison, vc.comparison.test
+    row: dict[str, Any] = {
+        "benchmark_id": b.id,
+        "study": b.study,
+        "measure": own.description,
+        "view_n": own.n_text,
+        "view_estimate": own.value,
+        "view_lower": own.lower,
+        "view_upper": own.upper,
+        "benchmark_estimate": b.value,
+        "benchmark_lower": b.ci_lower,
+        "benchmark_upper": b.ci_upper,
+        "unit": b.unit.value,
+        "test": None,
+        "statistic": None,
+        "p": None,
+        "warnings": len(c.warnings),
+    }
+    if isinstance(t, OneSampleTest):
+        row |= {"test": "one-sample log-rank", "statistic": t.statistic, "p": t.p}
+    elif isinstance(t, RateTest):
+        row |= {"test": "exact binomial", "statistic": None, "p": t.p}
+    return pd.DataFrame([row])

@@ -64,6 +64,7 @@ from core.analyses.disclosure import (
     suppress_table,
     suppressed_cells,
 )
+from core.analyses.left_out import events_refusal, left_out_small
 from core.analyses.survival import GROUPINGS, NOT_ASSESSED
 from core.analyses.view import View, open_view
 from core.data.cox_sql import CoxColumns, cox_arrays
@@ -462,6 +463,11 @@ class CoxAnalysis:
     """The view's notices (e.g. age filters on 5-year bands)."""
     disclosure_notes: tuple[str, ...] = ()
     """What protected mode left out of this model, in words, without a count."""
+    n_no_time_known: int = 0
+    """Of ``n_no_time``: patients with a time and an event status (no usable origin, or an
+    endpoint on or before the first treatment); their events are shown from the index date."""
+    n_no_time_events: int = 0
+    """Their events."""
 
     def cell(self, n: int | None, hidden: bool = False) -> int | str | None:
         """A count as it may be shown: the number, '<11', or 'suppressed' (complementary)."""
@@ -569,6 +575,9 @@ def _prepare(raw: dict, spec: CoxSpec) -> _Prepared:
     tallies = {
         "n_sel": int(c.sum()),
         "n_no_time": int(c[~valid].sum()),
+        # of those, with a time and status but no usable origin (their events show elsewhere)
+        "n_no_time_known": int(np.asarray(raw.get("lk", np.zeros(1)), dtype=np.int64).sum()),
+        "n_no_time_ev": int(np.asarray(raw.get("ld", np.zeros(1)), dtype=np.int64).sum()),
         "n_lm": 0,
         "n_lm_ev": 0,
     }
@@ -584,6 +593,8 @@ def _prepare(raw: dict, spec: CoxSpec) -> _Prepared:
     if has_entry:
         bad = days <= 0  # entry must precede exit (R: stop > start)
         tallies["n_no_time"] += int(c[bad].sum())
+        tallies["n_no_time_known"] += int(c[bad].sum())
+        tallies["n_no_time_ev"] += int(d[bad].sum())
         keep &= ~bad
     L = spec.landmark_days
     if L is not None:
@@ -599,6 +610,7 @@ def _prepare(raw: dict, spec: CoxSpec) -> _Prepared:
     kept = np.zeros(valid.size, dtype=bool)
     kept[np.flatnonzero(valid)[keep]] = True
     weights = np.asarray(raw[AGG_COUNT], dtype=np.int64)
+    tallies["kept_rows"] = kept  # raw rows analysed (the others are left out)
     tallies["left_levels"] = {}
     for i, key in enumerate(_fields(spec)):
         cov = COVARIATES[key]
@@ -774,6 +786,8 @@ def _analyse_prepared(
         filters=filters,
         n_selected=tallies["n_sel"],
         n_no_time=tallies["n_no_time"],
+        n_no_time_known=tallies.get("n_no_time_known", 0),
+        n_no_time_events=tallies.get("n_no_time_ev", 0),
         n_landmark_excluded=tallies["n_lm"],
         n_landmark_excluded_events=tallies["n_lm_ev"],
         n_missing_covariates=int(weights[~cc].sum()),
@@ -1051,6 +1065,15 @@ def _model_refusal(a: CoxAnalysis) -> str:
             "as it would reveal them. Remove the covariate with missing values or widen the "
             "selection."
         )
+    # events and non-events among the left out whose time and status are known (shown by
+    # the same selection from the index date, without the landmark or the covariate)
+    known = a.n_no_time_known + a.n_landmark_excluded
+    events = a.n_no_time_events + a.n_landmark_excluded_events
+    cov_ev = a.n_missing_covariate_events
+    if left_out_small(d, 0, known, events) or left_out_small(
+        d, 0, known + a.n_missing_covariates, events + cov_ev
+    ):
+        return events_refusal(d)
     return ""
 
 
@@ -1319,6 +1342,9 @@ def model_frame(analysis: CoxAnalysis) -> pd.DataFrame:
     from core.vocab.formatting import fmt_p
 
     labels = _labels(analysis)
+    # a continuous term's n: the patients in the model, all of whom have a value
+    cont = {t.name: analysis.n for t in analysis.design_terms if t.kind == "continuous"}
+    cont_ev = {k: analysis.events for k in cont}
     rows = []
     for t in analysis.shown_terms():
         rows.append(
@@ -1328,8 +1354,10 @@ def model_frame(analysis: CoxAnalysis) -> pd.DataFrame:
                 "SE": round(t.se, 4),
                 "HR (95% CI)": _fmt_hr(t.hr, t.hr_lower, t.hr_upper),
                 "p (Wald)": fmt_p(t.p, prefix=False),
-                "n": analysis.cell(t.n_level),
-                "Events": analysis.cell(t.events_level),
+                "n": analysis.cell(t.n_level if t.n_level is not None else cont.get(t.term)),
+                "Events": analysis.cell(
+                    t.events_level if t.n_level is not None else cont_ev.get(t.term)
+                ),
             }
         )
     frame = pd.DataFrame(rows)
@@ -1391,6 +1419,8 @@ def forest_frame(analysis: CoxAnalysis) -> tuple[pd.DataFrame, list[str]]:
         counts = (
             f" (n={analysis.cell(t.n_level)}, {analysis.cell(t.events_level)} events)"
             if t.n_level is not None
+            else f" (n={analysis.cell(analysis.n)}, {analysis.cell(analysis.events)} events)"
+            if dt.kind == "continuous"  # every patient in the model has a value
             else ""
         )
         rows.append(
@@ -1404,6 +1434,38 @@ def forest_frame(analysis: CoxAnalysis) -> tuple[pd.DataFrame, list[str]]:
             }
         )
     return pd.DataFrame(rows), left_out
+
+
+def export_frame(analysis: CoxAnalysis) -> pd.DataFrame:
+    """The model table for a CSV: numeric columns (term, label, coef, se, hr, hr_lower,
+    hr_upper, p, n, events); a count withheld under disclosure control is empty and named in
+    ``note``. A continuous term's n and events are the model's (every patient has a value)."""
+    a = analysis
+    labels = _labels(a)
+    kinds = {t.name: t.kind for t in a.design_terms}
+    rows = []
+    for t in a.shown_terms():
+        cont = kinds.get(t.term) == "continuous"
+        n = a.cell(a.n if cont else t.n_level)
+        ev = a.cell(a.events if cont else t.events_level)
+        withheld = [k for k, v in (("n", n), ("events", ev)) if isinstance(v, str)]
+        rows.append(
+            {
+                "term": t.term,
+                "label": labels[t.term],
+                "coef": t.coef,
+                "se": t.se,
+                "hr": t.hr,
+                "hr_lower": t.hr_lower,
+                "hr_upper": t.hr_upper,
+                "p": t.p,
+                "n": n if isinstance(n, int) else None,
+                "events": ev if isinstance(ev, int) else None,
+                "note": f"withheld: {', '.join(withheld)}" if withheld else "",
+            }
+        )
+    frame = pd.DataFrame(rows)
+    return frame.astype({"n": "Int64", "events": "Int64"}) if len(frame) else frame
 
 
 def level_frame(analysis: CoxAnalysis) -> pd.DataFrame:

@@ -36,11 +36,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.analyses import left_out
 from core.analyses.disclosure import (
     EXEMPT,
     Disclosure,
     Mode,
-    left_out_refusal,
     round_at_risk,
     round_median_months,
     suppressed_cells,
@@ -51,6 +51,7 @@ from core.data.filters import Filters
 from core.data.survival_sql import (
     SurvivalColumns,
     group_cohort_counts,
+    split_rows,
     survival_rows,
     survival_sql,
 )
@@ -64,7 +65,7 @@ from core.stats.survival import (
     RMSTResult,
     SurvAt,
     SurvivalCounts,
-    cox_group_hr,
+    cox_group_hr_counts,
     kaplan_meier,
     km_quantiles,
     logrank_with_pairwise,
@@ -406,6 +407,12 @@ def aggregate_counts(
     filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
 ) -> tuple[dict[str, SurvivalCounts], dict]:
     """Counts per group label (events, censorings, delayed entries per distinct time), exact."""
+    if ORIGIN_OFFSET_COLUMN[spec.origin] is not None:  # exits and entries counted apart
+        lt = spec.left_truncation
+        raw = split_rows(
+            filters, _columns(spec), path, left_truncation=lt, landmark=spec.landmark_days
+        )
+        return counts_from_split(raw, spec)
     raw = survival_rows(filters, _columns(spec), path, large=LARGE)
     return counts_from_raw(raw, spec)
 
@@ -444,9 +451,14 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
     if has_offset:
         off_all = np.ma.getdata(raw["off"]).astype(np.float64)
         valid &= ~_missing(raw["off"]) & (np.where(_missing(raw["off"]), 0.0, off_all) >= 0)
+    # left out with a time and an event status (no usable origin): their events are shown
+    # from the index date, so they fall under the left-out rule too (see left_out_events)
+    timed = ~valid & ~_missing(t_raw)
     tallies = {
         "n_sel": int(n_all.sum()),
         "n_missing": int(n_all[~valid].sum() + (n_all - n)[valid].sum()),
+        "n_missing_known": int(n[timed].sum()),
+        "n_missing_ev": int(d[timed].sum()),
         "n_lm": 0,
         "n_lm_ev": 0,
         "n_late": 0,
@@ -498,6 +510,8 @@ def _prepare(raw: dict, spec: SurvivalSpec) -> _Rows:
     if has_offset and spec.left_truncation:
         bad = days <= 0  # entry must precede exit (R: stop > start)
         tallies["n_missing"] += int(n[bad].sum())
+        tallies["n_missing_known"] += int(n[bad].sum())
+        tallies["n_missing_ev"] += int(ev[bad].sum())
         keep &= ~bad
     L = spec.landmark_days
     if L is not None:
@@ -542,6 +556,73 @@ def counts_from_raw(raw: dict, spec: SurvivalSpec) -> tuple[dict[str, SurvivalCo
     r = _prepare(raw, spec)
     exit_, entry = r.exit, r.entry
     return _counts_by_label(r.labels, exit_, r.event, entry, r.weight, r.names), r.tallies
+
+
+def _group_codes(g_raw, spec: SurvivalSpec) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Label index of each aggregate row and the label names (NULL group values last)."""
+    g_mask = _missing(g_raw)
+    g_vals = np.ma.getdata(g_raw) if np.ma.isMaskedArray(g_raw) else np.asarray(g_raw)
+    if g_vals.dtype.kind in "iub":
+        keyed = np.where(g_mask, np.iinfo(np.int64).max, g_vals.astype(np.int64))
+        uniq, codes = np.unique(keyed, return_inverse=True)
+        values = [None if u == np.iinfo(np.int64).max else int(u) for u in uniq]
+    else:
+        codes, uniques = pd.factorize(
+            pd.Series(np.where(g_mask, None, g_vals), dtype=object), use_na_sentinel=False
+        )
+        values = [None if pd.isna(u) else u for u in uniques]
+    labeler = GROUPINGS[spec.by].labels if spec.by else (lambda _v: "All")
+    names = [labeler(_py(_decode_group(spec, v))) for v in values]
+    label_names = list(dict.fromkeys(names))
+    code_to_label = np.array([label_names.index(nm) for nm in names], dtype=np.int64)
+    return code_to_label[codes.reshape(-1)], tuple(label_names)
+
+
+def counts_from_split(raw: dict, spec: SurvivalSpec) -> tuple[dict[str, SurvivalCounts], dict]:
+    """:func:`counts_from_raw` for exits and entries counted apart
+    (:func:`core.data.survival_sql.split_sql`, a time origin before the index date).
+
+    Exits are on whole days (offset + days); entries are counted on whole days (the offset)
+    and shifted by the landmark afterwards (entry = offset + landmark, 91.3125 days at 3
+    months), so nothing is sorted per patient. Same counts and tallies as
+    :func:`counts_from_raw` on the per-(group, days, offset) aggregate.
+    """
+    k = np.asarray(raw["k"])
+    x = np.ma.getdata(raw["x"]).astype(np.float64)
+    n_all = np.asarray(raw["n_all"], dtype=np.int64)
+    n = np.asarray(raw["n"], dtype=np.int64)
+    d = np.asarray(raw["d"], dtype=np.int64)
+    late = np.asarray(np.ma.getdata(raw["late"]), dtype=np.int64)
+    exits = k == 0
+    timed = exits & (x == -3)  # a time and status, but no usable origin
+    miss, lm = (exits & (x == -1)) | timed, exits & (x == -2)
+    kept = exits & (x >= 0)
+    tallies = {
+        "n_sel": int(n_all[exits].sum()),
+        "n_missing": int(n_all[miss].sum() + (n_all - n)[exits & ~miss].sum()),
+        "n_missing_known": int(n[timed].sum()),
+        "n_missing_ev": int(d[timed].sum()),
+        "n_lm": int(n[lm].sum()),
+        "n_lm_ev": int(d[lm].sum()),
+        "n_late": int(late[kept].sum()),
+    }
+    labels, names = _group_codes(raw["g"], spec)
+    kept &= n > 0
+    shift = spec.landmark_days or 0.0
+    ent = (k == 1) & (x + shift > 0)  # entry 0 is no delayed entry: at risk from the start
+    out: dict[str, SurvivalCounts] = {}
+    for code in np.unique(labels[kept]):
+        sx, se = kept & (labels == code), ent & (labels == code)
+        tx, ix = np.unique(x[sx], return_inverse=True)
+        te, ie = np.unique(x[se], return_inverse=True)
+        times, inv = np.unique(np.concatenate((tx, te + shift)), return_inverse=True)
+        m = times.size
+        to_x, to_e = inv[: tx.size], inv[tx.size :]
+        ev = np.bincount(to_x, np.bincount(ix, d[sx], tx.size), m).astype(np.int64)
+        ex = np.bincount(to_x, np.bincount(ix, n[sx], tx.size), m).astype(np.int64)
+        en = np.bincount(to_e, np.bincount(ie, n[se], te.size), m).astype(np.int64)
+        out[names[int(code)]] = SurvivalCounts(times, ev, ex - ev, en)
+    return out, tallies
 
 
 def _counts_by_label_sorted(
@@ -785,6 +866,15 @@ def suppressed_labels(sizes: Mapping[str, int], spec: SurvivalSpec, d: Disclosur
     return [g for g, h in zip(labels, hide, strict=True) if h]
 
 
+def _left_out_refusal(tallies: dict, d: Disclosure) -> str:
+    """The left-out rule (:func:`core.analyses.left_out.left_out_refusal`) on a view's tallies:
+    the patients left out (no usable time or origin, the landmark), and the events and
+    non-events of those of them whose time and status are known ('' when shown)."""
+    return left_out.left_out_refusal(
+        d, tallies["n_missing"] + tallies["n_lm"], *left_out_events(tallies)
+    )
+
+
 def _refused(filters: Filters, spec: SurvivalSpec, view) -> SurvivalAnalysis:
     return SurvivalAnalysis(
         spec=spec,
@@ -819,9 +909,8 @@ def analyse(
     if view.refused:
         return _refused(filters, spec, view)
     by_label, tallies = aggregate_counts(filters, spec, path)
-    left_out = tallies["n_missing"] + tallies["n_lm"]
-    if disclosure.active and 0 < left_out < disclosure.threshold:
-        return _refused(filters, spec, replace(view, refusal=left_out_refusal(disclosure)))
+    if why := _left_out_refusal(tallies, disclosure):
+        return _refused(filters, spec, replace(view, refusal=why))
     groups: list[GroupResult] = []
     times_days = spec.times_days
     tau = spec.rmst_days
@@ -1123,10 +1212,27 @@ def patient_arrays(
 ) -> pd.DataFrame:
     """Patient-level rows (g, t, ev, en) after origin, delayed entry and landmark (exact; for
     computation only, never shown)."""
+    return patient_rows(filters, spec, path)[0]
+
+
+def patient_rows(
+    filters: Filters, spec: SurvivalSpec, path: Path | str | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """:func:`patient_arrays` and the tallies of the patients left out (as :func:`analyse`
+    counts them: ``n_missing``, ``n_missing_known``, ``n_missing_ev``, ``n_lm``, ...)."""
     raw = survival_rows(filters, _columns(spec), path, per_patient=True)
     r = _prepare(raw, spec)
     labels = np.array(r.names, dtype=object)[r.labels] if r.labels.size else r.labels
-    return pd.DataFrame({"g": labels, "t": r.exit, "ev": r.event, "en": r.entry})
+    frame = pd.DataFrame({"g": labels, "t": r.exit, "ev": r.event, "en": r.entry})
+    return frame, r.tallies
+
+
+def left_out_events(tallies: dict) -> tuple[int, int]:
+    """(patients with a time and status, their events) among those a view leaves out."""
+    return (
+        tallies.get("n_missing_known", 0) + tallies["n_lm"],
+        tallies.get("n_missing_ev", 0) + tallies["n_lm_ev"],
+    )
 
 
 @dataclass(frozen=True)
@@ -1139,6 +1245,12 @@ class HazardRatios:
 
 
 MIN_GROUP_FOR_HR = 5
+
+
+def few_events(n: int, events: int, d: Disclosure) -> bool:
+    """Protected mode: a group whose events or patients without one are 1 .. threshold-1 gets
+    no hazard ratio (its HR and CI would bound its events; the Cox page's rule)."""
+    return d.hidden(events) or d.hidden(n - events)
 
 
 def _join_note(*parts: str) -> str:
@@ -1154,8 +1266,9 @@ def hazard_ratios(
     mode: Mode = Mode.PROTECTED,
 ) -> HazardRatios:
     """Cox (Efron) hazard ratio of each group against ``reference``, by the project's Cox
-    engine (:func:`core.stats.survival.cox_group_hr`, the Cox page's engine and separation
-    rule).
+    engine (:func:`core.stats.survival.cox_group_hr_counts`, the Cox page's engine and
+    separation rule) on the analysis's own counts per group and day (exits, and delayed
+    entries counted apart): no patient-level rows.
 
     Groups without events (or, exact mode only, with fewer than MIN_GROUP_FOR_HR patients) and
     groups whose estimate runs off to 0 or infinity (separation) have no row and are named in
@@ -1166,14 +1279,15 @@ def hazard_ratios(
     d = view.disclosure
     if view.refused:
         return HazardRatios(reference, (), "", d, view.refusal)
-    df = patient_arrays(view.filters, spec, path)
+    by_label, _ = aggregate_counts(view.filters, spec, path)  # the analysis's own counts
     if not spec.include_not_assessed:
-        df = df[df["g"] != NOT_ASSESSED]
-    sizes_all = df.groupby("g").size()
-    df = df[df["g"] != MISSING]  # a missing value is in no model (R's coxph drops NA)
-    sizes = df.groupby("g")["ev"].agg(["size", "sum"])
+        by_label.pop(NOT_ASSESSED, None)
+    by_label = {g: by_label[g] for g in sorted(by_label) if by_label[g].n > 0}
+    sizes_all = {g: c.n for g, c in by_label.items()}
+    # a missing value is in no model (R's coxph drops NA)
+    counts = {g: c for g, c in by_label.items() if g != MISSING}
     # the analysis's suppression rule runs over every group it shows, the missing one too
-    hidden = suppressed_labels(sizes_all.to_dict(), spec, d) if d.active else []
+    hidden = suppressed_labels(sizes_all, spec, d) if d.active else []
     hidden = [h for h in hidden if h != MISSING]
     note_hidden = (
         "Not shown under disclosure control (small groups and the groups that protect them): "
@@ -1182,8 +1296,8 @@ def hazard_ratios(
         if hidden
         else ""
     )
-    rest = sizes.drop(index=hidden)
-    small = rest[(rest["size"] < MIN_GROUP_FOR_HR) | (rest["sum"] == 0)].index.tolist()
+    rest = {g: c for g, c in counts.items() if g not in hidden}
+    small = [g for g, c in rest.items() if c.n < MIN_GROUP_FOR_HR or c.events == 0]
     # protected: no size bound in the text ("fewer than 5" would narrow a shown "<11")
     why = (
         "too few patients or no events"
@@ -1191,19 +1305,26 @@ def hazard_ratios(
         else (f"fewer than {MIN_GROUP_FOR_HR} patients or no events")
     )
     note_small = f"Not estimable ({why}): " + ", ".join(map(str, small)) + "." if small else ""
-    note = _join_note(note_hidden, note_small)
-    if reference in hidden or reference in small:
+    # protected: no hazard ratio for a shown group whose events or non-events are 1 .. t-1
+    # (the Cox page's rule 8): its HR and CI bound its events; it stays in the model, so the
+    # other groups' HRs are the exact ones
+    few = [g for g, c in rest.items() if g not in small and few_events(c.n, c.events, d)]
+    note_few = (
+        f"No hazard ratio under disclosure control (fewer than {d.threshold} events, or "
+        "patients without one): " + ", ".join(map(str, few)) + "."
+        if few
+        else ""
+    )
+    note = _join_note(note_hidden, note_small, note_few)
+    if reference in hidden or reference in small or reference in few:
         return HazardRatios(
             reference, (), _join_note(note, "The reference group is among them."), d
         )
-    df = df[~df["g"].isin([*hidden, *small])]
-    if df["g"].nunique() < 2:
+    fitted = {g: c for g, c in rest.items() if g not in small}
+    if len(fitted) < 2:
         return HazardRatios(reference, (), note, d)
-    entry = df["en"].to_numpy() if (df["en"] > 0).any() else None
-    try:
-        rows = cox_group_hr(
-            df["t"].to_numpy(), df["ev"].to_numpy(), df["g"].to_numpy(), reference, entry=entry
-        )
+    try:  # exits and delayed entries per group and day: no patient rows
+        rows = [r for r in cox_group_hr_counts(fitted, reference) if r.label not in few]
     except ValueError as exc:
         return HazardRatios(reference, (), f"The Cox model could not be fitted: {exc}", d)
     separated = [r.label for r in rows if r.hr is None]

@@ -14,6 +14,17 @@ the treatments hierarchy; split columns add up to "All"; column sizes add up to 
 rows and columns; a split column whose size is hidden is hidden whole; a percentage is shown
 only where its denominator (patients with a known value) is not a hidden count; continuous
 summaries of fewer than the threshold values are not shown.
+
+Split into two or more groups, every characteristic is compared across the groups by
+gtsummary's ``add_p()`` defaults and, for two groups, gets its standardised mean difference as
+R ``smd::smd`` (:func:`variable_tests`, :mod:`core.stats.tests`). The column of patients with a
+missing split value is shown but not compared, and each test leaves out the patients with a
+missing value of its characteristic. Under protected mode a test and SMD are shown only when
+they are functions of shown figures (:func:`_test_shown`): no hidden cell of the
+characteristic in a compared column and no hidden compared column; for a continuous
+characteristic, no compared group with fewer than the threshold known values or with 1 to
+threshold - 1 missing values. Otherwise they are withheld whole ("not shown: small counts"),
+never recomputed on coarser categories, so a shown p-value is always the exact one.
 """
 
 from __future__ import annotations
@@ -30,6 +41,13 @@ from core.analyses.suppression import Line, protect_lines
 from core.analyses.view import open_view
 from core.data import queries
 from core.data.filters import Filters
+from core.stats.tests import (
+    TestMethod,
+    categorical_test,
+    continuous_test,
+    smd_categorical,
+    smd_numeric,
+)
 from core.vocab.schema import METASTATIC_SITES, PATIENTS, POST_THERAPIES, PRIOR_THERAPIES
 
 CATEGORICAL = ("sex", "race", "primary_site", "grade", "route", "agent")
@@ -50,6 +68,10 @@ SPLITTABLE = (
 )
 ALL = "All"
 SUPPRESSED = "suppressed"
+MISSING_GROUP = "missing"
+"""The column of patients whose split value is missing (shown, never compared)."""
+NOT_SHOWN = "not shown: small counts"
+"""Why a test or SMD is withheld under disclosure control."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +127,43 @@ class Row:
 
 
 @dataclass(frozen=True, slots=True)
+class VariableTest:
+    """The comparison of one characteristic across the split groups (gtsummary ``add_p()``
+    defaults, :mod:`core.stats.tests`) and, for two groups, its standardised mean difference
+    (first compared group minus the second, as R ``smd::smd``).
+
+    ``method`` and ``p`` are None when no p-value is given; ``smd`` is None when no SMD is
+    given; ``note`` says why (``NOT_SHOWN`` under disclosure control, or why R gives none).
+    """
+
+    family: str
+    label: str
+    kind: str
+    """'categorical' (levels), 'flag' (yes/no) or 'continuous'."""
+    method: TestMethod | None = None
+    p: float | None = None
+    statistic: float | None = None
+    df: int | None = None
+    smd: float | None = None
+    note: str = ""
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "variable": self.family,
+            "label": self.label,
+            "kind": self.kind,
+            "test": self.method.value if self.method else None,
+            "test_label": self.method.label if self.method else None,
+            "r": self.method.r_equivalent if self.method else None,
+            "statistic": self.statistic,
+            "df": self.df,
+            "p": self.p,
+            "smd": self.smd,
+            "note": self.note or None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Table1:
     groups: tuple[str, ...]
     group_n: dict[str, int | None]
@@ -119,6 +178,13 @@ class Table1:
     """Column sizes as shown ('<11', 'suppressed' when withheld)."""
     description: str = ""
     """The selection in words, with its n as it may be shown."""
+    compared: tuple[str, ...] = ()
+    """The split groups that the tests compare (all but "All" and the missing-value column)."""
+    tests: tuple[VariableTest, ...] = ()
+    """One per characteristic when the table is split into two or more compared groups."""
+
+    def test_for(self, family: str) -> VariableTest | None:
+        return next((v for v in self.tests if v.family == family), None)
 
     @property
     def refused(self) -> bool:
@@ -159,6 +225,7 @@ class Table1:
                     "section": r.section,
                     "label": r.label,
                     "key": r.key,
+                    "variable": r.family,
                     "cells": {
                         g: {
                             "n": c.n,
@@ -175,6 +242,11 @@ class Table1:
                 }
                 for r in self.rows
             ],
+            "compared": list(self.compared),
+            "smd_direction": (
+                f"{self.compared[0]} minus {self.compared[1]}" if len(self.compared) == 2 else None
+            ),
+            "tests": [v.json() for v in self.tests],
             "disclosure": self.disclosure.json(),
         }
 
@@ -199,7 +271,7 @@ def table1(
         field_def = PATIENTS.get(split_by)
         for value, sub in df.groupby(split_by, dropna=False, sort=True):
             label = (
-                "missing"
+                MISSING_GROUP
                 if pd.isna(value)
                 else (field_def.label_of(value) if field_def else str(value))
             )
@@ -300,10 +372,75 @@ def table1(
                     col,
                 )
 
+    compared = tuple(g for g in groups if g not in (ALL, MISSING_GROUP)) if split_by else ()
     exact = Table1(
-        tuple(groups), {g: len(s) for g, s in groups.items()}, tuple(rows), split_by, disclosure
+        tuple(groups),
+        {g: len(s) for g, s in groups.items()},
+        tuple(rows),
+        split_by,
+        disclosure,
+        compared=compared if len(compared) >= 2 else (),
+        tests=variable_tests(groups, compared, rows, split_by) if len(compared) >= 2 else (),
     )
     return protect(exact, disclosure) if disclosure.active else exact
+
+
+# ------------------------------------------------------------------ tests and SMDs
+def _family_values(sub: pd.DataFrame, family: str, kind: str) -> pd.Series:
+    """The characteristic's known values in one group (missing values left out)."""
+    if kind == "continuous":
+        return pd.to_numeric(sub[family], errors="coerce").dropna().astype(float)
+    if family == "treatments":
+        v = pd.to_numeric(sub["n_treatments"], errors="coerce").dropna()
+        return v.map(lambda k: "none" if k == 0 else ("single" if k == 1 else "multiple"))
+    col = sub[family].dropna()
+    return col.astype(bool) if kind == "flag" else col.astype(str)
+
+
+def variable_tests(
+    groups: dict[str, pd.DataFrame],
+    compared: tuple[str, ...],
+    rows: list[Row] | tuple[Row, ...],
+    split_by: str | None = None,
+) -> tuple[VariableTest, ...]:
+    """Each characteristic of ``rows`` compared across the ``compared`` groups, exactly.
+
+    As gtsummary's ``add_p()`` (and ``smd::smd(na.rm = TRUE)``): patients whose split value is
+    missing are not compared, and each test leaves out the patients with a missing value of
+    its characteristic (variable by variable). Levels are those occurring among the compared
+    groups. The treatments characteristic compares single, multiple and none (the breakdown of
+    "multiple" by number is descriptive only). The split characteristic itself is not tested
+    (gtsummary leaves the ``by`` variable out of the table).
+    """
+    out: list[VariableTest] = []
+    seen: set[str] = {"treatments"} if split_by == "n_treatments_group" else {str(split_by)}
+    for r in rows:
+        if r.family in seen:
+            continue
+        seen.add(r.family)
+        kind = r.kind if r.kind in ("continuous", "flag") else "categorical"
+        label = r.section if kind == "categorical" else r.label.strip()
+        values = [_family_values(groups[g], r.family, kind) for g in compared]
+        smd = None
+        if kind == "continuous":
+            res = continuous_test([v.to_numpy() for v in values])
+            if len(values) == 2:
+                smd = smd_numeric(values[0].to_numpy(), values[1].to_numpy())
+        else:
+            levels = sorted(set().union(*(set(v.unique()) for v in values)), key=str)
+            table = np.array([[int((v == lv).sum()) for lv in levels] for v in values])
+            if table.size == 0:
+                table = np.zeros((len(values), 0), dtype=int)
+            res = categorical_test(table)
+            if len(values) == 2 and kind == "flag":
+                smd = smd_numeric(*(v.astype(float).to_numpy() for v in values))
+            elif len(values) == 2 and table.shape[1]:
+                smd = smd_categorical(table)
+        note = f"no p-value: {res.reason}" if res.p is None and res.reason else ""
+        out.append(
+            VariableTest(r.family, label, kind, res.method, res.p, res.statistic, res.df, smd, note)
+        )
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ disclosure
@@ -416,7 +553,41 @@ def protect(t: Table1, d: Disclosure) -> Table1:
         g: hidden_text(int(t.group_n[g])) if (_N, g) in hidden else str(t.group_n[g])
         for g in t.groups
     }
-    return replace(t, group_n=group_n, rows=tuple(rows), disclosure=d, group_text=group_text)
+    tests = tuple(v if _test_shown(t, v, hidden, t_) else _withheld(v) for v in t.tests)
+    return replace(
+        t, group_n=group_n, rows=tuple(rows), disclosure=d, group_text=group_text, tests=tests
+    )
+
+
+def _withheld(v: VariableTest) -> VariableTest:
+    return VariableTest(v.family, v.label, v.kind, note=NOT_SHOWN)
+
+
+def _test_shown(t: Table1, v: VariableTest, hidden: frozenset, threshold: int) -> bool:
+    """Protected mode: may the exact test and SMD of ``v`` be shown?
+
+    Only when they are functions of shown figures. A categorical or yes/no characteristic:
+    every compared group is shown whole, and no cell of the characteristic in a compared
+    column is hidden (its levels, its missing row, the implied "no" and "missing" of a yes/no
+    row; the descriptive breakdown of "multiple" treatments does not enter the test). A
+    continuous one: every compared group is shown, holds at least ``threshold`` known values,
+    and has no missing value or at least ``threshold`` of them (the test's sample sizes would
+    otherwise give a small missing count back).
+    """
+    if any((_N, g) in hidden for g in t.compared):
+        return False
+    rows = [r for r in t.rows if r.family == v.family and r.kind != "sub"]
+    if v.kind == "continuous":
+        for g in t.compared:
+            known = int(rows[0].cells[g].n or 0)
+            missing = int(t.group_n[g]) - known
+            if 0 < known < threshold or 0 < missing < threshold:
+                return False
+        return True
+    keys = {r.key for r in rows} | {f"{v.family}=__missing__"}
+    if v.kind == "flag":
+        keys |= {f"{v.family}=__no__", f"{v.family}=__missing__"}
+    return not any((k, g) in hidden for k in keys for g in t.compared)
 
 
 def baseline_table(

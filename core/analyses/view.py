@@ -76,8 +76,17 @@ def _cut_points(hist: dict[object, int], width: int, t: int) -> list[int]:
     return edges
 
 
+def _real_part(filters: Filters, path) -> Filters:
+    """The selection restricted to its protected (imported) cohorts: what the size, band and
+    one-filter rules count. Exempt (synthetic, published) patients are shown exactly on their
+    own, so a rule passed on their numbers would give the real part by subtraction."""
+    real, exempt = queries.provenance_split(filters.cohorts, path)
+    return replace(filters, cohorts=real) if exempt and real else filters
+
+
 def _snap(filters: Filters, d: Disclosure, path) -> tuple[Filters, tuple[str, ...]]:
-    """Range bounds moved down/up to band edges with at least the threshold between them."""
+    """Range bounds moved down/up to band edges with at least the threshold between them
+    (real patients: every band holds at least the threshold of the protected cohorts)."""
     notices: list[str] = []
     for field, lo_attr, hi_attr, label, width in RANGES:
         lo, hi = getattr(filters, lo_attr), getattr(filters, hi_attr)
@@ -86,7 +95,9 @@ def _snap(filters: Filters, d: Disclosure, path) -> tuple[Filters, tuple[str, ..
         if field == "age":
             lo, hi = band_age_bounds(lo, hi)
         rest = replace(filters, **{lo_attr: None, hi_attr: None})
-        edges = _cut_points(queries.value_counts(rest, field, path), width, d.threshold)
+        edges = _cut_points(
+            queries.value_counts(_real_part(rest, path), field, path), width, d.threshold
+        )
         if lo is not None:
             below = [e for e in edges if e <= lo]
             lo = below[-1] if below and below[-1] > edges[0] else None
@@ -117,7 +128,8 @@ def _tracker_refusal(filters: Filters, n: int, d: Disclosure, path) -> str:
     """Every filter removes 0 or at least the threshold; chosen categories hold 0 or enough.
 
     Two views that differ by one filter (with and without it, or one category more) would
-    otherwise differ by a few patients.
+    otherwise differ by a few patients. ``filters`` and ``n``: the real part of the selection
+    (:func:`_real_part`), so that exempt patients never make up the numbers.
     """
     t = d.threshold
     for name, without in _active_dimensions(filters):
@@ -162,7 +174,9 @@ def open_view(
     Protected mode with real data in view applies, in order: range bounds on bands of at least
     the threshold (age on 5-year bands first), the query-set-size restriction on the selection
     and its complement within the cohorts in view, and the one-filter-difference rule
-    (:func:`_tracker_refusal`). ``count=False``: an analysis that counts its own patients
+    (:func:`_tracker_refusal`). With exempt cohorts in view too, the bands, the size rule and
+    the one-filter rule count the protected cohorts' patients (the size rule also the whole
+    view's): the exempt part is shown exactly on its own. ``count=False``: an analysis that counts its own patients
     skips the count query where nothing is protected (``n_selected`` and ``n_in_view`` are
     then -1); protected views always count, the rules need it.
     """
@@ -173,7 +187,15 @@ def open_view(
         return View(filters, effective, d, n, n, "", notices)
     n = queries.count_patients(effective, path)
     total = queries.count_patients(Filters(cohorts=filters.cohorts), path)
-    refusal = query_set_refusal(n, total, d) or _tracker_refusal(effective, n, d, path)
+    refusal = query_set_refusal(n, total, d)
+    real = _real_part(effective, path)
+    n_real = n
+    if real is not effective:  # real and exempt cohorts in view: the rules count real ones
+        n_real = queries.count_patients(real, path)
+        total_real = queries.count_patients(Filters(cohorts=real.cohorts), path)
+        if n_real and not refusal:  # no real patient at all: nothing real is described
+            refusal = query_set_refusal(n_real, total_real, d)
+    refusal = refusal or _tracker_refusal(real, n_real, d, path)
     return View(filters, effective, d, n, total, refusal, notices)
 
 

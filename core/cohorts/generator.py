@@ -115,6 +115,39 @@ def lognormal_days(rng: np.random.Generator, median_days: np.ndarray, sigma: flo
     return median_days * np.exp(sigma * rng.standard_normal(median_days.shape[0]))
 
 
+DEATH_CAUSE_MODEL = {
+    # Cause of death of the synthetic patients who died (no seed paper reports it): mostly
+    # the NET itself, other causes more often at older ages, a tenth unrecorded. Illustrative
+    # (field provenance "synthetic"), for the competing-risks view.
+    "unknown_share": 0.10,
+    "other_share_at_60": 0.15,
+    "other_share_per_year": 0.006,
+    "other_share_bounds": (0.05, 0.40),
+}
+DEATH_CAUSE_STREAM = 0xDC
+"""The cause of death is drawn from its own random stream (seed, DEATH_CAUSE_STREAM), after
+everything else, so every other generated column is unchanged by it."""
+
+
+def death_causes(df: pd.DataFrame, seed: int, model: dict | None = None) -> np.ndarray:
+    """``death_cause`` of every patient who died (None for the living), from a separate stream."""
+    m = model or DEATH_CAUSE_MODEL
+    rng = np.random.default_rng((int(seed), DEATH_CAUSE_STREAM))
+    n = len(df)
+    dead = pd.to_numeric(df["os_event"], errors="coerce").to_numpy(dtype=float) == 1
+    age = pd.to_numeric(df["age"], errors="coerce").to_numpy(dtype=float)
+    age = np.where(np.isnan(age), 60.0, age)
+    lo, hi = m["other_share_bounds"]
+    other = np.clip(m["other_share_at_60"] + m["other_share_per_year"] * (age - 60), lo, hi)
+    u = rng.random(n)
+    cause = np.where(
+        u < m["unknown_share"],
+        "unknown",
+        np.where(u < m["unknown_share"] + other, "other", "net_related"),
+    ).astype(object)
+    return np.where(dead, cause, None)
+
+
 def empty_patients(n: int) -> pd.DataFrame:
     """A patients frame with every schema column, all missing."""
     return pd.DataFrame({f.name: np.full(n, None, dtype=object) for f in PATIENT_FIELDS})
@@ -508,6 +541,7 @@ def generate_pgep(
         .to_numpy()
     )
     empty_ae = pd.DataFrame(columns=["patient_id", "term", "ctcae_grade", "note"])
+    df["death_cause"] = death_causes(df, seed)
     return CohortFrames(finish_patients(df), treatments, empty_ae)
 
 
@@ -652,6 +686,7 @@ def generate_stage4(
         .to_numpy()
     )
     empty_ae = pd.DataFrame(columns=["patient_id", "term", "ctcae_grade", "note"])
+    df["death_cause"] = death_causes(df, seed)
     return CohortFrames(finish_patients(df), treatments, empty_ae)
 
 
@@ -749,6 +784,7 @@ def generate_nguyen(
         .to_numpy()
     )
     empty_ae = pd.DataFrame(columns=["patient_id", "term", "ctcae_grade", "note"])
+    df["death_cause"] = death_causes(df, seed)
     return CohortFrames(finish_patients(df), tx, empty_ae)
 
 

@@ -20,7 +20,7 @@ Privacy guard: columns named like identifiers, values shaped like identifiers (e
 SSN-like numbers, phone numbers), any calendar date, and any column outside the data model are
 errors; ages over 89 become 90. Values reported under a privacy rule are masked in the problem
 table (digits become ``#``, letters ``x``) so the table itself can be shared. The file's patient
-ids are never stored: :func:`commit` replaces them by study pseudonyms (:func:`pseudonymise`)
+ids are never stored: :func:`commit` replaces them by study pseudonyms (:func:`pseudonym_key`)
 and returns the key to the caller only. Control characters in any cell, undecodable bytes and
 oversized or bomb-like XLSX archives are refused before anything else (issue 18).
 """
@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
+import hashlib
 import io
 import re
 import time
@@ -42,7 +43,11 @@ from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
+from core.cohorts import death_cause
 from core.cohorts.generator import CohortFrames
 from core.data import db as core_db
 from core.data import import_sql
@@ -305,15 +310,72 @@ RULE_DATE_NAME = (
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """One table as read: the header's names and the cells as Arrow strings.
+
+    ``table`` has one string column per name (``c0``, ``c1``, ... in file order), ``_row``
+    (the spreadsheet row number, header = row 1) and ``_seq`` (1..n in file order).
+    """
+
+    names: tuple[str, ...]
+    table: pa.Table
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def column(self, i: int) -> pa.ChunkedArray:
+        return self.table.column(f"c{i}")
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self.table.column("_row").to_numpy()
+
+    def frame(self) -> pd.DataFrame:
+        """The cells as a pandas frame of strings, index = spreadsheet row numbers."""
+        df = pd.DataFrame(
+            {n: self.column(i).to_numpy(zero_copy_only=False) for i, n in enumerate(self.names)},
+            index=pd.Index(self.rows),
+            dtype=object,
+        )
+        df.columns = list(self.names)
+        return df
+
+
+def _sheet_from_frame(df: pd.DataFrame) -> Sheet:
+    n = len(df)
+    cols: dict[str, Any] = {
+        f"c{i}": pa.array(df.iloc[:, i].to_numpy(dtype=object), type=pa.string())
+        for i in range(df.shape[1])
+    }
+    cols["_row"] = pa.array(np.asarray(df.index, dtype=np.int64) if n else np.zeros(0, np.int64))
+    cols["_seq"] = pa.array(np.arange(1, n + 1, dtype=np.int64))
+    return Sheet(tuple(str(c) for c in df.columns), pa.table(cols))
+
+
+EMPTY_SHEET = _sheet_from_frame(pd.DataFrame())
+
+
 @dataclass
 class RawInput:
-    """The file as read: string cells, index = spreadsheet row numbers (header = row 1)."""
+    """The file as read: string cells with spreadsheet row numbers (header = row 1)."""
 
-    patients: pd.DataFrame
+    sheet: Sheet
     treatments: pd.DataFrame | None = None
     problems: pd.DataFrame = field(default_factory=empty_problems)
     source: str = ""
     declared_provenance: str | None = None  # a "# provenance: X" comment line of a CSV
+    digest: str = ""
+    """sha256 of the input bytes (patients file, then treatments file): see :func:`data_version`."""
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.sheet.names)
+
+    @functools.cached_property
+    def patients(self) -> pd.DataFrame:
+        """The patients' cells as pandas (built on first use; the import itself never needs it)."""
+        return self.sheet.frame()
 
 
 _DECLARED_RE = re.compile(rb"(?mi)^#[ \t]*provenance[ \t]*:[ \t]*([a-z-]+)")
@@ -358,6 +420,17 @@ NUL_STANDIN = "\ufffe"
 _CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + NUL_STANDIN
 _CONTROL_RE = re.compile(f"[{_CONTROL}]")
 _CONTROL_BYTES_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+_NOT_CONTROL = bytes(b for b in range(256) if not (b < 0x20 and b not in (9, 10, 13) or b == 0x7F))
+
+
+def _has_control_bytes(data: bytes) -> bool:
+    """Same answer as ``_CONTROL_BYTES_RE.search(data)``, ten times faster on large files:
+    delete every byte that is not a control byte (C speed) before any regex runs."""
+    if data.translate(None, _NOT_CONTROL):
+        return True
+    return b"\xc2" in data and _CONTROL_BYTES_RE.search(data) is not None
+
+
 RULE_CONTROL = "contains a control character ({}); remove it (cells hold plain text only)"
 
 
@@ -398,22 +471,14 @@ def _check_controls(df: pd.DataFrame, label: str, p: _Problems) -> None:
         df.isetitem(i, fixed)
 
 
-def _finish_frame(
-    header: list[str],
-    df: pd.DataFrame,
-    first_data_row: int,
-    label: str,
-    p: _Problems,
-    controls: bool = True,
-) -> pd.DataFrame:
-    """Name columns, drop blank rows/columns, report duplicate or unnamed headers and control
-    characters (``controls=False``: the caller knows there are none)."""
-    df.index = pd.RangeIndex(first_data_row, first_data_row + len(df))
-    df.columns = [f"\x00{i}" for i in range(df.shape[1])]
+def _keep_columns(
+    header: list[str], empty: Callable[[int], bool], label: str, p: _Problems
+) -> tuple[list[int], list[str]]:
+    """Columns to keep and their names; report duplicate, unnamed or control-character headers
+    (a column without a header whose cells are all blank is dropped silently)."""
     keep, names, seen = [], [], {}
     for i, raw_name in enumerate(header):
         name = (raw_name or "").strip()
-        col = df.iloc[:, i]
         if _CONTROL_RE.search(name):
             p.add(
                 label,
@@ -422,7 +487,7 @@ def _finish_frame(
             )
             continue
         if not name:
-            if (col.str.strip() == "").all():
+            if empty(i):
                 continue  # trailing or empty column without a header: nothing to import
             p.add(label, f"column {i + 1} has no name in the header row")
             continue
@@ -435,6 +500,24 @@ def _finish_frame(
         seen[name] = i + 1
         keep.append(i)
         names.append(name)
+    return keep, names
+
+
+def _finish_frame(
+    header: list[str],
+    df: pd.DataFrame,
+    first_data_row: int,
+    label: str,
+    p: _Problems,
+    controls: bool = True,
+) -> pd.DataFrame:
+    """Name columns, drop blank rows/columns, report duplicate or unnamed headers and control
+    characters (``controls=False``: the caller knows there are none)."""
+    df.index = pd.RangeIndex(first_data_row, first_data_row + len(df))
+    df.columns = [f"\x00{i}" for i in range(df.shape[1])]
+    keep, names = _keep_columns(
+        header, lambda i: bool((df.iloc[:, i].str.strip() == "").all()), label, p
+    )
     out = df.iloc[:, keep]
     out.columns = names
     if len(out.columns) and len(out):
@@ -450,6 +533,65 @@ def _finish_frame(
     return out
 
 
+def _fast_csv(
+    body: bytes, header: list[str], sep: str, first_data_row: int, label: str, p: _Problems
+) -> Sheet | None:
+    """Parse the data lines of a plain UTF-8 CSV with Arrow's multi-threaded C++ reader, in
+    memory (the upload is never written to disk); every cell stays a string.
+
+    Only for files the pandas reader would number the same way: the caller checked there is
+    no control byte, no comment and no blank line between data lines. Returns None (the
+    caller falls back to the pandas reader, which names the problem) on any parse error,
+    such as a row with more values than the header.
+    """
+    width = len(header)
+    names = [f"c{i}" for i in range(width)]
+    try:
+        t = pa_csv.read_csv(
+            io.BytesIO(body),
+            read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 22),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=sep,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=b'"' in body,
+                ignore_empty_lines=True,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException, ValueError):
+        return None
+    n = t.num_rows
+    t = t.append_column(
+        "_row", pa.array(np.arange(first_data_row, first_data_row + n, dtype=np.int64))
+    )
+    keep, kept_names = _keep_columns(
+        header,
+        lambda i: (
+            n == 0
+            or not pc.any(pc.not_equal(pc.utf8_trim_whitespace(t.column(f"c{i}")), "")).as_py()
+        ),
+        label,
+        p,
+    )
+    if keep and n:
+        blank = None
+        for i in keep:
+            e = pc.equal(t.column(f"c{i}"), "")
+            blank = e if blank is None else pc.and_(blank, e)
+        if pc.any(blank).as_py():
+            t = t.filter(pc.invert(blank))
+    cols = {f"c{j}": t.column(f"c{i}") for j, i in enumerate(keep)}
+    cols["_row"] = t.column("_row")
+    cols["_seq"] = pa.array(np.arange(1, t.num_rows + 1, dtype=np.int64))
+    return Sheet(tuple(kept_names), pa.table(cols))
+
+
 def _undecodable(data: bytes) -> str | None:
     """Where bytes are neither UTF-8 nor Windows-1252, e.g. ``byte 0x81 in line 2``, or None."""
     try:
@@ -460,7 +602,7 @@ def _undecodable(data: bytes) -> str | None:
     return None
 
 
-def _read_csv(data: bytes, label: str, p: _Problems) -> pd.DataFrame | None:
+def _read_csv(data: bytes, label: str, p: _Problems) -> Sheet | None:
     encoding = "utf-8-sig"
     try:
         data.decode("utf-8")
@@ -479,24 +621,31 @@ def _read_csv(data: bytes, label: str, p: _Problems) -> pd.DataFrame | None:
             "the file is not UTF-8; it was read as Windows-1252 (check accented text)",
             "warning",
         )
-    controls = _CONTROL_BYTES_RE.search(data) is not None  # else no cell needs the check
+    controls = _has_control_bytes(data)  # else no cell needs the check
     if b"\x00" in data:  # the CSV parser ends a value at NUL: keep it visible to the check
         if encoding == "cp1252":
             data, encoding = data.decode("cp1252").encode("utf-8"), "utf-8-sig"
         data = data.replace(b"\x00", NUL_STANDIN.encode("utf-8"))
     if data.startswith(b"#") or b"\n#" in data:
         data = re.sub(rb"(?m)^#[^\r\n]*", b"", data)  # comment lines become blank lines
-    buf, lead = io.BytesIO(data), 0
+    buf, lead, offset = io.BytesIO(data), 0, 0
     for line in buf:  # leading blank (or comment) lines before the header
         if line.strip():
             break
         lead += 1
+        offset += len(line)
     else:
         p.add(label, "the file is empty")
         return None
     head = line.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
     sep = max((",", ";", "\t"), key=head.count)
     header = next(csv.reader([head], delimiter=sep))
+    if encoding == "utf-8-sig" and not controls and line.endswith(b"\n"):
+        body = data[offset + len(line) :].rstrip(b"\r\n")
+        if b"\n\n" not in body and b"\n\r\n" not in body and b"\r\r" not in body:
+            sheet = _fast_csv(body, header, sep, lead + 2, label, p)
+            if sheet is not None:
+                return sheet
     try:
         df = pd.read_csv(
             io.BytesIO(data),
@@ -515,15 +664,15 @@ def _read_csv(data: bytes, label: str, p: _Problems) -> pd.DataFrame | None:
     except pd.errors.ParserError as exc:
         m = _PARSER_FIELDS.search(str(exc))
         if m:
-            line = int(m.group(2))  # the parser counts every line of the file
+            line_no = int(m.group(2))  # the parser counts every line of the file
             p.add(
                 label,
-                f"row {line} has {m.group(3)} values but the header has {m.group(1)} columns",
+                f"row {line_no} has {m.group(3)} values but the header has {m.group(1)} columns",
             )
         else:
             p.add(label, f"could not be read as CSV ({str(exc).strip()})")
         return None
-    return _finish_frame(header, df, lead + 2, label, p, controls)
+    return _sheet_from_frame(_finish_frame(header, df, lead + 2, label, p, controls))
 
 
 def _cell(v: Any) -> str:
@@ -578,7 +727,7 @@ def _xlsx_archive_problem(data: bytes) -> str | None:
     return None
 
 
-def _read_xlsx(data: bytes, label: str, p: _Problems) -> dict[str, pd.DataFrame]:
+def _read_xlsx(data: bytes, label: str, p: _Problems) -> dict[str, Sheet]:
     import openpyxl
 
     why = _xlsx_archive_problem(data)
@@ -590,7 +739,7 @@ def _read_xlsx(data: bytes, label: str, p: _Problems) -> dict[str, pd.DataFrame]
     except Exception as exc:  # openpyxl raises many types for damaged files
         p.add(label, f"could not be read as an XLSX workbook ({type(exc).__name__})")
         return {}
-    sheets: dict[str, pd.DataFrame] = {}
+    sheets: dict[str, Sheet] = {}
     try:
         for ws in wb.worksheets:
             frame = _read_sheet(ws, p)
@@ -604,7 +753,7 @@ def _read_xlsx(data: bytes, label: str, p: _Problems) -> dict[str, pd.DataFrame]
     return sheets
 
 
-def _read_sheet(ws: Any, p: _Problems) -> pd.DataFrame | None:
+def _read_sheet(ws: Any, p: _Problems) -> Sheet | None:
     """One sheet, streamed row by row (read-only mode); None when it is empty or refused."""
     label = f"sheet {ws.title}"
     declared = getattr(ws, "max_row", None)  # from the sheet's <dimension>, if it has one
@@ -636,10 +785,10 @@ def _read_sheet(ws: Any, p: _Problems) -> pd.DataFrame | None:
             return None
         body.append([_cell(v) for v in r[:width]] + [""] * (width - len(r)))
     df = pd.DataFrame(body, columns=[f"\x00{i}" for i in range(width)], dtype=object)
-    return _finish_frame(names, df, start + 1, label, p)
+    return _sheet_from_frame(_finish_frame(names, df, start + 1, label, p))
 
 
-def _read_one(data: bytes, filename: str, label: str, p: _Problems) -> dict[str, pd.DataFrame]:
+def _read_one(data: bytes, filename: str, label: str, p: _Problems) -> dict[str, Sheet]:
     kind = _kind(data, filename)
     if kind == "xls":
         p.add(label, "old Excel .xls files are not supported; save as .xlsx or .csv")
@@ -683,11 +832,16 @@ def read_input(
             p.add("treatments", "treatments were given both as a sheet and as a file; use one")
         elif tsheets:
             tx = next(iter(tsheets.values()))
+    digest = hashlib.sha256(data)
+    if treatments is not None:
+        digest.update(hashlib.sha256(tdata).digest())
     if pts is None:
-        pts = pd.DataFrame()
+        pts = EMPTY_SHEET
     elif len(pts) == 0:
         p.add("file", "the file has no data rows")
-    return RawInput(pts, tx, p.frame(), name, declared)
+    return RawInput(
+        pts, None if tx is None else tx.frame(), p.frame(), name, declared, digest.hexdigest()
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -969,16 +1123,24 @@ def _masked(x: np.ndarray, kind: str) -> pd.Series:
     return pd.Series(arr, copy=False)
 
 
-def _check_column(
-    s: pd.Series,
-    f: Field,
-    label: str,
-    rownum: np.ndarray,
-    p: _Problems,
-    censor_flag: bool = False,
-) -> _Column:
-    """Validate one column on its distinct values; emit problems per row; return typed values."""
-    codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+@dataclass
+class _Classes:
+    """The rules applied to a column's distinct values (slot ``m`` = a missing cell).
+
+    ``values`` are typed (float64 with NaN for numbers, bools and events; object for codes and
+    text), ``rule`` None where the value breaks no rule, ``shown`` the value as a problem shows
+    it (trimmed; masked under a privacy rule).
+    """
+
+    values: np.ndarray
+    missing: np.ndarray
+    rule: np.ndarray
+    sev: np.ndarray
+    shown: np.ndarray
+
+
+def _classify(uniq: Any, f: Field, censor_flag: bool = False) -> _Classes:
+    """Apply every value rule of field ``f`` to distinct raw values ``uniq`` (strings)."""
     # string work runs on the distinct values with Arrow kernels (RE2 regexes, C++ trim/lower)
     ua = pd.Series(uniq, dtype="string[pyarrow]").str.strip()
     u = ua.to_numpy(dtype=object)
@@ -1021,7 +1183,7 @@ def _check_column(
                 ok &= ~hit
         if f.name == "age":
             num = np.where(num > AGE_CAP - 1, AGE_CAP, num)
-        values = _masked(np.append(num, np.nan)[codes], "float" if kind == "float" else "int")
+        typed: np.ndarray = np.append(num, np.nan)
     elif kind in ("code", "bool", "event"):
         if kind == "code":
             table_ = _LOOKUPS.get(f.name) or code_lookup(f)
@@ -1055,10 +1217,9 @@ def _check_column(
             else:
                 parsed[i] = v
         if kind == "code":
-            values = pd.Series(parsed[codes], dtype=object)
+            typed = parsed
         else:
-            num_u = np.where(pd.isna(parsed), np.nan, parsed).astype(np.float64)
-            values = _masked(num_u[codes], "bool" if kind == "bool" else "int")
+            typed = np.where(pd.isna(parsed), np.nan, parsed).astype(np.float64)
     else:  # text: patient ids
         screen = ua[present]
         opaque = screen.str.fullmatch(_PATIENT_ID_RE).to_numpy(dtype=bool)
@@ -1073,14 +1234,32 @@ def _check_column(
                 rule[i] = RULE_ID_START
             else:
                 rule[i] = RULE_PATIENT_ID
-        vals = np.where(missing_u, None, np.append(u, None))[codes]
-        values = pd.Series(vals, dtype=object)
-    flagged = ~pd.isna(rule)
-    hit_rows = np.flatnonzero(flagged[codes])
+        typed = np.where(missing_u, None, np.append(u, None))
+    return _Classes(typed, missing_u, rule, sev, shown)
+
+
+def _check_column(
+    s: pd.Series,
+    f: Field,
+    label: str,
+    rownum: np.ndarray,
+    p: _Problems,
+    censor_flag: bool = False,
+) -> _Column:
+    """Validate one column on its distinct values; emit problems per row; return typed values."""
+    codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+    c = _classify(uniq, f, censor_flag)
+    kind = f.kind
+    if kind in ("code", "text"):
+        values = pd.Series(c.values[codes], dtype=object)
+    else:
+        out = "float" if kind == "float" else "bool" if kind == "bool" else "int"
+        values = _masked(c.values[codes], out)
+    hit_rows = np.flatnonzero(~pd.isna(c.rule)[codes])
     if hit_rows.size:
-        c = codes[hit_rows]
-        p.add(label, rule[c], sev[c], rownum[hit_rows], shown[c])
-    return _Column(values, missing_u[codes], shown, codes)
+        k = codes[hit_rows]
+        p.add(label, c.rule[k], c.sev[k], rownum[hit_rows], c.shown[k])
+    return _Column(values, c.missing[codes], c.shown, codes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1090,16 +1269,39 @@ def _check_column(
 
 @dataclass
 class Prepared:
-    """Validated, typed frames and every problem found."""
+    """Validated, typed rows and every problem found.
 
-    patients: pd.DataFrame
+    The patients are held as an Arrow table (``typed``: ``_row``, ``_seq`` and every patient
+    field with its storage type, in no particular order); :attr:`patients` gives them as a
+    pandas frame in file order, built on first use (the import itself never builds it).
+    """
+
+    typed: pa.Table
     treatments: pd.DataFrame
     problems: pd.DataFrame
     fields: dict[str, str]
-    row_numbers: np.ndarray
     source: str = ""
     provenance: str = Provenance.IMPORTED.value
     """``synthetic`` only for the project's own example file, declared and unchanged."""
+    fingerprint: str = ""
+    """What :func:`data_version` hashes (input bytes, mapping, censor flag, rules version)."""
+
+    @property
+    def n_rows(self) -> int:
+        return self.typed.num_rows
+
+    @functools.cached_property
+    def _frame(self) -> pd.DataFrame:
+        return import_sql.sorted_frame(self.typed)
+
+    @property
+    def patients(self) -> pd.DataFrame:
+        """The typed patients in file order (pandas; file ids, before pseudonymisation)."""
+        return self._frame.drop(columns=["_row", "_seq"])
+
+    @property
+    def row_numbers(self) -> np.ndarray:
+        return self._frame["_row"].to_numpy(dtype=np.int64)
 
     @property
     def ok(self) -> bool:
@@ -1115,7 +1317,9 @@ class Prepared:
 
     def status(self) -> tuple[str, str]:
         """(streamlit level, sentence) summarising the check: error, warning or success."""
-        counts = f"{self.n_errors:,} error(s), {self.n_warnings:,} warning(s) in {len(self.patients):,} rows."
+        counts = (
+            f"{self.n_errors:,} error(s), {self.n_warnings:,} warning(s) in {self.n_rows:,} rows."
+        )
         if self.n_errors:
             return (
                 "error",
@@ -1123,14 +1327,16 @@ class Prepared:
             )
         if self.n_warnings:
             return "warning", f"{counts} Warnings do not block the import; check them."
-        return "success", f"No problems found in {len(self.patients):,} rows."
+        return "success", f"No problems found in {self.n_rows:,} rows."
 
     def preview(self, n: int = 10) -> pd.DataFrame:
         """The first ``n`` rows as they will be stored (mapped fields only), with row numbers."""
         cols = [f.name for f in PATIENT_FIELDS if f.name in self.fields]
-        head = self.patients[cols].head(n).copy()
-        head.insert(0, "row", self.row_numbers[: len(head)])
-        return head
+        first = pc.less_equal(self.typed.column("_seq"), n)
+        head = import_sql.sorted_frame(self.typed.filter(first))
+        out = head[cols].copy()
+        out.insert(0, "row", head["_row"].to_numpy(dtype=np.int64))
+        return out
 
 
 def _all_missing(kind: str, n: int) -> Any:
@@ -1164,60 +1370,46 @@ def _rules(template: str, numbers: Iterable[Any]) -> np.ndarray:
     return np.array([template.format(x) for x in numbers], dtype=object)
 
 
-def _cross_checks(cols: dict[str, _Column], rownum: np.ndarray, p: _Problems) -> None:
-    os_ = cols.get("os_days")
-    os_vals = os_.values.to_numpy(dtype=np.float64, na_value=np.nan) if os_ else None
-    for name in ("pfs_imaging", "pfs_symptom", "pfs_biochem"):
-        t, e = cols.get(f"{name}_days"), cols.get(f"{name}_event")
-        if e is not None:
-            no_time = ~e.missing & (t.missing if t is not None else True)
-            rows = np.flatnonzero(no_time)
-            p.add(
-                f"{name}_event",
-                f"event given without {name}_days",
-                "error",
-                rownum[rows],
-                e.raw_at(rows),
-            )
-        if t is not None:
-            no_event = ~t.missing & (e.missing if e is not None else True)
-            rows = np.flatnonzero(no_event)
-            p.add(
-                f"{name}_days",
-                f"time given without {name}_event",
-                "error",
-                rownum[rows],
-                t.raw_at(rows),
-            )
-    if os_ is not None:
-        for name in (
-            "pfs_imaging_days",
-            "pfs_symptom_days",
-            "pfs_biochem_days",
-            "imaging_response_days",
-        ):
-            c = cols.get(name)
-            if c is None:
-                continue
-            v = c.values.to_numpy(dtype=np.float64, na_value=np.nan)
-            with np.errstate(invalid="ignore"):
-                rows = np.flatnonzero(v > os_vals)
-            rules = _rules("must not be after os_days ({:.0f})", os_vals[rows])
-            p.add(name, rules, "error", rownum[rows], c.raw_at(rows))
-    first, cum = cols.get("first_activity_mbq"), cols.get("cumulative_activity_mbq")
-    if first is not None and cum is not None:
-        fv = first.values.to_numpy(dtype=np.float64, na_value=np.nan)
-        cv = cum.values.to_numpy(dtype=np.float64, na_value=np.nan)
-        with np.errstate(invalid="ignore"):
-            rows = np.flatnonzero(cv < fv)
-        rules = _rules("must not be less than first_activity_mbq ({:g})", fv[rows])
-        p.add(
-            "cumulative_activity_mbq",
-            rules,
-            "error",
-            rownum[rows],
-            cum.raw_at(rows),
-        )
+_PFS = ("pfs_imaging", "pfs_symptom", "pfs_biochem")
+_AFTER_OS = ("pfs_imaging_days", "pfs_symptom_days", "pfs_biochem_days", "imaging_response_days")
+TRACKED = frozenset(
+    {f"{n}_{x}" for n in _PFS for x in ("days", "event")}
+    | {"imaging_response_days", "cumulative_activity_mbq", "os_days", "death_cause"}
+)
+"""Fields whose per-row class index and missing flag the cross-field checks need."""
+
+
+def _cross_checks(
+    st: import_sql.Staging, fields: set[str], shown: dict[str, np.ndarray], p: _Problems
+) -> None:
+    """Rules between fields, as SQL over the typed rows (values shown as the file has them)."""
+
+    def add(name: str, rule: Any, res: dict[str, np.ndarray]) -> None:
+        p.add(name, rule, "error", res["_row"], shown[name][res[f"k_{name}"].astype(np.int64)])
+
+    for name in _PFS:
+        t, e = f"{name}_days", f"{name}_event"
+        if e in fields:
+            cond = import_sql.cross_condition("event_without_time", e, t if t in fields else None)
+            add(e, f"event given without {t}", import_sql.rows_where(st, cond, f"k_{e}"))
+        if t in fields:
+            cond = import_sql.cross_condition("event_without_time", t, e if e in fields else None)
+            add(t, f"time given without {e}", import_sql.rows_where(st, cond, f"k_{t}"))
+    if "os_days" in fields:
+        for name in _AFTER_OS:
+            if name in fields:
+                cond = import_sql.cross_condition("after", name, "os_days")
+                res = import_sql.rows_where(st, cond, f"k_{name}", "os_days")
+                add(name, _rules("must not be after os_days ({:.0f})", res["os_days"]), res)
+    if {"death_cause", "os_event"} <= fields:
+        cond = import_sql.cross_condition("given_when_zero", "death_cause", "os_event")
+        add("death_cause", death_cause.RULE, import_sql.rows_where(st, cond, "k_death_cause"))
+    if {"first_activity_mbq", "cumulative_activity_mbq"} <= fields:
+        name = "cumulative_activity_mbq"
+        cond = import_sql.cross_condition("below", name, "first_activity_mbq")
+        res = import_sql.rows_where(st, cond, f"k_{name}", "first_activity_mbq")
+        rules = _rules("must not be less than first_activity_mbq ({:g})", res["first_activity_mbq"])
+        add(name, rules, res)
 
 
 def _duplicates(
@@ -1249,13 +1441,11 @@ def _duplicates(
         )
 
 
-def _check_unmapped(
-    df: pd.DataFrame, col: str, label: str, rownum: np.ndarray, p: _Problems, suggestion: str | None
-) -> None:
+def _check_unmapped(sheet: Sheet, i: int, label: str, p: _Problems, suggestion: str | None) -> None:
     """Refuse a column outside the data model, naming identifier-shaped values if any."""
-    s = df[col]
-    head = s.iloc[:5000]
-    for i, v in enumerate(head.to_numpy(dtype=object)):
+    head = sheet.column(i).slice(0, 5000).to_pylist()
+    rows = sheet.table.column("_row").slice(0, 5000).to_pylist()
+    for v, row in zip(head, rows, strict=True):
         v = str(v).strip()
         if v and (shape := value_shape(v)):
             p.add(
@@ -1263,7 +1453,7 @@ def _check_unmapped(
                 f"column is not in the data model and holds {_SHAPE_NOUN[shape]}; "
                 "identifiers and dates are not allowed: remove the column",
                 "error",
-                [rownum[i]],
+                [row],
                 [mask(v)],
             )
             return
@@ -1300,9 +1490,10 @@ RULE_DECLARED = (
 
 
 @functools.lru_cache(maxsize=4)
-def _example_hash(_stamp: tuple[int, int]) -> str:
+def _example_hash(_stamp: tuple[int, int]) -> tuple[int, str]:
     prepared = _prepare(read_input(EXAMPLE_PATH))
-    return content_hash(CohortFrames(prepared.patients, prepared.treatments, pd.DataFrame()))
+    frames = CohortFrames(prepared.patients, prepared.treatments, pd.DataFrame())
+    return prepared.n_rows, content_hash(frames)
 
 
 def is_project_example(prepared: Prepared) -> bool:
@@ -1310,8 +1501,37 @@ def is_project_example(prepared: Prepared) -> bool:
     if not prepared.ok or len(prepared.treatments) or not EXAMPLE_PATH.exists():
         return False
     st_ = EXAMPLE_PATH.stat()
+    n, want = _example_hash((st_.st_mtime_ns, st_.st_size))
+    if prepared.n_rows != n:  # a large file is told apart without building its frame
+        return False
     frames = CohortFrames(prepared.patients, prepared.treatments, pd.DataFrame())
-    return content_hash(frames) == _example_hash((st_.st_mtime_ns, st_.st_size))
+    return content_hash(frames) == want
+
+
+DATA_VERSION_TAG = "net-import-2"
+"""Bumped whenever the import rules change what a given file stores."""
+
+
+def _fingerprint(raw: RawInput, fields: dict[str, str], censor_flag: bool) -> str:
+    h = hashlib.sha256(DATA_VERSION_TAG.encode())
+    h.update(raw.digest.encode())
+    h.update(repr(sorted(fields.items())).encode())
+    h.update(b"cnsr" if censor_flag else b"event")
+    return h.hexdigest()
+
+
+def data_version(prepared: Prepared, cohort_id: str) -> str:
+    """The data version of an import: the first 12 hex digits of a SHA-256 over the rules
+    version (:data:`DATA_VERSION_TAG`), the SHA-256 of the input file's bytes (and of the
+    treatments file's), the column mapping, the censor-flag setting and the cohort id.
+
+    Deterministic (the same file imported the same way under the same id gets the same
+    version), independent of the DuckDB version, and cheap (the bytes are hashed once while
+    reading, about 0.06 s for 68 MB).
+    """
+    h = hashlib.sha256(prepared.fingerprint.encode())
+    h.update(cohort_id.encode())
+    return h.hexdigest()[:12]
 
 
 def prepare(
@@ -1339,6 +1559,52 @@ def prepare(
     return dataclasses.replace(prepared, problems=p.frame())
 
 
+_ARROW_TYPES = {
+    "code": pa.string(),
+    "text": pa.string(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "int": pa.int64(),
+    "days": pa.int64(),
+    "event": pa.int64(),
+}
+
+
+def _classes_values(c: _Classes, m: int, kind: str) -> pa.Array:
+    """The typed value of each distinct value, with its storage type (null where missing or
+    breaking an error rule)."""
+    if kind in ("code", "text"):
+        return pa.array(c.values[:m], type=pa.string())
+    x = np.asarray(c.values[:m], dtype=np.float64)
+    na = np.isnan(x)
+    filled = np.where(na, 0, x)
+    if kind == "float":
+        return pa.array(filled, mask=na)
+    if kind == "bool":
+        return pa.array(filled == 1, mask=na)
+    return pa.array(filled.astype(np.int64), mask=na)
+
+
+def _screen_ids(col: pa.ChunkedArray, f: Field) -> tuple[pa.Array, np.ndarray, _Classes]:
+    """Patient ids, screened row by row with Arrow kernels (ids are nearly all distinct, so
+    there is nothing to gain from distinct values); only flagged ids reach Python.
+
+    Returns the trimmed ids (null where missing), the positions of flagged rows and their
+    classes (one per flagged row, in that order).
+    """
+    ua = pd.Series(pd.arrays.ArrowStringArray(col.combine_chunks()), copy=False).str.strip()
+    missing = ua.str.lower().isin(list(MISSING_TOKENS)).to_numpy(dtype=bool)
+    opaque = ua.str.fullmatch(_PATIENT_ID_RE).to_numpy(dtype=bool, na_value=False)
+    shaped = ua.str.fullmatch(_ANY_SHAPE_RE, case=False).to_numpy(dtype=bool, na_value=False)
+    lead = ua.str.match(r"[._-]").to_numpy(dtype=bool, na_value=False)
+    hit = np.flatnonzero((missing & f.required) | (~missing & (~opaque | shaped | lead)))
+    raw_hit = col.take(pa.array(hit)).to_numpy(zero_copy_only=False)
+    classes = _classify(raw_hit, f)
+    trimmed = pa.array(ua.array)
+    ids = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), trimmed)
+    return ids, hit, classes
+
+
 def _prepare(
     raw: RawInput,
     mapping: dict[str, str | None] | None = None,
@@ -1346,50 +1612,133 @@ def _prepare(
     censor_flag: bool = False,
     progress: Progress | None = None,
 ) -> Prepared:
+    """Check every rule; the row-level work is SQL over the staged rows (see docs/IMPORT.md).
+
+    Each mapped column's distinct raw values are classified once by :func:`_classify` (the
+    rule table; messages, masking and typed values); the classes are joined back to the rows
+    in DuckDB, which also runs the duplicate and cross-field checks and the derivations from
+    treatments. Patient ids are screened row by row with Arrow kernels.
+    """
     say = _Stage(progress, 0.0, 1.0)
     p = _Problems()
     p.extend(raw.problems)
-    df = raw.patients
-    n = len(df)
-    rownum = np.asarray(df.index, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
-    res = resolve_mapping(df.columns, mapping)
+    sheet = raw.sheet
+    names = list(sheet.names)
+    res = resolve_mapping(names, mapping)
     p.extend(res.problems)
     suggestions = suggest_mapping(res.unknown)
     for col in res.unknown:
         if _column_guard(col, p):
-            _check_unmapped(df, col, col, rownum, p, suggestions.get(col))
+            _check_unmapped(sheet, names.index(col), col, p, suggestions.get(col))
     fields = {f: c for f, c in res.fields.items() if _column_guard(c, p)}
     for f in PATIENT_FIELDS:
-        if df.shape[1] and f.required and f.name not in res.fields:
+        if names and f.required and f.name not in res.fields:
             p.add(f.name, RULE_REQUIRED_COLUMN)
-    out: dict[str, Any] = {}
-    cols: dict[str, _Column] = {}
-    for i, (fname, user_col) in enumerate(
-        sorted(fields.items(), key=lambda kv: list(df.columns).index(kv[1]))  # file order
-    ):
-        say(i / max(len(fields), 1) * 0.8, f"Checking {fname}")
-        c = _check_column(df[user_col], PATIENTS[fname], fname, rownum, p, censor_flag)
-        cols[fname] = c
-        out[fname] = c.values.array
-    say(0.8, "Checking consistency between fields")
-    if "patient_id" in cols:
-        _duplicates(cols["patient_id"], rownum, "patient_id", "duplicate patient_id", p)
-    _cross_checks(cols, rownum, p)
-    patients = pd.DataFrame(
-        {f.name: out[f.name] if f.name in out else _all_missing(f.kind, n) for f in PATIENT_FIELDS},
-        copy=False,
-    )
-    treatments = _empty_treatments()
-    if raw.treatments is not None:
-        say(0.85, "Checking treatments")
-        treatments = _prepare_treatments(raw.treatments, patients, cols, p)
-        _derive_from_treatments(patients, treatments, fields, rownum, p)
+    ordered = sorted(fields.items(), key=lambda kv: names.index(kv[1]))  # file order
+    raw_col = {fname: f"c{names.index(user)}" for fname, user in ordered}
+    table = sheet.table
+    pid_shown: dict[str, str] = {}
+    parts: dict[str, tuple[np.ndarray, np.ndarray, _Classes]] = {}
+    if "patient_id" in fields:
+        say(0.05, "Checking patient_id")
+        ids, hit, cls = _screen_ids(
+            sheet.table.column(raw_col["patient_id"]), PATIENTS["patient_id"]
+        )
+        table = table.append_column("_pid", ids)
+        rows = sheet.rows
+        parts["patient_id"] = (rows[hit], np.arange(hit.size), cls)
+        pid_shown = {
+            str(u): str(sh)
+            for u, sh in zip(cls.values[: hit.size], cls.shown[: hit.size], strict=True)
+            if u is not None and u != sh
+        }
+    shown: dict[str, np.ndarray] = {}
+    rows_all = sheet.rows
+    n = len(sheet)
+    cols: dict[str, Any] = {"_row": table.column("_row"), "_seq": table.column("_seq")}
+    for i, (fname, _) in enumerate(ordered):
+        if fname == "patient_id":
+            continue
+        say(0.1 + 0.5 * i / max(len(ordered), 1), f"Checking {fname}")
+        f = PATIENTS[fname]
+        d = pc.dictionary_encode(table.column(raw_col[fname]).combine_chunks())
+        idx = d.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        cls = _classify(d.dictionary.to_numpy(zero_copy_only=False), f, censor_flag)
+        m = len(d.dictionary)
+        shown[fname] = cls.shown
+        flag_u = ~pd.isna(cls.rule[:m])
+        if flag_u.any():
+            hit = np.flatnonzero(flag_u[idx])
+            parts[fname] = (rows_all[hit], idx[hit], cls)
+        vals = _classes_values(cls, m, f.kind)
+        cols[fname] = pc.take(vals, d.indices)
+        if fname in TRACKED:
+            cols[f"k_{fname}"] = d.indices
+            cols[f"m_{fname}"] = pa.array(cls.missing[:m][idx])
+    for fname, _ in ordered:  # problems in file order of the columns
+        if fname in parts:
+            rows, k, cls = parts[fname]
+            keep = ~pd.isna(cls.rule[k])
+            p.add(fname, cls.rule[k[keep]], cls.sev[k[keep]], rows[keep], cls.shown[k[keep]])
+    say(0.65, "Typing the rows")
+    typed_cols: dict[str, Any] = {"_row": cols["_row"], "_seq": cols["_seq"]}
+    for f in PATIENT_FIELDS:
+        if f.name == "patient_id":
+            typed_cols[f.name] = (
+                table.column("_pid") if "patient_id" in fields else pa.nulls(n, pa.string())
+            )
+        else:
+            typed_cols[f.name] = cols.get(f.name, pa.nulls(n, _ARROW_TYPES[f.kind]))
+    extra = {k: v for k, v in cols.items() if k[:2] in ("k_", "m_")}
+    typed = pa.table(typed_cols)
+    with import_sql.Staging(pa.table({**typed_cols, **extra})) as st:
+        say(0.75, "Checking consistency between fields")
+        if "patient_id" in fields:
+            rows, first, ids = import_sql.duplicate_ids(st)
+            p.add(
+                "patient_id",
+                _rules("duplicate patient_id (first seen in row {})", first),
+                "error",
+                rows,
+                np.array([pid_shown.get(v, v) for v in ids], dtype=object),
+            )
+        _cross_checks(st, set(fields), shown, p)
+        treatments = _empty_treatments()
+        if raw.treatments is not None:
+            say(0.85, "Checking treatments")
+            pts = import_sql.id_and_os(st)
+            treatments = _prepare_treatments(raw.treatments, pts, set(fields), p)
+            tx = pa.Table.from_pandas(treatments, preserve_index=False)
+            rows, given, count, derived = import_sql.derive_from_treatments(
+                st, tx, frozenset(fields) & DERIVED_FIELDS
+            )
+            if derived is not None:
+                typed = derived.select(typed.column_names).cast(typed.schema)
+            p.add(
+                "n_treatments",
+                _rules("does not match the {} administrations in the treatments", count),
+                "warning",
+                rows,
+                given.astype(str).astype(object),
+            )
     say(1.0, "Checked")
-    return Prepared(patients, treatments, p.frame(), fields, rownum, raw.source)
+    return Prepared(
+        typed,
+        treatments,
+        p.frame(),
+        fields,
+        raw.source,
+        fingerprint=_fingerprint(raw, fields, censor_flag),
+    )
+
+
+DERIVED_FIELDS = frozenset(
+    {"n_treatments", "first_activity_mbq", "cumulative_activity_mbq", "route", "agent"}
+)
 
 
 def _prepare_treatments(
-    df: pd.DataFrame, patients: pd.DataFrame, pcols: dict[str, _Column], p: _Problems
+    df: pd.DataFrame, patients: pd.DataFrame, pcols: set[str], p: _Problems
 ) -> pd.DataFrame:
     rownum = np.asarray(df.index, dtype=np.int64)
     by_compact = {_compact(k): k for k in TREATMENT_FIELDS}
@@ -1470,51 +1819,6 @@ def _prepare_treatments(
     return tx.reset_index(drop=True)
 
 
-def _derive_from_treatments(
-    patients: pd.DataFrame,
-    tx: pd.DataFrame,
-    fields: dict[str, str],
-    rownum: np.ndarray,
-    p: _Problems,
-) -> None:
-    """Fill per-patient treatment summaries the patients file leaves out; warn on mismatch."""
-    if not len(patients) or tx["patient_id"].isna().all():
-        return
-    ordered = tx.sort_values(["patient_id", "cycle"], na_position="last")
-    g = ordered.groupby("patient_id", sort=False)
-    count = g.size()
-    first = g.first()
-    cum = g["activity_mbq"].sum(min_count=1)
-    pid = patients["patient_id"]
-    n_tx = pid.map(count).fillna(0).astype("Int64")
-    if "n_treatments" not in fields:
-        patients["n_treatments"] = n_tx.where(pid.notna())
-    else:
-        given = patients["n_treatments"]
-        rows = np.flatnonzero(
-            (given.notna() & (given != n_tx)).to_numpy(dtype=bool, na_value=False)
-        )
-        rules = _rules("does not match the {} administrations in the treatments", n_tx.iloc[rows])
-        p.add(
-            "n_treatments",
-            rules,
-            "warning",
-            rownum[rows],
-            given.iloc[rows].astype(str).to_numpy(dtype=object),
-        )
-    derived = {
-        "first_activity_mbq": pid.map(first["activity_mbq"]).astype("Float64"),
-        "cumulative_activity_mbq": pid.map(cum).astype("Float64"),
-        "route": pid.map(first["route"]).astype(object),
-        "agent": pid.map(first["agent"]).astype(object),
-    }
-    for name, values in derived.items():
-        if name not in fields:
-            patients[name] = (
-                values.where(values.notna(), None) if values.dtype == object else values
-            )
-
-
 # ---------------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------------
@@ -1533,8 +1837,13 @@ class ImportReport:
     seconds: float = 0.0
     db_path: str = ""
     provenance: str = Provenance.IMPORTED.value
-    pseudonyms: pd.DataFrame | None = None
-    """The user's key: ``row, patient_id_in_file, study_id`` (never stored in the database)."""
+    key_source: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+
+    @functools.cached_property
+    def pseudonyms(self) -> pd.DataFrame | None:
+        """The user's key: ``row, patient_id_in_file, study_id`` (never stored in the
+        database); built on first use."""
+        return self.key_source() if self.key_source is not None else None
 
     @property
     def n_errors(self) -> int:
@@ -1593,7 +1902,7 @@ def _protected_rule(cohort_id: str, provenance: str, verb: str) -> str:
 
 
 def _stage(con: Any, prepared: Prepared) -> None:
-    import_sql.stage(con, prepared.patients, prepared.treatments)
+    import_sql.stage(con, prepared.typed.drop_columns(["_row"]), prepared.treatments)
 
 
 def _check_staged(con: Any, n_patients: int, n_treatments: int) -> None:
@@ -1616,6 +1925,7 @@ def _insert_from_stage(con: Any, cohort_id: str, meta: dict, version: str, n: in
         provenance=meta["provenance"],
         n_patients=n,
         version=version,
+        width=_pseudonym_width(n),
     )
 
 
@@ -1628,37 +1938,20 @@ def pseudonym(cohort_id: str, i: int, n: int) -> str:
     return f"{cohort_id}-{i:0{max(4, len(str(n)))}d}"
 
 
-def pseudonymise(prepared: Prepared, cohort_id: str) -> tuple[Prepared, pd.DataFrame]:
-    """Replace the file's patient ids by study pseudonyms; return the frames and the key.
+def _pseudonym_width(n: int) -> int:
+    return max(4, len(str(n)))
 
-    Pseudonyms are ``<cohort>-0001``, ``<cohort>-0002``, ... in file order: they carry
-    nothing of the file's id (no hash that could be recomputed from a guessed id), and the
-    key (``row, patient_id_in_file, study_id``) goes only to the user, never to the database.
-    """
-    ids = prepared.patients["patient_id"].to_numpy(dtype=object)
-    n = len(ids)
-    width = len(pseudonym(cohort_id, 1, n)) - len(cohort_id) - 1
-    fmt = f"{cohort_id}-{{:0{width}d}}".format
-    study = np.array([fmt(i) for i in range(1, n + 1)], dtype=object)
-    key = pd.DataFrame(
-        {
-            "row": np.asarray(prepared.row_numbers[:n], dtype=np.int64),
-            "patient_id_in_file": ids,
-            "study_id": study,
-        }
+
+def pseudonym_key(prepared: Prepared, cohort_id: str) -> pd.DataFrame:
+    """The key linking study pseudonyms to the file's ids: ``row, patient_id_in_file,
+    study_id`` in file order. Pseudonyms are ``<cohort>-0001``, ``<cohort>-0002``, ... in file
+    order: they carry nothing of the file's id (no hash that could be recomputed from a guessed
+    id), and the key goes only to the user, never to the database."""
+    return import_sql.key_frame(
+        prepared.typed.select(["_row", "_seq", "patient_id"]),
+        cohort_id,
+        _pseudonym_width(prepared.n_rows),
     )
-    patients = pd.DataFrame(  # new frame sharing the other columns' arrays (never mutated)
-        {
-            c: study if c == "patient_id" else prepared.patients[c].array
-            for c in prepared.patients.columns
-        },
-        copy=False,
-    )
-    treatments = prepared.treatments.copy()
-    if len(treatments):
-        at = pd.Index(ids).get_indexer(treatments["patient_id"].to_numpy(dtype=object))
-        treatments["patient_id"] = np.where(at >= 0, study[at], None)
-    return dataclasses.replace(prepared, patients=patients, treatments=treatments), key
 
 
 def _clean_title(title: str | None, cohort_id: str) -> str:
@@ -1723,12 +2016,9 @@ def commit(
         problems = p.frame()
     if n_errors(problems):
         return ImportReport(False, cohort_id, problems, db_path=str(path))
-    n, n_tx = len(prepared.patients), len(prepared.treatments)
-    say(0.02, "Replacing patient ids by study pseudonyms")
-    prepared, key = pseudonymise(prepared, cohort_id)
-    frames = CohortFrames(prepared.patients, prepared.treatments, pd.DataFrame())
+    n, n_tx = prepared.n_rows, len(prepared.treatments)
     say(0.05, "Computing the data version")
-    version = content_hash(frames)
+    version = data_version(prepared, cohort_id)
     synthetic = prepared.provenance == Provenance.SYNTHETIC.value
     meta = {
         "title": _clean_title(title, cohort_id),
@@ -1756,7 +2046,7 @@ def commit(
                 raise _refuse(
                     "cohort_id", _protected_rule(cohort_id, existing[0], "replacing"), cohort_id
                 )
-            say(0.35, "Staging rows")
+            say(0.35, "Staging rows (study pseudonyms replace the file's ids)")
             _stage(con, prepared)
             say(0.55, "Checking staged rows")
             _check_staged(con, n, n_tx)
@@ -1782,7 +2072,7 @@ def commit(
         seconds=time.perf_counter() - t0,
         db_path=str(path),
         provenance=prepared.provenance,
-        pseudonyms=key,
+        key_source=functools.partial(pseudonym_key, prepared, cohort_id),
     )
 
 

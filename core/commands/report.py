@@ -23,6 +23,7 @@ from typing import Any
 
 from core.analyses import survival_url
 from core.analyses.disclosure import Mode
+from core.analyses.rdata import analysis_data, rows_refusal
 from core.analyses.survival import GROUPINGS, SurvivalSpec, analyse, hazard_ratios
 from core.commands._common import (
     InvalidInput,
@@ -199,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
         command=_canonical_command(args),
         software=("duckdb", "pandas", "numpy", "scipy", "lifelines"),
         notes=notes,
+        r_rows=lambda: analysis_data(filters, spec, args.db, mode=mode).frame,
+        r_refusal=rows_refusal(analysis),
     )
     try:
         files = bundle.render()

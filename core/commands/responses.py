@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from core.analyses.duration import duration_json, duration_of_response, summary_text
 from core.analyses.responses import RESPONSE_GROUPINGS, ResponseSpec, analyse, method_line
 from core.commands._common import add_selection, disclosure_mode, fail, print_json, selection
 from core.vocab.methods import BinomialCI, Denominator, ResponseDomain
@@ -31,6 +32,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="clopper-pearson",
         help="binomial confidence interval (default Clopper-Pearson exact)",
     )
+    parser.add_argument(
+        "--duration",
+        action="store_true",
+        help="add the duration of response and time to response among imaging CR/PR responders",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -46,8 +52,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(str(exc))
     result = analyse(filters, spec, args.db, mode=disclosure_mode(args))
+    dor = (
+        duration_of_response(filters, path=args.db, mode=disclosure_mode(args))
+        if args.duration
+        else None
+    )
     if args.json:
-        print_json(result.json())
+        print_json(result.json() | (duration_json(dor) if dor is not None else {}))
         return 0
     stamp = result.disclosure.stamp()
     if result.refused:
@@ -65,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         print(text)
     for note in result.notes():
         print(f"note: {note}")
+    for line in summary_text(dor) if dor is not None else ():
+        print(line)
     if stamp:
         print(f"note: {stamp}")
     return 0

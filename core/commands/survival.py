@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs
 
+from core.analyses.defined_groups import GroupSet, compare_survival
+from core.analyses.effects import effects_json, effects_of, effects_text
+from core.analyses.rdata import analysis_data
 from core.analyses.survival import (
     GROUPINGS,
     SurvivalSpec,
@@ -21,6 +27,8 @@ from core.commands._common import (
     print_json,
     selection,
 )
+from core.data.filters import Filters
+from core.present.rcode import DATA_FILE, SCRIPT_FILE, analysis_csv, survival_script
 from core.vocab.methods import DAYS_PER_MONTH, ConfType, Endpoint, Origin, TimeUnit
 
 NAME = "survival"
@@ -65,6 +73,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="from diagnosis, count patients at risk before treatment (biased)",
     )
+    parser.add_argument(
+        "--group",
+        action="append",
+        default=None,
+        metavar="NAME:FILTERS",
+        help="a group you define, named NAME, with the link's filter keys (e.g. "
+        "'IA small bowel:route=IA&primary_site=small_bowel'); give two or more instead of --by. "
+        "--cohort applies to every group that names no cohort",
+    )
+    parser.add_argument(
+        "--r-code",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write reproduce.R and (where nothing is protected) analysis_data.csv to DIR",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -100,9 +124,17 @@ def run(args: argparse.Namespace) -> int:
         rmst_months=rmst_months,
         rmst_in_days=horizon if in_days else None,
     )
+    if args.group:
+        if args.by:
+            return fail("give either --by or --group, not both")
+        return _defined_groups(args, filters, spec, unit)
     analysis = analyse(filters, spec, args.db, mode=disclosure_mode(args))
+    if args.r_code is not None:
+        _write_r_code(args, analysis)
     if args.json:
-        print_json(to_json_dict(analysis, unit, args.cohort))
+        data = to_json_dict(analysis, unit, args.cohort)
+        data.update(effects_json(effects_of(analysis), unit))  # group vs the first shown group
+        print_json(data)
         return 0
     d = analysis.disclosure
     if d.stamp():
@@ -123,8 +155,99 @@ def run(args: argparse.Namespace) -> int:
     if analysis.logrank:
         lr = analysis.logrank
         print(f"log-rank chi2 = {lr.chi2:.3f}, df = {lr.df}, p = {lr.p:.4g}")
+    for line in effects_text(effects_of(analysis), unit):
+        print(line)
     for note in exclusion_notes(analysis):
         print(f"note: {note}")
     for w in analysis.warnings:
         print(f"warning: {w}")
     return 0
+
+
+def _group_set(args: argparse.Namespace, filters: Filters) -> GroupSet:
+    params: dict[str, object] = {}
+    for i, text in enumerate(args.group, start=1):
+        name, sep, query = str(text).partition(":")
+        if not sep:
+            raise InvalidInput(f"--group {text!r}: write NAME:FILTERS (e.g. IA:route=IA)")
+        params[f"grp{i}"] = name.strip()
+        sub = {k: ",".join(v) for k, v in parse_qs(query, keep_blank_values=True).items()}
+        if "cohort" not in sub and filters.cohorts:
+            sub["cohort"] = ",".join(filters.cohorts)
+        for k, v in sub.items():
+            params[f"grp{i}.{k}"] = v
+    groups, notices = GroupSet.from_query_params(params)
+    if notices:
+        raise InvalidInput(" ".join(notices))
+    return groups
+
+
+def _defined_groups(args: argparse.Namespace, filters: Filters, spec, unit) -> int:
+    try:
+        groups = _group_set(args, filters)
+    except InvalidInput as exc:
+        return fail(str(exc))
+    cmp = compare_survival(groups, spec, args.db, mode=disclosure_mode(args))
+    d = cmp.disclosure
+    definitions = [{"name": g.name, "selection": g.filters.describe()} for g in groups.groups]
+    overlaps = [{"a": o.a, "b": o.b, "n": o.shown} for o in cmp.overlaps]
+    if args.json:
+        data = {"groups_defined": definitions, "disclosure": d.json(), "refusal": cmp.refusal}
+        if cmp.analysis is not None:
+            data.update(to_json_dict(cmp.analysis, unit, args.cohort))
+            data["disclosure"] = d.json()
+        data["overlaps"] = overlaps
+        data["notes"] = list(cmp.notes)
+        data["hazard_ratios_vs_first"] = [
+            {"group": h.label, "hr": h.hr, "ci": [h.lower, h.upper], "p": h.p}
+            for h in cmp.hazard_ratios
+        ]
+        print_json(data)
+        return 0
+    if d.stamp():
+        print(d.stamp())
+    for g in definitions:
+        print(f"group {g['name']}: {g['selection']}")
+    if cmp.refused:
+        print(cmp.refusal)
+        return 0
+    for o in overlaps:
+        print(f"in both {o['a']} and {o['b']}: {o['n']}")
+    print(summary_frame(cmp.analysis, unit).to_string(index=False))
+    if cmp.analysis.logrank:
+        lr = cmp.analysis.logrank
+        print(f"log-rank chi2 = {lr.chi2:.3f}, df = {lr.df}, p = {lr.p:.4g}")
+    for h in cmp.hazard_ratios:
+        if h.hr is not None:
+            print(
+                f"HR {h.label} vs {groups.groups[0].name}: {h.hr:.3f} ({h.lower:.3f}-{h.upper:.3f})"
+            )
+    for note in cmp.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _write_r_code(args: argparse.Namespace, analysis) -> None:
+    """reproduce.R (always) and analysis_data.csv (only where nothing is protected)."""
+    out: Path = args.r_code
+    out.mkdir(parents=True, exist_ok=True)
+    spec = analysis.spec
+    data = analysis_data(analysis.filters, spec, args.db, mode=disclosure_mode(args))
+    groups = [g.label for g in analysis.groups if g.in_tests] if spec.by else []
+    head = [f"Selection: {analysis.describe()}", analysis.disclosure.stamp() or "Disclosure: none"]
+    delayed = spec.origin is not Origin.INDEX and spec.left_truncation
+    script = survival_script(
+        title=f"{spec.endpoint.label}, {spec.origin.label.lower()} origin",
+        groups=groups,
+        reference=groups[0] if groups else None,
+        times_days=list(spec.times_days),
+        rmst_days=spec.rmst_days,
+        conf_type=spec.conf_type,
+        delayed_entry=delayed,
+        provenance=head,
+    )
+    (out / SCRIPT_FILE).write_text(script, encoding="utf-8")
+    if data.refused:
+        print(f"note: {data.refusal}", file=sys.stderr)
+        return
+    (out / DATA_FILE).write_text(analysis_csv(data.frame, head), encoding="utf-8")

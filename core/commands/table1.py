@@ -14,6 +14,7 @@ from core.commands._common import (
     print_json,
     selection,
 )
+from core.present import table1 as shown
 
 NAME = "table1"
 HELP = "print Table 1 (baseline characteristics) for a cohort selection"
@@ -42,9 +43,15 @@ def run(args: argparse.Namespace) -> int:
         if stamp := t.disclosure.stamp():
             print(f"note: {stamp}")
         return 0
-    frame = t.to_frame()
+    frame = shown.frame(t)
     if args.csv:
+        # provenance lines open the CSV, as every other CSV (read back by skipping '# ' lines)
+        print(f"# Selection: {' '.join(str(t.description).split())}")
+        what = t.disclosure.stamp() or "no imported (real) data in view, figures shown exactly"
+        print(f"# Disclosure: {t.disclosure.mode.value} mode; {what}")
         print(frame.to_csv(index=False), end="")
+        for line in shown.footnotes(t):
+            print(f"note: {line}", file=sys.stderr)
         if stamp := t.disclosure.stamp():
             print(f"note: {stamp}", file=sys.stderr)
         return 0
@@ -52,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     for notice in t.notices:
         print(f"note: {notice}")
     print(frame.to_string(index=False))
+    for line in shown.footnotes(t):
+        print(line)
     if stamp := t.disclosure.stamp():
         print(f"note: {stamp}")
     return 0

@@ -181,3 +181,39 @@ def ensure_default(path: Path | None = None, progress: Progress | None = None) -
         return False
     build_default(p, progress)
     return True
+
+
+def missing_patient_fields(path: Path | str | None = None) -> list[str]:
+    """Declared patient fields the database's ``patients`` table does not have (a file built by
+    an earlier version of the schema)."""
+    from core.data.db import query_rows
+
+    have = {
+        r[0]
+        for r in query_rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+            ["patients"],
+            path,
+        )
+    }
+    return [f.name for f in PATIENTS.values() if f.name not in have]
+
+
+def upgrade_schema(path: Path | str | None = None) -> list[str]:
+    """Add the patient fields a database built by an earlier schema lacks (empty for every
+    patient already stored: e.g. ``death_cause``, unknown for earlier cohorts) and record the
+    schema version; returns the fields added. Nothing is written when nothing is missing; the
+    change is published atomically (:func:`core.data.store.write_transaction`)."""
+    from core.data.ddl import add_column_statement
+    from core.data.store import write_transaction
+
+    missing = missing_patient_fields(path)
+    if not missing:
+        return []
+    with write_transaction(path) as con:
+        for name in missing:
+            con.execute(add_column_statement(PATIENTS[name]))
+        con.execute("DELETE FROM meta WHERE key = ?", ["schema_version"])
+        con.execute("INSERT INTO meta VALUES (?, ?)", ["schema_version", SCHEMA_VERSION])
+    close_all()
+    return missing

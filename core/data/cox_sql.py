@@ -37,7 +37,7 @@ class CoxColumns:
 
 
 def cox_sql(filters: Filters, cols: CoxColumns, aggregate: bool) -> tuple[str, list]:
-    """One query over stored values: ``v0..``, [``off``], ``t``, ``d``, ``c``.
+    """One query over stored values: ``v0..``, [``off``], ``t``, ``d``, ``c``, ``lk``, ``ld``.
 
     Rows with a missing time, event or origin offset come back with ``t`` NULL so they are
     counted without a second query. ``aggregate``: ``GROUP BY`` every non-count column, with
@@ -59,11 +59,17 @@ def cox_sql(filters: Filters, cols: CoxColumns, aggregate: bool) -> tuple[str, l
         valid += f" AND {off} IS NOT NULL AND {off} >= 0"
         out.append(f"CASE WHEN {valid} THEN {off} END AS off")
     out.append(f"CASE WHEN {valid} THEN {days} END AS t")
+    # left out with a time and an event status (no usable origin): ``lk`` patients, ``ld``
+    # events (shown from the index date, so under the left-out rule too)
+    timed = f"NOT ({valid}) AND {days} IS NOT NULL AND {ev} IS NOT NULL"
+    lk, ld = f"CASE WHEN {timed} THEN 1 ELSE 0 END", f"CASE WHEN {timed} THEN {ev} ELSE 0 END"
     if aggregate:
         out += [f"sum(CASE WHEN {valid} THEN {ev} END)::BIGINT AS d", "count(*)::BIGINT AS c"]
+        out += [f"sum({lk})::BIGINT AS lk", f"sum({ld})::BIGINT AS ld"]
         tail = " GROUP BY ALL ORDER BY ALL"  # a fixed row order: the same sums every run
     else:
         out += [f"CASE WHEN {valid} THEN {ev} END AS d", "1 AS c"]
+        out += [f"({lk})::BIGINT AS lk", f"({ld})::BIGINT AS ld"]
         tail = ""
     return f"SELECT {', '.join(out)} FROM patients WHERE {where}{tail}", params
 

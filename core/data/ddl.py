@@ -115,3 +115,8 @@ def table_ddl(name: str) -> tuple[str, ...]:
 
 DDL: tuple[str, ...] = tuple(stmt for name in _STATEMENTS for stmt in table_ddl(name))
 """Every CREATE statement of a new database, in dependency order."""
+
+
+def add_column_statement(f: Field) -> str:
+    """ALTER TABLE text adding the patient field ``f`` (nullable: earlier rows have no value)."""
+    return f'ALTER TABLE patients ADD COLUMN "{f.name}" {sql_type(f)}'

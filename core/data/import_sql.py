@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.data.db import query_df, query_rows
 from core.vocab.schema import TABLES, TREATMENT_COLUMNS, column, table
@@ -28,18 +30,14 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def stage(con: Connection, patients: pd.DataFrame, treatments: pd.DataFrame) -> None:
-    """Copy the prepared frames into temporary staging tables of this transaction."""
-    import pyarrow as pa
+def stage(con: Connection, patients: pa.Table, treatments: pd.DataFrame) -> None:
+    """Register the checked rows (Arrow, zero-copy) as this transaction's staging tables.
 
-    pts = pa.Table.from_pandas(patients, preserve_index=False)
-    con.register("_imp_patients", pts)
-    con.execute("CREATE TEMP TABLE _stage_patients AS SELECT * FROM _imp_patients")
-    con.unregister("_imp_patients")
-    tx = pa.Table.from_pandas(treatments, preserve_index=False)
-    con.register("_imp_treatments", tx)
-    con.execute("CREATE TEMP TABLE _stage_treatments AS SELECT * FROM _imp_treatments")
-    con.unregister("_imp_treatments")
+    ``patients`` holds ``_seq`` (1..n in file order) and every patient field, with the
+    file's patient ids; :func:`insert_from_stage` replaces them by study pseudonyms.
+    """
+    con.register("_stage_patients", patients)
+    con.register("_stage_treatments", pa.Table.from_pandas(treatments, preserve_index=False))
 
 
 def failed_staging_check(con: Connection, n_patients: int, n_treatments: int) -> str | None:
@@ -86,6 +84,11 @@ def delete_rows(con: Connection, cohort_id: str) -> None:
         con.execute(f"DELETE FROM {table(t)} WHERE cohort_id = ?", [cohort_id])
 
 
+_P_REST = ", ".join(column(c) for c in TABLES["patients"][2:])
+_T_REST = ", ".join(f"t.{column(c, 'treatments')}" for c in TREATMENT_COLUMNS[2:])
+_STUDY_ID = "? || '-' || lpad(CAST(p._seq AS VARCHAR), ?, '0')"
+
+
 def insert_from_stage(
     con: Connection,
     cohort_id: str,
@@ -95,15 +98,21 @@ def insert_from_stage(
     provenance: str,
     n_patients: int,
     version: str,
+    width: int = 4,
 ) -> None:
-    """Insert the staged rows under ``cohort_id`` and its ``cohorts`` row."""
+    """Insert the staged rows under ``cohort_id`` (one INSERT ... SELECT per table), the file's
+    patient ids replaced by study pseudonyms ``<cohort>-<_seq, zero-padded to width>``, and
+    the ``cohorts`` row."""
     con.execute(
-        f'INSERT INTO patients ("cohort_id", {_P_COLS}) SELECT ?, {_P_COLS} FROM _stage_patients',
-        [cohort_id],
+        f'INSERT INTO patients ("cohort_id", "patient_id", {_P_REST}) '
+        f"SELECT ?, {_STUDY_ID}, {_P_REST} FROM _stage_patients p",
+        [cohort_id, cohort_id, width],
     )
     con.execute(
-        f"INSERT INTO treatments (cohort_id, {_T_COLS}) SELECT ?, {_T_COLS} FROM _stage_treatments",
-        [cohort_id],
+        f"INSERT INTO treatments (cohort_id, patient_id, {_T_COLS.split(', ', 1)[1]}) "
+        f"SELECT ?, {_STUDY_ID}, {_T_REST} FROM _stage_treatments t "
+        "JOIN _stage_patients p USING (patient_id)",
+        [cohort_id, cohort_id, width],
     )
     con.execute(
         "INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -160,3 +169,173 @@ def import_log_frame(path: Path | str | None = None) -> pd.DataFrame:
     """The import log, oldest first."""
     cols = ", ".join(column(c, "import_log") for c in TABLES["import_log"])
     return query_df(f"SELECT {cols} FROM import_log ORDER BY log_id", path=path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Staging: one import's rows in a private in-memory DuckDB database (issue 16)
+# ---------------------------------------------------------------------------------------------
+
+TYPED = "typed_patients"
+"""The checked rows, registered from Arrow: ``_row`` (spreadsheet row number), ``_seq``
+(1..n in file order), every patient field typed, and for the cross-field checks ``k_<field>``
+(the index of the cell's distinct value) and ``m_<field>`` (the cell is missing)."""
+TX = "typed_treatments"
+
+
+class Staging:
+    """A private in-memory DuckDB database holding one import's checked rows (never the
+    cohort database): the row-level rules (duplicates, cross-field checks, derivations from
+    treatments) run as SQL over :data:`TYPED`, an Arrow table scanned without a copy."""
+
+    def __init__(self, typed: pa.Table) -> None:
+        self.con = duckdb.connect(":memory:")
+        self.con.register(TYPED, typed)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def duplicate_ids(st: Staging) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, first row, id) of every later occurrence of a patient id (trimmed, not missing).
+
+    A hash aggregate finds the repeated ids first; the window runs on their rows only.
+    """
+    res = st.con.execute(
+        f"WITH rep AS (SELECT patient_id FROM {TYPED} WHERE patient_id IS NOT NULL "
+        "GROUP BY patient_id HAVING count(*) > 1), "
+        f"occ AS (SELECT t._row, t.patient_id FROM {TYPED} t SEMI JOIN rep USING (patient_id)) "
+        "SELECT _row, f, patient_id FROM (SELECT _row, patient_id, min(_row) OVER "
+        "(PARTITION BY patient_id) AS f FROM occ) WHERE _row <> f"
+    ).fetchnumpy()
+    return (
+        np.asarray(res["_row"], dtype=np.int64),
+        np.asarray(res["f"], dtype=np.int64),
+        np.asarray(res["patient_id"], dtype=object),
+    )
+
+
+def rows_where(st: Staging, condition: str, *cols: str) -> dict[str, np.ndarray]:
+    """Rows of :data:`TYPED` meeting ``condition`` (built by :func:`cross_condition`)."""
+    names = ", ".join(f'"{c}"' for c in cols)
+    res = st.con.execute(f"SELECT _row, {names} FROM {TYPED} WHERE {condition}").fetchnumpy()
+    return {k: np.asarray(v) for k, v in res.items()}
+
+
+_CROSS = {
+    "event_without_time": '(NOT "m_{a}") AND {b}',
+    "after": "{q_a} > {q_b}",
+    "below": "{q_a} < {q_b}",
+    "given_when_zero": '(NOT "m_{a}") AND {q_b} = 0',
+}
+
+
+def cross_condition(kind: str, a: str, b: str | None) -> str:
+    """A WHERE condition over :data:`TYPED` for a cross-field rule on fields ``a`` and ``b``.
+
+    ``event_without_time``: ``a`` given (not missing) while ``b`` is missing or absent
+    (``b`` None). ``after`` / ``below``: the typed value of ``a`` above / below ``b``.
+    ``given_when_zero``: ``a`` given while the typed value of ``b`` is 0 (a cause of death for a
+    patient recorded alive).
+    """
+    column(a)
+    if kind == "given_when_zero":
+        return _CROSS[kind].format(a=column(a).strip(chr(34)), q_b=column(b or ""))
+    if kind == "event_without_time":
+        rest = f'"m_{column(b).strip(chr(34))}"' if b else "TRUE"
+        return _CROSS[kind].format(a=a, b=rest)
+    return _CROSS[kind].format(q_a=column(a), q_b=column(b or ""))
+
+
+def id_and_os(st: Staging) -> pd.DataFrame:
+    """Typed patient ids and os_days in file order (for the treatments checks)."""
+    return st.con.execute(f"SELECT patient_id, os_days FROM {TYPED} ORDER BY _seq").df()
+
+
+def derive_from_treatments(
+    st: Staging, tx: pa.Table, given: frozenset[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Table | None]:
+    """Fill the treatment summaries the patients file leaves out, from the treatments.
+
+    ``n_treatments`` = count of rows (0 when none; NULL when the id is missing),
+    ``first_activity_mbq`` / ``route`` / ``agent`` = first non-missing value in cycle order,
+    ``cumulative_activity_mbq`` = sum (NULL when every activity is missing). A field in
+    ``given`` is kept; for a given ``n_treatments`` that differs from the count the rows
+    ``(row, given, count)`` are returned for a warning, with the new typed rows (None when
+    every summary was given).
+    """
+    st.con.register(TX, tx)
+    st.con.execute(
+        "CREATE TEMP TABLE tx_summary AS SELECT patient_id, count(*) AS n, "
+        "first(activity_mbq ORDER BY cycle NULLS LAST) FILTER (WHERE activity_mbq IS NOT NULL) "
+        "AS first_activity, sum(activity_mbq) AS cum, "
+        "first(route ORDER BY cycle NULLS LAST) FILTER (WHERE route IS NOT NULL) AS route, "
+        "first(agent ORDER BY cycle NULLS LAST) FILTER (WHERE agent IS NOT NULL) AS agent "
+        f"FROM {TX} WHERE patient_id IS NOT NULL GROUP BY patient_id"
+    )
+    derived = {
+        "n_treatments": "CASE WHEN t.patient_id IS NULL THEN NULL ELSE coalesce(s.n, 0) END",
+        "first_activity_mbq": "s.first_activity",
+        "cumulative_activity_mbq": "s.cum",
+        "route": "s.route",
+        "agent": "s.agent",
+    }
+    repl = ", ".join(f"{expr} AS {column(k)}" for k, expr in derived.items() if k not in given)
+    mismatch: dict[str, np.ndarray] = {"_row": np.zeros(0), "g": np.zeros(0), "n": np.zeros(0)}
+    if "n_treatments" in given:
+        mismatch = st.con.execute(
+            f"SELECT t._row, t.n_treatments AS g, coalesce(s.n, 0) AS n FROM {TYPED} t "
+            "LEFT JOIN tx_summary s USING (patient_id) "
+            "WHERE t.n_treatments IS NOT NULL AND t.n_treatments <> coalesce(s.n, 0)"
+        ).fetchnumpy()
+    derived = None
+    if repl:
+        derived = st.con.sql(
+            f"SELECT t.* REPLACE ({repl}) FROM {TYPED} t LEFT JOIN tx_summary s USING (patient_id) "
+            "ORDER BY t._seq"
+        ).to_arrow_table()
+    return (
+        np.asarray(mismatch["_row"], dtype=np.int64),
+        np.asarray(mismatch["g"], dtype=np.int64),
+        np.asarray(mismatch["n"], dtype=np.int64),
+        derived,
+    )
+
+
+def key_frame(typed: pa.Table, cohort_id: str, width: int) -> pd.DataFrame:
+    """The user's key: ``row, patient_id_in_file, study_id`` in file order."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("_typed", typed)
+        return con.execute(
+            "SELECT _row AS row, patient_id AS patient_id_in_file, "
+            "? || '-' || lpad(CAST(_seq AS VARCHAR), ?, '0') AS study_id FROM _typed ORDER BY _seq",
+            [cohort_id, width],
+        ).df()
+    finally:
+        con.close()
+
+
+def sorted_frame(typed: pa.Table) -> pd.DataFrame:
+    """The typed rows in file order as pandas (for previews and the Python API)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("_typed", typed)
+        return (
+            con.sql("SELECT * FROM _typed ORDER BY _seq")
+            .to_arrow_table()
+            .to_pandas(
+                types_mapper={
+                    pa.int64(): pd.Int64Dtype(),
+                    pa.float64(): pd.Float64Dtype(),
+                    pa.bool_(): pd.BooleanDtype(),
+                }.get
+            )
+        )
+    finally:
+        con.close()

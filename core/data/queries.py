@@ -7,9 +7,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.data.db import query_df, query_rows
+from core.data.db import list_cohorts, query_df, query_rows
 from core.data.filters import Filters
+from core.vocab.methods import Provenance
 from core.vocab.schema import AE_COLUMNS, PATIENTS, TREATMENT_COLUMNS, column
+
+
+def provenance_split(
+    cohorts: Sequence[str], path: Path | str | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(protected, exempt) cohort ids among ``cohorts`` (every cohort when empty).
+
+    Protected: imported (real) data, under disclosure control in protected mode; exempt:
+    synthetic and published cohorts. Ids not in the database are in neither.
+    """
+    wanted = set(cohorts)
+    infos = [c for c in list_cohorts(path) if not wanted or c.cohort_id in wanted]
+    real = tuple(c.cohort_id for c in infos if c.provenance == Provenance.IMPORTED.value)
+    return real, tuple(c.cohort_id for c in infos if c.cohort_id not in real)
 
 
 def count_patients(filters: Filters, path: Path | str | None = None) -> int:

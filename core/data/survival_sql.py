@@ -99,6 +99,84 @@ def survival_sql(
     return sql, params
 
 
+def split_sql(
+    filters: Filters,
+    cols: SurvivalColumns,
+    *,
+    left_truncation: bool = True,
+    landmark: float | None = None,
+) -> tuple[str, list]:
+    """Exits and delayed entries counted apart: the aggregate of a view with an origin offset.
+
+    From a diagnosis origin a patient leaves the risk set at ``offset + days`` and (with
+    ``left_truncation``) enters it at ``offset``; grouping on the pair would give about one
+    row per patient, so the two are counted in separate aggregates of one query
+    (``UNION ALL``; each about as fast as the index-origin aggregate): ``k = 0`` rows count
+    patients per (group code, exit day ``x``), ``k = 1`` rows count the analysed patients'
+    entries per (group code, entry day ``x`` before any landmark shift: the caller adds the
+    landmark, entry = offset + landmark). Exit rows with ``x = -1`` hold patients with a
+    missing time, ``x = -3`` those with a time but a missing or negative offset (with
+    ``left_truncation`` also an endpoint on or before the first treatment: R needs entry <
+    exit; their events are known, and shown from the index date), ``x = -2`` those left out by the
+    ``landmark`` (endpoint on or before it, in days from the index date). Columns
+    ``g, k, x, n_all, n, d, late`` as :func:`survival_sql`; patients with an unknown event
+    status are in ``n_all`` only and have no entry row.
+    """
+    where, params = filters.where()
+    if not cols.offset:
+        raise ValueError("split_sql needs an origin offset column")
+    off = column(cols.offset)
+    days = column(cols.days)
+    g_inner, g_outer = group_sql(cols.group)
+    ev = column(cols.event)
+    late = "0"
+    if cols.group and cols.group_day and cols.known_by is not None:
+        known = f"{column(cols.group_day)} <= {float(cols.known_by)!r}"
+        late = f"({g_inner} IS NOT NULL AND {ev} IS NOT NULL AND NOT coalesce({known}, false))"
+        g_inner = f"CASE WHEN {known} THEN {g_inner} END"
+    ok = f"{days} >= 0 AND {off} >= 0"  # NULL when either is missing
+    if left_truncation:
+        ok = f"{days} > 0 AND {off} >= 0"
+    exit_day = f"{days} + {off}"
+    if landmark is not None:
+        exit_day = f"CASE WHEN {days} <= {float(landmark)!r} THEN -2 ELSE {exit_day} END"
+    # the class is folded into the exit day: -1 no time, -3 a time but no usable origin (or
+    # an endpoint on or before the first treatment), -2 left out by the landmark
+    exits = (
+        f"SELECT {g_inner} AS g, 0 AS k, CASE WHEN coalesce({ok}, false) THEN {exit_day} "
+        f"WHEN {days} IS NOT NULL THEN -3 ELSE -1 END AS x, count(*) AS n_all, "
+        f"count({ev}) AS n, "
+        f"coalesce(sum({ev}), 0)::BIGINT AS d, sum(({late})::BIGINT)::BIGINT AS late "
+        f"FROM patients WHERE {where} GROUP BY ALL"
+    )
+    sql = exits
+    if left_truncation:
+        kept = f"{ok} AND {ev} IS NOT NULL"
+        if landmark is not None:
+            kept += f" AND {days} > {float(landmark)!r}"
+        sql += (
+            f" UNION ALL SELECT {g_inner} AS g, 1 AS k, {off} AS x, count(*) AS n_all, "
+            f"count(*) AS n, 0::BIGINT AS d, 0::BIGINT AS late FROM patients WHERE {where} "
+            f"AND {kept} GROUP BY ALL"
+        )
+        params = [*params, *params]
+    sql = f"SELECT {g_outer} AS g, k, x, n_all, n, d, late FROM ({sql})"
+    return sql, params
+
+
+def split_rows(
+    filters: Filters,
+    cols: SurvivalColumns,
+    path: Path | str | None = None,
+    *,
+    left_truncation: bool = True,
+    landmark: float | None = None,
+) -> dict:
+    """Run :func:`split_sql`: ``{g, k, x, n_all, n, d, late}`` as NumPy arrays."""
+    sql, params = split_sql(filters, cols, left_truncation=left_truncation, landmark=landmark)
+    return query_arrays(sql, params, path)
+
+
 def cohort_rows(filters: Filters, path: Path | str | None = None) -> int:
     """Patients in the cohorts a selection reads (all cohorts when none is chosen)."""
     chosen = set(filters.cohorts)

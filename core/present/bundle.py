@@ -11,6 +11,7 @@ survival analysis, its hazard ratios, response tables, optionally Table 1) it na
 ``survival_at.csv``        survival (proportion, 95% CI) and number at risk at the chosen times
 ``pairwise.csv``           Holm-adjusted pairwise log-rank tests (more than two groups shown)
 ``hazard_ratios.csv``      Cox hazard ratios against the reference group
+``effects.csv``            survival difference at the times, RMST difference and ratio (grouped)
 ``responses_<domain>.csv`` response categories and rates (when responses are given)
 ``table1.csv``             baseline characteristics (when Table 1 is given)
 ``results.txt``            the results paragraph
@@ -43,11 +44,15 @@ from typing import Any
 import pandas as pd
 
 from core.analyses.disclosure import Disclosure
+from core.analyses.effects import EXPORT_NOTE as EFFECTS_COLUMNS_NOTE
+from core.analyses.effects import effects_of, effects_table
 from core.analyses.survival import SurvivalAnalysis
-from core.present import export
+from core.present import export, rcode
+from core.present import table1 as table1_view
 from core.present.charts import km_chart
 from core.present.paragraphs import (
     disclosure_of,
+    fields_in_use,
     method_line,
     methods_paragraph,
     results_paragraph,
@@ -84,6 +89,8 @@ class ResponsePart:
     frame: pd.DataFrame
     shown: Any
     notes: tuple[str, ...] = ()
+    method: str = ""
+    """The response method line (domain, denominator, interval, test) for the CSV."""
 
 
 @dataclass(frozen=True)
@@ -166,10 +173,56 @@ def response_part(result: Any) -> ResponsePart | None:
     table = getattr(result, "table", None)
     if table is None:
         return None
-    prot = result.protection
+    from core.analyses.responses import method_line as response_method
+
     return ResponsePart(
-        table, response_frame(table, prot), result.shown_table(), tuple(result.notes())
+        table,
+        response_numeric_frame(result),
+        result.shown_table(),
+        tuple(result.notes()),
+        response_method(table),
     )
+
+
+RESPONSE_COLUMNS_NOTE = (
+    "Columns: one row per group and category or rate; estimate, lower, upper (95% CI) are "
+    "percentages of the denominator (unit %); counts n, denominator and the group sizes are "
+    "numbers; a cell withheld under disclosure control, or not estimable, is empty."
+)
+
+
+RESPONSE_COUNT_COLUMNS = (
+    "n_patients",
+    "n_evaluable",
+    "n_not_evaluable",
+    "n_missing",
+    "n",
+    "denominator",
+)
+
+
+def response_numeric_frame(result: Any) -> pd.DataFrame:
+    """The response table long and numeric (the Response page's CSV, ``ResponseResult.export``)
+    with the rate columns named as in the survival CSVs: estimate, lower, upper, unit (%).
+    Withheld cells are empty, as the analysis's protection decided."""
+    from core.analyses.responses import export_frame
+
+    frame = result.export().rename(
+        columns={"pct": "estimate", "ci_lower": "lower", "ci_upper": "upper"}
+    )
+    prot = result.protection
+    if getattr(prot, "active", False) and len(frame):
+        # a withheld count is written as the analysis shows it ('<11', 'suppressed'), as in the
+        # survival CSVs; its percentage and interval stay empty
+        full = export_frame(result.table)
+        for col in RESPONSE_COUNT_COLUMNS:
+            withheld = frame[col].isna() & full[col].notna()
+            if withheld.any():
+                frame[col] = frame[col].astype(object)
+                frame.loc[withheld, col] = [prot.text(int(v)) for v in full.loc[withheld, col]]
+    if "upper" in frame.columns:
+        frame.insert(frame.columns.get_loc("upper") + 1, "unit", "%")
+    return frame
 
 
 def response_frame(table: Any, protection: Any = None) -> pd.DataFrame:
@@ -364,6 +417,7 @@ TABLE_NOTES = {
     "survival_at.csv": AT_COLUMNS_NOTE,
     "pairwise.csv": PAIRWISE_COLUMNS_NOTE,
     "hazard_ratios.csv": HR_COLUMNS_NOTE,
+    "effects.csv": EFFECTS_COLUMNS_NOTE,
 }
 
 
@@ -381,6 +435,8 @@ def survival_tables(
     ref, rows, _note = shown_hazard_ratios(analysis, hazard_ratios)
     if ref is not None and rows:
         tables["hazard_ratios.csv"] = hr_table(ref, rows)
+    if isinstance(analysis, SurvivalAnalysis) and analysis.spec.by:  # group vs first shown
+        tables["effects.csv"] = effects_table(effects_of(analysis), unit)
     return {k: v for k, v in tables.items() if v is not None and len(v)}
 
 
@@ -421,12 +477,68 @@ def figure_title(analysis: SurvivalAnalysis) -> str:
     return f"{ep} · n = {analysis.cell(analysis.n_analysed)}"
 
 
-def survival_figure(analysis: SurvivalAnalysis, unit: TimeUnit) -> export.Chart:
-    """The default Kaplan-Meier figure of a bundle (the report's; a page passes its own)."""
+def survival_figure(
+    analysis: SurvivalAnalysis, unit: TimeUnit, cohorts: Sequence[CohortInfo] = ()
+) -> export.Chart:
+    """The default Kaplan-Meier figure of a bundle (the report's; a page passes its own),
+    marked 'Synthetic data' in its title when a cohort in view is synthetic."""
     if not has_curve(analysis):
         return placeholder_chart(no_curve_message(analysis))
     ep = analysis.spec.endpoint.label
-    return km_chart(analysis, unit, title=figure_title(analysis), y_title=f"{ep} probability")
+    return km_chart(
+        analysis,
+        unit,
+        title=figure_title(analysis),
+        y_title=f"{ep} probability",
+        synthetic=synthetic_ids(cohorts),
+    )
+
+
+def synthetic_ids(cohorts: Sequence[CohortInfo]) -> tuple[str, ...]:
+    """The ids of the synthetic cohorts among ``cohorts`` (for the figure's marker)."""
+    return tuple(c.cohort_id for c in cohorts if c.provenance == Provenance.SYNTHETIC.value)
+
+
+TABLE1_METHOD = (
+    "Table 1: counts (%) of each category, medians (IQR) and means (SD) of measurements, "
+    "over the selected patients"
+)
+
+
+def clean_figure_files(
+    chart: export.Chart,
+    lines: Sequence[str],
+    link: str | None,
+    when: dt.datetime,
+    stem: str,
+    d: Disclosure,
+) -> list[BundleFile]:
+    """The figure without the stamped caption (PNG, its provenance in the PNG's text chunks)
+    and the sidecar JSON that keeps the provenance beside it."""
+    lines = list(lines)
+
+    def png() -> bytes:
+        meta = export.png_metadata(lines, link, when)
+        return export.png_from_spec(export.spec_json(chart), export.PNG_SCALE, meta)
+
+    def sidecar() -> bytes:
+        data = {
+            "figure": f"{stem}_clean.png",
+            "caption": lines,
+            "share_link": link,
+            "created_utc": export.iso_utc(when),
+            "app": export.APP_NAME,
+            "version": export.app_version(),
+            "disclosure": d.json(),
+        }
+        return export.manifest_json(data).encode("utf-8")
+
+    return [
+        BundleFile(f"{stem}_clean.png", "Clean figure, no caption (PNG)", "image/png", png),
+        BundleFile(
+            f"{stem}_clean.json", "Clean figure's provenance (JSON)", "application/json", sidecar
+        ),
+    ]
 
 
 def _figure_makers(
@@ -463,11 +575,50 @@ def csv_provenance(
         f"Selection: {description}",
         export.cohort_line(cohorts),
         f"Method: {method}" if method else "",
-        d.stamp(),
+        mode_line(d),
         f"Exported {export.iso_utc(when)} from {export.APP_NAME} {export.app_version()}",
-        f"Link: {link}" if link else "",
+        f"Link: {link}" if link else "Link: none (not made from a page view)",
     ]
     return [ln for ln in lines if ln]
+
+
+def mode_line(d: Disclosure) -> str:
+    """The disclosure mode in one line, for every CSV (the stamp when there is one)."""
+    if d.stamp():
+        return d.stamp()
+    return (
+        f"Disclosure mode: {d.mode.value}; no imported (real) data in view, so figures are "
+        "shown exactly"
+    )
+
+
+def field_lines(fields: Mapping[str, str], cohorts: Sequence[CohortInfo]) -> list[str]:
+    """Provenance lines for the fields the view uses whose values are not reported (e.g.
+    'Field provenance: grade (grouping) is synthetic in pgep-mibg-211; not evidence')."""
+    from core.analyses.cohorts import unreported
+
+    out = []
+    for name, role in fields.items():
+        for kind, ids in unreported(name, list(cohorts)).items():
+            tail = "; not evidence" if kind == "synthetic" else ""
+            out.append(f"Field provenance: {name} ({role}) is {kind} in {', '.join(ids)}{tail}")
+    return out
+
+
+def field_provenance_json(
+    fields: Mapping[str, str], cohorts: Sequence[CohortInfo]
+) -> dict[str, Any]:
+    """The manifest's ``field_provenance``: each used field's role and provenance per cohort."""
+    from core.analyses.cohorts import field_provenance
+
+    per = {c.cohort_id: field_provenance(c) for c in cohorts}
+    return {
+        name: {
+            "role": role,
+            "cohorts": {cid: prov.get(name, "reported") for cid, prov in per.items()},
+        }
+        for name, role in fields.items()
+    }
 
 
 def selection_fields(analysis: SurvivalAnalysis, description: str) -> dict[str, Any]:
@@ -525,13 +676,24 @@ def survival_bundle(
     command: str | None = None,
     software: Sequence[str] | None = None,
     notes: Sequence[str] = (),
+    clean: bool = False,
+    r_rows: Callable[[], pd.DataFrame] | None = None,
+    r_refusal: str = "",
+    multiplicity: str = "",
 ) -> ExportBundle:
     """The export bundle of one survival view (see the module notes for its files).
 
     ``chart`` is the page's own figure (default: the report's Kaplan-Meier figure); a view
     whose groups are all withheld gets a figure that says so instead of an empty chart.
     ``responses`` are :func:`response_part` values, ``table1`` a ``Table1`` result;
-    ``command`` (the CLI line) goes into the manifest.
+    ``command`` (the CLI line) goes into the manifest. ``clean`` adds the figure without its
+    stamped caption (``<stem>_clean.png``, provenance in its PNG text chunks) and the sidecar
+    ``<stem>_clean.json`` holding the caption, link, time and disclosure. ``r_rows`` (a callable
+    giving :class:`core.analyses.rdata.AnalysisData`'s frame, called only when the file is
+    made) adds ``reproduce.R`` and ``analysis_data.csv`` (:mod:`core.present.rcode`); with
+    ``r_refusal`` (the analysis layer's reason, :func:`core.analyses.rdata.rows_refusal`) only
+    the script, which states the reason. ``multiplicity`` (the session
+    ledger's sentence) ends the Results paragraph.
     """
     when = when or export.utc_now()
     d = disclosure_of(analysis)
@@ -539,16 +701,21 @@ def survival_bundle(
     method = method_line(analysis.spec)
     caption = export.caption_lines(description, cohorts, method, link=link, when=when, disclosure=d)
     if chart is None or not has_curve(analysis):
-        chart = survival_figure(analysis, unit)
+        chart = survival_figure(analysis, unit, cohorts)
     svg, png = _figure_makers(chart, caption, link, when)
     files: list[BundleFile] = [
         BundleFile(f"{figure_stem}.svg", "Figure (SVG)", "image/svg+xml", svg),
         BundleFile(f"{figure_stem}.png", "Figure (PNG, 300 dpi)", "image/png", png),
     ]
-    provenance = csv_provenance(description, cohorts, d, when, method=method, link=link)
+    if clean:
+        files += clean_figure_files(chart, caption, link, when, figure_stem, d)
+    fields_used = fields_in_use(analysis, [p.table for p in responses])
+    field_notes = field_lines(fields_used, cohorts)
+
+    head = csv_provenance(description, cohorts, d, when, method=method, link=link)
 
     def csv(frame: pd.DataFrame, *more: str) -> Callable[[], bytes]:
-        lines = [*provenance, *(m for m in more if m)]
+        lines = [*head, *field_notes, *(m for m in more if m)]
         return lambda: export.to_csv_bytes(frame, lines)
 
     labels = {
@@ -556,6 +723,7 @@ def survival_bundle(
         "survival_at.csv": "Survival at times",
         "pairwise.csv": "Pairwise log-rank",
         "hazard_ratios.csv": "Hazard ratios",
+        "effects.csv": "Effect differences",
     }
     for name, frame in survival_tables(analysis, unit, hazard_ratios).items():
         note = summary_note(analysis, unit) if name == "summary.csv" else TABLE_NOTES[name]
@@ -564,9 +732,14 @@ def survival_bundle(
     for part in responses:
         name = f"responses_{part.table.domain.value}.csv"
         label = f"{part.table.domain.label} (CSV)"
-        files.append(BundleFile(name, label, "text/csv", csv(part.frame, counts_note(d))))
+        maker = csv(
+            part.frame, f"Response method: {part.method}", RESPONSE_COLUMNS_NOTE, counts_note(d)
+        )
+        files.append(BundleFile(name, label, "text/csv", maker))
     if table1 is not None and not getattr(table1, "refused", False):
-        t1 = csv(table1.to_frame(), counts_note(d))
+        t1 = csv(
+            table1_view.frame(table1), TABLE1_METHOD, *table1_view.footnotes(table1), counts_note(d)
+        )
         files.append(BundleFile("table1.csv", "Table 1 (CSV)", "text/csv", t1))
 
     shown_responses = [p.shown for p in responses]
@@ -589,7 +762,15 @@ def survival_bundle(
         disclosure=d,
         **({"software": tuple(software)} if software is not None else {}),
     )
+    if multiplicity:  # before the mode sentence, which stays last
+        last = d.sentence()
+        if last and results.endswith(last):
+            results = f"{results[: -len(last)].rstrip()} {multiplicity} {last}"
+        else:
+            results = f"{results} {multiplicity}"
     files.append(_text("results.txt", "Results paragraph (text)", results))
+    if r_rows is not None:
+        files += r_files(analysis, r_rows, r_refusal, head)
     files.append(_text("methods.txt", "Methods paragraph (text)", methods))
 
     all_notes = [*getattr(analysis, "notices", ()), *analysis.warnings, *notes]
@@ -603,6 +784,7 @@ def survival_bundle(
         fields["command"] = command
     fields["selection"] = selection_fields(analysis, description)
     fields["cohorts"] = cohort_fields(cohorts)
+    fields["field_provenance"] = field_provenance_json(fields_used, cohorts)
     return ExportBundle(
         files=tuple(files),
         caption=tuple(caption),
@@ -614,6 +796,40 @@ def survival_bundle(
         when=when,
         manifest_fields=fields,
     )
+
+
+def r_files(
+    analysis: SurvivalAnalysis,
+    rows: Callable[[], pd.DataFrame],
+    refusal: str,
+    head: Sequence[str],
+) -> list[BundleFile]:
+    """``reproduce.R`` and (unless refused) ``analysis_data.csv`` for a survival view."""
+    spec = analysis.spec
+    shown = [g.label for g in analysis.groups if g.in_tests and not g.suppressed]
+    groups = shown if spec.by else []
+    delayed = spec.origin.value != "index" and spec.left_truncation
+    script = rcode.survival_script(
+        title=f"{spec.endpoint.label}, from {spec.origin.label.lower()}",
+        groups=groups,
+        reference=groups[0] if groups else None,
+        times_days=list(spec.times_days),
+        rmst_days=spec.rmst_days,
+        conf_type=spec.conf_type,
+        delayed_entry=delayed,
+        provenance=[*head, refusal] if refusal else list(head),
+    )
+    out = [_text(rcode.SCRIPT_FILE, "R script reproducing this view", script)]
+    if not refusal:
+        out.append(
+            BundleFile(
+                rcode.DATA_FILE,
+                "Analysis data for R (CSV)",
+                "text/csv",
+                lambda: rcode.analysis_csv(rows(), head).encode("utf-8"),
+            )
+        )
+    return out
 
 
 def _text(name: str, label: str, text: str) -> BundleFile:

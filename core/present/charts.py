@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +65,7 @@ def km_group_styles(n: int) -> tuple[list[str], list[list[int]]]:
 
 
 FONT = "Helvetica, Arial, sans-serif"
+CURVE_HEIGHT = 340
 KEEP_SIZE = alt.AutoSizeParams(type="pad", contains="padding")
 """Autosize for fixed-size charts with long axis labels: Streamlit's default "fit" would fit
 the labels into the width and squeeze the plotting area."""
@@ -77,7 +78,11 @@ def _fmt(x: float | None, digits: int = 1) -> str:
 def group_legend_label(g, unit: TimeUnit, analysis: SurvivalAnalysis | None = None) -> str:
     scale = TIME_UNIT_DAYS[unit]
     m = g.median
-    med = "not reached" if m is None or m.estimate is None else f"{m.estimate / scale:.1f}"
+    med = (
+        "not reached"
+        if m is None or m.estimate is None
+        else f"{m.estimate / scale:.1f} {unit.label}"
+    )
     n, ev = (
         (g.n, g.events) if analysis is None else (analysis.cell(g.n, g), analysis.cell(g.events, g))
     )
@@ -152,14 +157,30 @@ def _frame(cols: dict[str, list[np.ndarray]], labels: list[str]) -> pd.DataFrame
     return pd.DataFrame(data)
 
 
+STEP_CHOICES = {
+    TimeUnit.MONTHS: [3, 6, 12, 24, 36, 60],
+    TimeUnit.YEARS: [0.5, 1, 2, 5],
+    TimeUnit.DAYS: [30, 90, 180, 365, 730],
+}
+
+
+def _step(max_time: float, unit: TimeUnit) -> float:
+    choices = STEP_CHOICES[unit]
+    return next((s for s in choices if max_time / s <= 10), choices[-1])
+
+
 def nice_ticks(max_time: float, unit: TimeUnit) -> np.ndarray:
-    step_choices = {
-        TimeUnit.MONTHS: [3, 6, 12, 24, 36, 60],
-        TimeUnit.YEARS: [0.5, 1, 2, 5],
-        TimeUnit.DAYS: [30, 90, 180, 365, 730],
-    }[unit]
-    step = next((s for s in step_choices if max_time / s <= 10), step_choices[-1])
-    return np.arange(0, max_time + step * 0.999, step)
+    """Round tick values from 0 up to at most :func:`axis_end` (the last one at or before it)."""
+    step = _step(max_time, unit)
+    return np.arange(0, axis_end(max_time, unit) + 1e-9, step)
+
+
+def axis_end(max_time: float, unit: TimeUnit) -> float:
+    """Where the time axis ends: the last follow-up rounded up to a quarter of the tick step
+    (e.g. 130 months -> 132 with ticks every 24), never a round number far beyond it."""
+    step = _step(max_time, unit)
+    quarter = step / 4
+    return max(quarter, float(np.ceil(max_time / quarter - 1e-9) * quarter))
 
 
 @dataclass(frozen=True, eq=False)
@@ -265,6 +286,115 @@ def _field(name: str, kind: str, **extra: Any) -> dict[str, Any]:
     return {"field": name, "type": kind, **extra}
 
 
+SYNTHETIC_COLOR = "#B35900"
+"""The synthetic-data marker's colour (dark orange: readable on white, not a group colour)."""
+BENCH_DASHES = [[6, 3], [2, 2], [10, 3, 2, 3], [4, 4, 1, 4], [14, 4]]
+"""Line styles of benchmark overlays (grey), one per benchmark, cycling."""
+LEGEND_FONT = 11
+LEGEND_LINE = 15
+"""Pixels per line of the figure's own legend."""
+FIT_WIDTH = 704
+"""Widest figure, in CSS pixels, that fits Streamlit's main column in an 800 px window."""
+
+
+def synthetic_note(synthetic: Sequence[str]) -> str:
+    """The marker every chart of synthetic data carries in its title ('' when none)."""
+    if not synthetic:
+        return ""
+    return f"SYNTHETIC DATA ({', '.join(synthetic)}): not real patients"
+
+
+def chart_title(text: str, synthetic: Sequence[str] = ()) -> dict[str, Any]:
+    """A Vega-Lite title: ``text`` with the synthetic-data marker as a bold subtitle."""
+    out: dict[str, Any] = {"text": text or ""}
+    note = synthetic_note(synthetic)
+    if note and not text:  # Vega draws no subtitle under an empty title
+        out = {"text": note, "color": SYNTHETIC_COLOR, "fontWeight": "bold"}
+    elif note:
+        out |= {"subtitle": note, "subtitleColor": SYNTHETIC_COLOR, "subtitleFontWeight": "bold"}
+    return out
+
+
+def mark_synthetic(chart: Any, synthetic: Sequence[str], description: str = "") -> Any:
+    """An Altair chart with the synthetic-data marker in its title (kept: its own title text)
+    and an accessible ``description`` (the SVG's aria-label); unchanged when there is nothing
+    to add. Works for single, layered and concatenated charts."""
+    if not synthetic and not description:
+        return chart
+    out = chart.copy(deep=True)
+    if synthetic:
+        old = getattr(out, "title", alt.Undefined)
+        text = old if isinstance(old, str) else getattr(old, "text", "") or ""
+        if text is alt.Undefined:
+            text = ""
+        out.title = alt.TitleParams(**chart_title(str(text), synthetic))
+    if description:
+        out.description = description
+    return out
+
+
+def _wrap(text: str, chars: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=max(chars, 20), break_on_hyphens=False) or [""]
+
+
+def _legend_layers(
+    rows: list[tuple[str, str, list[int], bool]], top: float, width: int
+) -> tuple[list[dict[str, Any]], float]:
+    """The figure's own legend under the plot, as layers of the curve view: for each row
+    (label, colour, dash, header) a line swatch in the row's colour and style and its label,
+    wrapped to the width (never cut off). Returns the layers and the legend's height."""
+    layers: list[dict[str, Any]] = []
+    y = top
+    chars = int((width - 40) / (0.55 * LEGEND_FONT))
+    one = {"values": [{}]}
+    for label, colour, dash, header in rows:
+        lines = _wrap(label, chars if not header else chars + 6)
+        mid = y + LEGEND_LINE / 2
+        if not header:
+            layers.append(
+                {
+                    "name": f"legend_swatch_{len(layers)}",
+                    "data": one,
+                    "mark": {
+                        "type": "rule",
+                        "color": colour,
+                        "strokeDash": dash,
+                        "strokeWidth": 2,
+                    },
+                    "encoding": {
+                        "x": {"value": 0},
+                        "x2": {"value": 30},
+                        "y": {"value": mid},
+                        "y2": {"value": mid},
+                    },
+                }
+            )
+        layers.append(
+            {
+                "name": f"legend_label_{len(layers)}",
+                "data": one,
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "baseline": "middle",
+                    "fontSize": LEGEND_FONT,
+                    "fontWeight": "bold" if header else "normal",
+                    "lineHeight": LEGEND_LINE,
+                    "color": "#222222",
+                },
+                "encoding": {
+                    "x": {"value": 0 if header else 38},
+                    "y": {"value": mid},
+                    "text": {"value": lines if len(lines) > 1 else lines[0]},
+                },
+            }
+        )
+        y += LEGEND_LINE * len(lines) + 3
+    return layers, y - top
+
+
 def km_chart(
     analysis: SurvivalAnalysis,
     unit: TimeUnit = TimeUnit.MONTHS,
@@ -274,17 +404,25 @@ def km_chart(
     title: str = "",
     y_title: str = "Survival probability",
     overlays: pd.DataFrame | None = None,
-    width: int = 640,
+    width: int = 520,
+    synthetic: Sequence[str] = (),
+    overlay_note: str = "",
 ) -> VegaLiteChart:
     """Kaplan-Meier step curves, CI bands, censor ticks, median lines and an at-risk table.
 
     ``overlays`` (optional): approximate benchmark curves with columns label, time (in
-    ``unit``), surv; drawn dashed. Returns a :class:`VegaLiteChart` (see there for why it is
-    not built with Altair).
+    ``unit``), surv; drawn in grey, one line style each. ``synthetic``: ids of the synthetic
+    cohorts in view, named in a bold subtitle ('SYNTHETIC DATA ...'). ``overlay_note``: a
+    sentence drawn under the benchmarks' legend (e.g. a difference of basis). The legend is
+    drawn by the figure itself: a line swatch per group in its colour and line style, then
+    the benchmarks, wrapped to the figure's width. The time axis ends at the last follow-up
+    rounded up to a quarter tick step (:func:`axis_end`). Returns a :class:`VegaLiteChart`
+    (see there for why it is not built with Altair).
     """
     steps, censors = km_frames(analysis, unit)
     labels = [str(c) for c in steps["group"].cat.categories] if len(steps) else []
     max_t = float(steps["time"].max()) if len(steps) else 1.0
+    end = axis_end(max_t, unit)
     ticks = nice_ticks(max_t, unit)
     datasets: dict[str, pd.DataFrame] = {}
 
@@ -295,16 +433,15 @@ def km_chart(
         datasets[name] = df.reset_index(drop=True)
         return {"name": name}
 
-    x_scale = {"domain": [0, float(ticks[-1])], "nice": False}
+    x_scale = {"domain": [0, end], "nice": False}
     colours, dashes = km_group_styles(len(labels))
     color_scale = {"domain": labels, "range": colours[: len(labels)] or colours[:1]}
-    legend = {"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 600}
-    color = _field("group", "nominal", scale=color_scale, legend=legend)
+    color = _field("group", "nominal", scale=color_scale, legend=None)
     dash = _field(
         "group",
         "nominal",
         scale={"domain": labels, "range": dashes[: len(labels)] or dashes[:1]},
-        legend=legend,
+        legend=None,
     )
     x = _field(
         "time",
@@ -398,36 +535,36 @@ def km_chart(
                     "encoding": {"y": _field("y", "quantitative")},
                 }
             )
+    legend_rows: list[tuple[str, str, list[int], bool]] = [
+        (lab, colours[i], dashes[i], False) for i, lab in enumerate(labels)
+    ]
     if overlays is not None and len(overlays):
-        ov = overlays[overlays["time"] <= float(ticks[-1])]
-        layers.append(
-            {
-                "data": data("overlays", ov),
-                "mark": {"type": "line", "color": "#555", "clip": True},
-                "encoding": {
-                    "x": x_plain,
-                    "y": _field("surv", "quantitative"),
-                    "strokeDash": _field(
-                        "label",
-                        "nominal",
-                        legend={
-                            "title": "Benchmarks (approximation from published summary)",
-                            "orient": "bottom",
-                            "direction": "vertical",
-                            "labelLimit": 600,
-                        },
-                    ),
-                    "tooltip": [_field("label", "nominal", title="Benchmark (approximation)")],
-                },
-            }
-        )
+        ov = overlays[overlays["time"] <= end]
+        bench = list(dict.fromkeys(str(v) for v in overlays["label"]))
+        legend_rows.append(("Benchmarks (approximation from published summary)", "", [], True))
+        for i, lab in enumerate(bench):
+            bdash = BENCH_DASHES[i % len(BENCH_DASHES)]
+            layers.append(
+                {
+                    "data": data("overlays", ov[ov["label"] == lab]),
+                    "mark": {"type": "line", "color": "#555", "clip": True, "strokeDash": bdash},
+                    "encoding": {
+                        "x": x_plain,
+                        "y": _field("surv", "quantitative"),
+                        "tooltip": [_field("label", "nominal", title="Benchmark (approximation)")],
+                    },
+                }
+            )
+            legend_rows.append((lab, "#555", bdash, False))
+        if overlay_note:
+            legend_rows.append((overlay_note, "", [], True))
+    legend_layers, _legend_height = _legend_layers(legend_rows, CURVE_HEIGHT + 48, width)
+    layers.extend(legend_layers)
     curve = {
         "layer": layers,
         "width": width,
-        "height": 340,
-        "title": title or "",
-        # the groups' line styles and the benchmarks' dashes are separate scales and legends
-        "resolve": {"scale": {"strokeDash": "independent"}},
+        "height": CURVE_HEIGHT,
+        "title": chart_title(title, synthetic),
     }
 
     # number at risk, aligned on the same x scale: as the analysis gives it (protected: at
@@ -444,7 +581,7 @@ def km_chart(
                 (float(tk) * scale_days, str(int(n))) for tk, n in zip(ticks, n_at, strict=True)
             )
         for t_days, text in at_rows:
-            if t_days / scale_days <= float(ticks[-1]) + 1e-9:
+            if t_days / scale_days <= end + 1e-9:
                 risk_rows.append(
                     {"group": label, "short": g.label, "time": t_days / scale_days, "n": text}
                 )
@@ -466,7 +603,7 @@ def km_chart(
                 for a in survival_at(g.km, ticks * scale_days)
             )
         for t_days, events, censored in rows:
-            if t_days / scale_days <= float(ticks[-1]) + 1e-9:
+            if t_days / scale_days <= end + 1e-9:
                 count_rows.append(
                     {
                         "group": label,
@@ -480,9 +617,27 @@ def km_chart(
         if count_rows
         else pd.DataFrame(columns=["group", "short", "time", "n"])
     )
+    # the first numbers start at the frame's left edge and the last end at its right edge
+    # (centred, they would stick out of the table's frame)
+    edge = 16 * end / width  # about a number's width, in time units
+    last_t = float(risk["time"].max()) if len(risk) else 0.0
+    right = last_t > end - edge
+    aligned = [
+        ("left", "datum.time < 1e-9"),
+        (
+            "center",
+            f"datum.time >= 1e-9 && {'datum.time < ' + repr(last_t - 1e-9) if right else 'true'}",
+        ),
+    ]
+    if right:
+        aligned.append(("right", f"datum.time >= {last_t - 1e-9!r}"))
+    text_layers = [
+        {"transform": [{"filter": test}], "mark": {"type": "text", "fontSize": 11, "align": a}}
+        for a, test in aligned
+    ]
     table = {
         "data": data("risk", risk),
-        "mark": {"type": "text", "fontSize": 11},
+        "layer": text_layers,
         "encoding": {
             "x": _field(
                 "time",
@@ -496,7 +651,13 @@ def km_chart(
                 "nominal",
                 title="Number at risk",
                 sort=[g.label for g in shown_groups],
-                axis={"domain": False, "ticks": False, "grid": False, "labelPadding": 22},
+                axis={
+                    "domain": False,
+                    "ticks": False,
+                    "grid": False,
+                    "labelPadding": 22,
+                    "labelLimit": 130,
+                },
             ),
             "text": _field("n", "nominal"),
             "color": _field("group", "nominal", scale=color_scale, legend=None),
@@ -506,7 +667,7 @@ def km_chart(
     }
     counts_table = {
         "data": data("counts", counts),
-        "mark": {"type": "text", "fontSize": 11},
+        "layer": text_layers,
         "encoding": {
             **table["encoding"],
             "y": _field(
@@ -514,7 +675,13 @@ def km_chart(
                 "nominal",
                 title="Events / censored (cumulative)",
                 sort=[g.label for g in shown_groups],
-                axis={"domain": False, "ticks": False, "grid": False, "labelPadding": 22},
+                axis={
+                    "domain": False,
+                    "ticks": False,
+                    "grid": False,
+                    "labelPadding": 22,
+                    "labelLimit": 130,
+                },
             ),
         },
         "width": width,
@@ -529,8 +696,28 @@ def km_chart(
         },
         "vconcat": [curve, table, counts_table],
         "spacing": 4,
+        "description": km_description(analysis, labels, title, synthetic),
     }
     return VegaLiteChart(spec, datasets)
+
+
+def km_description(
+    analysis: SurvivalAnalysis, labels: Sequence[str], title: str, synthetic: Sequence[str]
+) -> str:
+    """The figure's accessible name (the SVG's aria-label): what it shows, in one sentence."""
+    spec = analysis.spec
+    groups = f"{len(labels)} groups: {'; '.join(labels)}" if len(labels) > 1 else "one curve"
+    text = (
+        f"Kaplan-Meier curves of {spec.endpoint.label.lower()} from "
+        f"{spec.origin.label.lower()} ({groups}), with 95% confidence bands and tables of the "
+        "number at risk and cumulative events and censored."
+    )
+    note = synthetic_note(synthetic)
+    return " ".join(x for x in (title, text, note) if x)
+
+
+FOREST_COLOURS = {"this view": "#D55E00", "benchmark": "#0072B2", "other population": "#999999"}
+"""Forest-plot points: the view, benchmarks, and benchmarks of another population (grey)."""
 
 
 def forest_chart(
@@ -541,24 +728,45 @@ def forest_chart(
     log_scale: bool,
     highlight: str | None = None,
     hollow_kind: str | None = None,
-    width: int = 560,
+    width: int = 340,
+    synthetic: Sequence[str] = (),
+    description: str = "",
 ) -> alt.LayerChart:
-    """Dot-and-interval plot: rows with columns label, value, lower, upper[, kind].
+    """Dot-and-interval plot: rows with columns label, value, lower, upper[, kind, population].
 
     ``hollow_kind``: rows whose ``kind`` equals it (e.g. the reference level of a hazard-ratio
-    plot) are drawn as open grey points without an interval.
+    plot) are drawn as open grey points without an interval. ``highlight`` (the view's row)
+    is drawn in vermillion; rows with a non-empty ``population`` (another population than the
+    view's) in grey, with a legend saying so. ``synthetic`` marks the title, ``description``
+    is the accessible name. Labels are cut at 300 px and the plot is ``width`` wide, so the
+    figure fits an 800 px window.
     """
     scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
     order = list(rows["label"])
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=420))
-    colour = (
-        alt.condition(alt.datum.label == highlight, alt.value("#d1495b"), alt.value("#1f5fa8"))
-        if highlight
-        else alt.value("#1f5fa8")
-    )
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=300))
+    flagged = "population" in rows.columns and bool((rows["population"].fillna("") != "").any())
+    if flagged:
+        rows = rows.assign(
+            shown_as=np.where(
+                rows["label"] == highlight,
+                "this view",
+                np.where(rows["population"].fillna("") != "", "other population", "benchmark"),
+            )
+        )
+        colour = alt.Color(
+            "shown_as:N",
+            scale=alt.Scale(domain=list(FOREST_COLOURS), range=list(FOREST_COLOURS.values())),
+            legend=alt.Legend(title=None, orient="bottom", direction="horizontal"),
+        )
+    elif highlight:
+        colour = alt.condition(
+            alt.datum.label == highlight, alt.value("#D55E00"), alt.value("#0072B2")
+        )
+    else:
+        colour = alt.value("#0072B2")
     hollow = hollow_kind is not None and "kind" in rows.columns
     solid = rows[rows["kind"] != hollow_kind] if hollow else rows
-    tooltip = [c for c in rows.columns if c not in ("kind",)]
+    tooltip = [c for c in rows.columns if c not in ("kind", "shown_as", "id")]
     bars = (
         alt.Chart(solid)
         .mark_rule(strokeWidth=2)
@@ -582,9 +790,11 @@ def forest_chart(
             .mark_rule(strokeDash=[4, 4], color="#888")
             .encode(x="x:Q")
         )
-    return alt.layer(*layers).properties(
+    chart = alt.layer(*layers).properties(
         width=width, height=max(26 * len(order), 60), autosize=KEEP_SIZE
     )
+    text = description or f"Forest plot: {x_title} with 95% CI for {len(order)} rows."
+    return mark_synthetic(chart, synthetic, text)
 
 
 def residual_chart(
@@ -621,8 +831,14 @@ def residual_chart(
         .mark_rule(strokeDash=[4, 4], color="#1f5fa8")
         .encode(y="y:Q")
     )
+    text = (
+        f"Scaled Schoenfeld residuals ({y_title}) against {x_title}, with a loess smooth and "
+        "the line of a constant effect."
+    )
     return (
         alt.layer(points, level, smooth)
-        .properties(width=width, height=300, title=title or "", autosize=KEEP_SIZE)
+        .properties(
+            width=width, height=300, title=title or "", autosize=KEEP_SIZE, description=text
+        )
         .configure(font=FONT)
     )

@@ -7,12 +7,15 @@ nothing here decides what may be shown. Tooltips carry no counts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from core.analyses.arms import ArmComparison
 from core.literature.arms import LABEL
+from core.present.charts import mark_synthetic
 from core.stats.reconstruct import Reconstruction
 
 VIEW_LABEL = "This view"
@@ -43,12 +46,20 @@ def risk_table_frame(c: ArmComparison) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "time", "text"])
 
 
-def arm_chart(c: ArmComparison, width: int = 640) -> alt.VConcatChart:
-    """The view's curve and the arm's, each a step curve, with their numbers at risk below."""
+def arm_chart(
+    c: ArmComparison, width: int = 520, synthetic: Sequence[str] = ()
+) -> alt.VConcatChart:
+    """The view's curve and the arm's, each a step curve, with their numbers at risk below;
+    ``synthetic`` (the synthetic cohorts in view) marks the title. Fits an 800 px window and
+    carries an accessible description."""
     df = arm_frame(c)
     top = max(float(df["time"].max()) if len(df) else 12.0, max(c.risk_times, default=0.0))
     x = alt.X("time:Q", title="Months", scale=alt.Scale(domain=[0, top]))
-    color = alt.Color("label:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=500))
+    color = alt.Color(
+        "label:N",
+        title=None,
+        legend=alt.Legend(orient="bottom", labelLimit=500, symbolType="stroke"),
+    )
     curves = (
         alt.Chart(df)
         .mark_line(interpolate="step-after")
@@ -72,7 +83,11 @@ def arm_chart(c: ArmComparison, width: int = 640) -> alt.VConcatChart:
         )
         .properties(width=width, height=50)
     )
-    return alt.vconcat(curves, table)
+    text = (
+        f"Kaplan-Meier curves of this view and of the reconstructed trial arm {arm_label(c)}, "
+        "with their numbers at risk."
+    )
+    return mark_synthetic(alt.vconcat(curves, table), synthetic, text)
 
 
 def preview_frame(rec: Reconstruction) -> pd.DataFrame:

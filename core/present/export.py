@@ -190,9 +190,14 @@ def wrap_lines(lines: Iterable[str], width_chars: int) -> list[str]:
     return out
 
 
+AXIS_MARGIN = 120
+"""Pixels left of the plotting area (axis labels and title) that the caption may use too."""
+
+
 def caption_width(chart: object) -> int:
-    """Characters per caption line that fit the figure's width (about 0.5 em per character)."""
-    return max(40, int(_layout_width(chart) / (0.5 * CAPTION_FONT_SIZE)))
+    """Characters per caption line that fit the figure's width, axis labels included (about
+    0.5 em per character)."""
+    return max(40, int((_layout_width(chart) + AXIS_MARGIN) / (0.5 * CAPTION_FONT_SIZE)))
 
 
 def stamp(chart: Chart, lines: Sequence[str]) -> Chart:

@@ -376,9 +376,12 @@ def results_paragraph(
     table whose figures are withheld altogether. Times are in ``unit`` (months by default;
     survival-at times are always in months). The paragraph ends with the sentence of the
     disclosure mode: ``disclosure``, else the analysis's own. ``cohorts`` are the cohorts in
-    view: when any is synthetic, the paragraph opens by saying so (:func:`synthetic_sentence`).
+    view: when any is synthetic, the paragraph opens by saying so (:func:`synthetic_sentence`),
+    and a grouping or filter field whose values are synthetic in one of them is named with the
+    warning that differences by it are not evidence (:func:`field_provenance_sentence`).
     """
     parts = [synthetic_sentence(cohorts)]
+    parts.append(field_provenance_sentence(fields_in_use(analysis, responses), cohorts))
     if analysis is not None:
         parts.append(survival_results(analysis, unit=unit, hazard_ratios=hazard_ratios))
     for t in responses:
@@ -388,6 +391,69 @@ def results_paragraph(
 
 
 SYNTHETIC_DATA = "synthetic data generated to match published aggregates, not real patients"
+
+FILTER_FIELDS = {
+    "primary_site": "primary_site",
+    "grade": "grade",
+    "route": "route",
+    "agent": "agent",
+    "sex": "sex",
+    "age_min": "age",
+    "age_max": "age",
+    "treatments_min": "n_treatments",
+    "treatments_max": "n_treatments",
+}
+"""Selection attribute -> the patient field it filters on (grouped fields come from GROUPINGS)."""
+
+
+def fields_in_use(analysis: Any = None, responses: Sequence[Any] = ()) -> dict[str, str]:
+    """Patient field -> how the view uses it ('grouping' or 'filter'): the survival grouping,
+    the response tables' grouping and the selection's filters (grouping wins)."""
+    out: dict[str, str] = {}
+    filters = getattr(analysis, "filters", None)
+    for attr, name in FILTER_FIELDS.items():
+        if filters is not None and getattr(filters, attr, None) not in ((), None):
+            out[name] = "filter"
+    bys = [getattr(getattr(analysis, "spec", None), "by", None)]
+    bys += [getattr(t, "by", None) for t in responses if t is not None]
+    for by in bys:
+        if by and by in GROUPINGS:
+            out[GROUPINGS[by].column] = "grouping"
+    return out
+
+
+def synthetic_fields(fields: Mapping[str, str], cohorts: Sequence[CohortInfo]) -> dict:
+    """Field -> the cohorts in ``cohorts`` where its values are synthetic (used fields only)."""
+    from core.analyses.cohorts import unreported
+
+    out = {}
+    for name in fields:
+        ids = unreported(name, list(cohorts)).get("synthetic")
+        if ids:
+            out[name] = ids
+    return out
+
+
+def field_provenance_sentence(fields: Mapping[str, str], cohorts: Sequence[CohortInfo]) -> str:
+    """One sentence per used field whose values are synthetic in a cohort in view ('' when
+    none), e.g. 'Grade is synthetic in pgep-mibg-211 (invented for illustration, not reported
+    by the source); grade differences are not evidence.'"""
+    from core.vocab.schema import PATIENTS
+
+    out = []
+    for name, ids in synthetic_fields(fields, cohorts).items():
+        label = PATIENTS[name].label if name in PATIENTS else name
+        role = fields[name]
+        tail = (
+            f"{label.lower()} differences are not evidence"
+            if role == "grouping"
+            else f"the selection by {label.lower()} rests on invented values"
+        )
+        out.append(
+            f"{label} is synthetic in {_join(ids)} (invented for illustration, not reported by "
+            f"the source); {tail}."
+        )
+    return " ".join(out)
 
 
 def synthetic_sentence(cohorts: Sequence[CohortInfo]) -> str:
@@ -524,4 +590,81 @@ def methods_paragraph(
     out.append(data_sentence(cohorts, description))
     out.append(software_sentence(versions, software))
     out.append(_mode_sentence(analysis, disclosure, responses))
+    return " ".join(x for x in out if x)
+
+
+# ------------------------------------------------------------------ benchmarks
+def benchmark_results(
+    comparison: Any,
+    benchmark: Any,
+    *,
+    cohorts: Sequence[CohortInfo] = (),
+    flagged: Sequence[str] = (),
+) -> str:
+    """The Benchmarks page's results paragraph: the view's figure beside the benchmark's, the
+    test (or why it is withheld), the warnings' gist, the synthetic-data sentence and the mode.
+
+    ``comparison`` is a ``ViewComparison`` as the viewer may see it (counts as text, figures
+    withheld where the analysis withheld them); ``flagged`` are the studies of the forest plots
+    whose population differs from the view's.
+    """
+    from core.analyses.comparison import describe_test, short_study
+
+    own = comparison.cohort
+    unit = benchmark.unit.value
+    parts = [synthetic_sentence(cohorts)]
+    if comparison.refusal:
+        parts.append(comparison.refusal)
+    else:
+        parts.append(
+            f"In this view (n = {own.n_text}), {_lower_first(own.description)} was "
+            f"{own.text(unit)}, against {benchmark.value_text()} in "
+            f"{short_study(benchmark.study)} ({benchmark.arm}; n = {benchmark.n or 'not given'})."
+        )
+        c = comparison.comparison
+        if comparison.withheld:
+            parts.append(f"The test is not shown under disclosure control: {comparison.withheld}.")
+        elif c is not None and c.test is not None:
+            parts.append(without_instructions(describe_test(c)))
+        if c is not None and c.warnings:
+            cats = _join(sorted({w.category.label.lower() for w in c.warnings}))
+            parts.append(
+                f"The comparison is not randomised and carries {len(c.warnings)} reason(s) for "
+                f"caution ({cats})."
+            )
+    if flagged:
+        parts.append(
+            f"Figures from other populations than the view's ({_join(list(flagged))}) are "
+            "marked in the forest plots."
+        )
+    parts.append(comparison.disclosure.sentence())
+    return " ".join(p for p in parts if p)
+
+
+def benchmark_methods(
+    comparison: Any,
+    *,
+    cohorts: Sequence[CohortInfo],
+    description: str,
+    versions: Mapping[str, str] | None = None,
+) -> str:
+    """The Benchmarks page's methods paragraph: how the view's figure and the test were made,
+    the published basis of figures from diagnosis, cohorts and software, the mode."""
+    from core.analyses.comparison import PUBLISHED_BASIS
+    from core.present.export import software_versions
+
+    versions = versions if versions is not None else software_versions()
+    out = [
+        "The view's figure was estimated by Kaplan-Meier (Greenwood variance, log-log 95% CI) "
+        "for medians and survival at a landmark, and as a proportion with a Clopper-Pearson "
+        "exact 95% CI for response rates. Time-to-event figures were tested against a curve "
+        "built from the published median and landmark rate (Weibull, else exponential) by the "
+        "one-sample log-rank test with an exact Poisson interval for O/E; response rates by "
+        "the exact binomial test.",
+        PUBLISHED_BASIS,
+        f"Months are days / {DAYS_PER_MONTH:g}.",
+        data_sentence(cohorts, description),
+        software_sentence(versions),
+        comparison.disclosure.sentence(),
+    ]
     return " ".join(x for x in out if x)

@@ -64,6 +64,7 @@ __all__ = [
     "cox_zph",
     "fit_cox",
     "fit_cox_aggregated",
+    "fit_cox_factor",
 ]
 
 ITER_MAX = 20
@@ -489,6 +490,13 @@ class _RiskSet:
     counting: bool  # delayed entry present (R agfit4 convergence rule)
     level_n: tuple[int | None, ...]  # patients with indicator == 1 (None: not a 0/1 column)
     level_events: tuple[int | None, ...]
+    # delayed entries counted apart from the exits (fit_cox_aggregated(entries=...)): entry
+    # rows sorted by (stratum, entry time); entry_cut then indexes these rows
+    ent_xt: np.ndarray | None = None  # (p, me) centred covariates of the entry rows
+    ent_c: np.ndarray | None = None  # (me,) patients entering
+    ent_strata_rows: np.ndarray | None = None  # (S+1,) entry-row boundaries of strata
+    ent_lo1: np.ndarray | None = None  # (me,) 1 + last event group with t_k <= entry
+    ent_lo0: np.ndarray | None = None  # (me,) first event group of the row's stratum
 
 
 def _as_float(name: str, values: Any, m: int) -> np.ndarray:
@@ -513,20 +521,30 @@ def _build_riskset(
     c: np.ndarray,
     strata: Any,
     entry: np.ndarray | None,
+    entries: tuple[np.ndarray, np.ndarray, np.ndarray, Any] | None = None,
 ) -> tuple[_RiskSet, np.ndarray]:
-    """Sort and index the rows; return the risk set and the sort order applied."""
+    """Sort and index the rows; return the risk set and the sort order applied.
+
+    ``entries`` = ``(x, time, c, strata)`` of delayed entries counted apart from the exit
+    rows (which are then at risk from the start of their stratum): ``c`` patients with
+    covariates ``x`` enter the risk set at ``time``, i.e. are at risk at t when t > time.
+    """
     m = stop.size
+    me = 0 if entries is None else entries[1].size
     if strata is None:
         scode = np.zeros(m, dtype=np.int64)
         n_strata = 1
+        e_scode = np.zeros(me, dtype=np.int64)
     else:
         s_arr = pd.Series(np.asarray(strata).reshape(-1))
         if s_arr.size != m:
             raise CoxModelError(f"strata has {s_arr.size} values but the design has {m} rows")
+        if entries is not None:
+            s_arr = pd.concat([s_arr, pd.Series(np.asarray(entries[3]).reshape(-1))])
         if s_arr.isna().any():
             raise CoxModelError("strata has missing values; drop those rows first")
         codes, uniq = pd.factorize(s_arr, sort=True)
-        scode = codes.astype(np.int64)
+        scode, e_scode = codes[:m].astype(np.int64), codes[m:].astype(np.int64)
         n_strata = len(uniq)
     order = np.lexsort((stop, scode))
     x, stop, d, c, scode = x[order], stop[order], d[order], c[order], scode[order]
@@ -543,7 +561,8 @@ def _build_riskset(
             level_n.append(None)
             level_events.append(None)
     # centre by the patient mean (numerical stability only; results are invariant)
-    x = x - np.einsum("i,ij->j", c, x) / c.sum()
+    centre = np.einsum("i,ij->j", c, x) / c.sum()
+    x = x - centre
 
     strata_rows = np.searchsorted(scode, np.arange(n_strata + 1), side="left")
     new_grp = np.ones(m, dtype=bool)
@@ -582,6 +601,26 @@ def _build_riskset(
             r0, r1 = strata_rows[s], strata_rows[s + 1]
             k0, k1 = ev_strata_start[s], ev_strata_start[s + 1]
             entry_cut[k0:k1] = r0 + np.searchsorted(e_sorted[r0:r1], ev_time[k0:k1], "left")
+    split: dict[str, np.ndarray] = {}
+    if entries is not None:
+        e_order = np.lexsort((entries[1], e_scode))
+        e_time, e_scode = entries[1][e_order], e_scode[e_order]
+        e_rows = np.searchsorted(e_scode, np.arange(n_strata + 1), side="left")
+        e_lo0 = ev_strata_start[e_scode]
+        e_lo1 = e_lo0.copy()
+        entry_cut = np.empty(ev_group.size, dtype=np.int64)
+        for s in range(n_strata):
+            r0, r1 = e_rows[s], e_rows[s + 1]
+            k0, k1 = ev_strata_start[s], ev_strata_start[s + 1]
+            e_lo1[r0:r1] = k0 + np.searchsorted(ev_time[k0:k1], e_time[r0:r1], side="right")
+            entry_cut[k0:k1] = r0 + np.searchsorted(e_time[r0:r1], ev_time[k0:k1], "left")
+        split = {
+            "ent_xt": np.ascontiguousarray((entries[0][e_order] - centre).T),
+            "ent_c": entries[2][e_order],
+            "ent_strata_rows": e_rows,
+            "ent_lo1": e_lo1,
+            "ent_lo0": e_lo0,
+        }
 
     rs = _RiskSet(
         x=x,
@@ -607,9 +646,10 @@ def _build_riskset(
         ev_psum=ev_psum,
         entry_order=entry_order,
         entry_cut=entry_cut,
-        counting=entry is not None,
+        counting=entry is not None or entries is not None,
         level_n=tuple(level_n),
         level_events=tuple(level_events),
+        **split,
     )
     return rs, order
 
@@ -726,7 +766,10 @@ class _Derivs:
 
 
 def _derivatives(
-    rs: _RiskSet, beta: np.ndarray, ties: Ties, time_weights: Sequence[np.ndarray | None] = (None,)
+    rs: _RiskSet | _FactorRisk,
+    beta: np.ndarray,
+    ties: Ties,
+    time_weights: Sequence[np.ndarray | None] = (None,),
 ) -> _Derivs:
     """Log partial likelihood, score and information at ``beta``.
 
@@ -737,6 +780,8 @@ def _derivatives(
     ``(S2 - f A2)/(S0 - f A0) - (S1 - f A1)(S1 - f A1)'/(S0 - f A0)^2`` where S are risk-set
     sums and A sums over the tied events. The S2/A2 parts are accumulated per row.
     """
+    if isinstance(rs, _FactorRisk):
+        return rs.derivatives(beta, ties)
     xt = rs.xt
     p = xt.shape[0]
     eta = _linear_predictor(xt, beta)
@@ -754,6 +799,14 @@ def _derivatives(
     S = ss[:, rs.ev_group + rs.ev_stratum]
     if rs.entry_order is not None:
         se = _suffix_last(v[: p + 1, rs.entry_order], rs.strata_rows)
+        S = S - se[:, rs.entry_cut + rs.ev_stratum]
+    ecw = None
+    if rs.ent_xt is not None:  # entries counted apart: those entering at or after t_k
+        ecw = rs.ent_c * np.exp(_linear_predictor(rs.ent_xt, beta))
+        ve = np.empty((p + 1, ecw.size))
+        ve[0] = ecw
+        np.multiply(rs.ent_xt, ecw, out=ve[1:])
+        se = _suffix_last(ve, rs.ent_strata_rows)
         S = S - se[:, rs.entry_cut + rs.ev_stratum]
     A = gsum[p + 1 :, rs.ev_group]
     S0, S1 = S[0], S[1:].T
@@ -788,6 +841,9 @@ def _derivatives(
                 ha1 = np.where(own >= 0, (hh * a1)[own], 0.0)
                 rw = rw - dw * ha1
             info = (xt * rw) @ xt.T
+            if ecw is not None:  # minus the entry rows over the event times before entry
+                ew = ecw * (cz[rs.ent_lo1] - cz[rs.ent_lo0])
+                info -= (rs.ent_xt * ew) @ rs.ent_xt.T
             info -= (S1 * (hh * b0)[:, None]).T @ S1
             if efron:
                 cross = (S1 * (hh * b1)[:, None]).T @ A1
@@ -795,6 +851,158 @@ def _derivatives(
                 info -= (A1 * (hh * b2)[:, None]).T @ A1
             infos.append((info + info.T) / 2)
     return _Derivs(loglik, tuple(scores), tuple(infos), score_k, xbar)
+
+
+# ---------------------------------------------------------------------------------------------
+# One categorical factor: risk sets per level (no per-row work in the Newton steps)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _FactorRisk:
+    """Counts per (level, event time) of a model whose only covariate is one factor.
+
+    Level 0 is the reference (all indicators 0), level ``j`` has indicator ``j`` = 1. With
+    one-hot rows ``x_i x_i'`` is ``diag(x_i)``, so every risk-set sum of the partial likelihood
+    is a sum over levels of (patients at risk or with the event) x ``exp(beta_level)``.
+    """
+
+    x: np.ndarray  # (L, p) centred one-hot rows of the levels present (for _check_columns)
+    c: np.ndarray  # (L,) patients per present level
+    d: np.ndarray  # (L,) events per present level
+    risk: np.ndarray  # (G, K) patients at risk per level at each event time
+    dead: np.ndarray  # (G, K) events per level at each event time
+    dk: np.ndarray  # (K,) events at each event time
+    psum: np.ndarray  # (K, M+3) Efron power sums
+    d_level: np.ndarray  # (G,) events per level
+    counting: bool
+    level_n: tuple[int | None, ...]
+    level_events: tuple[int | None, ...]
+    rows: tuple[Any, ...]  # the input, for cox_zph (see _LazyZph)
+    n_strata: int = 1
+
+    def derivatives(self, beta: np.ndarray, ties: Ties) -> _Derivs:
+        """:func:`_derivatives` in O(event times x levels): the same sums, grouped by level."""
+        b = np.concatenate(([0.0], beta))
+        shift = float(np.max(b)) if np.all(np.isfinite(b)) else 0.0
+        w = np.exp(b - shift)  # the scale cancels in every ratio; log terms add it back
+        wl = w[1:, None]
+        S0 = w @ self.risk
+        S1 = self.risk[1:] * wl  # (p, K): level j's row is S1_j and the diagonal of S2
+        A0 = w @ self.dead
+        A1 = self.dead[1:] * wl
+        dk = self.dk
+        efron = ties is Ties.EFRON
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if efron:
+                a0, a1, b0, b1, b2, lg = _efron_sums(S0, A0, dk, self.psum)
+                logden = float(lg.sum())
+                mean_sum = S1 * a0 - A1 * a1
+            else:
+                a0 = dk / S0
+                b0 = a0 / S0
+                b1 = b2 = None
+                logden = _vdot(dk, np.log(S0))
+                mean_sum = S1 * a0
+            loglik = _vdot(self.d_level, b) - (logden + shift * float(dk.sum()))
+            expected = mean_sum.sum(axis=1)
+            score = self.d_level[1:] - expected
+            info = np.diag(expected)
+            info -= (S1 * b0) @ S1.T
+            if efron:
+                cross = (S1 * b1) @ A1.T
+                info += cross + cross.T
+                info -= (A1 * b2) @ A1.T
+            score_k = (self.dead[1:] - mean_sum).T
+            xbar = (mean_sum / dk).T
+        return _Derivs(loglik, (score,), ((info + info.T) / 2,), score_k, xbar)
+
+
+def _one_hot(code: np.ndarray, p: int) -> np.ndarray:
+    return (code[:, None] == np.arange(1, p + 1)[None, :]).astype(np.float64)
+
+
+def _one_hot_codes(x: np.ndarray) -> np.ndarray | None:
+    """Level codes (0 = all indicators 0, j = indicator j) of one-hot rows, else None."""
+    p = x.shape[1]
+    if p == 0 or not np.all((x == 0) | (x == 1)) or np.any(x.sum(axis=1) > 1):
+        return None
+    return (x @ np.arange(1.0, p + 1)).astype(np.int64)
+
+
+def _factor_risk(
+    code: np.ndarray,
+    t: np.ndarray,
+    d: np.ndarray,
+    c: np.ndarray,
+    p: int,
+    entry: np.ndarray | None = None,
+    entries: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> _FactorRisk:
+    """Counts per level and event time from exit rows ``(code, t, d, c)`` (``c > 0``).
+
+    A row's patients are at risk at the event times ``t_k <= t`` after their entry: ``entry``
+    per row, or ``entries = (code, time, c)`` counted apart (at risk when ``time < t_k``).
+    """
+    G = p + 1
+    ev_time = np.unique(t[d > 0])
+    K = ev_time.size
+    # net patients per level whose last (for exits) / first-excluded (for entries) event-time
+    # index is h; at risk at t_k = sum over h > k
+    net = np.bincount(code * (K + 1) + np.searchsorted(ev_time, t, "right"), c, G * (K + 1))
+    starts = []
+    if entry is not None:
+        starts.append((code, entry, c))
+    if entries is not None:
+        starts.append(entries)
+    for e_code, e_time, e_c in starts:
+        idx = e_code * (K + 1) + np.searchsorted(ev_time, e_time, "right")
+        net -= np.bincount(idx, e_c, G * (K + 1))
+    net = net.reshape(G, K + 1)
+    risk = np.ascontiguousarray(np.cumsum(net[:, ::-1], axis=1)[:, ::-1][:, 1:])
+    ev = d > 0
+    k_ev = np.searchsorted(ev_time, t[ev], "left")
+    dead = np.bincount(code[ev] * K + k_ev, d[ev], G * K).reshape(G, K)
+    dk = dead.sum(axis=0)
+    n_g = np.bincount(code, c, G)
+    e_g = np.bincount(code, d, G)
+    present = n_g > 0
+    pattern = np.vstack((np.zeros((1, p)), np.eye(p)))[present]
+    centre = n_g[present] @ pattern / n_g.sum()
+    return _FactorRisk(
+        x=pattern - centre,
+        c=n_g[present],
+        d=e_g[present],
+        risk=risk,
+        dead=dead,
+        dk=dk,
+        psum=_power_sums(np.round(dk).astype(np.int64)),
+        d_level=e_g,
+        counting=bool(starts),
+        level_n=tuple(int(round(v)) for v in n_g[1:]),
+        level_events=tuple(int(round(v)) for v in e_g[1:]),
+        rows=(code, t, d, c, p, entry, entries),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _LazyZph:
+    """What :func:`cox_zph` needs from a one-factor fit: the row-level risk set, built on
+    demand from the fit's input."""
+
+    rows: tuple[Any, ...]
+    beta: np.ndarray
+    names: tuple[str, ...]
+    groups: tuple[tuple[str, tuple[str, ...]], ...]
+    ties: Ties
+
+    def data(self) -> _ZphData:
+        code, t, d, c, p, entry, entries = self.rows
+        split = None
+        if entries is not None:
+            split = (_one_hot(entries[0], p), entries[1], entries[2], None)
+        rs, _ = _build_riskset(_one_hot(code, p), t, d, c, None, entry, split)
+        return _ZphData(rs, self.beta, self.names, self.groups, self.ties)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -946,7 +1154,7 @@ def _concordance(rs: _RiskSet, lp: np.ndarray) -> Concordance:
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_columns(rs: _RiskSet, names: Sequence[str], info0: np.ndarray) -> None:
+def _check_columns(rs: _RiskSet | _FactorRisk, names: Sequence[str], info0: np.ndarray) -> None:
     """Raise CoxModelError for constant, non-varying-within-strata or collinear columns."""
     x = rs.x
     for j, name in enumerate(names):
@@ -984,12 +1192,13 @@ def _check_columns(rs: _RiskSet, names: Sequence[str], info0: np.ndarray) -> Non
 
 
 def _fit(
-    rs: _RiskSet,
+    rs: _RiskSet | _FactorRisk,
     names: tuple[str, ...],
     ties: Ties,
     groups: tuple[tuple[str, tuple[str, ...]], ...],
     iter_max: int,
     eps: float,
+    concordance: bool = True,
 ) -> CoxResult:
     ties = Ties.parse(ties)
     p = len(names)
@@ -1115,7 +1324,10 @@ def _fit(
         )
     lr = 2 * (ll1 - ll0)
     wald = float(beta @ info @ beta)
-    conc = _concordance(rs, _linear_predictor(rs.xt, beta))
+    if concordance and isinstance(rs, _RiskSet) and rs.ent_xt is None:
+        conc = _concordance(rs, _linear_predictor(rs.xt, beta))
+    else:  # needs each patient's (entry, exit) pair, which separate entry counts do not keep
+        conc = Concordance(*(math.nan,) * 7)
     return CoxResult(
         n=n,
         events=events,
@@ -1132,7 +1344,11 @@ def _fit(
         n_strata=rs.n_strata,
         groups=groups,
         vcov=vcov,
-        _risk=_ZphData(rs, beta.copy(), names, groups, ties),
+        _risk=(
+            _ZphData(rs, beta.copy(), names, groups, ties)
+            if isinstance(rs, _RiskSet)
+            else _LazyZph(rs.rows, beta.copy(), names, groups, ties)
+        ),
     )
 
 
@@ -1290,6 +1506,8 @@ def fit_cox_aggregated(
     groups: Sequence[tuple[str, Sequence[str]]] | None = None,
     iter_max: int = ITER_MAX,
     eps: float = EPS,
+    entries: pd.DataFrame | None = None,
+    concordance: bool = True,
 ) -> CoxResult:
     """Fit a Cox model exactly from counts per (covariate pattern, time).
 
@@ -1308,6 +1526,21 @@ def fit_cox_aggregated(
     X
         Design matrix aligned with ``agg`` by index (e.g. ``build_design(agg, ...,
         count="c").X``; rows of ``agg`` not in ``X.index`` are ignored).
+    entries
+        Delayed entries counted apart from the exits (the counting process ``(entry, exit]``
+        as two aggregates, R ``Surv(entry, exit, event)``): columns ``t`` (entry time), ``c``
+        (patients entering then), the design columns of ``X`` (or of ``agg``) and
+        ``stratum`` when ``agg`` has one. The rows of ``agg`` then carry no ``entry``: a
+        patient is at risk at t when entry < t <= exit, where a patient without a row here
+        enters at the start. Coefficients, standard errors and tests are those of the
+        patient-level fit; the concordance needs each patient's (entry, exit) pair and is NaN,
+        and :func:`cox_zph` refuses such a fit.
+    concordance
+        False: skip Harrell's C (NaN), for callers that show only the coefficients. A model
+        whose only covariate is one categorical factor (one-hot columns, rows with all 0
+        present, no strata) is then fitted from the patients at risk and events per level and
+        event time (:func:`fit_cox_factor`): O(event times x levels) per Newton step, equal
+        to the row-level path to rounding; :func:`cox_zph` rebuilds the row-level risk set.
     """
     if X is None:
         reserved = {AGG_TIME, AGG_EVENTS, AGG_COUNT, AGG_STRATUM, AGG_ENTRY}
@@ -1334,8 +1567,117 @@ def fit_cox_aggregated(
         raise CoxModelError("entry time must be < t in every row")
     if ent is None and np.any(t < 0):
         raise CoxModelError("t has negative values")
-    rs, _ = _build_riskset(x, t, d, c, strata, ent)
-    return _fit(rs, names, ties, _resolve_groups(names, groups), iter_max, eps)
+    split = None
+    if entries is not None:
+        if ent is not None:
+            raise CoxModelError("give delayed entries either per row or as entries, not both")
+        split = _entry_rows(entries, names, strata is not None)
+    groups_ = _resolve_groups(names, groups)
+    if not concordance and strata is None:  # one categorical factor: risk sets per level
+        code = _one_hot_codes(x)
+        code_e = None if split is None or code is None else _one_hot_codes(split[0])
+        if code is not None and (split is None or code_e is not None) and np.any(code == 0):
+            e_f = None if split is None else (code_e, split[1], split[2])
+            rs_f = _factor_risk(code, t, d, c, len(names), ent, e_f)
+            return _fit(rs_f, names, ties, groups_, iter_max, eps, concordance=False)
+    rs, _ = _build_riskset(x, t, d, c, strata, ent, split)
+    return _fit(rs, names, ties, groups_, iter_max, eps, concordance)
+
+
+def fit_cox_factor(
+    code: Any,
+    t: Any,
+    d: Any,
+    c: Any,
+    names: Sequence[str],
+    ties: Ties = Ties.EFRON,
+    *,
+    entries: tuple[Any, Any, Any] | None = None,
+    iter_max: int = ITER_MAX,
+    eps: float = EPS,
+) -> CoxResult:
+    """Fit a Cox model whose only covariate is one categorical factor, from counts per level.
+
+    Method as :func:`fit_cox_aggregated` with a one-hot (treatment-coded) design, i.e. the
+    same Newton-Raphson, tests, warnings and separation check; only the risk-set sums are
+    formed differently: with one-hot rows, ``S0``, ``S1`` and ``S2 = diag(S1)`` at each event
+    time are the patients at risk per level times ``exp(beta_level)``, so each Newton step
+    costs O(event times x levels) whatever the number of rows. Concordance is NaN (as with
+    ``concordance=False``); :func:`cox_zph` builds the row-level risk set on demand.
+
+    R equivalent: ``coxph(Surv(t, status) ~ factor(level), ties="efron")`` on the expanded
+    patients (``Surv(entry, t, status)`` with ``entries``), reference level first.
+
+    Parameters
+    ----------
+    code
+        Level of each row: 0 = reference, ``j`` = the level of ``names[j - 1]``.
+    t, d, c
+        Exit time, events at ``t`` and patients leaving at ``t`` (events + censorings).
+    names
+        Term name of each non-reference level.
+    entries
+        Delayed entries counted apart, ``(code, time, c)``: ``c`` patients of the level enter
+        at ``time`` (at risk at t when time < t <= their exit); patients without an entry
+        row are at risk from the start.
+
+    Raises
+    ------
+    CoxModelError
+        Bad counts, no patients at the reference level, no events, or a non-estimable level
+        (as :func:`fit_cox_aggregated`).
+    """
+    names = tuple(names)
+    p = len(names)
+    code_a = np.asarray(code).reshape(-1)
+    m = code_a.size
+    t_a, d_a, c_a = (_as_float(nm, v, m) for nm, v in (("t", t), ("d", d), ("c", c)))
+    if p == 0 or np.any(code_a != np.round(code_a)) or np.any((code_a < 0) | (code_a > p)):
+        raise CoxModelError(f"code must hold level numbers 0..{p}, one per name plus 0")
+    if np.any(d_a != np.round(d_a)) or np.any(c_a != np.round(c_a)):
+        raise CoxModelError("d and c must be whole numbers of patients")
+    if np.any(d_a < 0) or np.any(d_a > c_a) or np.any(t_a < 0):
+        raise CoxModelError("need 0 <= d <= c and t >= 0 in every row")
+    pos = c_a > 0
+    code_a, t_a, d_a, c_a = code_a[pos].astype(np.int64), t_a[pos], d_a[pos], c_a[pos]
+    if not np.any(code_a == 0):
+        raise CoxModelError("the reference level (code 0) has no patients")
+    e_f = None
+    if entries is not None:
+        e_code = np.asarray(entries[0]).reshape(-1)
+        me = e_code.size
+        e_t, e_c = _as_float("entry t", entries[1], me), _as_float("entry c", entries[2], me)
+        bad = np.any(e_code != np.round(e_code)) or np.any((e_code < 0) | (e_code > p))
+        if bad or np.any(e_c != np.round(e_c)) or np.any(e_c < 0) or np.any(e_t < 0):
+            raise CoxModelError("entries need level numbers and whole, non-negative counts")
+        keep = e_c > 0
+        if keep.any():
+            e_f = (e_code[keep].astype(np.int64), e_t[keep], e_c[keep])
+    rs = _factor_risk(code_a, t_a, d_a, c_a, p, None, e_f)
+    return _fit(rs, names, ties, _resolve_groups(names, None), iter_max, eps, concordance=False)
+
+
+def _entry_rows(
+    entries: pd.DataFrame, names: tuple[str, ...], stratified: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any] | None:
+    """(x, time, c, strata) of the entry aggregate of :func:`fit_cox_aggregated` (None: no
+    entries)."""
+    missing = [col for col in (*names, AGG_TIME, AGG_COUNT) if col not in entries.columns]
+    if stratified and AGG_STRATUM not in entries.columns:
+        missing.append(AGG_STRATUM)
+    if missing:
+        raise CoxModelError(f"entries need the columns {missing}")
+    me = len(entries)
+    x_e = np.column_stack([_as_float(nm, entries[nm], me) for nm in names]).reshape(me, len(names))
+    t_e = _as_float("entry t", entries[AGG_TIME], me)
+    c_e = _as_float("entry c", entries[AGG_COUNT], me)
+    if np.any(c_e != np.round(c_e)) or np.any(c_e < 0) or np.any(t_e < 0):
+        raise CoxModelError("entries need whole, non-negative counts at non-negative times")
+    pos = c_e > 0
+    if not pos.any():
+        return None  # nobody enters late: the plain fit
+    s_e = entries[AGG_STRATUM].to_numpy()[pos] if stratified else None
+    return x_e[pos], t_e[pos], c_e[pos], s_e
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1393,8 +1735,10 @@ def cox_zph(fit: CoxResult, transform: str = "km") -> ZphResult:
     """
     if transform not in ZPH_TRANSFORMS:
         raise ValueError(f"unknown transform {transform!r}; allowed: {', '.join(ZPH_TRANSFORMS)}")
-    data: _ZphData = fit._risk
+    data: _ZphData = fit._risk.data() if isinstance(fit._risk, _LazyZph) else fit._risk
     rs, beta, names, groups = data.rs, data.beta, data.names, data.groups
+    if rs.ent_xt is not None:
+        raise CoxModelError("cox.zph needs delayed entries per row, not counted apart")
     p = len(names)
     ttimes = _transform_times(rs, transform)
     gtime = ttimes - _vdot(rs.d, ttimes) / rs.d.sum()

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc, ndtr, ndtri
 
-from core.stats.cox import aggregate_for_cox, fit_cox_aggregated
+from core.stats.cox import aggregate_for_cox, fit_cox_aggregated, fit_cox_factor
 from core.vocab.methods import ConfType
 
 __all__ = [
@@ -787,20 +787,42 @@ def logrank_with_pairwise(
 def _pairwise_from(
     matrices: tuple[np.ndarray, np.ndarray], labels: Sequence[str], adjust: str
 ) -> list[PairwiseLogRank]:
-    # one grid for all groups; a pair's grid is the columns where either group has an event,
-    # so each test sums the same terms as a two-group logrank_test (equal to rounding)
+    """Every pairwise two-group log-rank test from the all-groups matrices of :func:`_risk_dead`.
+
+    One pass over the pooled event-time grid per first group ``i``, vectorised over the
+    second groups ``j > i`` and the grid: ``n_t = n_it + n_jt``, ``d_t = d_it + d_jt``,
+    ``E_j = sum n_jt d_t / n_t`` and ``V_jj = sum n_it n_jt d_t (n_t - d_t) / (n_t^2 (n_t - 1))``.
+    Grid columns where neither group has an event add exact zeros, so each pair equals the
+    two-group :func:`logrank_test` on its own grid (to rounding); as there, a pair where either
+    group has ``E = 0`` or ``V = 0`` gets ``chi2 = 0, p = 1``.
+    """
     risk, dead = matrices
     k = risk.shape[0]
-    pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
-    tests = []
-    for i, j in pairs:
-        cols = (dead[i] + dead[j]) > 0
-        tests.append(_logrank_from(risk[[i, j]][:, cols], dead[[i, j]][:, cols]))
-    p = np.array([t.p for t in tests])
+    ii, jj = np.triu_indices(k, 1)  # (0,1), (0,2), ..., (1,2), ...: the order of the pairs
+    chi = np.zeros(ii.size)
+    ok = np.zeros(ii.size, dtype=bool)
+    b0 = 0
+    for i in range(k - 1):
+        ri, rj = risk[i], risk[i + 1 :]  # (m,), (k-i-1, m): views, no copies
+        n_t = rj + ri
+        d_t = dead[i + 1 :] + dead[i]
+        at = n_t > 0  # d_t = 0 where nobody is at risk
+        q = np.divide(d_t, n_t, out=np.zeros_like(n_t), where=at)  # d_t / n_t
+        e_j = np.einsum("jt,jt->j", rj, q)
+        e_i = q @ ri
+        u = np.divide(q * (n_t - d_t), n_t * np.maximum(n_t - 1.0, 1.0), out=q, where=at)
+        var = (rj * u) @ ri
+        diff = dead[i + 1 :].sum(axis=1) - e_j
+        good = (e_i > 0) & (e_j > 0) & (var != 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            chi[b0 : b0 + good.size] = np.where(good, diff * (diff / var), 0.0)
+        ok[b0 : b0 + good.size] = good
+        b0 += good.size
+    p = np.where(ok, chdtrc(1, chi), 1.0)
     padj = _p_adjust(p, adjust)
     return [
-        PairwiseLogRank(str(labels[i]), str(labels[j]), t.chi2, t.p, float(pa))
-        for (i, j), t, pa in zip(pairs, tests, padj, strict=True)
+        PairwiseLogRank(str(labels[a]), str(labels[b]), float(c), float(pv), float(pa))
+        for a, b, c, pv, pa in zip(ii, jj, chi, p, padj, strict=True)
     ]
 
 
@@ -978,7 +1000,75 @@ def cox_group_hr(
             }
         )
         agg = aggregate_for_cox(t[rows], ev[rows], X, entry=None if en is None else en[rows])
-        fit = fit_cox_aggregated(agg)
+        fit = fit_cox_aggregated(agg, concordance=False)  # one factor: the fast path
+        if not fit.converged:
+            raise ValueError("Cox model did not converge")
+        for nm, lv in zip(names, estimable, strict=True):
+            term = fit.term(nm)
+            if any(f"{nm!r} may be infinite" in w for w in fit.warnings):
+                continue  # separation: no finite estimate (the Cox page's rule)
+            lo, hi = term.coef - z * term.se, term.coef + z * term.se
+            results[lv] = GroupHR(
+                str(lv), float(np.exp(term.coef)), float(np.exp(lo)), float(np.exp(hi)), term.p
+            )
+    return [results.get(lv, GroupHR(str(lv), None, None, None, None)) for lv in levels[1:]]
+
+
+def cox_group_hr_counts(counts: Any, reference: Any, conf_level: float = 0.95) -> list[GroupHR]:
+    """:func:`cox_group_hr` from the counts per group, without patient rows.
+
+    Method as :func:`cox_group_hr` (Efron ties, Wald CI and p value, the same separation
+    rule), fitted by :func:`core.stats.cox.fit_cox_factor` (the one-factor path of
+    :func:`core.stats.cox.fit_cox_aggregated`: risk sets per group, O(event times x groups)
+    per Newton step) on the exits (events and censorings per group and time) with the delayed
+    entries per group and time counted apart: the partial likelihood depends on the data only
+    through these counts, so the estimates equal the patient-level fit's.
+
+    R equivalent: ``coxph(Surv(time, status) ~ relevel(factor(g), ref), ties="efron")``
+    (``Surv(entry, time, status)`` with delayed entry); ``summary(fit)$conf.int``.
+
+    Parameters
+    ----------
+    counts
+        Mapping of group label -> :class:`SurvivalCounts`.
+    reference
+        The reference label.
+    conf_level
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    list of GroupHR
+        One per non-reference level in sorted order (``None`` values where not estimable).
+    """
+    z = _z(conf_level)
+    if sum(c.n for c in counts.values()) == 0:
+        raise EmptyGroupError("Cox model on no patients")
+    levels = _levels(np.array(list(counts), dtype=object), reference)
+    if counts[reference].events == 0:
+        raise ValueError(f"reference level {reference!r} has no events; HRs are not estimable")
+    estimable = [lv for lv in levels[1:] if counts[lv].events > 0]
+    delayed = any(int(c.n_enter.sum()) > 0 for c in counts.values())
+    results: dict[Any, GroupHR] = {}
+    if estimable:
+        names = [f"_g{i}" for i in range(len(estimable))]
+        fitted = [counts[lv] for lv in [reference, *estimable]]
+
+        def rows(pick) -> tuple[np.ndarray, ...]:
+            sel = [pick(c) for c in fitted]
+            code = np.repeat(np.arange(len(fitted)), [int(s.sum()) for s in sel])
+            return code, *(np.concatenate(a) for a in zip(*[
+                (c.time[s], c.n_event[s], c.n_event[s] + c.n_censor[s], c.n_enter[s])
+                for c, s in zip(fitted, sel, strict=True)
+            ], strict=True))  # fmt: skip
+
+        code, t, d, c, _ = rows(lambda c: (c.n_event + c.n_censor) > 0)
+        entries = None
+        if delayed:
+            code_e, te, _, _, ce = rows(lambda c: c.n_enter > 0)
+            entries = (code_e, te, ce)
+        # one factor: risk sets per level (the same fit as fit_cox_aggregated's general path)
+        fit = fit_cox_factor(code, t, d, c, names, entries=entries)
         if not fit.converged:
             raise ValueError("Cox model did not converge")
         for nm, lv in zip(names, estimable, strict=True):

@@ -234,6 +234,14 @@ PATIENT_FIELDS: tuple[Field, ...] = (
         required=True,
     ),
     Field(
+        "death_cause",
+        "code",
+        "Cause of death",
+        "Cause of a death (os_event = 1): NET-related, another cause, or unknown; null while "
+        "alive. A death without a recorded cause counts as unknown.",
+        **_codes(("net_related", "NET-related"), ("other", "Other cause"), ("unknown", "Unknown")),
+    ),
+    Field(
         "pfs_imaging_days",
         "days",
         "Imaging PFS time",
@@ -449,7 +457,7 @@ def table(name: str) -> str:
     return f'"{name}"'
 
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 FIELD_PROVENANCE: dict[str, str] = {
     "reported": "reported: the publication or the imported file gives these values",

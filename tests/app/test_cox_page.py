@@ -55,9 +55,19 @@ def test_default_model_shows_forest_table_tests_and_ph_check():
     assert len(charts) == 2  # forest plot and residual plot
     # fixed size: Streamlit's default "fit" would squeeze the plot behind the long labels
     assert [c["autosize"]["type"] for c in charts] == ["pad", "pad"]
-    forest = charts[0]["layer"]
-    assert forest[0]["encoding"]["x"]["scale"]["type"] == "log"
-    assert forest[-1]["mark"]["type"] == "rule"  # the reference line at HR = 1
+    plot, text = charts[0]["hconcat"]  # the forest and its "HR (95% CI)" column
+    forest = plot["layer"]
+    scale = forest[0]["encoding"]["x"]["scale"]
+    assert scale["type"] == "log"
+    assert forest[0]["mark"]["type"] == "rule"  # the reference line at HR = 1
+    # the axis fits the estimates: its domain holds every CI limit and 1, with a margin
+    cis = [re.fullmatch(r"[\d.]+ \(([\d.]+)–([\d.]+)\)", v) for v in table["HR (95% CI)"]]
+    low = min([1.0] + [float(m.group(1)) for m in cis])
+    high = max([1.0] + [float(m.group(2)) for m in cis])
+    lo, hi = scale["domain"]
+    assert lo < low * 1.01 and hi > high * 0.99  # every CI limit (to 2 decimals) and 1
+    assert lo > low / 1.5 and hi < high * 1.5  # with a margin, not a default 0.01-100 axis
+    assert text["mark"]["type"] == "text" and text["encoding"]["text"]["field"] == "text"
     md = _text(at.markdown)
     for name in ("Likelihood ratio test", "Score (log-rank) test", "Wald test", "Concordance"):
         assert name in md
@@ -274,3 +284,80 @@ def test_landmark_uses_the_status_known_at_the_landmark():
     assert not at.exception
     assert any("known at the landmark" in w.value for w in at.warning)
     assert not any("Turn on the landmark" in w.value for w in at.warning)
+
+
+# ------------------------------------------------------------------ issue 19 item 13, issue 17 item 5
+def test_age_per_year_shows_its_n():
+    at = run({"cohort": "pgep-mibg-211", "covariates": "sex,age"})
+    assert not at.exception
+    spec = at.get("vega_lite_chart")[0].proto.spec
+    m = re.search(r"Age \(per year\) \(n=(\d+), \d+ events\)", spec)
+    assert m  # the patients with a known age: every patient in the model
+    table = _model_table(at)
+    age = table[table["Term"] == "Age (per year)"].iloc[0]
+    assert int(age["n"]) == int(m.group(1)) > int(table["n"].min())
+
+
+def test_cox_page_has_the_exports_of_the_other_pages():
+    at = run({"cohort": "pgep-mibg-211", "covariates": "sex,grade"})
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[:4] == [
+        "Figure (SVG)", "Figure (PNG, 300 dpi)", "Cox model (CSV)", "Proportional-hazards test (CSV)",
+    ]  # fmt: skip
+    code = " ".join(c.value for c in at.code)
+    assert "covariates=sex,grade" in code  # the share link
+    assert "In a Cox model of overall survival" in code  # the results paragraph
+    assert "synthetic data" in code  # pgep-mibg-211 is synthetic: the paragraph says so
+    assert "R survival coxph" in code  # the methods paragraph
+
+
+def _subgroups(at, field: str, arm: list[str], by: list[str] | None = None):
+    next(s for s in at.selectbox if s.label == "Compare").set_value(field)
+    at.run()
+    next(m for m in at.multiselect if m.label == "Comparison arm").set_value(arm)
+    if by is not None:
+        next(m for m in at.multiselect if m.label == "Subgroups by").set_value(by)
+    at.run()
+    return at
+
+
+def test_subgroup_forest_on_the_cox_page():
+    at = run({"cohort": "pgep-mibg-211", "covariates": "sex"})
+    assert not at.exception
+    assert not any("Subgroup hazard ratios" in b.label for b in at.get("download_button"))
+    _subgroups(at, "treatments", ["Multiple"], ["sex", "grade", "primary_site"])
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "p (interaction, LR)" in d.value.columns)
+    assert list(table["Subgroup"][:3]) == ["All patients", "Sex", "Sex"]
+    cecum = table[table["Level"] == "Cecum"].iloc[0]
+    assert cecum["HR (95% CI)"].startswith("not estimable: no patients in the comparison arm")
+    assert re.fullmatch(r"0\.\d+", table["p (interaction, LR)"].iloc[1])
+    spec = at.get("vega_lite_chart")[-1].proto.spec
+    assert '"All patients (n=211, 174 events)", "Sex", "   Female' in spec  # rows, headers
+    assert any(b.label == "Subgroup hazard ratios (CSV)" for b in at.get("download_button"))
+    assert at.query_params["sg"] == "treatments=Multiple;by=sex,grade,primary_site"
+    assert "hindsight" in _text(at.warning)  # treatments is post-baseline
+
+
+def test_subgroup_forest_protected_on_imported_data(real_db, monkeypatch):
+    from core.data.db import DB_ENV
+
+    monkeypatch.setenv(DB_ENV, str(real_db))
+    monkeypatch.delenv("NET_EXPLORER_DISCLOSURE", raising=False)
+    at = run({"cohort": "real-cox", "covariates": "prior_ssa"})
+    _subgroups(at, "prior_ssa", ["Yes"], ["sex", "grade"])
+    assert not at.exception
+    text = _texts(at)
+    for m in re.finditer(r"n ?= ?(\d+)|(?<![\d.])(\d+) events", text):
+        assert int(m.group(1) or m.group(2)) >= 11, m.group(0)
+    for v in _frame_counts(at):
+        assert v in ("<11", "suppressed") or int(v) == 0 or int(v) >= 11, v
+    table = next(d.value for d in at.dataframe if "p (interaction, LR)" in d.value.columns)
+    arms = [c for c in table.columns if c.startswith("n / events")]
+    assert len(arms) == 2
+    assert (table["HR (95% CI)"] == "0.89 (0.61–1.29)").iloc[0]  # the overall HR is shown
+    female = table[table["Level"] == "Female"].iloc[0]
+    assert female["n"] == "<11" and "disclosure control" in female["HR (95% CI)"]
+    for v in (x for c in arms for cell in table[c] for x in cell.split(" / ")):
+        assert v in ("<11", "suppressed") or int(v) == 0 or int(v) >= 11, v

@@ -41,7 +41,11 @@ def header_n(label: str) -> int | None:
 
 
 def csv_frame(text: str) -> pd.DataFrame:
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    """The table of a CSV, after its '# ' provenance lines."""
+    lines = text.lstrip("\ufeff").splitlines(keepends=True)
+    while lines and lines[0].startswith("# "):
+        lines.pop(0)
+    return pd.read_csv(io.StringIO("".join(lines)), dtype=str, keep_default_na=False)
 
 
 def partition_gap(total: int | None, cells: Sequence[Any]) -> int | None:

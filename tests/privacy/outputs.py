@@ -185,6 +185,20 @@ PAGE_CASES: dict[str, tuple[str, dict[str, str]]] = {
     "overview tiny-8": ("pages/overview.py", {"cohort": TINY}),
     "survival": ("pages/survival.py", {"cohort": REAL}),
     "survival by=sex": ("pages/survival.py", {"cohort": REAL, "by": "sex"}),
+    "survival by=sex cif": ("pages/survival.py", {"cohort": REAL, "by": "sex", "cif": "1"}),
+    "survival cif": ("pages/survival.py", {"cohort": REAL, "cif": "1"}),
+    "survival groups": (
+        "pages/survival.py",
+        {
+            "cohort": REAL,
+            "grp1": "Men",
+            "grp1.sex": "male",
+            "grp1.cohort": REAL,
+            "grp2": "Women",
+            "grp2.sex": "female",
+            "grp2.cohort": REAL,
+        },
+    ),  # fmt: skip
     "survival by=primary_site": ("pages/survival.py", {"cohort": REAL, "by": "primary_site"}),
     "survival landmark": (
         "pages/survival.py",

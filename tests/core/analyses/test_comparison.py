@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 
 import duckdb
 import numpy as np
@@ -125,14 +126,28 @@ def test_landmark_rate_is_km_survival_at_the_landmark(default_db, by_id):
 
 
 @pytest.mark.parametrize("bench_id", ["kane-os-rate-60m-dx", "kane-os-rate-60m-met"])
-def test_delayed_entry_landmark_equals_the_survival_engine(default_db, by_id, bench_id):
+def test_from_diagnosis_figures_are_compared_on_the_published_basis(default_db, by_id, bench_id):
+    """Issue 19 item 11: Kane 2018's 60% at 5 years from diagnosis counts every patient from
+    diagnosis (no delayed entry). The view's figure is computed on that basis (the survival
+    engine with delayed entry off), not with delayed entry (about 25% before the fix), and
+    says so; the test runs on the same rows (no entry times)."""
     m = measure_of(by_id[bench_id])
+    assert not m.left_truncation and "no delayed entry" in m.title()
     own = cohort_measure(PGEP, m, default_db)
-    spec = SurvivalSpec(endpoint=m.cohort_endpoint, origin=m.origin, times_months=(60.0,))
+    spec = SurvivalSpec(
+        endpoint=m.cohort_endpoint, origin=m.origin, times_months=(60.0,), left_truncation=False
+    )
     g = analyse(PGEP, spec, default_db).groups[0]
-    assert spec.left_truncation and (own.n, own.count) == (g.n, g.events)
+    assert (own.n, own.count) == (g.n, g.events)
     assert own.value == pytest.approx(100 * g.at[0].surv, abs=1e-12)
     assert own.lower == pytest.approx(100 * g.at[0].lower, abs=1e-12)
+    assert "no delayed entry" in own.description
+    delayed = analyse(PGEP, replace(spec, left_truncation=True), default_db).groups[0].at[0]
+    assert 100 * delayed.surv < own.value - 10  # the two bases differ a lot here
+    if bench_id.endswith("-dx"):
+        assert abs(own.value - by_id[bench_id].value) < 5  # 59.9% against the published 60%
+    vc = compare(PGEP, by_id[bench_id], path=default_db, mode=Mode.EXACT)
+    assert vc.comparison.cohort_value == pytest.approx(own.value)
 
 
 def test_response_rate_uses_evaluable_patients_and_the_binomial_test(default_db, by_id):

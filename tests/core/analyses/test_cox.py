@@ -389,7 +389,8 @@ def test_forest_frame_has_reference_rows_with_counts(default_db):
     assert ref["label"].str.startswith("Grade: G2 (reference").any()
     est = rows[rows["kind"] == "estimate"]
     assert len(est) == len(a.fit.terms)
-    assert "Age (per 10 years)" in list(est["label"])
+    # a continuous term shows its n: the patients in the model, all with a known age
+    assert f"Age (per 10 years) (n={a.n}, {a.events} events)" in list(est["label"])
     t = a.fit.term("sex=Male")
     row = est[est["label"].str.startswith("Sex: Male")].iloc[0]
     assert (row["value"], row["lower"], row["upper"]) == (t.hr, t.hr_lower, t.hr_upper)
@@ -789,7 +790,8 @@ def test_cli_protected_and_exact(real_db, capsys):
     assert out.startswith("Protected figures: counts below 11 withheld")
     assert "Sex: Female" not in out and "Grade: G3" not in out
     table = out.split("\n")[2:5]
-    assert table[1].split()[-2:] == ["100", "58"] and table[2].split()[-2:] == ["–", "–"]
+    # age (continuous) shows the model's n and events: every patient in it has an age
+    assert table[1].split()[-2:] == ["100", "58"] and table[2].split()[-2:] == ["200", "115"]
     for v in re.findall(r"n=(\S+)|· (\S+) events", out):
         assert all(_count_ok(x) for x in v if x)
     assert main([*args, "--json", "--disclosure", "exact"]) == 0

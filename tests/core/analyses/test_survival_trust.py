@@ -228,7 +228,7 @@ def test_group_hazard_ratios_drop_missing_and_equal_coxph(ecog_db):
     """
     import core.analyses.survival as survival
 
-    assert survival.cox_group_hr.__module__ == "core.stats.survival"
+    assert survival.cox_group_hr_counts.__module__ == "core.stats.survival"
     hrs = hazard_ratios(LUNG, SurvivalSpec(by="grade"), "G1", ecog_db[True], mode=Mode.EXACT)
     assert [r.label for r in hrs.rows] == ["G2", "G3"]
     np.testing.assert_allclose(

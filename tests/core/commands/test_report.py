@@ -31,6 +31,8 @@ ALWAYS = {
     "results.txt",
     "methods.txt",
     "manifest.json",
+    "reproduce.R",  # the R script (issue 17 #9)
+    "analysis_data.csv",  # its patient rows: synthetic cohorts (never for protected real data)
 }
 
 
@@ -69,7 +71,7 @@ def grouped(default_db, tmp_path_factory):
 def test_every_file_is_written_and_listed_with_its_hash(grouped):
     out, manifest = grouped
     on_disk = {p.name for p in out.iterdir()}
-    assert on_disk == ALWAYS | {"pairwise.csv", "hazard_ratios.csv"}
+    assert on_disk == ALWAYS | {"pairwise.csv", "hazard_ratios.csv", "effects.csv"}
     listed = {f["name"]: f for f in manifest["files"]}
     assert set(listed) == on_disk - {"manifest.json"}
     for name, entry in listed.items():
@@ -146,12 +148,11 @@ def test_paragraphs_state_the_numbers_of_the_csv_tables(grouped):
         )
         assert phrase in results
         assert f"{row['group']} (n = {row['n']}; {row['events']} " in results
-    imaging = _csv(out / "responses_imaging.csv", dtype=str)
-    orr_col = next(c for c in imaging.columns if c.startswith("Objective response rate"))
-    all_row = imaging[imaging["Group"] == "All"].iloc[0]
-    est, ci = re.fullmatch(r"(\S+) \((\S+)\)", all_row[orr_col]).groups()
-    assert "Clopper-Pearson exact" in orr_col
-    assert f"{est}% (95% CI {ci}; " in results
+    imaging = _csv(out / "responses_imaging.csv")  # numeric (issue 19 item 12)
+    orr = imaging[(imaging["group"] == "All") & (imaging["code"] == "orr")].iloc[0]
+    assert orr["ci_method"] == "clopper-pearson" and orr["unit"] == "%"
+    est, lo, hi = (fmt_num(float(orr[c])) for c in ("estimate", "lower", "upper"))
+    assert f"{est}% (95% CI {lo}–{hi}; " in results
     methods = (out / "methods.txt").read_text(encoding="utf-8")
     assert "Holm-adjusted pairwise log-rank" in methods and "Efron" in methods
 
@@ -356,8 +357,8 @@ def test_response_counts_are_withheld_not_written_raw(imported_db, tmp_path):
     out = tmp_path / "r"
     assert _report(imported_db, out) == 0
     imaging = _table((out / "responses_imaging.csv").read_bytes())
-    cr = imaging["Complete response, n (%)"].iloc[0]
-    assert cr in ("<11", "suppressed") or int(cr.split()[0]) >= T
+    cr = imaging.loc[imaging["code"] == "CR", "n"].iloc[0]
+    assert cr in ("<11", "suppressed") or float(cr) >= T
     results = (out / "results.txt").read_text(encoding="utf-8")
     assert not re.search(r"\b([1-9]|10)/\d+", results)
 
@@ -369,16 +370,19 @@ def test_no_hazard_ratio_pairwise_row_or_note_for_a_suppressed_group(imported_db
     hidden = set(summary.loc[summary["n"].isin(["<11", "suppressed"]), "group"])
     shown = set(summary["group"]) - hidden
     assert hidden and len(shown) >= 2  # G3 (9) and GX (6) hidden; G1 and G2 compared
-    hr = _table((out / "hazard_ratios.csv").read_bytes())
-    assert set(hr["group"]) | set(hr["reference"]) <= shown and len(hr)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    if (out / "hazard_ratios.csv").exists():
+        hr = _table((out / "hazard_ratios.csv").read_bytes())
+        assert set(hr["group"]) | set(hr["reference"]) <= shown and len(hr)
+    else:  # G1 (25, 22 deaths: 3 without one) is the reference: no HR at all (rule 8)
+        assert any("No hazard ratio under disclosure control" in n for n in manifest["notes"])
     if (out / "pairwise.csv").exists():
         pw = _table((out / "pairwise.csv").read_bytes())
         assert not (set(pw["group_a"]) | set(pw["group_b"])) & hidden
     results = (out / "results.txt").read_text(encoding="utf-8")
-    hr_sentence = results[results.index("Compared with") :]
+    hr_sentence = results[results.index("Compared with") :] if "Compared with" in results else ""
     for label in hidden:
         assert f"for {label}" not in hr_sentence
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert not any("fewer than 5" in n for n in manifest["notes"])
 
 

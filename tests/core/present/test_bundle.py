@@ -48,6 +48,7 @@ def test_the_bundle_names_its_files_and_the_manifest_lists_them(view):
         "survival_at.csv",
         "pairwise.csv",
         "hazard_ratios.csv",
+        "effects.csv",
         "results.txt",
         "methods.txt",
         "manifest.json",

@@ -78,7 +78,11 @@ def test_km_chart_is_valid_vega_lite(default_db, show_ci, show_median, by, overl
     )
     spec = json.loads(chart.to_json())
     jsonschema.validate(spec, VEGA_LITE_SCHEMA)
-    marks = [layer["mark"]["type"] for layer in spec["vconcat"][0]["layer"]]
+    marks = [
+        layer["mark"]["type"]
+        for layer in spec["vconcat"][0]["layer"]
+        if not layer.get("name", "").startswith("legend_")  # the figure's own legend
+    ]
     assert marks.count("area") == int(show_ci)
     assert ("rule" in marks) == show_median
     assert marks.count("line") == 1 + int(overlay)
@@ -219,7 +223,10 @@ def test_km_groups_have_okabe_ito_colours_and_a_line_style_each(default_db):
     for i in range(n):
         for j in range(i + 1, n):
             assert max(abs(x - y) for x, y in zip(seen[i], seen[j], strict=True)) > 0.05
-    assert curve["resolve"] == {"scale": {"strokeDash": "independent"}}
+    swatches = [ly["mark"] for ly in curve["layer"] if ly.get("name", "").startswith("legend_sw")]
+    assert [(m["color"], m["strokeDash"]) for m in swatches] == list(
+        zip(colour["scale"]["range"], dash["scale"]["range"], strict=True)
+    )  # the legend shows each group's line: its colour and its style
 
 
 def test_km_styles_stay_distinct_for_many_groups():

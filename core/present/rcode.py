@@ -1,0 +1,269 @@
+"""R code that reproduces a survival view from its analysis data set.
+
+The script reads the CSV written by :func:`analysis_csv` (``# `` provenance lines, then one row
+per patient: ``group``, ``entry_days``, ``exit_days``, ``status``) and fits with R's ``survival``
+exactly what the page shows: the Kaplan-Meier curves with the page's confidence-interval
+transform, survival at the page's times, medians, the log-rank test (the Cox score test under
+delayed entry, where ``survdiff`` does not apply), hazard ratios against the page's reference
+group (Cox, Efron ties), the restricted mean survival time and median follow-up (reverse
+Kaplan-Meier). Times are fitted in days; months are days / 30.4375, as in the app.
+
+The tests run this script with ``Rscript`` on exported data and compare every number with the
+app's (tests/core/present/test_rcode.py).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import pandas as pd
+
+from core.vocab.methods import DAYS_PER_MONTH, ConfType
+
+DATA_FILE = "analysis_data.csv"
+SCRIPT_FILE = "reproduce.R"
+
+
+def _r_string(s: str) -> str:
+    """A double-quoted R string literal (backslashes and quotes escaped, no raw newlines)."""
+    out = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ")
+    return f'"{out}"'
+
+
+def _r_num(x: float) -> str:
+    """A number as R reads it back exactly (shortest round-trip repr)."""
+    return repr(float(x))
+
+
+def _comment(lines: Sequence[str]) -> str:
+    return "".join(f"# {ln}\n".replace("\r", " ") for ln in lines)
+
+
+def analysis_csv(frame: pd.DataFrame, provenance: Sequence[str]) -> str:
+    """The analysis data set as CSV: ``# `` provenance lines, then the rows (NA for missing)."""
+    buf = io.StringIO()
+    buf.write(_comment(provenance))
+    out = frame[["group", "entry_days", "exit_days", "status"]].copy()
+    out.to_csv(buf, index=False, na_rep="NA", float_format="%.17g", lineterminator="\n")
+    return buf.getvalue()
+
+
+def survival_script(
+    *,
+    title: str,
+    groups: Sequence[str],
+    reference: str | None,
+    times_days: Sequence[float],
+    rmst_days: float | None,
+    conf_type: ConfType,
+    delayed_entry: bool,
+    provenance: Sequence[str],
+    data_file: str = DATA_FILE,
+) -> str:
+    """R code reproducing a survival view from :func:`analysis_csv`'s file.
+
+    Parameters
+    ----------
+    title
+        What the script reproduces (the page's figure title).
+    groups
+        The group labels in the app's order (R factor levels); empty for an ungrouped view.
+    reference
+        The hazard ratios' reference group (first level when None).
+    times_days
+        The times of the survival table, in days.
+    rmst_days
+        The RMST horizon in days (None: no RMST).
+    conf_type
+        The curve's confidence-interval transform (R ``conf.type``).
+    delayed_entry
+        True when patients enter after time 0 (counting-process ``Surv(entry, exit, status)``).
+    provenance
+        Lines for the script's header (selection, data version, mode, date, link).
+    data_file
+        The CSV's file name.
+
+    Returns
+    -------
+    str
+        The script (runs with ``Rscript reproduce.R`` in the folder holding the CSV).
+    """
+    grouped = len(groups) > 0
+    levels = list(groups)
+    if grouped and reference in levels:
+        levels.remove(reference)
+        levels.insert(0, reference)
+    surv = "Surv(entry_days, exit_days, status)" if delayed_entry else "Surv(exit_days, status)"
+    rhs = "group" if grouped else "1"
+    times = ", ".join(_r_num(t) for t in times_days)
+    months = ", ".join(_r_num(t / DAYS_PER_MONTH) for t in times_days)
+    lines = [
+        "# R code reproducing a NET Outcomes Explorer view from its analysis data set.",
+        f"# {title}".replace("\n", " "),
+        _comment(provenance).rstrip("\n"),
+        "# Times are in days; months = days / 30.4375.",
+        "# Run: Rscript reproduce.R (in the folder holding the CSV). Needs R's survival package.",
+        "",
+        "library(survival)",
+        f'd <- read.csv({_r_string(data_file)}, comment.char = "#", stringsAsFactors = FALSE)',
+    ]
+    if grouped:
+        lv = ", ".join(_r_string(g) for g in levels)
+        lines += [
+            "# Missing grouping values are NA: R leaves them out of every curve, test and model,",
+            "# as the app does (the app shows their curve only as a labelled extra).",
+            f"d$group <- factor(d$group, levels = c({lv}))",
+        ]
+    lines += [
+        "",
+        "# Kaplan-Meier curves (the figure) with the page's confidence interval",
+        f"fit <- survfit({surv} ~ {rhs}, data = d, conf.type = {_r_string(conf_type.value)})",
+        "print(fit)",
+        "# Medians with their CI in months, by quantile() as the app computes them (print(fit)'s",
+        "# table can place the lower limit differently under delayed entry).",
+        "med <- quantile(fit, probs = 0.5)",
+        "print(data.frame(median = c(med$quantile), lower = c(med$lower), upper = c(med$upper),",
+        '                 row.names = if (is.null(dim(med$quantile))) "All" else rownames(med$quantile)) / 30.4375)',
+        "",
+        f"# Survival at the page's times (months {months})",
+        f"at <- summary(fit, times = c({times}), extend = TRUE)",
+        'print(data.frame(strata = if (is.null(at$strata)) "All" else as.character(at$strata),',
+        "                 months = at$time / 30.4375, surv = at$surv,",
+        "                 lower = at$lower, upper = at$upper))",
+    ]
+    if delayed_entry:
+        lines += [
+            "# Under delayed entry the app counts at risk at t as entry < t <= exit; R's",
+            "# summary(times=) reports the risk set of the next event time instead.",
+        ]
+    if len(levels) >= 2:
+        lines += [
+            "",
+            "# Log-rank test"
+            + (" (Cox score test: survdiff has no delayed entry)" if delayed_entry else ""),
+        ]
+        if delayed_entry:
+            lines += [
+                "# (the log-rank statistic with counting-process risk sets is the score test at 0",
+                "# with exact ties; iter.max = 0: only the test is needed)",
+                "sc <- coxph(Surv(entry_days, exit_days, status) ~ group, data = d,",
+                '            ties = "exact", control = coxph.control(iter.max = 0))$score',
+                "lr <- c(chisq = sc, df = nlevels(droplevels(d$group)) - 1)",
+                "print(lr)",
+                "",
+                "# Hazard ratios against the reference group (Cox, Efron ties)",
+                'cox <- coxph(Surv(entry_days, exit_days, status) ~ group, data = d, ties = "efron")',
+            ]
+        else:
+            lines += [
+                "lr <- survdiff(Surv(exit_days, status) ~ group, data = d)",
+                "print(lr)",
+                "",
+                "# Hazard ratios against the reference group (Cox, Efron ties)",
+                'cox <- coxph(Surv(exit_days, status) ~ group, data = d, ties = "efron")',
+            ]
+        lines += ["print(summary(cox)$conf.int)"]
+    if rmst_days:
+        lines += [
+            "",
+            f"# Restricted mean survival time to {_r_num(rmst_days / DAYS_PER_MONTH)} months",
+            f"rmst <- summary(fit, rmean = {_r_num(rmst_days)})$table",
+            "print(rmst)",
+        ]
+    lines += [
+        "",
+        "# Median follow-up (reverse Kaplan-Meier)",
+        f"fu <- survfit({surv.replace('status)', 'I(1 - status))')} ~ 1, data = d,",
+        f"              conf.type = {_r_string(conf_type.value)})",
+        "print(quantile(fu, probs = 0.5))",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def cuminc_script(
+    *,
+    title: str,
+    groups: Sequence[str],
+    causes: Sequence[str],
+    times_days: Sequence[float],
+    provenance: Sequence[str],
+    data_file: str = DATA_FILE,
+) -> str:
+    """R code reproducing a cumulative-incidence view (``cmprsk``) from its analysis data set.
+
+    Parameters
+    ----------
+    title
+        What the script reproduces.
+    groups
+        The group labels in the app's order (the first is the Fine-Gray reference); empty for
+        an ungrouped view.
+    causes
+        The causes of death shown (codes as in the CSV's ``status`` column).
+    times_days
+        The times of the table, in days.
+    provenance
+        Lines for the script's header.
+    data_file
+        The CSV's file name (columns ``group``, ``time_days``, ``status``).
+
+    Returns
+    -------
+    str
+        The script: Aalen-Johansen cumulative incidence with the app's log(-log) CI
+        (``cuminc`` + ``timepoints``), Gray's test and the Fine-Gray model (``crr``) per cause.
+    """
+    grouped = len(groups) > 0
+    times = ", ".join(_r_num(t) for t in times_days)
+    months = ", ".join(_r_num(t / DAYS_PER_MONTH) for t in times_days)
+    lines = [
+        "# R code reproducing a NET Outcomes Explorer cumulative-incidence view.",
+        f"# {title}".replace("\n", " "),
+        _comment(provenance).rstrip("\n"),
+        "# Times are in days; months = days / 30.4375. Needs R's cmprsk package.",
+        "",
+        "library(cmprsk)",
+        f'd <- read.csv({_r_string(data_file)}, comment.char = "#", stringsAsFactors = FALSE)',
+    ]
+    if grouped:
+        lv = ", ".join(_r_string(g) for g in groups)
+        lines += [
+            "# Missing grouping values (NA) are left out of the tests and models, as in the app.",
+            f"d$group <- factor(d$group, levels = c({lv}))",
+            "d <- d[!is.na(d$group), ]",
+            'fit <- cuminc(d$time_days, d$status, group = d$group, cencode = "censored")',
+        ]
+    else:
+        lines += ['fit <- cuminc(d$time_days, d$status, cencode = "censored")']
+    lines += [
+        "",
+        f"# Cumulative incidence at the page's times (months {months}) with the app's CI:",
+        "# log(-log) transform: F^exp(-/+ 1.96 sqrt(var) / (F log F)) for lower/upper",
+        f"tp <- timepoints(fit, times = c({times}))",
+        "z <- qnorm(0.975)",
+        "ci_lower <- tp$est^exp(-z * sqrt(tp$var) / (tp$est * log(tp$est)))",
+        "ci_upper <- tp$est^exp(z * sqrt(tp$var) / (tp$est * log(tp$est)))",
+        "print(tp$est)",
+        "print(ci_lower)",
+        "print(ci_upper)",
+    ]
+    if grouped and len(groups) >= 2:
+        lines += [
+            "",
+            "# Gray's test per cause",
+            "print(fit$Tests)",
+            "",
+            f"# Fine-Gray subdistribution hazard ratios against {groups[0]}",
+            "X <- model.matrix(~ group, data = d)[, -1, drop = FALSE]",
+            "fg <- list()",
+        ]
+        for c in causes:
+            lines += [
+                f"fg[[{_r_string(c)}]] <- crr(d$time_days, d$status, cov1 = X,",
+                f'                          failcode = {_r_string(c)}, cencode = "censored")',
+                f"print(summary(fg[[{_r_string(c)}]]))",
+            ]
+    lines.append("")
+    return "\n".join(lines)

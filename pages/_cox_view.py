@@ -1,0 +1,77 @@
+"""The Cox page's model views: the hazard-ratio forest, the PH check and the exports."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.analyses import cox as cd
+from core.analyses import ledger
+from core.present import export
+from core.present.charts import residual_chart
+from core.present.charts_forest import hr_forest
+from core.present.paragraphs_cox import cox_methods, cox_results
+from pages import _export, _ledger, _ui
+
+K = "cox_"
+
+
+def forest(a: cd.CoxAnalysis) -> export.Chart | None:
+    """Draw the model's forest (HR (95% CI) beside each row, fitted log axis); the chart."""
+    rows, left_out = cd.forest_frame(a)
+    chart = None
+    if len(rows):  # (empty when disclosure control withholds every term)
+        title = (
+            f"{a.spec.endpoint.label}: hazard ratios · n = {a.cell(a.n)}, {a.cell(a.events)} events"
+        )
+        synth = _ui.synthetic_ids(a.filters)
+        chart = hr_forest(rows, title=title, description=f"Forest plot of {title}", synthetic=synth)
+        st.altair_chart(chart, width="content")
+    if left_out:
+        st.caption("Not drawn (the estimate may be infinite): " + "; ".join(left_out) + ".")
+    return chart
+
+
+def ph_check(a: cd.CoxAnalysis) -> None:
+    """The cox.zph table, its verdict and (exact mode only) the residual plot."""
+    st.subheader("Proportional-hazards check")
+    if a.zph is None:
+        st.info(a.zph_error or "The proportional-hazards test is not available for this fit.")
+        return
+    st.dataframe(cd.zph_frame(a), hide_index=True)
+    if a.zph.flag:
+        st.warning(a.zph.flag, icon=":material/warning:")
+    else:
+        st.success(cd.ph_ok_text(a))
+    if not a.residual_points:  # disclosure control: no point per event
+        st.caption(cd.NO_RESIDUALS_NOTE)
+    elif terms := cd.zph_terms(a):
+        fmt = lambda g: cd.group_label(a, g)  # noqa: E731
+        term = st.selectbox("Residuals of", terms, key=K + "zph_term", format_func=fmt)
+        frame, level, thinned = cd.residual_frame(a, term)
+        y, x = f"β(t), {cd.group_label(a, term)}", cd.time_axis_title(a.spec)
+        chart = residual_chart(frame, x_title=x, y_title=y, ref_value=level)
+        st.altair_chart(chart, width="content")
+        st.caption(cd.RESIDUAL_NOTE + (f" {thinned}" if thinned else ""))
+
+
+def exports(a: cd.CoxAnalysis, chart: export.Chart | None, synth: str = "") -> None:
+    """Figure (SVG, PNG), the model and PH tables as numeric CSVs with provenance, the share
+    link and the abstract text: the same furniture as the Survival and Response pages."""
+    if chart is None or a.fit is None:
+        return
+    infos = _ui.selected_infos(a.filters)
+    description = a.filters.describe(a.cell(a.n))
+    method = cd.methods_text(a.spec) + (f" · {synth}" if synth else "")
+    zph = cd.zph_frame(a)
+    multiplicity = _ledger.record_all(ledger.cox_tests(a))
+    _export.render(
+        chart,
+        export.caption_lines(description, infos, method, disclosure=a.disclosure),
+        {"Cox model": cd.export_frame(a), "Proportional-hazards test": zph},
+        " ".join(filter(None, (cox_results(a, infos), multiplicity))),
+        cox_methods(a, cohorts=infos, description=description),
+        file_stem=f"cox_{a.spec.endpoint.value}",
+        page_path="cox",
+        key="export_cox",
+        disclosure=a.disclosure,
+    )

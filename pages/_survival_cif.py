@@ -1,0 +1,107 @@
+"""The Survival page's competing-risks view (issue 17, item 1): death by cause.
+
+Below the Kaplan-Meier figure: the cumulative incidence of death by cause (NET-related, other,
+unknown) per group of the page's grouping, with its own risk table, Gray's test and the
+Fine-Gray subdistribution hazard ratios, each with its method, and a CSV download with `# `
+provenance lines. The analysis (:func:`core.analyses.competing.analyse`, through the page
+cache) decides disclosure; this module renders its result.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from core.analyses.competing import (
+    METHODS,
+    CompetingSpec,
+    comparison_rows,
+    notes,
+    risk_rows,
+    summary_rows,
+)
+from core.analyses.ledger import competing_tests
+from core.analyses.survival import SurvivalSpec
+from core.data.filters import Filters
+from core.present import export
+from core.present.charts_cif import at_frame, cif_chart, has_curves
+from core.vocab.formatting import fmt_p
+from core.vocab.methods import TimeUnit
+from pages import _controls as ctl
+from pages import _data, _ledger, _ui
+
+TITLE = "Cumulative incidence by cause of death (competing risks)"
+METHOD_LINE = (
+    "Overall survival from the first treatment by cause of death; "
+    + "; ".join(METHODS.values())
+    + "."
+)
+
+
+def cif_section(filters: Filters, spec: SurvivalSpec, unit: TimeUnit) -> None:
+    """Render the view for the page's selection, grouping and times."""
+    st.subheader(TITLE)
+    if not ctl.toggle("Show the cumulative incidence of death by cause", "cif", False):
+        return  # computed on request: a Fine-Gray fit per cause is the page's dearest part
+    cspec = CompetingSpec.from_survival(spec)
+    if why := cspec.unsupported():
+        st.info(why)
+        return
+    a = _data.analysis("competing:analyse", filters, cspec)
+    if a.refused:
+        st.info(a.refusal, icon="🛡️")
+        return
+    for w in a.warnings:
+        st.warning(w, icon="⚠️")
+    for note in notes(a):
+        st.info(note)
+    if not has_curves(a):
+        st.info("No death in this selection, or no group large enough to be shown.")
+        return
+    chart = cif_chart(a, unit)
+    st.altair_chart(chart, width="content")
+    caption = _ui.caption(a.filters, a.n_shown, METHOD_LINE)
+    if a.disclosure.stamp():
+        caption = f"{caption} · {a.disclosure.stamp()}"
+    st.caption(caption)
+    st.dataframe(pd.DataFrame(summary_rows(a, unit)), hide_index=True)
+    st.markdown("**Risk table**: at risk, deaths by cause (cumulative) and censored")
+    st.dataframe(pd.DataFrame(risk_rows(a, unit)), hide_index=True)
+    tests = pd.DataFrame(comparison_rows(a))
+    if spec.by and len(tests):
+        st.markdown(
+            "**Gray's test** between the groups, and **Fine-Gray subdistribution hazard "
+            "ratios** (SHR) against the first group (robust SE, Wald 95% CI), per cause"
+        )
+        shown = tests.copy()
+        for col in ("p (Gray)", "p (Wald)"):
+            shown[col] = [fmt_p(p, prefix=False) if p is not None else "–" for p in shown[col]]
+        shown["SHR"] = [f"{x:.2f}" if x is not None and x == x else "–" for x in shown["SHR"]]
+        st.dataframe(shown, hide_index=True)
+        if sentence := _ledger.record_all(competing_tests(a)):
+            st.caption(sentence)
+    lines = export.caption_lines(
+        a.describe(), _ui.selected_infos(filters), METHOD_LINE, disclosure=a.disclosure
+    )
+    st.download_button(
+        "Cumulative incidence (CSV)",
+        data=partial(export.to_csv_bytes, at_frame(a, unit), lines),
+        file_name="cumulative_incidence.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="cif_csv",
+    )
+    st.download_button(
+        "Risk table and tests (CSV)",
+        data=partial(
+            export.to_csv_bytes,
+            pd.concat([pd.DataFrame(risk_rows(a, unit)), tests], ignore_index=True),
+            lines,
+        ),
+        file_name="cumulative_incidence_tables.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="cif_tables_csv",
+    )
