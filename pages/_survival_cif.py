@@ -23,10 +23,12 @@ from core.analyses.competing import (
     summary_rows,
 )
 from core.analyses.ledger import competing_tests
+from core.analyses.rdata import competing_rows_refusal
 from core.analyses.survival import SurvivalSpec
 from core.data.filters import Filters
 from core.present import export
 from core.present.charts_cif import at_frame, cif_chart, has_curves
+from core.present.rcode import DATA_FILE, analysis_csv, cuminc_script
 from core.vocab.formatting import fmt_p
 from core.vocab.methods import TimeUnit
 from pages import _controls as ctl
@@ -104,4 +106,43 @@ def cif_section(filters: Filters, spec: SurvivalSpec, unit: TimeUnit) -> None:
         mime="text/csv",
         on_click="ignore",
         key="cif_tables_csv",
+    )
+    r_downloads(a, filters, cspec, lines)
+
+
+def r_downloads(a, filters: Filters, cspec: CompetingSpec, lines: list[str]) -> None:
+    """The cmprsk script reproducing the view and, where patient rows may be given, its data."""
+    refusal = competing_rows_refusal(a)
+    shown = [g.label for g in a.groups if g.in_tests and not g.suppressed]
+    causes = [c for c in a.causes if a.test(c)[0] is not None or not cspec.by]
+    script = cuminc_script(
+        title=TITLE,
+        groups=shown if cspec.by else [],
+        causes=causes,
+        times_days=list(cspec.times_days),
+        provenance=[*lines, refusal] if refusal else lines,
+    )
+    st.download_button(
+        "R script (cmprsk)",
+        script.encode("utf-8"),
+        file_name="reproduce_cuminc.R",
+        mime="text/plain",
+        on_click="ignore",
+        key="cif_r",
+    )
+    if refusal:
+        st.caption(refusal)
+        return
+
+    def rows() -> bytes:
+        frame = _data.analysis("rdata:competing_data", filters, cspec).frame
+        return analysis_csv(frame, lines).encode("utf-8")
+
+    st.download_button(
+        "Analysis data for R (CSV)",
+        rows,
+        file_name=DATA_FILE,
+        mime="text/csv",
+        on_click="ignore",
+        key="cif_r_data",
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,13 @@ PROTECTED_REFUSAL = (
 def rows_refusal(analysis: SurvivalAnalysis) -> str:
     """Why the patient rows of an analysed survival view may not be given ("" when they may):
     the view's own refusal, or disclosure control (the rule of :func:`analysis_data`)."""
+    if analysis.refused:
+        return analysis.refusal
+    return PROTECTED_REFUSAL if analysis.disclosure.active else ""
+
+
+def competing_rows_refusal(analysis: Any) -> str:
+    """:func:`rows_refusal` for an analysed cumulative-incidence view."""
     if analysis.refused:
         return analysis.refusal
     return PROTECTED_REFUSAL if analysis.disclosure.active else ""

@@ -41,11 +41,12 @@ def _comment(lines: Sequence[str]) -> str:
 
 
 def analysis_csv(frame: pd.DataFrame, provenance: Sequence[str]) -> str:
-    """The analysis data set as CSV: ``# `` provenance lines, then the rows (NA for missing)."""
+    """The analysis data set as CSV: ``# `` provenance lines, then the rows (NA for missing;
+    the survival set's columns ``group, entry_days, exit_days, status``, the cumulative
+    incidence set's ``group, time_days, status``)."""
     buf = io.StringIO()
     buf.write(_comment(provenance))
-    out = frame[["group", "entry_days", "exit_days", "status"]].copy()
-    out.to_csv(buf, index=False, na_rep="NA", float_format="%.17g", lineterminator="\n")
+    frame.to_csv(buf, index=False, na_rep="NA", float_format="%.17g", lineterminator="\n")
     return buf.getvalue()
 
 

@@ -201,6 +201,7 @@ def test_protected_page_exports_show_no_small_count_and_state_the_mode(deferred,
     d = Disclosure(11, Mode.PROTECTED, True)
     link, results, methods = _code(at)[-3:]
     assert {"summary.csv", "km_os.svg"} <= set(deferred)
+    assert "analysis_data.csv" not in deferred  # no patient rows under protection (rule 10)
     for text in (results, methods):
         assert text.endswith(d.sentence()) and not small_counts_in_text(text)
     for name, make in deferred.items():

@@ -28,3 +28,11 @@ def test_unsupported_origin_is_explained():
     at = run_page(PAGE, {"cif": "1", "cohort": "pgep-mibg-211", "origin": "diagnosis"})
     assert not at.exception
     assert any("first radionuclide treatment only" in i.value for i in at.info)
+
+
+def test_the_view_offers_its_r_script_and_data():
+    """Issue 17 #9: the cmprsk script beside the figure, with the rows for synthetic data."""
+    at = run_page(PAGE, {"cif": "1", "cohort": "pgep-mibg-211", "by": "sex"})
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "R script (cmprsk)" in labels and "Analysis data for R (CSV)" in labels

@@ -159,9 +159,12 @@ def test_page_view_protected_and_exact(monkeypatch):
         for v in df.value[col]
     ]
     assert cells and not any(c in {str(i) for i in range(1, 11)} for c in cells)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Analysis data for R (CSV)" not in labels  # patient rows: never under protection
     monkeypatch.setenv(MODE_ENV, "exact")
     at = run_page("pages/survival.py", {"cif": "1", "cohort": CID})
     assert not at.exception
+    assert "Analysis data for R (CSV)" in [b.proto.label for b in at.get("download_button")]
     deaths = [
         str(v)
         for df in at.dataframe
