@@ -108,6 +108,12 @@ def insert_from_stage(
         f"SELECT ?, {_STUDY_ID}, {_P_REST} FROM _stage_patients p",
         [cohort_id, cohort_id, width],
     )
+    (dup,) = con.execute(
+        "SELECT count(*) - count(DISTINCT patient_id) FROM patients WHERE cohort_id = ?",
+        [cohort_id],
+    ).fetchone()
+    if dup:  # unique by construction; checked because the table has no key index
+        raise ValueError(f"{dup} duplicate patient ids in cohort {cohort_id}; nothing written")
     con.execute(
         f"INSERT INTO treatments (cohort_id, patient_id, {_T_COLS.split(', ', 1)[1]}) "
         f"SELECT ?, {_STUDY_ID}, {_T_REST} FROM _stage_treatments t "

@@ -70,3 +70,30 @@ def test_undeclared_table_has_no_ddl():
 def test_user_benchmarks_can_be_created_again_in_an_older_database(con):
     con.execute(USER_BENCHMARKS_DDL)  # IF NOT EXISTS: no error on a database that has it
     assert _columns(con, "user_benchmarks") == TABLES["user_benchmarks"]
+
+
+def test_patients_have_no_key_index_but_an_import_refuses_duplicate_ids():
+    """The table has no PRIMARY KEY (its index cost 0.7 s per 10^6 imported rows); the insert
+    checks uniqueness itself and fails, leaving the transaction to roll back."""
+    import pandas as pd
+
+    from core.data import import_sql
+    from core.data.build import create_schema
+
+    assert "PRIMARY KEY" not in patients_ddl()
+    con = duckdb.connect()
+    create_schema(con)
+    stage = pd.DataFrame({"_seq": [1, 1], "patient_id": ["a", "b"], "os_days": [1, 2],
+                          "os_event": [0, 1]})  # fmt: skip
+    for c in PATIENTS:
+        if c not in stage:
+            stage[c] = None
+    con.register("_stage_patients", stage)
+    con.register("_stage_treatments", pd.DataFrame({"patient_id": pd.Series([], dtype=str)}))
+    con.execute("BEGIN")
+    with pytest.raises(ValueError, match="duplicate patient ids"):
+        import_sql.insert_from_stage(
+            con, "c1", title="t", description="", provenance="imported", n_patients=2, version="v"
+        )
+    con.execute("ROLLBACK")
+    assert con.execute("SELECT count(*) FROM patients").fetchone() == (0,)
