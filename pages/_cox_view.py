@@ -6,11 +6,13 @@ import streamlit as st
 
 from core.analyses import cox as cd
 from core.analyses import ledger
+from core.analyses.rdata import cox_rows_refusal
 from core.present import export
 from core.present.charts import residual_chart
 from core.present.charts_forest import hr_forest
 from core.present.paragraphs_cox import cox_methods, cox_results
-from pages import _export, _ledger, _ui
+from core.present.rcode import DATA_FILE, analysis_csv, cox_script_of
+from pages import _data, _export, _ledger, _ui
 
 K = "cox_"
 
@@ -64,9 +66,10 @@ def exports(a: cd.CoxAnalysis, chart: export.Chart | None, synth: str = "") -> N
     method = cd.methods_text(a.spec) + (f" · {synth}" if synth else "")
     zph = cd.zph_frame(a)
     multiplicity = _ledger.record_all(ledger.cox_tests(a))
+    lines = export.caption_lines(description, infos, method, disclosure=a.disclosure)
     _export.render(
         chart,
-        export.caption_lines(description, infos, method, disclosure=a.disclosure),
+        lines,
         {"Cox model": cd.export_frame(a), "Proportional-hazards test": zph},
         " ".join(filter(None, (cox_results(a, infos), multiplicity))),
         cox_methods(a, cohorts=infos, description=description),
@@ -74,4 +77,40 @@ def exports(a: cd.CoxAnalysis, chart: export.Chart | None, synth: str = "") -> N
         page_path="cox",
         key="export_cox",
         disclosure=a.disclosure,
+    )
+    r_downloads(a, lines)
+
+
+def r_downloads(a: cd.CoxAnalysis, lines: list[str]) -> None:
+    """The survival::coxph script reproducing the model and, where patient rows may be given,
+    its analysis data set (built on click)."""
+    refusal = cox_rows_refusal(a)
+    script = cox_script_of(
+        a,
+        title=f"{a.spec.endpoint.label}: Cox model ({cd.model_text(a.spec)})",
+        provenance=[*lines, refusal] if refusal else lines,
+    )
+    st.download_button(
+        "R script (survival::coxph)",
+        script.encode("utf-8"),
+        file_name="reproduce_cox.R",
+        mime="text/plain",
+        on_click="ignore",
+        key=K + "r",
+    )
+    if refusal:
+        st.caption(refusal)
+        return
+
+    def rows() -> bytes:
+        frame = _data.analysis("rdata:cox_data", a.filters, a.spec).frame
+        return analysis_csv(frame, lines).encode("utf-8")
+
+    st.download_button(
+        "Analysis data for R (CSV)",
+        rows,
+        file_name=DATA_FILE,
+        mime="text/csv",
+        on_click="ignore",
+        key=K + "r_data",
     )

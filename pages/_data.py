@@ -117,7 +117,8 @@ def survival(filters: Filters, spec: SurvivalSpec) -> SurvivalAnalysis:
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def _hazard_ratios(stamp: str, k: str, _filters: Filters, _spec: SurvivalSpec, ref: str, mode: str):
-    return survival_data.hazard_ratios(_filters, _spec, ref, mode=Mode(mode))
+    a = _survival(stamp, key(_filters, _spec, Mode(mode)), _filters, _spec, mode)
+    return survival_data.hazard_ratios_of(a, ref)  # from the cached analysis's counts
 
 
 def hazard_ratios(filters: Filters, spec: SurvivalSpec, reference: str):

@@ -25,6 +25,7 @@ from pages import _controls as ctl
 from pages import _data, _export, _ledger, _ui
 from pages._filters import current_filters
 from pages._response_duration import duration_section, swimmer_downloads
+from pages._response_groups import groups_view
 from pages._shell import enter
 
 enter()  # run inside the app shell (login gate, navigation, database guard)
@@ -77,6 +78,7 @@ if synth:  # also in the caption and the CSV's provenance lines
 for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
 spec = ResponseSpec(domain, denominator, ci, None if by == "none" else by)
+groups_view(filters, spec)  # two or more user-defined groups: their view, then stop
 
 if _data.count(filters) == 0:
     _ui.empty_state(filters)

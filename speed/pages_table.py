@@ -4,11 +4,11 @@ One run prints one table (``python speed/recompute.py --pages`` or this file). F
 and configuration:
 
 - **page**: what the page computes on a selection change, uncached, on an open connection
-  (``core.analyses.survival.analyse``, plus ``hazard_ratios`` when grouped; the Cox page's
+  (``core.analyses.survival.analyse``, plus ``hazard_ratios_of`` when grouped; the Cox page's
   ``core.analyses.cox.analyse`` with ``cox.zph``; ``core.analyses.arms.compare_arm``);
 - **floor**: the DuckDB aggregate the configuration issues, run bare on a cursor and fetched
-  as NumPy (``survival_sql`` / ``split_sql`` / ``cox_sql``); the grouped page runs it twice
-  (curves and hazard ratios are cached apart), the floor counts it once;
+  as NumPy (``survival_sql`` / ``split_sql`` / ``cox_sql``), once (the hazard ratios are
+  fitted on the analysis's own counts);
 - **obvious**: DuckDB -> pandas (one row per patient) -> lifelines: ``KaplanMeierFitter`` per
   group (``entry=`` for delayed entry), ``multivariate_logrank_test`` and a ``CoxPHFitter``
   on dummy-coded groups when grouped, ``CoxPHFitter`` for the Cox page (timed once at 10^6).
@@ -44,7 +44,7 @@ from core.analyses.survival import (  # noqa: E402
     SurvivalSpec,
     _columns,
     analyse,
-    hazard_ratios,
+    hazard_ratios_of,
 )
 from core.data.build import build_synthetic  # noqa: E402
 from core.data.cox_sql import cox_sql  # noqa: E402
@@ -117,7 +117,7 @@ def page(cfg: Config, filters: Filters, db: Path) -> Callable[[], object]:
         a = analyse(filters, spec, db, mode=Mode.EXACT)
         if spec.by and a.logrank is not None:
             ref = next(g.label for g in a.groups if g.in_tests)
-            return a, hazard_ratios(filters, spec, ref, db, mode=Mode.EXACT)
+            return a, hazard_ratios_of(a, ref)  # as the page: from the analysis's counts
         return a, None
 
     return run

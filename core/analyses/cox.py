@@ -635,6 +635,38 @@ def _prepare(raw: dict, spec: CoxSpec) -> _Prepared:
     return _Prepared(pd.DataFrame(cols), has_entry, tallies)
 
 
+def has_delayed_entry(spec: CoxSpec) -> bool:
+    """True when patients enter the risk set after time 0 (R ``Surv(entry, exit, event)``)."""
+    return ORIGIN_OFFSET_COLUMN[spec.origin] is not None and spec.left_truncation
+
+
+def model_rows(filters: Filters, spec: CoxSpec, path: Path | str | None = None) -> pd.DataFrame:
+    """The patients the model of ``spec`` fits, one row each, in the model's time scale.
+
+    The same query and preparation as :func:`analyse` (origin, delayed entry, landmark) and
+    the same complete-case rule (a missing covariate or stratum drops the patient). Columns
+    ``entry_days`` (0 without delayed entry), ``exit_days``, ``status`` (1 = event), then each
+    covariate as the model uses it (categorical: its level label; continuous: the stored
+    value, before any step) and the stratification field. No disclosure is applied here:
+    callers decide (:func:`core.analyses.rdata.cox_data`).
+    """
+    prep = _prepare(cox_arrays(filters, _columns(spec), False, path), spec)
+    frame = prep.frame
+    cols = [AGG_STRATUM if k == spec.strata else k for k in _fields(spec)]
+    data = frame.loc[~frame[cols].isna().any(axis=1).to_numpy()]
+    # the patient path: one row per patient (c = 1)
+    out: dict[str, object] = {
+        "entry_days": data[AGG_ENTRY].to_numpy(float) if prep.has_entry else np.zeros(len(data)),
+        "exit_days": data[AGG_TIME].to_numpy(float),
+        "status": data[AGG_EVENTS].to_numpy(np.int64),
+    }
+    for key, col in zip(_fields(spec), cols, strict=True):
+        values = data[col]
+        continuous = COVARIATES[key].continuous
+        out[key] = values.to_numpy(float) if continuous else values.astype(str).to_numpy(object)
+    return pd.DataFrame(out)
+
+
 # ---------------------------------------------------------------------------------------------
 # Analysis
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,10 @@ computed (the overlap of two filters is itself a filter, :func:`intersection`, o
 same rules), shown, and any overlap refuses the tests (they need separate patients) while each
 group's own curve is still shown.
 
+The Response page shows the same groups (:func:`compare_responses`): each group's response
+rates under the response analysis's own small-cell protection, and Fisher's exact test on
+responders vs the rest when no patient is in two groups and no compared count is withheld.
+
 Links: ``grp1=<name>&grp1.primary_site=small_bowel&grp1.route=ia&grp2=...`` (at most
 :data:`MAX_GROUPS` groups; each group's filter keys are the sidebar's own, see
 :meth:`Filters.to_query_params`), parsed like every untrusted link value: dropped with a notice.
@@ -25,7 +29,17 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from core.analyses.disclosure import EXEMPT, Disclosure, Mode
+from core.analyses.responses import (
+    SUPPRESSED,
+    ResponseSpec,
+    method_line,
+    protection,
+    response_analysis,
+)
 from core.analyses.survival import (
     GroupResult,
     SurvivalAnalysis,
@@ -36,7 +50,10 @@ from core.analyses.survival import (
 from core.analyses.view import open_view
 from core.data import queries
 from core.data.filters import CODE_FILTERS, Filters
+from core.stats.responses import RESPONSE_DOMAINS, GroupTest, Proportion, compare_groups
 from core.stats.survival import GroupHR, cox_group_hr_counts, logrank_with_pairwise
+from core.vocab.formatting import fmt_num, fmt_p
+from core.vocab.methods import Denominator
 
 MAX_GROUPS = 6
 NAME_MAX = 40
@@ -189,6 +206,35 @@ def _strictest(ds: list[Disclosure]) -> Disclosure:
     return active[0] if active else (ds[0] if ds else EXEMPT)
 
 
+def overlaps_of(
+    groups: GroupSet, analysed: list[Filters], path: Path | str | None, mode: Mode
+) -> tuple[Overlap, ...]:
+    """The patients each pair of groups shares: exact (for computation) and as shown.
+
+    ``analysed`` holds each group's filters as analysed (:attr:`open_view(...).filters`):
+    protected mode moves range bounds to bands, so two requested ranges that do not meet may
+    share patients once banded. The overlap is itself a selection, opened under the same rules:
+    its count is shown only as that selection's size may be shown.
+    """
+    out: list[Overlap] = []
+    for i, (ga, fa) in enumerate(zip(groups.groups, analysed, strict=True)):
+        for gb, fb in zip(groups.groups[i + 1 :], analysed[i + 1 :], strict=True):
+            both = intersection(fa, fb)
+            if both is None:
+                out.append(Overlap(ga.name, gb.name, 0, "0"))
+                continue
+            n = queries.count_patients(both, path)
+            view = open_view(both, mode, path)
+            if n == 0:
+                shown = "0"
+            elif view.refused or view.filters != both or view.n_selected != n:
+                shown = "not shown (disclosure control)"
+            else:
+                shown = view.disclosure.show(n)
+            out.append(Overlap(ga.name, gb.name, n, shown))
+    return tuple(out)
+
+
 def compare_survival(
     groups: GroupSet,
     spec: SurvivalSpec,
@@ -215,24 +261,7 @@ def compare_survival(
             )
         results.append(a)
     d = _strictest([a.disclosure for a in results])
-    overlaps: list[Overlap] = []
-    for i, (ga, ra) in enumerate(zip(groups.groups, results, strict=True)):
-        for gb, rb in zip(groups.groups[i + 1 :], results[i + 1 :], strict=True):
-            # the overlap of the groups as analysed: protected mode moves range bounds to
-            # bands, so two requested ranges that do not meet may share patients once banded
-            both = intersection(ra.filters, rb.filters)
-            if both is None:
-                overlaps.append(Overlap(ga.name, gb.name, 0, "0"))
-                continue
-            n = queries.count_patients(both, path)
-            view = open_view(both, mode, path)
-            if n == 0:
-                shown = "0"
-            elif view.refused or view.filters != both or view.n_selected != n:
-                shown = "not shown (disclosure control)"
-            else:
-                shown = view.disclosure.show(n)
-            overlaps.append(Overlap(ga.name, gb.name, n, shown))
+    overlaps = overlaps_of(groups, [a.filters for a in results], path, mode)
     members: list[GroupResult] = []
     notes: list[str] = []
     for g, a in zip(groups.groups, results, strict=True):
@@ -287,3 +316,224 @@ def compare_survival(
     return DefinedComparison(
         groups, spec, analysis, tuple(hrs), tuple(overlaps), d, "", tuple(notes)
     )
+
+
+# ------------------------------------------------------------------ responses
+_RATE_NAMES = {
+    "orr": ("Responders (CR + PR)", "ORR"),
+    "dcr": ("Disease control (CR + PR + SD)", "DCR"),
+    "improved": ("Improved", "Improvement rate"),
+    "response": ("Responders", "Response rate"),
+    "response_or_stable": ("Response or stable", "Response-or-stable rate"),
+}
+"""Derived rate -> (count column, rate column) of the per-group table."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRate:
+    """One group's response counts and rates (exact) and which of them are withheld."""
+
+    name: str
+    description: str
+    """The group's selection in words, with its n as it may be shown."""
+    n: int
+    n_evaluable: int
+    rate: Proportion
+    """The domain's first rate (ORR for imaging) over the spec's denominator."""
+    control: Proportion | None
+    """The domain's second rate (DCR for imaging), when it has one."""
+    hidden: frozenset[str] = frozenset()
+    """Withheld cells: ``"n"``, ``"eval"`` and the rates' names (the response analysis's own
+    protection of the group's ungrouped table)."""
+
+
+@dataclass(frozen=True)
+class DefinedResponses:
+    """The response rates of user-defined groups, and their comparison when it is allowed."""
+
+    groups: GroupSet
+    spec: ResponseSpec
+    rows: tuple[GroupRate, ...] = ()
+    test: GroupTest | None = None
+    """Fisher (2 groups) or Fisher-Freeman-Halton on groups x (responder, non-responder)."""
+    overlaps: tuple[Overlap, ...] = ()
+    disclosure: Disclosure = EXEMPT
+    refusal: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusal)
+
+    @property
+    def overlapping(self) -> bool:
+        return any(o.n > 0 for o in self.overlaps)
+
+    @property
+    def rate_names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in RESPONSE_DOMAINS[self.spec.domain].derived[:2])
+
+    def method(self) -> str:
+        """The caption's method line: domain, denominator, interval, test."""
+        label = RESPONSE_DOMAINS[self.spec.domain].derived[0].label
+        return (
+            f"{method_line(self.spec)}; your groups, each its own selection; "
+            f"{label[:1].lower()}{label[1:]}"
+            " compared across the groups (responders vs the rest of the denominator) with "
+            "Fisher's exact test (2 groups) or Fisher-Freeman-Halton, only when no patient is "
+            "in two groups"
+        )
+
+    def test_text(self) -> str:
+        """The comparison with its method, or why there is none."""
+        t = self.test
+        if t is None:
+            return ""
+        return f"{t.method.label}: {fmt_p(t.p)} (responders vs non-responders across the groups)."
+
+    def _cell(self, r: GroupRate, key: str, n: int) -> str | int:
+        if key not in r.hidden:
+            return str(n) if self.disclosure.active else n
+        return self.disclosure.show(n) if self.disclosure.hidden(n) else SUPPRESSED
+
+    def _den_key(self) -> str:
+        return "eval" if self.spec.denominator is Denominator.EVALUABLE else "n"
+
+    def _rate_text(self, r: GroupRate, key: str, p: Proportion | None) -> str:
+        if p is None or key in r.hidden or self._den_key() in r.hidden or p.pct is None:
+            return "–"
+        return f"{fmt_num(p.pct)}% ({fmt_num(p.lower)}–{fmt_num(p.upper)})"
+
+    def frame(self) -> pd.DataFrame:
+        """Group, patients, evaluable, responders, rate (95% CI) and the second rate."""
+        ci = f"{round(100 * self.spec.conf_level)}% CI"
+        records = []
+        for r in self.rows:
+            rec: dict[str, object] = {
+                "Group": r.name,
+                "Patients": self._cell(r, "n", r.n),
+                "Evaluable": self._cell(r, "eval", r.n_evaluable),
+            }
+            for key, p in zip(self.rate_names, (r.rate, r.control), strict=False):
+                count, rate = _RATE_NAMES.get(key, (key, key))
+                if p is not None:
+                    rec[count] = self._cell(r, key, p.n)
+                    rec[f"{rate}, % ({ci})"] = self._rate_text(r, key, p)
+            records.append(rec)
+        return pd.DataFrame.from_records(records)
+
+    def export(self) -> pd.DataFrame:
+        """Numeric form for CSV: a withheld count is empty, and so is a rate whose count or
+        denominator is withheld; the test (when given) on every row."""
+        t = self.test
+        records = []
+        den = self._den_key()
+        for r in self.rows:
+            for key, p in zip(self.rate_names, (r.rate, r.control), strict=False):
+                if p is None:
+                    continue
+                off = key in r.hidden or den in r.hidden
+                records.append(
+                    {
+                        "domain": self.spec.domain.value,
+                        "group": r.name,
+                        "selection": r.description,
+                        "n_patients": None if "n" in r.hidden else r.n,
+                        "n_evaluable": None if "eval" in r.hidden else r.n_evaluable,
+                        "rate": key,
+                        "n": None if key in r.hidden else p.n,
+                        "denominator": None if den in r.hidden else p.denominator,
+                        "denominator_kind": self.spec.denominator.value,
+                        "pct": None if off else p.pct,
+                        "ci_lower": None if off else p.lower,
+                        "ci_upper": None if off else p.upper,
+                        "ci_method": self.spec.ci.value,
+                        "conf_level": self.spec.conf_level,
+                        "test": None if t is None else t.method.value,
+                        "test_p": None if t is None else t.p,
+                    }
+                )
+        return pd.DataFrame.from_records(records)
+
+
+def compare_responses(
+    groups: GroupSet,
+    spec: ResponseSpec,
+    path: Path | str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
+) -> DefinedResponses:
+    """Each group's response rates (its own selection, ungrouped, under the response
+    analysis's own disclosure control) and the comparison of the groups' first rate (ORR for
+    imaging) when no patient is in two groups and no count of a compared group is withheld.
+
+    The test is :func:`core.stats.responses.compare_groups` on the groups x (responders,
+    non-responders) table over the spec's denominator, groups with an empty denominator left
+    out: Fisher's exact test for two groups, R ``fisher.test(matrix(c(r1, r2, d1 - r1,
+    d2 - r2), 2))$p.value``; Fisher-Freeman-Halton for more (``fisher.test`` on the k x 2 table).
+    """
+    spec = replace(spec, by=None)
+    if len(groups) < 2:
+        return DefinedResponses(groups, spec, refusal="Define at least two groups.")
+    dom = RESPONSE_DOMAINS[spec.domain]
+    first, second = dom.derived[0], (dom.derived[1] if len(dom.derived) > 1 else None)
+    rows: list[GroupRate] = []
+    analysed: list[Filters] = []
+    ds: list[Disclosure] = []
+    for g in groups.groups:
+        view = open_view(g.filters, mode, path)
+        if view.refused:
+            return DefinedResponses(
+                groups, spec, disclosure=view.disclosure, refusal=f"'{g.name}': {view.refusal}"
+            )
+        table = response_analysis(queries.patients_frame(view.filters, path=path), spec)
+        prot = protection(table, view.disclosure)
+        o = table.overall
+        wanted = ("n", "eval", first.name) + ((second.name,) if second else ())
+        rows.append(
+            GroupRate(
+                g.name,
+                view.filters.describe(view.n_selected),
+                o.n,
+                o.n_evaluable,
+                o.derived[first.name],
+                o.derived[second.name] if second else None,
+                frozenset(k for k in wanted if prot.hides(o.label, k)),
+            )
+        )
+        analysed.append(view.filters)
+        ds.append(view.disclosure)
+    d = _strictest(ds)
+    overlaps = overlaps_of(groups, analysed, path, mode)
+    notes: list[str] = []
+    den_key = "eval" if spec.denominator is Denominator.EVALUABLE else "n"
+    tested = [r for r in rows if r.rate.denominator > 0 or den_key in r.hidden]
+    empty = [r.name for r in rows if r not in tested]
+    if empty:
+        notes.append(
+            f"No {spec.denominator.label} in: {', '.join(empty)}; rates there are not estimable."
+        )
+    test = None
+    if any(o.n > 0 for o in overlaps):
+        notes.append(
+            "Some patients are in more than one group, so the groups are not independent: no "
+            "test is given. Make the groups exclusive to compare them."
+        )
+    elif any(r.hidden & {"n", "eval", first.name} for r in tested):
+        notes.append(
+            "The comparison across groups is withheld under disclosure control: a group in it "
+            "has a count too small to show."
+        )
+    elif len(tested) < 2:
+        notes.append("Fewer than two groups have a denominator: no comparison is possible.")
+    else:
+        table = [[r.rate.n, r.rate.denominator - r.rate.n] for r in tested]
+        test = compare_groups(np.array(table))
+    if d.active:
+        t = d.threshold
+        notes.append(
+            f"Small-cell protection (imported data): counts below {t} read <{t}; 'suppressed' "
+            "marks a count withheld so that a hidden one cannot be worked out; a rate whose "
+            "count or denominator is withheld is not shown."
+        )
+    return DefinedResponses(groups, spec, tuple(rows), test, overlaps, d, "", tuple(notes))

@@ -180,3 +180,16 @@ def competing_tests(analysis: Any, page: str = "Survival") -> list[Entry]:
             h = f"cumulative incidence of {cause} by {analysis.spec.by} · {where}"
             out.append(Entry("Gray", h, page, test.p))
     return out
+
+
+def defined_response_tests(result: Any, page: str = "Response") -> list[Entry]:
+    """The comparison of user-defined groups' response rates, when it is shown (none when the
+    groups overlap or disclosure control withheld it)."""
+    test = getattr(result, "test", None)
+    if test is None or getattr(result, "refused", False) or not _ok(test.p):
+        return []
+    rate = result.spec.domain.label
+    groups = "; ".join(f"{r.name}: {r.description}" for r in result.rows)
+    over = result.spec.denominator.label
+    h = f"{rate} ({result.rate_names[0]}) over {over} across your groups · {groups}"
+    return [Entry(test.method.label, h, page, test.p)]

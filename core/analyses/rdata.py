@@ -22,6 +22,7 @@ import pandas as pd
 
 from core.analyses.competing import CAUSES, CompetingSpec, _as_survival
 from core.analyses.competing import _rows as competing_rows_decoded
+from core.analyses.cox import CoxAnalysis, CoxSpec, model_rows
 from core.analyses.disclosure import EXEMPT, Disclosure, Mode
 from core.analyses.survival import (
     GROUPINGS,
@@ -57,11 +58,19 @@ def competing_rows_refusal(analysis: Any) -> str:
     return PROTECTED_REFUSAL if analysis.disclosure.active else ""
 
 
+def cox_rows_refusal(analysis: CoxAnalysis) -> str:
+    """:func:`rows_refusal` for an analysed Cox model: the view's refusal or the model withheld
+    under disclosure control, else disclosure control itself ("" when the rows may be given)."""
+    if analysis.withheld:
+        return analysis.withheld
+    return PROTECTED_REFUSAL if analysis.disclosure.active else ""
+
+
 @dataclass(frozen=True)
 class AnalysisData:
-    """Patient-level rows of a survival view (empty and refused where they may not be shown)."""
+    """Patient-level rows of a view (empty and refused where they may not be shown)."""
 
-    spec: SurvivalSpec
+    spec: SurvivalSpec | CoxSpec
     filters: Filters
     frame: pd.DataFrame
     """Columns ``group`` (None where the grouping value is missing: R's ``NA``), ``entry_days``,
@@ -155,3 +164,31 @@ def competing_data(
         }
     )
     return AnalysisData(_as_survival(spec), filters, frame, view.disclosure, "")
+
+
+COX_FIXED = ("entry_days", "exit_days", "status")
+
+
+def cox_data(
+    filters: Filters,
+    spec: CoxSpec,
+    path: Path | str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
+) -> AnalysisData:
+    """The patient-level rows of the Cox model ``(filters, spec)`` for this viewer.
+
+    Exactly the rows the model fits (:func:`core.analyses.cox.model_rows`: the analysis's own
+    query, origin, delayed entry, landmark and complete-case rule): ``entry_days`` (0 without
+    delayed entry), ``exit_days``, ``status`` and one column per covariate named by its key
+    (categorical: the level label; continuous: the value, before the model's step), then the
+    stratification field. Given under the same rule as :func:`analysis_data`.
+    """
+    view = open_view(filters, mode, path, count=False)
+    fields = [*spec.covariates, *([spec.strata] if spec.strata else [])]
+    empty = pd.DataFrame({c: [] for c in (*COX_FIXED, *fields)})
+    if view.refused:
+        return AnalysisData(spec, filters, empty, view.disclosure, view.refusal)
+    if view.disclosure.active:
+        return AnalysisData(spec, filters, empty, view.disclosure, PROTECTED_REFUSAL)
+    return AnalysisData(spec, filters, model_rows(view.filters, spec, path), view.disclosure, "")

@@ -10,16 +10,21 @@ Kaplan-Meier). Times are fitted in days; months are days / 30.4375, as in the ap
 
 The tests run this script with ``Rscript`` on exported data and compare every number with the
 app's (tests/core/present/test_rcode.py).
+
+:func:`cox_script` does the same for the Cox page: ``coxph`` with the app's covariates,
+reference levels, steps, interaction, strata and ties, then ``cox.zph``, from the rows of
+:func:`core.analyses.rdata.cox_data` (tests/core/present/test_rcode_cox.py).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from core.vocab.methods import DAYS_PER_MONTH, ConfType
+from core.analyses.cox import COVARIATES, CoxAnalysis, has_delayed_entry
+from core.vocab.methods import DAYS_PER_MONTH, ConfType, Ties
 
 DATA_FILE = "analysis_data.csv"
 SCRIPT_FILE = "reproduce.R"
@@ -268,3 +273,118 @@ def cuminc_script(
             ]
     lines.append("")
     return "\n".join(lines)
+
+
+def _r_term(cov: str, step: float | None) -> str:
+    """A covariate as a formula term: ``age`` or, per ``step`` units, ``I(age / 10)``."""
+    return cov if step is None or step == 1 else f"I({cov} / {step:g})"
+
+
+def cox_script(
+    *,
+    title: str,
+    covariates: Sequence[str],
+    levels: Mapping[str, Sequence[str]],
+    steps: Mapping[str, float],
+    interaction: tuple[str, str] | None,
+    strata: str | None,
+    ties: Ties,
+    delayed_entry: bool,
+    provenance: Sequence[str],
+    data_file: str = DATA_FILE,
+) -> str:
+    """R code reproducing a Cox model (``survival::coxph``) from its analysis data set.
+
+    Parameters
+    ----------
+    title
+        What the script reproduces.
+    covariates
+        The model's covariates in the app's order (the CSV's column names).
+    levels
+        Per categorical covariate, its levels with the app's reference level first (R factor
+        levels: treatment contrasts against the first).
+    steps
+        Per continuous covariate, the step its hazard ratio is given per (``I(age / 10)``
+        for 10 years; 1 enters the value as it is).
+    interaction
+        Two covariates whose product terms the model adds (R ``a:b``), or None.
+    strata
+        The stratification field (R ``strata(x)``: its own baseline hazard), or None.
+    ties
+        Efron or Breslow (R ``ties =``).
+    delayed_entry
+        True when patients enter after time 0 (counting-process ``Surv(entry, exit, status)``).
+    provenance
+        Lines for the script's header (selection, data version, mode, date, link).
+    data_file
+        The CSV's file name (columns ``entry_days``, ``exit_days``, ``status``, the covariates
+        and the stratification field).
+
+    Returns
+    -------
+    str
+        The script: ``summary(coxph(...))`` (coefficients, SE, hazard ratios with Wald 95% CI,
+        p, the likelihood-ratio, score and Wald tests) and ``cox.zph(fit)``.
+    """
+    terms = {c: _r_term(c, steps.get(c)) for c in covariates}
+    rhs = [terms[c] for c in covariates]
+    if interaction is not None:
+        rhs.append(f"{terms[interaction[0]]}:{terms[interaction[1]]}")
+    if strata:
+        rhs.append(f"strata({strata})")
+    surv = "Surv(entry_days, exit_days, status)" if delayed_entry else "Surv(exit_days, status)"
+    lines = [
+        "# R code reproducing a NET Outcomes Explorer Cox model from its analysis data set.",
+        f"# {title}".replace("\n", " "),
+        _comment(provenance).rstrip("\n"),
+        "# One row per patient in the model (patients with a missing covariate are not in the",
+        "# data, as they are not in the app's model). Times are in days from the model's origin",
+        "# (after the landmark, if any); entry_days > 0 is delayed entry.",
+        "# Run: Rscript reproduce_cox.R (in the folder holding the CSV). Needs R's survival package.",
+        "",
+        "library(survival)",
+        f'd <- read.csv({_r_string(data_file)}, comment.char = "#", stringsAsFactors = FALSE)',
+    ]
+    factors = [c for c in [*covariates, *([strata] if strata else [])] if c in levels]
+    if factors:
+        lines.append("# Categorical covariates: the app's reference level first")
+    for c in factors:
+        lv = ", ".join(_r_string(x) for x in levels[c])
+        lines.append(f"d${c} <- factor(d${c}, levels = c({lv}))")
+    lines += [
+        "",
+        f"fit <- coxph({surv} ~ {' + '.join(rhs)},",
+        f"             data = d, ties = {_r_string(ties.value)})",
+        "# Coefficients, SE, hazard ratios with Wald 95% CI, p; likelihood-ratio, score and",
+        "# Wald tests",
+        "print(summary(fit))",
+        "",
+        "# Proportional-hazards test (scaled Schoenfeld residuals, KM time transform)",
+        "zph <- cox.zph(fit)",
+        "print(zph)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def cox_script_of(a: CoxAnalysis, *, title: str, provenance: Sequence[str]) -> str:
+    """:func:`cox_script` for an analysed model: its covariates, levels with the reference
+    first, steps, interaction, strata, ties and time scale."""
+    spec = a.spec
+    levels: dict[str, list[str]] = {}
+    for cov, names in a.level_names().items():
+        ref = a.references.get(cov)
+        levels[cov] = [ref, *(n for n in names if n != ref)] if ref in names else list(names)
+    steps = {c: spec.step(c) for c in spec.covariates if COVARIATES[c].continuous}
+    return cox_script(
+        title=title,
+        covariates=spec.covariates,
+        levels=levels,
+        steps=steps,
+        interaction=spec.interaction,
+        strata=spec.strata,
+        ties=spec.ties,
+        delayed_entry=has_delayed_entry(spec),
+        provenance=provenance,
+    )

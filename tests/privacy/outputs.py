@@ -225,6 +225,29 @@ PAGE_CASES: dict[str, tuple[str, dict[str, str]]] = {
     "response": ("pages/response.py", {"cohort": REAL}),
     "response rby=sex": ("pages/response.py", {"cohort": REAL, "rby": "sex"}),
     "response symptomatic": ("pages/response.py", {"cohort": REAL, "domain": "symptomatic"}),
+    "response groups": (
+        "pages/response.py",
+        {
+            "cohort": REAL,
+            "grp1": "G1",
+            "grp1.grade": "G1",
+            "grp1.cohort": REAL,
+            "grp2": "G2",
+            "grp2.grade": "G2",
+            "grp2.cohort": REAL,
+        },
+    ),  # fmt: skip
+    "response groups overlapping": (
+        "pages/response.py",
+        {
+            "cohort": REAL,
+            "grp1": "All",
+            "grp1.cohort": REAL,
+            "grp2": "G1",
+            "grp2.grade": "G1",
+            "grp2.cohort": REAL,
+        },
+    ),  # fmt: skip
     "cox": ("pages/cox.py", {"cohort": REAL}),
     "cox primary_site": ("pages/cox.py", {"cohort": REAL, "covariates": "primary_site,age"}),
     "cox sex,prior_ssa": ("pages/cox.py", {"cohort": REAL, "covariates": "sex,prior_ssa"}),
