@@ -41,6 +41,12 @@ SLOW: frozenset[str] = frozenset(
 )
 """Tests marked ``slow``: node ids without their parameters (every case of a parametrized test).
 A name here whose file has no such test is an error, so the list cannot go stale."""
+SLOW |= frozenset(
+    line.strip()
+    for line in (TESTS / "slow.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
+"""Plus the measured list in tests/slow.txt (functions over about 0.5 s)."""
 
 
 def _stale_slow_names() -> list[str]:
