@@ -12,6 +12,7 @@ from core.vocab.schema import PATIENTS
 from pages import _controls as ctl
 from pages import _data, _ledger, _ui
 from pages._filters import current_filters
+from pages._overview_groups import groups_view
 from pages._shell import enter
 
 enter()  # run inside the app shell (login gate, navigation, database guard)
@@ -50,6 +51,7 @@ for i, card in enumerate(cards):
                 st.caption("Synthetic, reported nowhere: " + ", ".join(synth) + ".")
 
 
+groups_view(filters)  # two or more user-defined groups: Table 1 by group, then stop
 heading = st.empty()
 if n == 0:
     heading.subheader("Baseline characteristics · n = 0")

@@ -47,6 +47,7 @@ from core.analyses.suppression import Line, protect_lines
 from core.analyses.view import open_view
 from core.data.cox_sql import cox_arrays
 from core.data.filters import Filters
+from core.data.queries import patients_frame
 from core.stats.cox import AGG_COUNT, AGG_ENTRY, AGG_EVENTS, AGG_TIME
 from core.stats.cox_subgroups import (
     InteractionTest,
@@ -54,7 +55,10 @@ from core.stats.cox_subgroups import (
     interaction_lr_test,
     subgroup_hr,
 )
-from core.vocab.methods import Endpoint, Origin, Ties
+from core.stats.newcombe import METHOD as NEWCOMBE
+from core.stats.newcombe import ProportionDifference, newcombe_difference
+from core.stats.responses import NOT_EVALUABLE_CODE, RESPONSE_DOMAINS
+from core.vocab.methods import Endpoint, Origin, ResponseDomain, Ties
 
 SUPPRESSED = cx.SUPPRESSED
 MISSING = "Missing"
@@ -182,6 +186,43 @@ COUNT_KEYS = ("n", "events", "n_ref", "events_ref", "n_cmp", "events_cmp")
 """The counts of a row, in table order (level total, reference arm, comparison arm)."""
 
 
+ORR_CODES = RESPONSE_DOMAINS[ResponseDomain.IMAGING]
+ORR_MEMBERS = next(r for r in ORR_CODES.derived if r.name == "orr").members
+ORR_HEAD = "ORR difference (95% CI)"
+SMALL = "not shown: small counts"
+
+
+@dataclass(frozen=True, slots=True)
+class OrrDifference:
+    """Imaging objective response (CR + PR among evaluable patients) per arm of one row and
+    the difference, comparison arm minus reference arm (Newcombe hybrid score 95% CI).
+    Pairs are (reference arm, comparison arm), as in ``SubgroupHR``."""
+
+    evaluable: tuple[int, int]
+    responders: tuple[int, int]
+    diff: ProportionDifference
+
+    def cells(self) -> dict[tuple[str, int], int]:
+        """(metric, arm) -> count: 'v' evaluable, 'r' responders, 'q' non-responders."""
+        out = {}
+        for i in (0, 1):
+            v, r = self.evaluable[i], self.responders[i]
+            out |= {("v", i): v, ("r", i): r, ("q", i): v - r}
+        return out
+
+
+def orr_difference(responses: Sequence[object], arm: np.ndarray) -> OrrDifference:
+    """The :class:`OrrDifference` of patients with imaging ``responses`` and ``arm`` (0, 1)."""
+    resp = np.asarray(responses, dtype=object)
+    ev = np.array(
+        [r is not None and not pd.isna(r) and r != NOT_EVALUABLE_CODE for r in resp], dtype=bool
+    )
+    rs = np.isin(resp, ORR_MEMBERS) & ev
+    n = tuple(int((ev & (arm == i)).sum()) for i in (0, 1))
+    x = tuple(int((rs & (arm == i)).sum()) for i in (0, 1))
+    return OrrDifference(n, x, newcombe_difference(x[1], n[1], x[0], n[0]))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
 class SubgroupRow:
     """One subgroup level (or all patients, or the field's missing values) with its estimate.
@@ -196,6 +237,8 @@ class SubgroupRow:
     hr: SubgroupHR
     hidden: frozenset[str] = frozenset()
     withheld: str = ""
+    orr: OrrDifference | None = None
+    orr_withheld: str = ""
 
     @property
     def n(self) -> int:
@@ -219,6 +262,14 @@ class SubgroupRow:
     @property
     def shows_estimate(self) -> bool:
         return self.hr.estimable and not self.withheld and self.level != MISSING
+
+    @property
+    def shows_orr(self) -> bool:
+        o = self.orr
+        return (
+            o is not None and o.diff.estimate is not None and not self.orr_withheld
+            and self.level != MISSING
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,7 +500,59 @@ def _analyse(
         error=error,
         warnings=warnings,
     )
-    return protect(result, selected, followed, arm_selected)
+    result, orr_other = _with_orr(result, filters, path, cmp_levels, ref_levels)
+    return protect(result, selected, followed, arm_selected, orr_other)
+
+
+def _with_orr(
+    a: SubgroupAnalysis,
+    filters: Filters,
+    path: Path | str | None,
+    cmp_levels: Sequence[str],
+    ref_levels: Sequence[str],
+) -> tuple[SubgroupAnalysis, dict[str, dict[str, OrrDifference]]]:
+    """Add the imaging ORR difference to every row, over the selection's patients of each arm
+    and level (the Response page's population: every selected patient, evaluable ones in the
+    denominator). Also returns, per field, the levels of the selection without a forest row
+    (no follow-up) with their counts: never shown, but in the disclosure lines."""
+    spec = a.spec
+    cols = {k: FIELDS[k].column for k in (spec.compare, *spec.fields)}
+    resp_col = ORR_CODES.column
+    p = patients_frame(filters, list(dict.fromkeys([*cols.values(), resp_col])), path)
+
+    def labels(key: str) -> np.ndarray:
+        col = p[cols[key]]
+        return _labels_of(key, col.to_numpy(dtype=object), col.isna().to_numpy(dtype=bool))
+
+    lab = labels(spec.compare)
+    arm = np.where(np.isin(lab, cmp_levels), 1, np.where(np.isin(lab, ref_levels), 0, -1))
+    resp = p[resp_col].astype(object).where(p[resp_col].notna(), None).to_numpy()
+    ok = arm >= 0
+
+    def orr(mask: np.ndarray) -> OrrDifference:
+        return orr_difference(resp[mask], arm[mask])
+
+    def whole(mask: np.ndarray) -> OrrDifference:  # every selected patient, as arm 1
+        return orr_difference(resp[mask], np.ones(int(mask.sum()), dtype=np.int64))
+
+    fields, other = [], {}
+    for f in a.fields:
+        lv = labels(f.field)
+        is_missing = np.array([x is None for x in lv], dtype=bool)
+        masks = {MISSING: ok & is_missing} | {
+            str(x): ok & (lv == x) for x in dict.fromkeys(lv[ok & ~is_missing])
+        }
+        rows = tuple(
+            replace(r, orr=orr(masks.get(r.level, np.zeros(ok.size, dtype=bool)))) for r in f.rows
+        )
+        shown = {r.level for r in f.rows}
+        other[f.field] = {k: orr(m) for k, m in masks.items() if k not in shown and m.any()}
+        sel = {MISSING: is_missing} | {str(x): lv == x for x in dict.fromkeys(lv[~is_missing])}
+        other[f.field] |= {(WHOLE, k): whole(m) for k, m in sel.items()}
+        fields.append(replace(f, rows=rows))
+    overall = None if a.overall is None else replace(a.overall, orr=orr(ok))
+    other[""] = {(WHOLE, ALL): whole(np.ones(ok.size, dtype=bool))}
+    return replace(a, overall=overall, fields=tuple(fields)), other
 
 
 def analyse(
@@ -491,6 +594,9 @@ def analyse(
 def _withhold(a: SubgroupAnalysis, message: str) -> SubgroupAnalysis:
     return replace(a, overall=None, fields=(), error=message, withheld=message, warnings=())
 
+
+WHOLE = "__whole__"
+"""Key of the ORR counts over every selected patient of a level (both arms and neither)."""
 
 LEFT = "__left_out__"
 """Key of :func:`protect`'s ``arm_selected`` holding each arm's left-out patients with a time
@@ -587,6 +693,7 @@ def protect(
     selected: dict[str, dict[str, int]] | None = None,
     followed: dict[str, tuple[dict[str, int], dict[str, int]]] | None = None,
     arm_selected: dict[str, dict[tuple[str, int], int]] | None = None,
+    orr_other: dict[str, dict] | None = None,
 ) -> SubgroupAnalysis:
     """Apply ``a.disclosure`` to an exact result: the one place the subgroup forest decides what
     may be shown. Exact mode and exempt data: unchanged.
@@ -653,6 +760,8 @@ def protect(
         if any_hidden:
             notes.append(f.label)
         fields.append(replace(f, rows=tuple(rows), interaction_withheld=why))
+    fields, overall, orr_note = _protect_orr(a, fields, orr_other or {})
+    notes_orr = (orr_note,) if orr_note else ()
     dn = ()
     if notes:
         dn = (
@@ -661,7 +770,90 @@ def protect(
             f"{d.threshold} patients, events or patients without an event, or one withheld to "
             "protect such a count.",
         )
-    return replace(a, fields=tuple(fields), disclosure_notes=dn)
+    return replace(a, overall=overall, fields=tuple(fields), disclosure_notes=dn + notes_orr)
+
+
+PATIENT_KEYS = frozenset({"n", "n_ref", "n_cmp"})
+"""The forest's patient counts of a row: when one is hidden, so is the row's ORR."""
+
+
+def _orr_small(d: Disclosure, o: OrrDifference | None) -> bool:
+    """A count below the threshold (0 included): the rates and difference are not shown."""
+    return o is None or any(v < d.threshold for v in o.cells().values())
+
+
+def _whole_small(d: Disclosure, o: OrrDifference | None, whole: OrrDifference | None) -> bool:
+    """The arms' counts beside the selection's (the Response page by group) leave 1..t-1 out."""
+    if o is None or whole is None:
+        return False
+    w = whole.cells()
+    return any(d.hidden(w[(m, 1)] - o.cells()[(m, 0)] - o.cells()[(m, 1)]) for m in ("v", "r", "q"))
+
+
+def _protect_orr(
+    a: SubgroupAnalysis, fields: list[FieldResult], other: dict[str, dict]
+) -> tuple[list[FieldResult], SubgroupRow | None, str]:
+    """The ORR difference of a row is shown only when both arms' evaluable, responder and
+    non-responder counts are at least the threshold, the row's forest patient counts (level
+    and arms) are shown, the arms' counts beside the selection's counts of the level (the
+    Response page by group) leave out none or at least the threshold,
+    and none of them is withheld by complementary suppression over the additive lines (levels
+    add up to the overall, per arm; evaluable = responders + non-responders)."""
+    d, o = a.disclosure, a.overall
+    assert o is not None
+    if _orr_small(d, o.orr) or _whole_small(d, o.orr, other.get("", {}).get((WHOLE, ALL))):
+        out = [
+            replace(f, rows=tuple(replace(r, orr_withheld=SMALL) for r in f.rows)) for f in fields
+        ]
+        return (
+            out,
+            replace(o, orr_withheld=SMALL),
+            f"Under disclosure control no ORR difference is shown ({SMALL}).",
+        )
+    assert o.orr is not None
+    out, any_hidden = [], False
+    for f in fields:
+        extra = other.get(f.field, {})
+        levels = {r.level: r.orr for r in f.rows if r.orr is not None}
+        levels |= {k: v for k, v in extra.items() if isinstance(k, str)}
+        values: dict = {}
+        unknown: set = set()
+        for lv, od in levels.items():
+            for (m, i), v in od.cells().items():
+                values[(m, lv, i)] = v
+        for (m, i), v in o.orr.cells().items():
+            values[(m, ALL, i)] = v
+        blocked = set()  # rows whose counts may not be shown (all their cells are protected)
+        for r in f.rows:
+            if r.hidden & PATIENT_KEYS or _whole_small(d, r.orr, extra.get((WHOLE, r.level))):
+                blocked.add(r.level)
+                unknown |= {k for k in values if k[1] == r.level}
+        lines = [
+            Line((m, ALL, i), tuple((m, lv, i) for lv in levels)) for m in "vrq" for i in (0, 1)
+        ]
+        lines += [Line(("v", lv, i), (("r", lv, i), ("q", lv, i))) for lv in levels for i in (0, 1)]
+        fixed = {(m, ALL, i) for m in "vrq" for i in (0, 1)}
+        sup = protect_lines(values, lines, d, unknown=unknown, fixed=fixed)
+        rows = []
+        for r in f.rows:
+            hide = (
+                not sup.resolved
+                or r.level in blocked
+                or _orr_small(d, r.orr)
+                or any(k[1] == r.level for k in sup.hidden)
+            )
+            if hide and r.level != MISSING:
+                any_hidden = True
+            rows.append(replace(r, orr_withheld=SMALL) if hide else r)
+        out.append(replace(f, rows=tuple(rows)))
+    note = (
+        f"Under disclosure control the ORR difference is not shown for a subgroup where an arm "
+        f"has fewer than {d.threshold} evaluable patients, responders or non-responders, or "
+        "where one is withheld to protect such a count."
+        if any_hidden
+        else ""
+    )
+    return out, o, note
 
 
 # ---------------------------------------------------------------------------------------------
@@ -679,7 +871,7 @@ def method_text(spec: SubgroupSpec) -> str:
         bits.append("delayed entry at first treatment")
     if spec.landmark_months is not None:
         bits.append(f"landmark {spec.landmark_months:g} months")
-    return "; ".join(bits)
+    return "; ".join([*bits, ORR_METHOD])
 
 
 def comparison_text(a: SubgroupAnalysis) -> str:
@@ -704,6 +896,47 @@ def _why_not(r: SubgroupRow) -> str:
     if not r.hr.estimable:
         return f"not estimable: {r.hr.reason}"
     return ""
+
+
+ORR_METHOD = (
+    "imaging objective response rate (CR + PR) among evaluable patients per arm; difference "
+    f"comparison minus reference arm, {NEWCOMBE} 95% CI "
+    '(R DescTools::BinomDiffCI(x1, n1, x2, n2, method = "score"))'
+)
+
+
+def _orr_why(r: SubgroupRow) -> str:
+    if r.level == MISSING:
+        return "missing value"
+    if r.orr_withheld:
+        return r.orr_withheld
+    return "not estimable: an arm has no evaluable patient"
+
+
+def _fmt_orr(r: SubgroupRow) -> str:
+    """'+20.0 pp (+5.2 to +33.4); 80.0% vs 60.0%' (comparison arm's rate first), or why not."""
+    if not r.shows_orr or r.orr is None:
+        return _orr_why(r)
+    dd = r.orr.diff
+    p0, p1 = dd.p[1], dd.p[0]  # diff is (comparison, reference)
+    return (
+        f"{100 * dd.estimate:+.1f} pp ({100 * dd.lower:+.1f} to {100 * dd.upper:+.1f}); "  # type: ignore[operator]
+        f"{100 * p1:.1f}% vs {100 * p0:.1f}%"  # type: ignore[operator]
+    )
+
+
+def _orr_json(r: SubgroupRow) -> dict:
+    if not r.shows_orr or r.orr is None:
+        return {"withheld": bool(r.orr_withheld), "reason": _orr_why(r), "method": NEWCOMBE}
+    o, dd = r.orr, r.orr.diff
+    return {
+        "estimate": dd.estimate,
+        "ci": [dd.lower, dd.upper],
+        "n": {"comparison": o.evaluable[1], "reference": o.evaluable[0]},
+        "responders": {"comparison": o.responders[1], "reference": o.responders[0]},
+        "rate": {"comparison": dd.p[0], "reference": dd.p[1]},
+        "method": NEWCOMBE,
+    }
 
 
 def _interaction_p(f: FieldResult | None) -> tuple[float | None, str]:
@@ -737,6 +970,7 @@ def table_frame(a: SubgroupAnalysis) -> pd.DataFrame:
                 "HR (95% CI)": cx._fmt_hr(r.hr.hr, r.hr.lower, r.hr.upper)
                 if r.shows_estimate
                 else _why_not(r),
+                ORR_HEAD: _fmt_orr(r),
                 "p (interaction, LR)": (fmt_p(p, prefix=False) if p is not None else why)
                 if first
                 else "",
@@ -770,6 +1004,7 @@ def export_frame(a: SubgroupAnalysis) -> pd.DataFrame:
                 "hr_lower": r.hr.lower if shown else None,
                 "hr_upper": r.hr.upper if shown else None,
                 "p_wald": r.hr.p if shown else None,
+                **_orr_export(r),
                 "interaction_chi2": t.chi2 if t is not None else None,
                 "interaction_df": t.df if t is not None and t.p is not None else None,
                 "interaction_p": p,
@@ -785,6 +1020,21 @@ def export_frame(a: SubgroupAnalysis) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _orr_export(r: SubgroupRow) -> dict:
+    o = r.orr if r.shows_orr else None
+    dd = None if o is None else o.diff
+    return {
+        "orr_evaluable_cmp": None if o is None else o.evaluable[1],
+        "orr_responders_cmp": None if o is None else o.responders[1],
+        "orr_evaluable_ref": None if o is None else o.evaluable[0],
+        "orr_responders_ref": None if o is None else o.responders[0],
+        "orr_difference": None if dd is None else dd.estimate,
+        "orr_difference_lower": None if dd is None else dd.lower,
+        "orr_difference_upper": None if dd is None else dd.upper,
+        "orr_note": "" if o is not None else _orr_why(r),
+    }
 
 
 def forest_frame(a: SubgroupAnalysis) -> pd.DataFrame:
@@ -856,6 +1106,7 @@ def to_json_dict(a: SubgroupAnalysis, cohort: str | None = None) -> dict:
             "p": r.hr.p if shown else None,
             "estimable": r.hr.estimable and r.level != MISSING,
             "reason": _why_not(r) or None,
+            "orr_difference": _orr_json(r),
         }
 
     if a.overall is not None:

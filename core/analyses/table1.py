@@ -36,11 +36,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.analyses.defined_groups import GroupSet, overlaps_of
 from core.analyses.disclosure import EXEMPT, Disclosure, Mode
 from core.analyses.suppression import Line, protect_lines
 from core.analyses.view import open_view
 from core.data import queries
-from core.data.filters import Filters
+from core.data.filters import CODE_FILTERS, PRIOR_CODES, Filters
 from core.stats.tests import (
     TestMethod,
     categorical_test,
@@ -182,6 +183,9 @@ class Table1:
     """The split groups that the tests compare (all but "All" and the missing-value column)."""
     tests: tuple[VariableTest, ...] = ()
     """One per characteristic when the table is split into two or more compared groups."""
+    overlaps: tuple[Any, ...] = ()
+    """Split by user-defined groups: the patients each pair shares
+    (:class:`core.analyses.defined_groups.Overlap`, exact and as shown)."""
 
     def test_for(self, family: str) -> VariableTest | None:
         return next((v for v in self.tests if v.family == family), None)
@@ -276,6 +280,22 @@ def table1(
                 else (field_def.label_of(value) if field_def else str(value))
             )
             groups[label] = sub
+    rows = _rows(df, groups)
+    compared = tuple(g for g in groups if g not in (ALL, MISSING_GROUP)) if split_by else ()
+    exact = Table1(
+        tuple(groups),
+        {g: len(s) for g, s in groups.items()},
+        tuple(rows),
+        split_by,
+        disclosure,
+        compared=compared if len(compared) >= 2 else (),
+        tests=variable_tests(groups, compared, rows, split_by) if len(compared) >= 2 else (),
+    )
+    return protect(exact, disclosure) if disclosure.active else exact
+
+
+def _rows(df: pd.DataFrame, groups: dict[str, pd.DataFrame]) -> list[Row]:
+    """The rows of Table 1 (levels and flags present in ``df``) with one cell per group."""
     rows: list[Row] = []
 
     def add_cat(section: str, key: str, label: str, mask_fn, kind: str, family: str) -> None:
@@ -371,18 +391,7 @@ def table1(
                     "flag",
                     col,
                 )
-
-    compared = tuple(g for g in groups if g not in (ALL, MISSING_GROUP)) if split_by else ()
-    exact = Table1(
-        tuple(groups),
-        {g: len(s) for g, s in groups.items()},
-        tuple(rows),
-        split_by,
-        disclosure,
-        compared=compared if len(compared) >= 2 else (),
-        tests=variable_tests(groups, compared, rows, split_by) if len(compared) >= 2 else (),
-    )
-    return protect(exact, disclosure) if disclosure.active else exact
+    return rows
 
 
 # ------------------------------------------------------------------ tests and SMDs
@@ -516,15 +525,21 @@ def _cells_and_lines(t: Table1) -> tuple[dict, list[Line], dict[tuple, tuple], l
     return values, lines, reveals, triggers
 
 
-def protect(t: Table1, d: Disclosure) -> Table1:
-    """Apply disclosure to an exact Table 1 (see the module notes); unchanged when inactive."""
-    if not d.active:
-        return replace(t, disclosure=d)
+def _hidden(t: Table1, d: Disclosure) -> tuple[frozenset, dict[tuple, tuple]]:
+    """The cells of ``t`` that ``d`` hides, and the cells a percentage of (row, group) reveals."""
     values, lines, reveals, triggers = _cells_and_lines(t)
     sup = protect_lines(values, lines, d, fixed=[(_N, ALL)], triggers=triggers)
     hidden = sup.hidden
     if not sup.resolved:  # fail closed: nothing but the total
         hidden = frozenset(k for k in values if k != (_N, ALL))
+    return hidden, reveals
+
+
+def protect(t: Table1, d: Disclosure) -> Table1:
+    """Apply disclosure to an exact Table 1 (see the module notes); unchanged when inactive."""
+    if not d.active:
+        return replace(t, disclosure=d)
+    hidden, reveals = _hidden(t, d)
     t_ = d.threshold
 
     def hidden_text(n: int) -> str:
@@ -619,4 +634,133 @@ def baseline_table(
         shown,
         notices=view.notices,
         description=view.filters.describe(view.n_selected),
+    )
+
+
+# ------------------------------------------------------------------ user-defined groups
+GROUPS_SPLIT = "your groups"
+"""``split_by`` of Table 1 split by the user's groups (the ledger reads "across your groups")."""
+OVERLAP_NOTE = (
+    "Some patients are in more than one group, so the groups are not independent: no test or "
+    "SMD is given. Make the groups exclusive to compare them."
+)
+
+
+def baseline_table_by_groups(
+    groups: GroupSet,
+    *,
+    mode: Mode = Mode.PROTECTED,
+    path: Path | str | None = None,
+) -> Table1:
+    """Table 1 split by user-defined groups: one column per group, named by the user.
+
+    Each group's column is Table 1 of that group's own selection, opened for the viewer under
+    every rule (:func:`open_view`) and protected on its own (:func:`protect`), over the rows of
+    all groups together (a level absent from a group reads 0 there). When no patient is in two
+    groups the characteristics are compared across the groups exactly as Table 1 split by a
+    field (:func:`variable_tests`, gtsummary ``add_p()`` defaults and R ``smd::smd``), and under
+    protected mode a test is shown only when every group's column shows the figures it is
+    computed from (:func:`_test_shown` on each group). A characteristic the groups select on
+    differently defines them and is not tested (as gtsummary leaves out the ``by`` variable).
+    With overlapping groups the columns are shown and no test is given; :attr:`Table1.overlaps`
+    names the overlaps as shown.
+    """
+    names = tuple(g.name for g in groups.groups)
+    if len(groups) < 2:
+        return Table1((), {}, (), GROUPS_SPLIT, refusal="Define at least two groups.")
+    frames: dict[str, pd.DataFrame] = {}
+    views = []
+    for g in groups.groups:
+        view = open_view(g.filters, mode, path)
+        if view.refused:
+            return Table1(
+                (),
+                {},
+                (),
+                GROUPS_SPLIT,
+                view.disclosure,
+                refusal=f"'{g.name}': {view.refusal}",
+                notices=view.notices,
+            )
+        views.append(view)
+        frames[g.name] = queries.patients_frame(view.filters, path=path)
+    rows = _rows(pd.concat(list(frames.values()), ignore_index=True), frames)
+    ds = [v.disclosure for v in views]
+    d = next((x for x in ds if x.active), ds[0])
+    overlaps = overlaps_of(groups, [v.filters for v in views], path, mode)
+    overlapping = any(o.n > 0 for o in overlaps)
+    defining = _defining([v.filters for v in views])
+    tests = () if overlapping else variable_tests(frames, names, rows)
+    tests = tuple(v for v in tests if v.family not in defining)
+    cells: dict[str, dict[str, Cell]] = {r.key: {} for r in rows}
+    group_n: dict[str, int | None] = {}
+    group_text: dict[str, str] = {}
+    for name, view in zip(names, views, strict=True):
+        one = Table1(
+            (ALL,),
+            {ALL: len(frames[name])},
+            tuple(replace(r, cells={ALL: r.cells[name]}) for r in rows),
+            None,
+            view.disclosure,
+            compared=(ALL,),
+        )
+        shown = protect(one, view.disclosure)
+        for r in shown.rows:
+            cells[r.key][name] = r.cells[ALL]
+        group_n[name] = shown.group_n[ALL]
+        group_text[name] = shown.size_text(ALL)
+        if view.disclosure.active:
+            hidden, _ = _hidden(one, view.disclosure)
+            tests = tuple(
+                v if _test_shown(one, v, hidden, view.disclosure.threshold) else _withheld(v)
+                for v in tests
+            )
+    return Table1(
+        names,
+        group_n,
+        tuple(replace(r, cells=cells[r.key]) for r in rows),
+        GROUPS_SPLIT,
+        d,
+        notices=tuple(dict.fromkeys(n for v in views for n in v.notices))
+        + ((OVERLAP_NOTE,) if overlapping else ())
+        + (_defining_note(defining, rows) if tests else ()),
+        group_text=group_text,
+        description="; ".join(
+            f"{n}: {v.filters.describe(v.n_selected)}" for n, v in zip(names, views, strict=True)
+        ),
+        compared=() if overlapping else names,
+        tests=tests,
+        overlaps=overlaps,
+    )
+
+
+def _defining(filters: list[Filters]) -> set[str]:
+    """The characteristics the groups select on differently (they define the groups, so,
+    as gtsummary leaves out the ``by`` variable, they are not tested)."""
+    out: set[str] = set()
+    for name in CODE_FILTERS:
+        if len({tuple(getattr(f, name)) for f in filters}) > 1:
+            out.add(name)
+    if len({(f.age_min, f.age_max) for f in filters}) > 1:
+        out.add("age")
+    if len({(f.treatments_min, f.treatments_max) for f in filters}) > 1:
+        out.add("treatments")
+    for code in {c for f in filters for c in (*f.prior_yes, *f.prior_no)}:
+        if len({(code in f.prior_yes, code in f.prior_no) for f in filters}) > 1:
+            out.add(PRIOR_CODES[code])
+    return out
+
+
+def _defining_note(defining: set[str], rows: list[Row]) -> tuple[str, ...]:
+    labels = list(
+        dict.fromkeys(
+            (r.section if r.kind in ("level", "missing") else r.label.strip())
+            for r in rows
+            if r.family in defining
+        )
+    )
+    if not labels:
+        return ()
+    return (
+        "Not compared, as they define the groups: " + ", ".join(lb.lower() for lb in labels) + ".",
     )

@@ -14,7 +14,11 @@ JSON (``--json``): ``{"disclosure", "comparison": {"field", "arm", "vs", "label"
 "comparison_arm", "reference_arm"}, "endpoint", "origin", "ties", "method", "n_selected", "n",
 "events", "overall": ROW, "subgroups": [{"field", "label", "levels": [ROW], "interaction":
 {"chi2", "df", "p", "reason"}}], "warnings"}`` with ROW = ``{"level", "n", "events", "n_ref",
-"events_ref", "n_cmp", "events_cmp", "hr", "hr_ci": [lo, hi], "p", "estimable", "reason"}``.
+"events_ref", "n_cmp", "events_cmp", "hr", "hr_ci": [lo, hi], "p", "estimable", "reason",
+"orr_difference"}``; ``orr_difference`` = ``{"estimate", "ci": [lo, hi], "n": {"comparison",
+"reference"}, "responders": {...}, "rate": {...}, "method"}`` (imaging CR + PR among evaluable
+patients of the selection, comparison minus reference arm, 0..1 scale, Newcombe hybrid score
+CI) or ``{"withheld", "reason", "method"}`` where it is not shown.
 Counts as the disclosure mode shows them (``"<11"``, ``"suppressed"``); in protected mode an
 interaction may be ``{"withheld": true, "reason"}``. Exit code 2 with a message on stderr for
 an unknown field or level, or an analysis that disclosure control withholds (the JSON then

@@ -333,6 +333,8 @@ def test_subgroup_forest_on_the_cox_page():
     cecum = table[table["Level"] == "Cecum"].iloc[0]
     assert cecum["HR (95% CI)"].startswith("not estimable: no patients in the comparison arm")
     assert re.fullmatch(r"0\.\d+", table["p (interaction, LR)"].iloc[1])
+    # issue 17 item 5: the ORR difference per subgroup (CLI: python -m core subgroups)
+    assert table["ORR difference (95% CI)"].iloc[0] == "+7.6 pp (-7.9 to +27.4); 25.9% vs 18.4%"
     spec = at.get("vega_lite_chart")[-1].proto.spec
     assert '"All patients (n=211, 174 events)", "Sex", "   Female' in spec  # rows, headers
     assert any(b.label == "Subgroup hazard ratios (CSV)" for b in at.get("download_button"))

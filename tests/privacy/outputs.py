@@ -183,19 +183,31 @@ PAGE_CASES: dict[str, tuple[str, dict[str, str]]] = {
         {"cohort": REAL, "split": "n_treatments_group"},
     ),
     "overview tiny-8": ("pages/overview.py", {"cohort": TINY}),
+    "overview groups": (  # two groups of at least 11, each holding cells of 1-10
+        "pages/overview.py",
+        {
+            "cohort": REAL,
+            "grp1": "Pancreas",
+            "grp1.primary_site": "pancreas",
+            "grp1.cohort": REAL,
+            "grp2": "Small bowel",
+            "grp2.primary_site": "small_bowel",
+            "grp2.cohort": REAL,
+        },
+    ),  # fmt: skip
     "survival": ("pages/survival.py", {"cohort": REAL}),
     "survival by=sex": ("pages/survival.py", {"cohort": REAL, "by": "sex"}),
     "survival by=sex cif": ("pages/survival.py", {"cohort": REAL, "by": "sex", "cif": "1"}),
     "survival cif": ("pages/survival.py", {"cohort": REAL, "cif": "1"}),
-    "survival groups": (
+    "survival groups": (  # two groups of at least 11 (men, 8, would refuse the whole view)
         "pages/survival.py",
         {
             "cohort": REAL,
-            "grp1": "Men",
-            "grp1.sex": "male",
+            "grp1": "Pancreas",
+            "grp1.primary_site": "pancreas",
             "grp1.cohort": REAL,
-            "grp2": "Women",
-            "grp2.sex": "female",
+            "grp2": "Small bowel",
+            "grp2.primary_site": "small_bowel",
             "grp2.cohort": REAL,
         },
     ),  # fmt: skip
