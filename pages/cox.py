@@ -7,7 +7,7 @@ import streamlit as st
 from core.analyses import cox as cd
 from core.vocab.methods import Endpoint, Origin, Ties
 from pages import _controls as ctl
-from pages import _cox_subgroups, _cox_view, _data, _ui
+from pages import _cox_groups, _cox_subgroups, _cox_view, _data, _ui
 from pages._filters import current_filters
 from pages._shell import enter
 
@@ -127,6 +127,7 @@ except cd.CoxSpecError as exc:
     st.info(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     st.stop()
 _write_model(cd.model_text(spec))
+_cox_groups.render(filters, spec)  # your groups (sidebar builder): their HRs
 if _data.count(filters) == 0:
     _ui.empty_state(filters)
     st.stop()

@@ -10,7 +10,7 @@ from core.present import export
 from core.present import table1 as table1_view
 from core.vocab.schema import PATIENTS
 from pages import _controls as ctl
-from pages import _data, _ledger, _ui
+from pages import _data, _ledger, _rdownloads, _ui
 from pages._filters import current_filters
 from pages._overview_groups import groups_view
 from pages._shell import enter
@@ -113,3 +113,4 @@ st.download_button(
     file_name="table1.csv",
     mime="text/csv",
 )
+_rdownloads.table1_r(filters, split, t1, lines)  # R script for the tests, and its data

@@ -22,7 +22,7 @@ from core.present.charts_response import response_chart, swimmer_chart
 from core.present.paragraphs import methods_paragraph, results_paragraph
 from core.vocab.methods import DAYS_PER_MONTH, BinomialCI, Denominator, ResponseDomain
 from pages import _controls as ctl
-from pages import _data, _export, _ledger, _ui
+from pages import _data, _export, _ledger, _rdownloads, _ui
 from pages._filters import current_filters
 from pages._response_duration import duration_section, swimmer_downloads
 from pages._response_groups import groups_view
@@ -171,3 +171,4 @@ _export.render(
     key="export_response",
     disclosure=d,
 )
+_rdownloads.response_r(filters, spec, result, methods)  # R script and its data

@@ -537,3 +537,97 @@ def compare_responses(
             "count or denominator is withheld is not shown."
         )
     return DefinedResponses(groups, spec, tuple(rows), test, overlaps, d, "", tuple(notes))
+
+
+# ------------------------------------------------------------------ Cox
+COX_METHOD = (
+    "Cox model of your groups alone (group as the only covariate, reference = the first group, "
+    "Efron ties, Wald 95% CI): the page's covariates, strata and interaction are not in this "
+    "model; the groups are fitted on their union, only when no patient is in two groups"
+)
+
+
+@dataclass(frozen=True)
+class DefinedCox:
+    """Hazard ratios of user-defined groups against the first one (group-only Cox model)."""
+
+    groups: GroupSet
+    spec: Any
+    """The page's :class:`~core.analyses.cox.CoxSpec` (its endpoint, origin, delayed entry and
+    landmark are used; its covariates are not)."""
+    survival: DefinedComparison
+    hazard_ratios: tuple[GroupHR, ...] = ()
+    disclosure: Disclosure = EXEMPT
+    refusal: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusal)
+
+    @property
+    def overlaps(self) -> tuple[Overlap, ...]:
+        return self.survival.overlaps
+
+    def frame(self) -> pd.DataFrame:
+        """Group, patients, events and the hazard ratio (95% CI) and p against the first group."""
+        a = self.survival.analysis
+        hrs = {h.label: h for h in self.hazard_ratios}
+        ref = self.groups.groups[0].name
+        records = []
+        for m in a.groups if a is not None else ():
+            h = hrs.get(m.label)
+            if m.label == ref:
+                hr, p = "1 (reference)", ""
+            elif h is None or h.hr is None:
+                hr, p = "–", ""
+            else:
+                hr, p = f"{h.hr:.2f} ({h.lower:.2f}–{h.upper:.2f})", fmt_p(h.p)
+            records.append(
+                {
+                    "Group": m.label,
+                    "Patients": self.disclosure.show(m.n),
+                    "Events": self.disclosure.show(m.events),
+                    "HR (95% CI)": hr,
+                    "p": p,
+                }
+            )
+        return pd.DataFrame.from_records(records)
+
+
+def compare_cox(
+    groups: GroupSet,
+    spec: Any,
+    path: Path | str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
+) -> DefinedCox:
+    """Hazard ratio of each user-defined group against the first, on the union of the groups.
+
+    The page's Cox analysis (:mod:`core.analyses.cox`) reads its rows from one selection and
+    cannot take a per-patient group column without a large change, so the group-only model is
+    fitted with the project's engine :func:`core.stats.survival.cox_group_hr_counts` (Efron
+    ties) on each group's survival counts from :func:`compare_survival`, with the page spec's
+    endpoint, origin, delayed entry and landmark. Every disclosure rule of
+    :func:`compare_survival` applies: no model when patients are in two groups, and under
+    protected mode no hazard ratio for a group with 1 to threshold-1 events (or non-events).
+
+    R equivalent: ``coxph(Surv(entry, time, status) ~ relevel(factor(group), ref = 1),
+    ties = "efron")`` on the groups' patients stacked.
+    """
+    sspec = SurvivalSpec(
+        endpoint=spec.endpoint,
+        origin=spec.origin,
+        left_truncation=spec.left_truncation,
+        landmark_months=spec.landmark_months,
+    )
+    cmp = compare_survival(groups, sspec, path, mode=mode)
+    notes = list(cmp.notes)
+    if cmp.refused:
+        return DefinedCox(groups, spec, cmp, (), cmp.disclosure, cmp.refusal, tuple(notes))
+    if spec.covariates or spec.strata:
+        notes.append(
+            "The hazard ratios of your groups are from a model with the group alone: the "
+            "page's covariates and strata are not adjusted for here."
+        )
+    return DefinedCox(groups, spec, cmp, cmp.hazard_ratios, cmp.disclosure, "", tuple(notes))

@@ -193,3 +193,18 @@ def defined_response_tests(result: Any, page: str = "Response") -> list[Entry]:
     over = result.spec.denominator.label
     h = f"{rate} ({result.rate_names[0]}) over {over} across your groups · {groups}"
     return [Entry(test.method.label, h, page, test.p)]
+
+
+def defined_cox_tests(result: Any, page: str = "Cox model") -> list[Entry]:
+    """The Wald tests of user-defined groups' hazard ratios against the first group, as shown
+    (none when the groups overlap or disclosure control withheld them)."""
+    if result is None or getattr(result, "refused", False):
+        return []
+    ref = result.groups.groups[0].name
+    endpoint = result.spec.endpoint.label
+    groups = "; ".join(f"{g.name}: {g.filters.describe()}" for g in result.groups.groups)
+    return [
+        Entry("Cox Wald", f"{endpoint}: {h.label} vs {ref} (your groups) · {groups}", page, h.p)
+        for h in result.hazard_ratios
+        if h.hr is not None and _ok(h.p)
+    ]

@@ -35,6 +35,7 @@ from core.analyses.survival import (
 from core.analyses.view import open_view
 from core.data.competing_sql import competing_rows
 from core.data.filters import Filters
+from core.vocab.schema import PATIENTS
 
 PROTECTED_REFUSAL = (
     "Patient-level rows are not given under disclosure control: the analysis data set is "
@@ -192,3 +193,106 @@ def cox_data(
     if view.disclosure.active:
         return AnalysisData(spec, filters, empty, view.disclosure, PROTECTED_REFUSAL)
     return AnalysisData(spec, filters, model_rows(view.filters, spec, path), view.disclosure, "")
+
+
+def response_rows_refusal(result: Any) -> str:
+    """:func:`rows_refusal` for an analysed response view (``ResponseResult``)."""
+    if result.refused:
+        return result.refusal
+    return PROTECTED_REFUSAL if result.disclosure.active else ""
+
+
+def response_data(
+    filters: Filters,
+    spec: Any,
+    path: Path | str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
+) -> AnalysisData:
+    """The patient-level rows of the response view ``(filters, spec)`` (a ``ResponseSpec``).
+
+    One row per patient in the selection: ``group`` (the page's group label; None where the
+    grouping value is missing or the view is ungrouped: R's ``NA``), ``response`` (the domain's
+    code, ``NE`` for not evaluable, None for missing) and ``evaluable`` (1 when the code is one
+    of the domain's evaluable codes). Given under the same rule as :func:`analysis_data`.
+    """
+    from core.analyses.responses import grouped_frame
+    from core.data import queries
+    from core.stats.responses import RESPONSE_DOMAINS
+
+    view = open_view(filters, mode, path, count=False)
+    empty = pd.DataFrame({"group": [], "response": [], "evaluable": []})
+    if view.refused:
+        return AnalysisData(spec, filters, empty, view.disclosure, view.refusal)
+    if view.disclosure.active:
+        return AnalysisData(spec, filters, empty, view.disclosure, PROTECTED_REFUSAL)
+    dom = RESPONSE_DOMAINS[spec.domain]
+    gf = grouped_frame(queries.patients_frame(view.filters, path=path), spec)
+    resp = [None if pd.isna(v) else str(v) for v in gf[dom.column]]
+    groups = [None if pd.isna(v) else str(v) for v in gf[spec.by]] if spec.by else [None] * len(gf)
+    frame = pd.DataFrame(
+        {
+            "group": pd.Series(groups, dtype=object),
+            "response": pd.Series(resp, dtype=object),
+            "evaluable": np.array([int(r in dom.codes) for r in resp], dtype=np.int64),
+        }
+    )
+    return AnalysisData(spec, filters, frame, view.disclosure, "")
+
+
+SPLIT_COLUMN = "split_group"
+
+
+def table1_rows_refusal(t1: Any) -> str:
+    """:func:`rows_refusal` for Table 1 as shown (``core.analyses.table1.Table1``)."""
+    if t1.refused:
+        return t1.refusal
+    return PROTECTED_REFUSAL if t1.disclosure.active else ""
+
+
+def table1_data(
+    filters: Filters,
+    split_by: str | None,
+    path: Path | str | None = None,
+    *,
+    mode: Mode = Mode.PROTECTED,
+) -> AnalysisData:
+    """The patient-level rows behind Table 1's tests, split by ``split_by``.
+
+    One row per patient in the selection: ``split_group`` (the column label Table 1 shows;
+    None where the split value is missing: R's ``NA``, not compared, as in the app), then one
+    column per tested characteristic named by its key, holding the values its test compares
+    (continuous: the number; yes/no: TRUE/FALSE; categorical: the stored code; ``treatments``:
+    none/single/multiple), None where missing. Given under the same rule as
+    :func:`analysis_data`.
+    """
+    from core.analyses import table1 as t1m
+    from core.data import queries
+
+    view = open_view(filters, mode, path, count=False)
+    empty = pd.DataFrame({SPLIT_COLUMN: []})
+    spec: Any = ("table1", split_by)
+    if view.refused:
+        return AnalysisData(spec, filters, empty, view.disclosure, view.refusal)
+    if view.disclosure.active:
+        return AnalysisData(spec, filters, empty, view.disclosure, PROTECTED_REFUSAL)
+    df = queries.patients_frame(view.filters, path=path)
+    exact = t1m.table1(df, split_by)
+    df = df.copy()
+    df["n_treatments_group"] = t1m.treatment_group(df["n_treatments"]) if len(df) else []
+    out: dict[str, Any] = {}
+    if split_by:
+        fd = PATIENTS.get(split_by)
+        out[SPLIT_COLUMN] = [
+            None if pd.isna(v) else (fd.label_of(v) if fd else str(v)) for v in df[split_by]
+        ]
+    else:
+        out[SPLIT_COLUMN] = [None] * len(df)
+    for v in exact.tests:
+        vals = t1m._family_values(df, v.family, v.kind).reindex(df.index)
+        out[v.family] = [None if pd.isna(x) else _py_value(x) for x in vals]
+    return AnalysisData(spec, filters, pd.DataFrame(out, index=None), view.disclosure, "")
+
+
+def _py_value(x: Any) -> Any:
+    return x.item() if hasattr(x, "item") else x

@@ -8,7 +8,9 @@ import math
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
+from core.analyses.defined_groups import GroupSet
 from core.analyses.disclosure import MODE_ENV, Mode, configured_mode
 from core.data.db import default_db_path, list_cohorts
 from core.data.filters import URL_KEYS, Filters
@@ -114,6 +116,42 @@ def selection(args: argparse.Namespace) -> Filters:
     if notices:
         raise InvalidInput("; ".join(notices))
     return filters
+
+
+def add_groups(parser: argparse.ArgumentParser) -> None:
+    """``--group NAME:FILTERS`` (repeatable): groups the user defines, instead of ``--by``."""
+    parser.add_argument(
+        "--group",
+        action="append",
+        default=None,
+        metavar="NAME:FILTERS",
+        help="a group you define, named NAME, with the link's filter keys (e.g. "
+        "'IA small bowel:route=IA&primary_site=small_bowel'); give two or more instead of --by. "
+        "--cohort applies to every group that names no cohort",
+    )
+
+
+def group_set(args: argparse.Namespace, filters: Filters) -> GroupSet:
+    """The groups of ``--group NAME:FILTERS``; a bad name or value raises InvalidInput naming it.
+
+    Each group's filters are parsed as a link's (:meth:`GroupSet.from_query_params`); a group
+    naming no cohort gets the ``--cohort`` of ``filters``.
+    """
+    params: dict[str, object] = {}
+    for i, text in enumerate(args.group, start=1):
+        name, sep, query = str(text).partition(":")
+        if not sep:
+            raise InvalidInput(f"--group {text!r}: write NAME:FILTERS (e.g. IA:route=IA)")
+        params[f"grp{i}"] = name.strip()
+        sub = {k: ",".join(v) for k, v in parse_qs(query, keep_blank_values=True).items()}
+        if "cohort" not in sub and filters.cohorts:
+            sub["cohort"] = ",".join(filters.cohorts)
+        for k, v in sub.items():
+            params[f"grp{i}.{k}"] = v
+    groups, notices = GroupSet.from_query_params(params)
+    if notices:
+        raise InvalidInput(" ".join(notices))
+    return groups
 
 
 def clean_json(value: Any) -> Any:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from urllib.parse import parse_qs
 
-from core.analyses.defined_groups import GroupSet, compare_survival
+from core.analyses.defined_groups import compare_survival
 from core.analyses.effects import effects_json, effects_of, effects_text
 from core.analyses.rdata import analysis_data
 from core.analyses.survival import (
@@ -21,9 +20,11 @@ from core.analyses.survival import (
 )
 from core.commands._common import (
     InvalidInput,
+    add_groups,
     add_selection,
     disclosure_mode,
     fail,
+    group_set,
     print_json,
     selection,
 )
@@ -73,15 +74,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="from diagnosis, count patients at risk before treatment (biased)",
     )
-    parser.add_argument(
-        "--group",
-        action="append",
-        default=None,
-        metavar="NAME:FILTERS",
-        help="a group you define, named NAME, with the link's filter keys (e.g. "
-        "'IA small bowel:route=IA&primary_site=small_bowel'); give two or more instead of --by. "
-        "--cohort applies to every group that names no cohort",
-    )
+    add_groups(parser)
     parser.add_argument(
         "--r-code",
         type=Path,
@@ -164,27 +157,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _group_set(args: argparse.Namespace, filters: Filters) -> GroupSet:
-    params: dict[str, object] = {}
-    for i, text in enumerate(args.group, start=1):
-        name, sep, query = str(text).partition(":")
-        if not sep:
-            raise InvalidInput(f"--group {text!r}: write NAME:FILTERS (e.g. IA:route=IA)")
-        params[f"grp{i}"] = name.strip()
-        sub = {k: ",".join(v) for k, v in parse_qs(query, keep_blank_values=True).items()}
-        if "cohort" not in sub and filters.cohorts:
-            sub["cohort"] = ",".join(filters.cohorts)
-        for k, v in sub.items():
-            params[f"grp{i}.{k}"] = v
-    groups, notices = GroupSet.from_query_params(params)
-    if notices:
-        raise InvalidInput(" ".join(notices))
-    return groups
-
-
 def _defined_groups(args: argparse.Namespace, filters: Filters, spec, unit) -> int:
     try:
-        groups = _group_set(args, filters)
+        groups = group_set(args, filters)
     except InvalidInput as exc:
         return fail(str(exc))
     cmp = compare_survival(groups, spec, args.db, mode=disclosure_mode(args))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.analyses.table1 import SPLITTABLE, baseline_table
+from core.analyses.table1 import SPLITTABLE, baseline_table, baseline_table_by_groups
 from core.commands._common import (
     InvalidInput,
+    add_groups,
     add_selection,
     disclosure_mode,
     fail,
+    group_set,
     print_json,
     selection,
 )
@@ -24,6 +26,7 @@ ORDER = 10
 def configure(parser: argparse.ArgumentParser) -> None:
     add_selection(parser)
     parser.add_argument("--by", choices=SPLITTABLE, help="split the table by this field")
+    add_groups(parser)
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--csv", action="store_true", help="CSV instead of aligned text")
     out.add_argument("--json", action="store_true", help="print one JSON object")
@@ -32,9 +35,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         filters = selection(args)
+        groups = None
+        if args.group:
+            if args.by:
+                raise InvalidInput("give either --by or --group, not both")
+            groups = group_set(args, filters)
     except InvalidInput as exc:
         return fail(str(exc))
-    t = baseline_table(filters, args.by, mode=disclosure_mode(args), path=args.db)
+    if groups is not None:  # one column per group you define
+        t = baseline_table_by_groups(groups, mode=disclosure_mode(args), path=args.db)
+    else:
+        t = baseline_table(filters, args.by, mode=disclosure_mode(args), path=args.db)
+    if args.json and groups is not None:
+        data = t.json()
+        data["groups_defined"] = [
+            {"name": g.name, "selection": g.filters.describe()} for g in groups.groups
+        ]
+        data["overlaps"] = [{"a": o.a, "b": o.b, "n": o.shown} for o in t.overlaps]
+        print_json(data)
+        return 0
     if args.json:
         print_json(t.json())
         return 0

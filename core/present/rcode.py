@@ -388,3 +388,288 @@ def cox_script_of(a: CoxAnalysis, *, title: str, provenance: Sequence[str]) -> s
         delayed_entry=has_delayed_entry(spec),
         provenance=provenance,
     )
+
+
+_R_CI = {
+    "clopper-pearson": (
+        "# Clopper-Pearson (exact): binom.test",
+        "binom.test(x, n, conf.level = CONF)$conf.int",
+    ),
+    "wilson": (
+        "# Wilson score interval: prop.test without continuity correction",
+        "suppressWarnings(prop.test(x, n, conf.level = CONF, correct = FALSE))$conf.int",
+    ),
+    "jeffreys": (
+        "# Jeffreys: equal-tailed Beta(x + 1/2, n - x + 1/2) quantiles, 0 at x = 0, 1 at x = n",
+        "c(if (x == 0) 0 else qbeta((1 - CONF) / 2, x + 0.5, n - x + 0.5),\n"
+        "      if (x == n) 1 else qbeta((1 + CONF) / 2, x + 0.5, n - x + 0.5))",
+    ),
+}
+
+
+def _r_test_call(method: str, mc_tables: int | None, seed: int | None) -> list[str]:
+    """R lines setting ``p`` from table ``m`` for a group-test method code."""
+    if method == "chi-square":
+        return ["p <- chisq.test(m, correct = FALSE)$p.value"]
+    if "monte-carlo" in method:
+        return [
+            "# Monte Carlo p-value: R's random tables are not the app's, so p differs from the",
+            "# app's by simulation error (about sqrt(p (1 - p) / B)).",
+            f"set.seed({int(seed or 1)})",
+            f"p <- fisher.test(m, simulate.p.value = TRUE, B = {int(mc_tables or 100000)})$p.value",
+        ]
+    return ["p <- fisher.test(m, workspace = 2e7)$p.value"]
+
+
+def response_script(
+    *,
+    title: str,
+    codes: Sequence[str],
+    derived: Sequence[tuple[str, Sequence[str]]],
+    groups: Sequence[str],
+    evaluable_denominator: bool,
+    ci_method: str,
+    conf_level: float,
+    test_method: str | None,
+    mc_tables: int | None = None,
+    seed: int | None = None,
+    provenance: Sequence[str],
+    data_file: str = DATA_FILE,
+) -> str:
+    """R code reproducing a response table from :func:`core.analyses.rdata.response_data`'s rows.
+
+    Parameters
+    ----------
+    title
+        What the script reproduces.
+    codes
+        The domain's evaluable response codes in display order (e.g. CR, PR, SD, PD).
+    derived
+        The derived rates as (name, member codes), e.g. ("orr", ("CR", "PR")).
+    groups
+        The group labels in the app's order; empty for an ungrouped view.
+    evaluable_denominator
+        True: rates over evaluable patients; False: over all patients.
+    ci_method
+        ``clopper-pearson`` (``binom.test``), ``wilson`` (``prop.test(correct = FALSE)``) or
+        ``jeffreys`` (``qbeta``).
+    conf_level
+        The intervals' confidence level.
+    test_method
+        The app's group-test method code (``fisher-2x2``, ``fisher-freeman-halton``,
+        ``fisher-freeman-halton-monte-carlo``, ``chi-square``), None when no test is given.
+    mc_tables, seed
+        The Monte Carlo test's number of tables and seed.
+    provenance
+        Lines for the script's header.
+    data_file
+        The CSV's file name.
+
+    Returns
+    -------
+    str
+        The script: prints each group's (and "All") count, denominator, percentage and CI of
+        every category and derived rate, then the group test's p-value.
+    """
+    note, ci_call = _R_CI[ci_method]
+    code_v = ", ".join(_r_string(c) for c in codes)
+    der = ", ".join(
+        f"{_r_string(name)} = c({', '.join(_r_string(c) for c in members)})"
+        for name, members in derived
+    )
+    lines = [
+        "# R code reproducing a NET Outcomes Explorer view from its analysis data set.",
+        f"# {title}".replace("\n", " "),
+        _comment(provenance).rstrip("\n"),
+        "# Run: Rscript reproduce_responses.R (in the folder holding the CSV). Base R only.",
+        "",
+        f'd <- read.csv({_r_string(data_file)}, comment.char = "#", stringsAsFactors = FALSE,',
+        '              colClasses = c(group = "character", response = "character"))',
+        f"CONF <- {_r_num(conf_level)}",
+        f"codes <- c({code_v})",
+        f"derived <- list({der})",
+        note,
+        "ci <- function(x, n) {",
+        "  if (n == 0) return(c(NA, NA))",
+        f"  {ci_call}",
+        "}",
+        "rates <- function(s, label) {",
+        "  n <- nrow(s)",
+        (
+            "  den <- sum(s$evaluable)  # rates over evaluable patients"
+            if evaluable_denominator
+            else "  den <- n  # rates over all patients (not evaluable and missing: non-responders)"
+        ),
+        "  sets <- c(as.list(setNames(codes, codes)), derived)",
+        "  out <- do.call(rbind, lapply(names(sets), function(k) {",
+        "    x <- sum(s$response %in% sets[[k]])",
+        "    lim <- ci(x, den)",
+        "    data.frame(group = label, rate = k, x = x, n = den, pct = if (den) 100 * x / den else NA,",
+        "               lower = 100 * lim[1], upper = 100 * lim[2])",
+        "  }))",
+        "  x <- n - sum(s$evaluable)  # not evaluable or missing, over all patients",
+        "  lim <- ci(x, n)",
+        "  rbind(out, data.frame(group = label, rate = 'not_evaluable_or_missing', x = x, n = n,",
+        "                        pct = if (n) 100 * x / n else NA,",
+        "                        lower = 100 * lim[1], upper = 100 * lim[2]))",
+        "}",
+    ]
+    if groups:
+        lv = ", ".join(_r_string(g) for g in groups)
+        lines += [
+            "# Patients with a missing group are NA: counted in All only, as in the app.",
+            f"d$group <- factor(d$group, levels = c({lv}))",
+            "tab <- rbind(do.call(rbind, lapply(levels(d$group), function(g)",
+            "  rates(d[!is.na(d$group) & d$group == g, ], g))), rates(d, 'All'))",
+        ]
+    else:
+        lines += ["tab <- rates(d, 'All')"]
+    lines += ["print(tab, digits = 15, row.names = FALSE)"]
+    if groups and test_method:
+        lines += [
+            "",
+            "# Group test: evaluable categories across the groups with evaluable patients",
+            "e <- d[d$evaluable == 1 & !is.na(d$group), ]",
+            "m <- table(e$group, factor(e$response, levels = codes))",
+            "m <- m[rowSums(m) > 0, colSums(m) > 0, drop = FALSE]",
+            "if (min(dim(m)) < 2) {",
+            "  p <- 1  # one table has these margins (R's fisher.test refuses it)",
+            "} else {",
+            *("  " + ln for ln in _r_test_call(test_method, mc_tables, seed)),
+            "}",
+            'cat("Group test p-value:", format(p, digits = 15), "\\n")',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def response_script_of(result: object, *, title: str, provenance: Sequence[str]) -> str:
+    """:func:`response_script` for an analysed response view (``ResponseResult``)."""
+    from core.stats.responses import RESPONSE_DOMAINS
+    from core.vocab.methods import Denominator
+
+    spec = result.spec  # type: ignore[attr-defined]
+    table = result.table  # type: ignore[attr-defined]
+    dom = RESPONSE_DOMAINS[spec.domain]
+    test = table.test if table is not None else None
+    return response_script(
+        title=title,
+        codes=dom.codes,
+        derived=[(d.name, d.members) for d in dom.derived],
+        groups=[g.label for g in table.groups] if table is not None and spec.by else [],
+        evaluable_denominator=spec.denominator is Denominator.EVALUABLE,
+        ci_method=spec.ci.value,
+        conf_level=spec.conf_level,
+        test_method=test.method.value if test is not None else None,
+        mc_tables=test.n_tables if test is not None else None,
+        seed=test.seed if test is not None else None,
+        provenance=provenance,
+    )
+
+
+def table1_script(
+    *,
+    title: str,
+    groups: Sequence[str],
+    tests: Sequence[tuple[str, str, str | None]],
+    mc_tables: int | None = None,
+    seed: int | None = None,
+    provenance: Sequence[str],
+    data_file: str = DATA_FILE,
+) -> str:
+    """R code reproducing Table 1's p-values from :func:`core.analyses.rdata.table1_data`.
+
+    Parameters
+    ----------
+    title
+        What the script reproduces.
+    groups
+        The compared split groups in the app's order (patients with a missing split value are
+        ``NA`` and not compared).
+    tests
+        Per characteristic: (column key, label, the app's test code: ``wilcoxon-exact``,
+        ``wilcoxon``, ``kruskal-wallis``, ``chi-square``, ``fisher``, ``fisher-monte-carlo``;
+        None when the app gives no p-value).
+    mc_tables, seed
+        The Monte Carlo Fisher test's number of tables and seed.
+    provenance
+        Lines for the script's header.
+    data_file
+        The CSV's file name.
+
+    Returns
+    -------
+    str
+        The script: per characteristic, the test the app chose on the patients with a known
+        value, printing its p-value.
+    """
+    lv = ", ".join(_r_string(g) for g in groups)
+    lines = [
+        "# R code reproducing a NET Outcomes Explorer view from its analysis data set.",
+        f"# {title}".replace("\n", " "),
+        _comment(provenance).rstrip("\n"),
+        "# Run: Rscript reproduce_table1.R (in the folder holding the CSV). Base R only.",
+        "# Each test leaves out the patients with a missing value of its characteristic and",
+        "# those with a missing split value, as gtsummary's add_p() and the app do.",
+        "",
+        f'd <- read.csv({_r_string(data_file)}, comment.char = "#", stringsAsFactors = FALSE,',
+        '              colClasses = c(split_group = "character"))',
+        f"d$split_group <- factor(d$split_group, levels = c({lv}))",
+        "tab_of <- function(v) {",
+        "  k <- !is.na(d[[v]]) & !is.na(d$split_group)",
+        "  table(d$split_group[k], as.character(d[[v]][k]))",
+        "}",
+        "res <- data.frame(variable = character(), test = character(), p = numeric())",
+        "put <- function(v, test, p) res[nrow(res) + 1, ] <<- list(v, test, p)",
+    ]
+    for key, label, method in tests:
+        v = _r_string(key)
+        lines.append(f"# {label}".replace("\n", " "))
+        if method is None:
+            lines.append(f"# (no p-value in the app for {key})")
+        elif method.startswith("wilcoxon"):
+            exact = "TRUE" if method == "wilcoxon-exact" else "FALSE"
+            lines.append(
+                f"put({v}, {_r_string(method)}, wilcox.test(d[[{v}]] ~ d$split_group, "
+                f"exact = {exact}, correct = TRUE)$p.value)"
+            )
+        elif method == "kruskal-wallis":
+            lines.append(
+                f"put({v}, {_r_string(method)}, kruskal.test(d[[{v}]] ~ d$split_group)$p.value)"
+            )
+        elif method == "chi-square":
+            lines.append(
+                f"put({v}, {_r_string(method)}, chisq.test(tab_of({v}), correct = FALSE)$p.value)"
+            )
+        else:
+            lines.append(f"m <- tab_of({v}); m <- m[rowSums(m) > 0, colSums(m) > 0, drop = FALSE]")
+            if method == "fisher-monte-carlo":
+                lines += [
+                    "# Monte Carlo p: R's random tables are not the app's (p differs by",
+                    "# simulation error, about sqrt(p (1 - p) / B)).",
+                    f"set.seed({int(seed or 1)})",
+                    f"put({v}, {_r_string(method)}, fisher.test(m, simulate.p.value = TRUE, "
+                    f"B = {int(mc_tables or 100000)})$p.value)",
+                ]
+            else:
+                lines.append(
+                    f"put({v}, {_r_string(method)}, fisher.test(m, workspace = 2e7)$p.value)"
+                )
+    lines.append("print(res, digits = 15, row.names = FALSE)")
+    return "\n".join(lines) + "\n"
+
+
+def table1_script_of(t1: object, *, title: str, provenance: Sequence[str]) -> str:
+    """:func:`table1_script` for Table 1 as analysed (``core.analyses.table1.Table1``)."""
+    from core.stats.fisher import MONTE_CARLO_SEED, MONTE_CARLO_TABLES
+
+    return table1_script(
+        title=title,
+        groups=list(t1.compared),  # type: ignore[attr-defined]
+        tests=[
+            (v.family, v.label, v.method.value if v.method and v.p is not None else None)
+            for v in t1.tests  # type: ignore[attr-defined]
+        ],
+        mc_tables=MONTE_CARLO_TABLES,
+        seed=MONTE_CARLO_SEED,
+        provenance=provenance,
+    )
