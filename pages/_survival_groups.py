@@ -20,11 +20,12 @@ from core.analyses.survival import (
     summary_frame,
 )
 from core.data.filters import Filters
+from core.present import export
 from core.present.charts import km_chart
 from core.present.paragraphs import method_line
 from core.vocab.formatting import fmt_p
 from core.vocab.methods import TimeUnit
-from pages import _data, _ledger, _ui
+from pages import _data, _export, _ledger, _ui
 
 KEY = "_defined_groups"
 _SEEDED = "_defined_groups_seeded"
@@ -119,12 +120,56 @@ def render(gs: GroupSet, spec: SurvivalSpec, unit: TimeUnit) -> None:
         st.markdown(f"**Log-rank test**: χ² = {lr.chi2:.2f}, df = {lr.df}, {fmt_p(lr.p)}")
         if a.pairwise:
             st.dataframe(pairwise_frame(a), hide_index=True)
-        if sentence := _ledger.record_all(survival_tests(a)):
-            st.caption(sentence)
+    sentence = _ledger.record_all(survival_tests(a)) if a.logrank is not None else ""
+    if sentence:
+        st.caption(sentence)
+    tables = {"Summary": summary_frame(a, unit)}
     if cmp.hazard_ratios:
         st.markdown(f"Hazard ratios against **{_ui.plain(gs.groups[0].name)}** (Cox, Efron ties)")
         hrs = HazardRatios(gs.groups[0].name, cmp.hazard_ratios, "", cmp.disclosure)
         st.dataframe(hr_frame(hrs), hide_index=True)
+        tables["Hazard ratios"] = hr_frame(hrs)
+    if a.pairwise:
+        tables["Pairwise log-rank"] = pairwise_frame(a)
+    exports(gs, cmp, chart, tables, method, sentence)
+
+
+def exports(gs: GroupSet, cmp, chart, tables: dict, method: str, sentence: str) -> None:
+    """Figure, CSVs with provenance (each group's definition in them), link and a short
+    results text: the page's export furniture for the user's groups."""
+    definitions = "; ".join(f"{g.name}: {g.filters.describe()}" for g in gs.groups)
+    overlaps = "; ".join(f"{o.a} and {o.b}: {o.shown}" for o in cmp.overlaps)
+    summary = tables["Summary"]
+    median = next((c for c in summary.columns if c.startswith("Median")), None)
+    results = " ".join(
+        [
+            "; ".join(
+                f"{row['Group']} (n = {row['n']}): median {row[median]}" if median else ""
+                for _, row in summary.iterrows()
+            )
+            + ".",
+            f"Log-rank {fmt_p(cmp.analysis.logrank.p)}." if cmp.analysis.logrank else "",
+            sentence,
+            cmp.disclosure.sentence(),
+        ]
+    ).strip()
+    infos = _ui.selected_infos(Filters(cohorts=_cohorts(gs)))
+    lines = export.caption_lines(
+        f"Your groups: {definitions}", infos, method, disclosure=cmp.disclosure
+    )
+    if overlaps:
+        lines = [*lines, f"Patients in both groups: {overlaps}"]
+    _export.render(
+        chart,
+        lines,
+        tables,
+        results,
+        f"{method}. Groups defined by the user: {definitions}.",
+        file_stem="km_your_groups",
+        page_path="survival",
+        key="export_groups",
+        disclosure=cmp.disclosure,
+    )
 
 
 def _cohorts(gs: GroupSet) -> tuple[str, ...]:

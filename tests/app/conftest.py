@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 
 from core.data.db import DB_ENV, close_all
 
@@ -40,3 +41,17 @@ def run_page(page: str, query: dict | None = None, timeout: float = 60):
         at.query_params[k] = v
     at.run()
     return at
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """Record the callables the page registers for deferred downloads (by file name)."""
+    made: dict[str, object] = {}
+    original = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        made[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    return made

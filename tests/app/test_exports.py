@@ -6,7 +6,6 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from core.analyses.survival import SurvivalSpec
 from core.commands.report import share_params
@@ -17,20 +16,6 @@ from core.vocab.methods import ConfType, Endpoint, Origin
 from tests.app.conftest import run_page
 
 PAGE = "pages/survival.py"
-
-
-@pytest.fixture
-def deferred(monkeypatch):
-    """Record the callables the page registers for deferred downloads (by file name)."""
-    made: dict[str, object] = {}
-    original = MediaFileManager.add_deferred
-
-    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kw):
-        made[file_name] = data_callable
-        return original(self, data_callable, mimetype, coordinates, file_name, **kw)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
-    return made
 
 
 def _labels(at) -> list[str]:

@@ -71,3 +71,15 @@ def test_overlapping_groups_are_shown_not_tested():
     assert not at.exception
     assert any("more than one group" in w.value for w in at.warning)
     assert not any("Log-rank" in m.value for m in at.markdown)
+
+
+def test_your_groups_have_the_page_exports_with_their_definitions(deferred):
+    """Figure, CSVs whose provenance names each group's definition, link and results text."""
+    at = run_page(PAGE, LINK)
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert {"Figure (SVG)", "Figure (PNG, 300 dpi)", "Summary (CSV)"} <= set(labels)
+    csv = next(v for k, v in deferred.items() if k.endswith(".csv") and "summary" in k.lower())
+    text = csv().decode("utf-8-sig")
+    assert "Your groups: G1: pgep-mibg-211 · G1; G2-3: pgep-mibg-211 · G2-G3" in text
+    assert "Log-rank p" in " ".join(c.value for c in at.code)
