@@ -20,7 +20,7 @@ import streamlit as st
 
 from core.analyses.disclosure import Disclosure
 from core.analyses.rdata import rows_refusal
-from core.analyses.survival import SurvivalAnalysis
+from core.analyses.survival import SurvivalAnalysis, reference_group
 from core.present import export
 from core.present.bundle import ExportBundle, mode_line, survival_bundle
 from core.vocab.methods import TimeUnit
@@ -157,9 +157,9 @@ def survival(
     with the R script (and, where patient rows may be given, its data, made on request)."""
     filters, spec = analysis.filters, analysis.spec
     hrs = None
-    shown = [g for g in analysis.groups if not g.suppressed]
-    if analysis.logrank is not None and shown:
-        hrs = _data.hazard_ratios(filters, spec, shown[0].label)
+    ref = reference_group(analysis)
+    if analysis.logrank is not None and ref is not None:
+        hrs = _data.hazard_ratios(filters, spec, ref)
     bundle = survival_bundle(
         analysis,
         cohorts=_ui.selected_infos(filters),

@@ -13,6 +13,7 @@ from core.analyses.survival import (
     hr_frame,
     max_time,
     pairwise_frame,
+    reference_group,
     summary_frame,
     survival_at_frame,
 )
@@ -115,7 +116,7 @@ if analysis.logrank is not None:
     if analysis.pairwise:
         st.markdown("Pairwise log-rank tests (Holm-adjusted)")
         st.dataframe(pairwise_frame(analysis), hide_index=True)
-    ref = next(g.label for g in analysis.groups if not g.suppressed and g.in_tests)
+    ref = reference_group(analysis)  # first group that can have a hazard ratio
     hrs = _data.hazard_ratios(filters, spec, ref)
     st.markdown(f"Hazard ratios against **{ref}** (Cox proportional hazards, Efron ties)")
     if hrs.rows:

@@ -1253,6 +1253,18 @@ def few_events(n: int, events: int, d: Disclosure) -> bool:
     return d.hidden(events) or d.hidden(n - events)
 
 
+def reference_group(analysis: SurvivalAnalysis) -> str | None:
+    """The hazard ratios' reference: the first shown group in the tests that can have a hazard
+    ratio (events, at least MIN_GROUP_FOR_HR patients, and in protected mode not 1 to 10 events
+    or patients without one); else the first shown group; None when no group is shown."""
+    shown = [g for g in analysis.groups if not g.suppressed and g.in_tests and g.n > 0]
+    for g in shown:
+        usable = g.events > 0 and g.n >= MIN_GROUP_FOR_HR
+        if usable and not few_events(g.n, g.events, analysis.disclosure):
+            return g.label
+    return shown[0].label if shown else None
+
+
 def _join_note(*parts: str) -> str:
     return " ".join(p for p in parts if p)
 

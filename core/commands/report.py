@@ -24,7 +24,13 @@ from typing import Any
 from core.analyses import survival_url
 from core.analyses.disclosure import Mode
 from core.analyses.rdata import analysis_data, rows_refusal
-from core.analyses.survival import GROUPINGS, SurvivalSpec, analyse, hazard_ratios
+from core.analyses.survival import (
+    GROUPINGS,
+    SurvivalSpec,
+    analyse,
+    hazard_ratios,
+    reference_group,
+)
 from core.commands._common import (
     InvalidInput,
     add_selection,
@@ -181,9 +187,9 @@ def run(args: argparse.Namespace) -> int:
         )
     d = analysis.disclosure
     hrs = None
-    shown = [g for g in analysis.groups if not g.suppressed]
-    if analysis.logrank is not None and shown:
-        hrs = hazard_ratios(filters, spec, shown[0].label, args.db, mode=mode)
+    ref = reference_group(analysis)
+    if analysis.logrank is not None and ref is not None:
+        hrs = hazard_ratios(filters, spec, ref, args.db, mode=mode)
     wanted = set(filters.cohorts)
     infos = [c for c in list_cohorts(args.db) if not wanted or c.cohort_id in wanted]
     base = args.base_url or os.environ.get(URL_ENV, DEFAULT_URL)

@@ -40,3 +40,33 @@ def test_equal_on_an_imported_cohort_in_both_modes(by, mode, tmp_path):
     refs = [g.label for g in a.groups] or ["none"]
     for ref in refs:
         assert hazard_ratios_of(a, ref) == hazard_ratios(f, spec, ref, path, mode=mode)
+
+
+def test_reference_is_the_first_group_that_can_have_a_hazard_ratio(tmp_path):
+    """Protected mode: the first shown group (G1: 1-10 patients without an event) cannot be
+    the reference, so the next one is, and the other groups get their hazard ratios; exact
+    mode keeps G1."""
+    from core.analyses.survival import reference_group
+    from tests.core.analyses._small_cohort import REAL, build
+
+    path = build(tmp_path / "small.duckdb")
+    f = Filters(cohorts=(REAL,))
+    spec = SurvivalSpec(by="sex")
+    exact = analyse(f, spec, path, mode=Mode.EXACT)
+    assert reference_group(exact) == next(g.label for g in exact.groups if g.in_tests)
+    from core.analyses.survival import few_events
+
+    for by in ("sex", "grade", "imaging_response", "prior_surgery"):
+        prot = analyse(f, SurvivalSpec(by=by), path, mode=Mode.PROTECTED)
+        ref = reference_group(prot)
+        shown = [g for g in prot.groups if not g.suppressed and g.in_tests]
+        eligible = [
+            g.label
+            for g in shown
+            if g.events > 0 and g.n >= 5 and not few_events(g.n, g.events, prot.disclosure)
+        ]
+        if eligible:  # the first eligible group, never one the rule would refuse
+            assert ref == eligible[0]
+            assert "The reference group is among them" not in hazard_ratios_of(prot, ref).note
+        else:
+            assert ref == (shown[0].label if shown else None)
