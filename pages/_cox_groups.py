@@ -15,7 +15,7 @@ from core.analyses.defined_groups import COX_METHOD
 from core.analyses.ledger import defined_cox_tests
 from core.data.filters import Filters
 from pages import _data, _ledger, _ui
-from pages._survival_groups import group_controls
+from pages._survival_groups import group_controls, header
 
 
 def render(filters: Filters, spec: CoxSpec) -> None:
@@ -23,24 +23,9 @@ def render(filters: Filters, spec: CoxSpec) -> None:
     gs = group_controls(filters)
     if gs is None:
         return
-    for k, v in gs.to_query_params().items():  # groups carried over keep their link
-        if st.query_params.get(k) != v:
-            st.query_params[k] = v
     cmp = _data.analysis("defined_groups:compare_cox", gs, spec)
-    st.subheader("Your groups")
-    _ui.disclosure_banner(cmp.disclosure)
-    if cmp.refused:
-        st.info(_ui.plain(cmp.refusal), icon=":material/shield:")
+    if not header(gs, cmp, overlap_note=": no model is fitted."):
         return
-    for g in gs.groups:
-        st.caption(f"**{_ui.plain(g.name)}**: {_ui.plain(g.filters.describe())}")
-    overlap = [f"{o.a} and {o.b}: {o.shown}" for o in cmp.overlaps if o.shown != "0"]
-    if overlap:
-        st.warning(
-            "Patients in more than one group (" + "; ".join(map(_ui.plain, overlap)) + "): "
-            "no model is fitted.",
-            icon=":material/warning:",
-        )
     for note in cmp.notes:
         st.info(_ui.plain(note))
     if cmp.hazard_ratios:

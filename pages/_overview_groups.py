@@ -18,7 +18,7 @@ from core.data.filters import Filters
 from core.present import export
 from core.present import table1 as table1_view
 from pages import _data, _ledger, _ui
-from pages._survival_groups import group_controls
+from pages._survival_groups import group_controls, header
 
 METHOD = (
     "Your groups, each its own selection; categorical: n (% of patients with a known value); "
@@ -32,9 +32,6 @@ def groups_view(filters: Filters) -> None:
     gs = group_controls(filters)
     if gs is None:
         return
-    for k, v in gs.to_query_params().items():  # groups carried over keep their link
-        if st.query_params.get(k) != v:
-            st.query_params[k] = v
     render(gs)
     st.stop()
 
@@ -43,19 +40,8 @@ def render(gs: GroupSet) -> None:
     """Table 1 by group, overlaps, footnotes naming each test, CSV with provenance lines."""
     with st.spinner("Computing Table 1 of your groups and its tests…"):
         t1: Table1 = _data.analysis("table1:baseline_table_by_groups", gs)
-    st.subheader("Baseline characteristics · your groups")
-    _ui.disclosure_banner(t1.disclosure)
-    if t1.refused:
-        st.info(_ui.plain(t1.refusal), icon=":material/shield:")
+    if not header(gs, t1, "Baseline characteristics · your groups"):
         return
-    for g in gs.groups:
-        st.caption(f"**{_ui.plain(g.name)}**: {_ui.plain(g.filters.describe())}")
-    overlap = [f"{o.a} and {o.b}: {o.shown}" for o in t1.overlaps if o.shown != "0"]
-    if overlap:
-        st.warning(
-            "Patients in more than one group (" + "; ".join(map(_ui.plain, overlap)) + ").",
-            icon=":material/warning:",
-        )
     for notice in t1.notices:
         st.info(_ui.plain(notice))
     method = METHOD

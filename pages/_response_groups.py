@@ -17,7 +17,7 @@ from core.analyses.responses import ResponseSpec
 from core.data.filters import Filters
 from core.present import export
 from pages import _data, _ledger, _ui
-from pages._survival_groups import group_controls
+from pages._survival_groups import group_controls, header
 
 
 def groups_view(filters: Filters, spec: ResponseSpec) -> None:
@@ -25,9 +25,6 @@ def groups_view(filters: Filters, spec: ResponseSpec) -> None:
     gs = group_controls(filters)
     if gs is None:
         return
-    for k, v in gs.to_query_params().items():  # groups carried over keep their link
-        if st.query_params.get(k) != v:
-            st.query_params[k] = v
     render(gs, spec)
     st.stop()
 
@@ -35,19 +32,8 @@ def groups_view(filters: Filters, spec: ResponseSpec) -> None:
 def render(gs: GroupSet, spec: ResponseSpec) -> None:
     """Per-group table, overlaps, the test with its method, CSV with provenance lines."""
     cmp = _data.analysis("defined_groups:compare_responses", gs, spec)
-    st.subheader("Your groups")
-    _ui.disclosure_banner(cmp.disclosure)
-    if cmp.refused:
-        st.info(_ui.plain(cmp.refusal), icon=":material/shield:")
+    if not header(gs, cmp):
         return
-    for g in gs.groups:
-        st.caption(f"**{_ui.plain(g.name)}**: {_ui.plain(g.filters.describe())}")
-    overlap = [f"{o.a} and {o.b}: {o.shown}" for o in cmp.overlaps if o.shown != "0"]
-    if overlap:
-        st.warning(
-            "Patients in more than one group (" + "; ".join(map(_ui.plain, overlap)) + ").",
-            icon=":material/warning:",
-        )
     st.dataframe(cmp.frame(), hide_index=True)
     method = cmp.method()
     stamp = f" · {cmp.disclosure.stamp()}" if cmp.disclosure.stamp() else ""

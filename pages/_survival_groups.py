@@ -77,26 +77,42 @@ def group_controls(filters: Filters) -> GroupSet | None:
                 gs = GroupSet(tuple(x for x in gs.groups if x is not g))
                 _store(gs)
                 st.rerun()
-    return gs if len(gs) >= 2 else None
+    if len(gs) < 2:
+        return None
+    for k, v in gs.to_query_params().items():  # groups carried over from a page keep their link
+        if st.query_params.get(k) != v:
+            st.query_params[k] = v
+    return gs
+
+
+def header(gs: GroupSet, result, title: str = "Your groups", overlap_note: str = ".") -> bool:
+    """What every page's view of the user's groups opens with: title, disclosure banner, the
+    refusal (False: nothing more to show), each group's definition and the overlaps."""
+    st.subheader(title)
+    _ui.disclosure_banner(result.disclosure)
+    if result.refused:
+        st.info(_ui.plain(result.refusal), icon=":material/shield:")
+        return False
+    for g in gs.groups:
+        st.caption(f"**{_ui.plain(g.name)}**: {_ui.plain(g.filters.describe())}")
+    overlap = [f"{o.a} and {o.b}: {o.shown}" for o in result.overlaps if o.shown != "0"]
+    if overlap:
+        st.warning(
+            "Patients in more than one group ("
+            + "; ".join(map(_ui.plain, overlap))
+            + ")"
+            + overlap_note,
+            icon=":material/warning:",
+        )
+    return True
 
 
 def render(gs: GroupSet, spec: SurvivalSpec, unit: TimeUnit) -> None:
     """The Survival page for user-defined groups: curves, summary, overlaps, tests."""
     cmp = _data.analysis("defined_groups:compare_survival", gs, spec)
-    st.subheader("Your groups")
-    _ui.disclosure_banner(cmp.disclosure)
-    if cmp.refused:
-        st.info(cmp.refusal, icon=":material/shield:")
+    if not header(gs, cmp):
         return
     a = cmp.analysis
-    for g in gs.groups:
-        st.caption(f"**{_ui.plain(g.name)}**: {_ui.plain(g.filters.describe())}")
-    overlap = [f"{o.a} and {o.b}: {o.shown}" for o in cmp.overlaps if o.shown != "0"]
-    if overlap:
-        st.warning(
-            "Patients in more than one group (" + "; ".join(map(_ui.plain, overlap)) + ").",
-            icon=":material/warning:",
-        )
     for note in cmp.notes:
         st.info(_ui.plain(note))
     for w in a.warnings:

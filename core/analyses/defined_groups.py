@@ -178,8 +178,23 @@ class Overlap:
     """The number as this viewer may see it ("0", "<11", "37", or "not shown")."""
 
 
+class _Outcome:
+    """What every comparison of user-defined groups answers (``refusal`` and ``overlaps``)."""
+
+    refusal: str
+    overlaps: tuple[Overlap, ...]
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusal)
+
+    @property
+    def overlapping(self) -> bool:
+        return any(o.n > 0 for o in self.overlaps)
+
+
 @dataclass(frozen=True)
-class DefinedComparison:
+class DefinedComparison(_Outcome):
     """A survival view of user-defined groups."""
 
     groups: GroupSet
@@ -191,14 +206,6 @@ class DefinedComparison:
     disclosure: Disclosure = EXEMPT
     refusal: str = ""
     notes: tuple[str, ...] = ()
-
-    @property
-    def refused(self) -> bool:
-        return bool(self.refusal)
-
-    @property
-    def overlapping(self) -> bool:
-        return any(o.n > 0 for o in self.overlaps)
 
 
 def _strictest(ds: list[Disclosure]) -> Disclosure:
@@ -348,7 +355,7 @@ class GroupRate:
 
 
 @dataclass(frozen=True)
-class DefinedResponses:
+class DefinedResponses(_Outcome):
     """The response rates of user-defined groups, and their comparison when it is allowed."""
 
     groups: GroupSet
@@ -360,14 +367,6 @@ class DefinedResponses:
     disclosure: Disclosure = EXEMPT
     refusal: str = ""
     notes: tuple[str, ...] = ()
-
-    @property
-    def refused(self) -> bool:
-        return bool(self.refusal)
-
-    @property
-    def overlapping(self) -> bool:
-        return any(o.n > 0 for o in self.overlaps)
 
     @property
     def rate_names(self) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from core.analyses.defined_groups import GroupSet
 from core.analyses.disclosure import MODE_ENV, Mode, configured_mode
 from core.data.db import default_db_path, list_cohorts
 from core.data.filters import URL_KEYS, Filters
+from core.vocab.methods import DAYS_PER_MONTH, TimeUnit
 
 
 class InvalidInput(ValueError):
@@ -182,3 +183,21 @@ def print_json(obj: Any) -> None:
 def fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 2
+
+
+def requested_times(args: argparse.Namespace) -> tuple[TimeUnit, tuple[float, ...], bool]:
+    """``--times`` in ``--time-unit``: (unit, the times exactly as given, given in days).
+
+    Days stay exactly as given (never through months and back); months label them
+    (days / 30.4375). Raises InvalidInput for a negative time.
+    """
+    unit = TimeUnit.parse(args.time_unit)
+    given = tuple(float(t) for t in args.times.split(",") if t.strip())
+    if any(not t >= 0 for t in given):
+        raise InvalidInput("--times must be non-negative")
+    return unit, given, unit is TimeUnit.DAYS
+
+
+def in_months(given: tuple[float, ...], in_days: bool) -> tuple[float, ...]:
+    """Requested times as months (their labels when they were given in days)."""
+    return tuple(t / DAYS_PER_MONTH for t in given) if in_days else given

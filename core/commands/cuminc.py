@@ -18,16 +18,16 @@ from core.analyses.competing import (
 )
 from core.analyses.survival import GROUPINGS
 from core.commands._common import (
-    InvalidInput,
     add_selection,
     disclosure_mode,
     fail,
+    in_months,
     print_json,
     print_mode_lines,
+    requested_times,
     selection,
 )
 from core.vocab.formatting import fmt_p
-from core.vocab.methods import DAYS_PER_MONTH, TimeUnit
 
 NAME = "cuminc"
 HELP = (
@@ -58,16 +58,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         filters = selection(args)
-        unit = TimeUnit.parse(args.time_unit)
-        given = tuple(float(t) for t in args.times.split(",") if t.strip())
-        if any(not t >= 0 for t in given):
-            raise InvalidInput("--times must be non-negative")
+        unit, given, in_days = requested_times(args)
     except ValueError as exc:
         return fail(str(exc))
-    in_days = unit is TimeUnit.DAYS
     spec = CompetingSpec(
         by=args.by,
-        times_months=tuple(t / DAYS_PER_MONTH for t in given) if in_days else given,
+        times_months=in_months(given, in_days),
         times_in_days=given if in_days else None,
     )
     a = analyse(filters, spec, args.db, mode=disclosure_mode(args))

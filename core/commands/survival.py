@@ -25,12 +25,14 @@ from core.commands._common import (
     disclosure_mode,
     fail,
     group_set,
+    in_months,
     print_json,
+    requested_times,
     selection,
 )
 from core.data.filters import Filters
 from core.present.rcode import DATA_FILE, SCRIPT_FILE, analysis_csv, survival_script
-from core.vocab.methods import DAYS_PER_MONTH, ConfType, Endpoint, Origin, TimeUnit
+from core.vocab.methods import DAYS_PER_MONTH, ConfType, Endpoint, Origin
 
 NAME = "survival"
 HELP = "Kaplan-Meier survival (median, survival at times, log-rank) for a cohort selection"
@@ -88,16 +90,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         filters = selection(args)
-        unit = TimeUnit.parse(args.time_unit)
-        given = tuple(float(t) for t in args.times.split(",") if t.strip())
-        if any(not t >= 0 for t in given):
-            raise InvalidInput("--times must be non-negative")
+        unit, given, in_days = requested_times(args)
         horizon = args.rmst_horizon
         if horizon is not None and not 0 < horizon < float("inf"):
             raise InvalidInput("--rmst-horizon must be a positive time")
-        # days stay exactly as given (no round trip through months); months label them
-        in_days = unit is TimeUnit.DAYS
-        times = tuple(t / DAYS_PER_MONTH for t in given) if in_days else given
+        times = in_months(given, in_days)
         rmst_months = 60.0 if horizon is None else horizon
         if in_days and horizon is not None:
             rmst_months = horizon / DAYS_PER_MONTH

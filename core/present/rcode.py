@@ -45,6 +45,23 @@ def _comment(lines: Sequence[str]) -> str:
     return "".join(f"# {ln}\n".replace("\r", " ") for ln in lines)
 
 
+def _opening(what: str, title: str, provenance: Sequence[str]) -> list[str]:
+    """The lines every script opens with: what it reproduces, the title, the provenance."""
+    return [
+        f"# R code reproducing a NET Outcomes Explorer {what}.",
+        f"# {title}".replace("\n", " "),
+        _comment(provenance).rstrip("\n"),
+    ]
+
+
+def _read(data_file: str, col_classes: str = "") -> list[str]:
+    """The read.csv line(s) of the analysis data set (``# `` lines skipped)."""
+    head = f'd <- read.csv({_r_string(data_file)}, comment.char = "#", stringsAsFactors = FALSE'
+    if not col_classes:
+        return [head + ")"]
+    return [head + ",", f"              colClasses = c({col_classes}))"]
+
+
 def analysis_csv(frame: pd.DataFrame, provenance: Sequence[str]) -> str:
     """The analysis data set as CSV: ``# `` provenance lines, then the rows (NA for missing;
     the survival set's columns ``group, entry_days, exit_days, status``, the cumulative
@@ -105,14 +122,12 @@ def survival_script(
     times = ", ".join(_r_num(t) for t in times_days)
     months = ", ".join(_r_num(t / DAYS_PER_MONTH) for t in times_days)
     lines = [
-        "# R code reproducing a NET Outcomes Explorer view from its analysis data set.",
-        f"# {title}".replace("\n", " "),
-        _comment(provenance).rstrip("\n"),
+        *_opening("view from its analysis data set", title, provenance),
         "# Times are in days; months = days / 30.4375.",
         "# Run: Rscript reproduce.R (in the folder holding the CSV). Needs R's survival package.",
         "",
         "library(survival)",
-        f'd <- read.csv({_r_string(data_file)}, comment.char = "#", stringsAsFactors = FALSE)',
+        *_read(data_file),
     ]
     if grouped:
         lv = ", ".join(_r_string(g) for g in levels)
@@ -225,13 +240,11 @@ def cuminc_script(
     times = ", ".join(_r_num(t) for t in times_days)
     months = ", ".join(_r_num(t / DAYS_PER_MONTH) for t in times_days)
     lines = [
-        "# R code reproducing a NET Outcomes Explorer cumulative-incidence view.",
-        f"# {title}".replace("\n", " "),
-        _comment(provenance).rstrip("\n"),
+        *_opening("cumulative-incidence view", title, provenance),
         "# Times are in days; months = days / 30.4375. Needs R's cmprsk package.",
         "",
         "library(cmprsk)",
-        f'd <- read.csv({_r_string(data_file)}, comment.char = "#", stringsAsFactors = FALSE)',
+        *_read(data_file),
     ]
     if grouped:
         lv = ", ".join(_r_string(g) for g in groups)
@@ -335,16 +348,14 @@ def cox_script(
         rhs.append(f"strata({strata})")
     surv = "Surv(entry_days, exit_days, status)" if delayed_entry else "Surv(exit_days, status)"
     lines = [
-        "# R code reproducing a NET Outcomes Explorer Cox model from its analysis data set.",
-        f"# {title}".replace("\n", " "),
-        _comment(provenance).rstrip("\n"),
+        *_opening("Cox model from its analysis data set", title, provenance),
         "# One row per patient in the model (patients with a missing covariate are not in the",
         "# data, as they are not in the app's model). Times are in days from the model's origin",
         "# (after the landmark, if any); entry_days > 0 is delayed entry.",
         "# Run: Rscript reproduce_cox.R (in the folder holding the CSV). Needs R's survival package.",
         "",
         "library(survival)",
-        f'd <- read.csv({_r_string(data_file)}, comment.char = "#", stringsAsFactors = FALSE)',
+        *_read(data_file),
     ]
     factors = [c for c in [*covariates, *([strata] if strata else [])] if c in levels]
     if factors:
@@ -478,13 +489,10 @@ def response_script(
         for name, members in derived
     )
     lines = [
-        "# R code reproducing a NET Outcomes Explorer view from its analysis data set.",
-        f"# {title}".replace("\n", " "),
-        _comment(provenance).rstrip("\n"),
+        *_opening("view from its analysis data set", title, provenance),
         "# Run: Rscript reproduce_responses.R (in the folder holding the CSV). Base R only.",
         "",
-        f'd <- read.csv({_r_string(data_file)}, comment.char = "#", stringsAsFactors = FALSE,',
-        '              colClasses = c(group = "character", response = "character"))',
+        *_read(data_file, 'group = "character", response = "character"'),
         f"CONF <- {_r_num(conf_level)}",
         f"codes <- c({code_v})",
         f"derived <- list({der})",
@@ -604,15 +612,12 @@ def table1_script(
     """
     lv = ", ".join(_r_string(g) for g in groups)
     lines = [
-        "# R code reproducing a NET Outcomes Explorer view from its analysis data set.",
-        f"# {title}".replace("\n", " "),
-        _comment(provenance).rstrip("\n"),
+        *_opening("view from its analysis data set", title, provenance),
         "# Run: Rscript reproduce_table1.R (in the folder holding the CSV). Base R only.",
         "# Each test leaves out the patients with a missing value of its characteristic and",
         "# those with a missing split value, as gtsummary's add_p() and the app do.",
         "",
-        f'd <- read.csv({_r_string(data_file)}, comment.char = "#", stringsAsFactors = FALSE,',
-        '              colClasses = c(split_group = "character"))',
+        *_read(data_file, 'split_group = "character"'),
         f"d$split_group <- factor(d$split_group, levels = c({lv}))",
         "tab_of <- function(v) {",
         "  k <- !is.na(d[[v]]) & !is.na(d$split_group)",
