@@ -11,8 +11,9 @@ from core.present import export
 from core.present.charts import residual_chart
 from core.present.charts_forest import hr_forest
 from core.present.paragraphs_cox import cox_methods, cox_results
-from core.present.rcode import DATA_FILE, analysis_csv, cox_script_of
-from pages import _data, _export, _ledger, _ui
+from core.present.rcode import cox_script_of
+from pages import _export, _ledger, _ui
+from pages._rdownloads import buttons
 
 K = "cox_"
 
@@ -90,27 +91,13 @@ def r_downloads(a: cd.CoxAnalysis, lines: list[str]) -> None:
         title=f"{a.spec.endpoint.label}: Cox model ({cd.model_text(a.spec)})",
         provenance=[*lines, refusal] if refusal else lines,
     )
-    st.download_button(
+    buttons(
         "R script (survival::coxph)",
-        script.encode("utf-8"),
-        file_name="reproduce_cox.R",
-        mime="text/plain",
-        on_click="ignore",
-        key=K + "r",
-    )
-    if refusal:
-        st.caption(refusal)
-        return
-
-    def rows() -> bytes:
-        frame = _data.analysis("rdata:cox_data", a.filters, a.spec).frame
-        return analysis_csv(frame, lines).encode("utf-8")
-
-    st.download_button(
-        "Analysis data for R (CSV)",
-        rows,
-        file_name=DATA_FILE,
-        mime="text/csv",
-        on_click="ignore",
-        key=K + "r_data",
+        script,
+        "reproduce_cox.R",
+        refusal,
+        "rdata:cox_data",
+        (a.filters, a.spec),
+        lines,
+        K + "r",
     )

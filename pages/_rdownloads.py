@@ -3,8 +3,6 @@ and, where patient rows may be given (:mod:`core.analyses.rdata`), its data (bui
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import streamlit as st
 
 from core.analyses.rdata import response_rows_refusal, table1_rows_refusal
@@ -16,15 +14,36 @@ from core.present.rcode import DATA_FILE, analysis_csv, response_script_of, tabl
 from pages import _data, _ui
 
 
-def _buttons(label: str, script: str, file: str, refusal: str, rows: Callable[[], bytes],
-             key: str) -> None:  # fmt: skip
-    st.download_button(label, script.encode("utf-8"), file_name=file, mime="text/plain",
-                       on_click="ignore", key=key)  # fmt: skip
+def buttons(
+    label: str,
+    script: str,
+    file: str,
+    refusal: str,
+    analysis: str,
+    args: tuple,
+    lines: list[str],
+    key: str,
+) -> None:
+    """The R script's download and, unless ``refusal`` (the analysis layer's reason), the
+    analysis data set's, made on click by ``_data.analysis(analysis, *args)``."""
+    st.download_button(
+        label, script.encode("utf-8"), file_name=file, mime="text/plain", on_click="ignore", key=key
+    )
     if refusal:
         st.caption(refusal)
         return
-    st.download_button("Analysis data for R (CSV)", rows, file_name=DATA_FILE, mime="text/csv",
-                       on_click="ignore", key=key + "_data")  # fmt: skip
+
+    def rows() -> bytes:
+        return analysis_csv(_data.analysis(analysis, *args).frame, lines).encode("utf-8")
+
+    st.download_button(
+        "Analysis data for R (CSV)",
+        rows,
+        file_name=DATA_FILE,
+        mime="text/csv",
+        on_click="ignore",
+        key=key + "_data",
+    )
 
 
 def response_r(filters: Filters, spec: ResponseSpec, result: ResponseResult, method: str) -> None:
@@ -34,13 +53,8 @@ def response_r(filters: Filters, spec: ResponseSpec, result: ResponseResult, met
     refusal = response_rows_refusal(result)
     script = response_script_of(result, title=f"Response rates: {spec.domain.label}",
                                 provenance=[*lines, refusal] if refusal else lines)  # fmt: skip
-
-    def rows() -> bytes:
-        frame = _data.analysis("rdata:response_data", filters, spec).frame
-        return analysis_csv(frame, lines).encode("utf-8")
-
-    _buttons("R script (responses)", script, "reproduce_responses.R", refusal, rows,
-             "response_r")  # fmt: skip
+    buttons("R script (responses)", script, "reproduce_responses.R", refusal,
+            "rdata:response_data", (filters, spec), lines, "response_r")  # fmt: skip
 
 
 def table1_r(filters: Filters, split: str | None, t1: Table1, lines: list[str]) -> None:
@@ -50,10 +64,5 @@ def table1_r(filters: Filters, split: str | None, t1: Table1, lines: list[str]) 
     refusal = table1_rows_refusal(t1)
     script = table1_script_of(t1, title="Table 1: p-values across the split groups",
                               provenance=[*lines, refusal] if refusal else lines)  # fmt: skip
-
-    def rows() -> bytes:
-        frame = _data.analysis("rdata:table1_data", filters, split).frame
-        return analysis_csv(frame, lines).encode("utf-8")
-
-    _buttons("R script (Table 1 tests)", script, "reproduce_table1.R", refusal, rows,
-             "table1_r")  # fmt: skip
+    buttons("R script (Table 1 tests)", script, "reproduce_table1.R", refusal,
+            "rdata:table1_data", (filters, split), lines, "table1_r")  # fmt: skip

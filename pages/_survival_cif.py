@@ -28,11 +28,12 @@ from core.analyses.survival import SurvivalSpec
 from core.data.filters import Filters
 from core.present import export
 from core.present.charts_cif import at_frame, cif_chart, has_curves
-from core.present.rcode import DATA_FILE, analysis_csv, cuminc_script
+from core.present.rcode import cuminc_script
 from core.vocab.formatting import fmt_p
 from core.vocab.methods import TimeUnit
 from pages import _controls as ctl
 from pages import _data, _ledger, _ui
+from pages._rdownloads import buttons
 
 TITLE = "Cumulative incidence by cause of death (competing risks)"
 METHOD_LINE = (
@@ -122,27 +123,13 @@ def r_downloads(a, filters: Filters, cspec: CompetingSpec, lines: list[str]) -> 
         times_days=list(cspec.times_days),
         provenance=[*lines, refusal] if refusal else lines,
     )
-    st.download_button(
+    buttons(
         "R script (cmprsk)",
-        script.encode("utf-8"),
-        file_name="reproduce_cuminc.R",
-        mime="text/plain",
-        on_click="ignore",
-        key="cif_r",
-    )
-    if refusal:
-        st.caption(refusal)
-        return
-
-    def rows() -> bytes:
-        frame = _data.analysis("rdata:competing_data", filters, cspec).frame
-        return analysis_csv(frame, lines).encode("utf-8")
-
-    st.download_button(
-        "Analysis data for R (CSV)",
-        rows,
-        file_name=DATA_FILE,
-        mime="text/csv",
-        on_click="ignore",
-        key="cif_r_data",
+        script,
+        "reproduce_cuminc.R",
+        refusal,
+        "rdata:competing_data",
+        (filters, cspec),
+        lines,
+        "cif_r",
     )

@@ -42,8 +42,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
-from scipy.stats import norm
 
 from core.analyses.comparison import TTE_ENDPOINTS, cohort_origin, cohort_view
 from core.analyses.disclosure import EXEMPT, Disclosure, Mode, suppressed_cells
@@ -61,6 +59,7 @@ from core.literature.arms import (
     validate_user_arm,
 )
 from core.literature.registry import ComparabilityWarning, comparability
+from core.stats.effects import survival_difference
 from core.stats.reconstruct import Reconstruction
 from core.stats.survival import (
     GroupHR,
@@ -238,42 +237,20 @@ class SurvivalDifference:
     withheld: str = ""
 
 
-def _at(km: KMResult, t: float) -> tuple[float, float] | None:
-    """Survival and its Greenwood SE (survival scale) at ``t``; None beyond the last time."""
-    if t > km.time[-1]:
-        return None
-    j = int(np.searchsorted(km.time, t, side="right")) - 1
-    if j < 0:
-        return 1.0, 0.0
-    s = float(km.surv[j])
-    se = float(km.std_err[j]) * s
-    return s, se if np.isfinite(se) else 0.0
-
-
 def survival_differences(
     km_view: KMResult, km_arm: KMResult, times: Sequence[float], conf_level: float = 0.95
 ) -> list[SurvivalDifference]:
-    """Difference of two independent Kaplan-Meier estimates at fixed times.
-
-    Method: ``d = S_1(t) - S_2(t)``, ``se = sqrt(se_1^2 + se_2^2)`` with Greenwood standard
-    errors on the survival scale, Wald CI ``d +/- z se`` and two-sided z-test p. Not estimable
-    (None) after either curve's last time.
+    """Difference of two independent Kaplan-Meier estimates at fixed times: the view's minus
+    the arm's, by :func:`core.stats.effects.survival_difference` (Greenwood SEs on the survival
+    scale, Wald CI, two-sided z-test p; not estimable after either curve's last time).
 
     R equivalent: ``s <- summary(survfit(Surv(time, status) ~ g), times = t)``;
     ``diff(rev(s$surv))``, ``sqrt(sum(s$std.err^2))``.
     """
-    z = float(norm.ppf(0.5 + conf_level / 2.0))
-    out = []
-    for t in times:
-        a, b = _at(km_view, float(t)), _at(km_arm, float(t))
-        if a is None or b is None:
-            out.append(SurvivalDifference(float(t), a and a[0], b and b[0], None, None, None, None))
-            continue
-        d = a[0] - b[0]
-        se = float(np.hypot(a[1], b[1]))
-        p = float(2.0 * ndtr(-abs(d / se))) if se > 0 else None
-        out.append(SurvivalDifference(float(t), a[0], b[0], d, d - z * se, d + z * se, p))
-    return out
+    return [
+        SurvivalDifference(d.time, d.surv, d.surv_ref, d.estimate, d.lower, d.upper, d.p)
+        for d in survival_difference(km_view, km_arm, times, conf_level)
+    ]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -293,6 +293,17 @@ def _rows(raw: dict, spec: CompetingSpec) -> tuple[_Rows, dict]:
     return _Rows(labels[keep], t[keep], status[keep], n[keep]), tallies
 
 
+def decoded_rows(
+    filters: Filters, spec: CompetingSpec, path: Path | str | None = None
+) -> tuple[_Rows, dict]:
+    """The selection's (group, time, status, count) rows and tallies, exact (for the analysis
+    and the R data set; the caller has opened the view)."""
+    grouping = GROUPINGS[spec.by] if spec.by else None
+    column = grouping.column if grouping else None
+    raw = competing_rows(filters, "os_days", "os_event", "death_cause", column, path)
+    return _rows(raw, spec)
+
+
 # ------------------------------------------------------------------ disclosure helpers
 def _shown_risk(rows, d: Disclosure, hidden: set[str]) -> tuple[RiskCell, ...]:
     out = []
@@ -364,16 +375,7 @@ def analyse(
         return replace(base, refusal=view.refusal)
     if why := spec.unsupported():
         return replace(base, refusal=why)
-    grouping = GROUPINGS[spec.by] if spec.by else None
-    raw = competing_rows(
-        view.filters,
-        "os_days",
-        "os_event",
-        "death_cause",
-        grouping.column if grouping else None,
-        path,
-    )
-    rows, tallies = _rows(raw, spec)
+    rows, tallies = decoded_rows(view.filters, spec, path)
     if d.active and 0 < tallies["n_missing"] < d.threshold:
         return replace(base, refusal=left_out_refusal(d), n_selected=tallies["n_sel"])
     present = [k + 1 for k in range(len(CAUSES)) if rows.weight[rows.status == k + 1].sum() > 0]

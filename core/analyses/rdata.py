@@ -20,12 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.analyses.competing import CAUSES, CompetingSpec, _as_survival
-from core.analyses.competing import _rows as competing_rows_decoded
+from core.analyses.competing import CAUSES, CompetingSpec, _as_survival, decoded_rows
 from core.analyses.cox import CoxAnalysis, CoxSpec, model_rows
 from core.analyses.disclosure import EXEMPT, Disclosure, Mode
 from core.analyses.survival import (
-    GROUPINGS,
     MISSING,
     NOT_ASSESSED,
     SurvivalAnalysis,
@@ -33,7 +31,6 @@ from core.analyses.survival import (
     patient_arrays,
 )
 from core.analyses.view import open_view
-from core.data.competing_sql import competing_rows
 from core.data.filters import Filters
 from core.vocab.schema import PATIENTS
 
@@ -141,16 +138,7 @@ def competing_data(
         return AnalysisData(_as_survival(spec), filters, empty, view.disclosure, why)
     if view.disclosure.active:
         return AnalysisData(_as_survival(spec), filters, empty, view.disclosure, PROTECTED_REFUSAL)
-    grouping = GROUPINGS[spec.by] if spec.by else None
-    raw = competing_rows(
-        view.filters,
-        "os_days",
-        "os_event",
-        "death_cause",
-        grouping.column if grouping else None,
-        path,
-    )
-    rows, _ = competing_rows_decoded(raw, spec)
+    rows, _ = decoded_rows(view.filters, spec, path)
     keep = np.ones(rows.label.size, dtype=bool)
     if spec.by and not spec.include_not_assessed:
         keep &= rows.label != NOT_ASSESSED
