@@ -7,14 +7,20 @@ and configuration:
   (``core.analyses.survival.analyse``, plus ``hazard_ratios_of`` when grouped; the Cox page's
   ``core.analyses.cox.analyse`` with ``cox.zph``; ``core.analyses.arms.compare_arm``);
 - **floor**: the DuckDB aggregate the configuration issues, run bare on a cursor and fetched
-  as NumPy (``survival_sql`` / ``split_sql`` / ``cox_sql``), once (the hazard ratios are
-  fitted on the analysis's own counts);
+  as NumPy (``survival_sql`` / ``split_sql`` / ``cox_sql``) with the page's own settings
+  (the perfect-hash GROUP BY on large selections), once (the hazard ratios are fitted on the
+  analysis's own counts). A grouped view's floor is its own grouped aggregate; ``floor ×
+  ungrouped floor`` says how much of the page's ratio to the ungrouped page the query alone
+  already costs;
+- **HRs**: of the page, the hazard ratios' Cox fit (``hazard_ratios_of``) alone;
 - **obvious**: DuckDB -> pandas (one row per patient) -> lifelines: ``KaplanMeierFitter`` per
   group (``entry=`` for delayed entry), ``multivariate_logrank_test`` and a ``CoxPHFitter``
   on dummy-coded groups when grouped, ``CoxPHFitter`` for the Cox page (timed once at 10^6).
 
-Medians over ``--repeats`` runs after a warm-up. The machine's other load shows in single
-figures: compare ratios from one run.
+Medians over ``--repeats`` runs after a warm-up; page, floor and hazard ratios of every
+configuration of a size are timed round-robin (one run of each in turn), so that the
+machine's changing load falls on all of them alike. The machine's other load still shows in
+single figures: compare ratios from one run.
 
     python speed/pages_table.py [--sizes 100000,1000000] [--repeats 5]
 """
@@ -48,9 +54,9 @@ from core.analyses.survival import (  # noqa: E402
 )
 from core.data.build import build_synthetic  # noqa: E402
 from core.data.cox_sql import cox_sql  # noqa: E402
-from core.data.db import cursor, query_df  # noqa: E402
+from core.data.db import PERFECT_HASH_BITS, cursor, query_df  # noqa: E402
 from core.data.filters import Filters  # noqa: E402
-from core.data.survival_sql import split_sql, survival_sql  # noqa: E402
+from core.data.survival_sql import LARGE, cohort_rows, split_sql, survival_sql  # noqa: E402
 from core.vocab.methods import ORIGIN_OFFSET_COLUMN, Origin  # noqa: E402
 
 OUT = ROOT / "speed" / "out"
@@ -104,6 +110,19 @@ def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     return statistics.median(times) * 1000, out
 
 
+def interleaved(runs: dict, repeats: int) -> dict:
+    """Median milliseconds of each run, timed round-robin after one warm-up of each."""
+    for fn in runs.values():
+        fn()
+    times: dict = {key: [] for key in runs}
+    for _ in range(repeats):
+        for key, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - t0)
+    return {key: statistics.median(v) * 1000 for key, v in times.items()}
+
+
 # ------------------------------------------------------------------ the page
 def page(cfg: Config, filters: Filters, db: Path) -> Callable[[], object]:
     if cfg.kind == "cox":
@@ -135,15 +154,31 @@ def floor_sql(cfg: Config, filters: Filters) -> tuple[str, list]:
 
 def floor(cfg: Config, filters: Filters, db: Path) -> Callable[[], object]:
     sql, params = floor_sql(cfg, filters)
+    # the page's setting for its survival aggregates (core.data.survival_sql)
+    big = cfg.kind != "cox" and cohort_rows(filters, db) >= LARGE
 
     def run():
         cur = cursor(db)
         try:
+            if big:
+                cur.execute(f"SET perfect_ht_threshold = {PERFECT_HASH_BITS}").fetchall()
             return cur.execute(sql, params).fetchnumpy()
         finally:
             cur.close()
 
     return run
+
+
+def hrs(cfg: Config, filters: Filters, db: Path) -> Callable[[], object] | None:
+    """The page's hazard ratios alone, from an analysis made once (None: not grouped)."""
+    spec = cfg.spec
+    if cfg.kind != "survival" or not spec.by:
+        return None
+    a = analyse(filters, spec, db, mode=Mode.EXACT)
+    if a.logrank is None:
+        return None
+    ref = next(g.label for g in a.groups if g.in_tests)
+    return lambda: hazard_ratios_of(a, ref)
 
 
 # ------------------------------------------------------------------ the obvious path
@@ -227,32 +262,48 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [int(i) - 1 for i in args.only.split(",") if i] or range(len(CONFIGS))
     print(
         "| patients | configuration | page, ms | floor (its DuckDB GROUP BY), ms | × floor "
-        "| × ungrouped page | obvious (DuckDB → pandas → lifelines), ms | obvious / page |"
+        "| × ungrouped page | floor × ungrouped floor | of the page: HRs, ms "
+        "| obvious (DuckDB → pandas → lifelines), ms | obvious / page |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in [int(s) for s in args.sizes.split(",")]:
         db, filters = database(n)
-        base = None
+        # page, floor and hazard ratios of every configuration timed round-robin, so that
+        # the machine's changing load falls on all of them alike (ratios from one run)
+        runs: dict[tuple[int, str], Callable[[], object]] = {}
         for i in chosen:
             cfg = CONFIGS[i]
-            t_page, _ = timed(page(cfg, filters, db), args.repeats)
-            base = t_page if i == 0 else base
-            t_floor, _ = timed(floor(cfg, filters, db), args.repeats)
+            runs[i, "page"] = page(cfg, filters, db)
+            runs[i, "floor"] = floor(cfg, filters, db)
+            fit = hrs(cfg, filters, db)
+            if fit is not None:
+                runs[i, "hrs"] = fit
+        medians = interleaved(runs, args.repeats)
+        base, base_floor = medians.get((0, "page")), medians.get((0, "floor"))
+        for i in chosen:
+            cfg = CONFIGS[i]
+            t_page, t_floor = medians[i, "page"], medians[i, "floor"]
+            t_hrs = medians.get((i, "hrs"))
             slow = (
                 n >= 1_000_000
                 and cfg.spec is not None
                 and cfg.spec.by
                 and cfg.spec.origin is not Origin.INDEX
             )
+            slow = slow or n > 1_000_000  # lifelines on 10^7 rows: minutes and gigabytes
             if args.no_obvious or slow:  # lifelines' Cox with entry: minutes at 10^6
                 t_obv = float("nan")
             else:
                 reps = 1 if n >= 1_000_000 else max(1, args.repeats // 2)
                 t_obv, _ = timed(obvious(cfg, filters, db), reps)
             rel = f"{t_page / base:.1f}x" if base else "-"
+            rel_floor = f"{t_floor / base_floor:.1f}x" if base_floor else "-"
+            hr_text = f"{t_hrs:,.1f}" if t_hrs is not None else "-"
+            obv = "not run" if np.isnan(t_obv) else f"{t_obv:,.0f}"
+            obv_rel = "-" if np.isnan(t_obv) else f"{t_obv / t_page:.0f}x"
             print(
                 f"| {n:,} | {cfg.name} | {t_page:,.1f} | {t_floor:,.1f} | {t_page / t_floor:.1f}x "
-                f"| {rel} | {t_obv:,.0f} | {t_obv / t_page:.0f}x |",
+                f"| {rel} | {rel_floor} | {hr_text} | {obv} | {obv_rel} |",
                 flush=True,
             )
     return 0

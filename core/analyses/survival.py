@@ -73,7 +73,7 @@ from core.stats.survival import (
     pooled_counts,
     reverse_counts,
     rmst,
-    rmst_difference,
+    rmst_difference_of,
     survival_at,
 )
 from core.vocab.methods import (
@@ -683,6 +683,13 @@ def _whole(a: np.ndarray) -> bool:
     return bool(np.all(a == np.floor(a))) and (a.size == 0 or float(a.max()) < 2**40)
 
 
+DENSE_CELLS_PER_ROW = 16
+"""The whole-day counts use a (group x day) table unless it has more than this many cells per
+aggregate row; then one sort is cheaper. Measured (issue 16): 10^5 patients by primary site,
+26,189 rows into a 131,505-cell table, 2.8 ms dense against 4.6 ms sorted; the sort wins only
+on far sparser tables (many groups over a long span of days)."""
+
+
 def _counts_by_label_bincount(
     labels: np.ndarray,
     exit_: np.ndarray,
@@ -694,7 +701,7 @@ def _counts_by_label_bincount(
     """Same as :func:`_counts_by_label` for whole-day times, without sorting: every
     (group, day) pair is a bin of one ``bincount`` (the usual case: times are integer days)."""
     span = int(max(exit_.max(), entry.max() if entry.size else 0)) + 1
-    if labels.size * 4 < span * (int(labels.max()) + 1):  # sparse: sorting is cheaper
+    if labels.size * DENSE_CELLS_PER_ROW < span * (int(labels.max()) + 1):  # sparse: sort
         return _counts_by_label_sorted(labels, exit_, ev, entry, n, names)
     key = labels.astype(np.int64) * span + exit_.astype(np.int64)
     size = (int(labels.max()) + 1) * span
@@ -948,7 +955,7 @@ def analyse(
         ref = usable[0]
         for other in usable[1:]:
             if ref.rmst is not None and other.rmst is not None:
-                rdiff.append((other.label, ref.label, rmst_difference(other.km, ref.km, tau)))
+                rdiff.append((other.label, ref.label, rmst_difference_of(other.rmst, ref.rmst)))
     warnings: list[str] = []
     grouping = GROUPINGS[spec.by] if spec.by else None
     if grouping and grouping.post_baseline and spec.landmark_months is None:

@@ -7,6 +7,7 @@ Nothing here knows about groupings or labels: the caller names the stored column
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,34 +70,50 @@ def survival_sql(
     their value ranges and can use its perfect-hash aggregate (see ``core.data.db``); the group
     is turned into a small integer code on the aggregate. With ``per_patient`` the same columns
     come back one row per patient (n_all = 1).
+
+    Columns that would be constant are not computed (a per-row ``sum`` of a constant costs an
+    aggregate per patient): ``off`` only with an origin offset, ``late`` only with a landmark
+    on a grouping with a recorded day; the caller reads them as 0 when absent.
     """
     where, params = filters.where()
-    off = column(cols.offset) if cols.offset else "0"
     g_inner, g_outer = group_sql(cols.group)
     ev = column(cols.event)
-    late = "0"
+    late = None
     if cols.group and cols.group_day and cols.known_by is not None:
         # the status known at the landmark: later (or undated) assessments are not yet known
-        known = f"{column(cols.group_day)} <= {float(cols.known_by)!r}"
+        known = f"{column(cols.group_day)} <= {_bound(cols.group_day, cols.known_by)}"
         late = f"({g_inner} IS NOT NULL AND {ev} IS NOT NULL AND NOT coalesce({known}, false))"
         g_inner = f"CASE WHEN {known} THEN {g_inner} END"
+    keys = f"{g_inner} AS g, {column(cols.days)} AS t"
+    if cols.offset:
+        keys += f", {column(cols.offset)} AS off"
     if per_patient:
-        counts = (
-            f"1 AS n_all, ({ev} IS NOT NULL)::BIGINT AS n, coalesce({ev}, 0)::BIGINT AS d, "
-            f"({late})::BIGINT AS late"
-        )
+        counts = f"1 AS n_all, ({ev} IS NOT NULL)::BIGINT AS n, coalesce({ev}, 0)::BIGINT AS d"
+        counts += f", ({late})::BIGINT AS late" if late else ""
         group_by = ""
     else:
-        counts = (
-            f"count(*) AS n_all, count({ev}) AS n, coalesce(sum({ev}), 0)::BIGINT AS d, "
-            f"sum(({late})::BIGINT)::BIGINT AS late"
-        )
+        counts = f"count(*) AS n_all, count({ev}) AS n, coalesce(sum({ev}), 0)::BIGINT AS d"
+        counts += f", sum(({late})::BIGINT)::BIGINT AS late" if late else ""
         group_by = " GROUP BY ALL"
-    sql = (
-        f"SELECT {g_outer} AS g, t, off, n_all, n, d, late FROM (SELECT {g_inner} AS g, "
-        f"{column(cols.days)} AS t, {off} AS off, {counts} FROM patients WHERE {where}{group_by})"
-    )
+    outer = f"{g_outer} AS g, t{', off' if cols.offset else ''}, n_all, n, d"
+    outer += ", late" if late else ""
+    sql = f"SELECT {outer} FROM (SELECT {keys}, {counts} FROM patients WHERE {where}{group_by})"
     return sql, params
+
+
+def _bound(name: str, value: float) -> str:
+    """The literal to compare stored column ``name`` with ``value`` (``name <= value``,
+    ``name > value``) without a cast per row.
+
+    ``91.3125`` written alone is a DECIMAL in DuckDB, and comparing an INTEGER column with it
+    casts every patient's value to DECIMAL (about 5 ms per 10^6 patients). Whole-number
+    columns (days, integers) compare exactly with the value rounded down, as an integer
+    (``d <= 91.3125`` iff ``d <= 91``, ``d > 91.3125`` iff ``d > 91``); others with a DOUBLE.
+    """
+    f = PATIENTS.get(name)
+    if f is not None and f.kind in ("days", "int") and math.isfinite(value):
+        return str(math.floor(value))
+    return f"CAST({float(value)!r} AS DOUBLE)"
 
 
 def split_sql(
@@ -129,38 +146,53 @@ def split_sql(
     days = column(cols.days)
     g_inner, g_outer = group_sql(cols.group)
     ev = column(cols.event)
-    late = "0"
+    late = None  # a constant 0 is not summed per patient
     if cols.group and cols.group_day and cols.known_by is not None:
-        known = f"{column(cols.group_day)} <= {float(cols.known_by)!r}"
+        known = f"{column(cols.group_day)} <= {_bound(cols.group_day, cols.known_by)}"
         late = f"({g_inner} IS NOT NULL AND {ev} IS NOT NULL AND NOT coalesce({known}, false))"
         g_inner = f"CASE WHEN {known} THEN {g_inner} END"
     ok = f"{days} >= 0 AND {off} >= 0"  # NULL when either is missing
     if left_truncation:
         ok = f"{days} > 0 AND {off} >= 0"
-    exit_day = f"{days} + {off}"
-    if landmark is not None:
-        exit_day = f"CASE WHEN {days} <= {float(landmark)!r} THEN -2 ELSE {exit_day} END"
     # the class is folded into the exit day: -1 no time, -3 a time but no usable origin (or
     # an endpoint on or before the first treatment), -2 left out by the landmark
+    exit_day = f"CASE WHEN coalesce({ok}, false) THEN {days} + {off} "
+    if landmark is not None and landmark >= 0:
+        # days > L >= 0 implies the time part of ok: one flat CASE, no nested one
+        after = f"{days} > {_bound(cols.days, landmark)} AND {off} >= 0"
+        exit_day = (
+            f"CASE WHEN coalesce({after}, false) THEN {days} + {off} "
+            f"WHEN coalesce({ok}, false) THEN -2 "
+        )
+    elif landmark is not None:
+        exit_day = (
+            f"CASE WHEN coalesce({ok}, false) THEN CASE WHEN {days} <= "
+            f"{_bound(cols.days, landmark)} THEN -2 ELSE {days} + {off} END "
+        )
     exits = (
-        f"SELECT {g_inner} AS g, 0 AS k, CASE WHEN coalesce({ok}, false) THEN {exit_day} "
+        f"SELECT {g_inner} AS g, 0 AS k, {exit_day}"
         f"WHEN {days} IS NOT NULL THEN -3 ELSE -1 END AS x, count(*) AS n_all, "
-        f"count({ev}) AS n, "
-        f"coalesce(sum({ev}), 0)::BIGINT AS d, sum(({late})::BIGINT)::BIGINT AS late "
-        f"FROM patients WHERE {where} GROUP BY ALL"
+        f"count({ev}) AS n, coalesce(sum({ev}), 0)::BIGINT AS d"
+        + (f", sum(({late})::BIGINT)::BIGINT AS late" if late else "")
+        + f" FROM patients WHERE {where} GROUP BY ALL"
     )
     sql = exits
     if left_truncation:
         kept = f"{ok} AND {ev} IS NOT NULL"
-        if landmark is not None:
-            kept += f" AND {days} > {float(landmark)!r}"
+        if landmark is not None and landmark >= 0:
+            kept = f"{days} > {_bound(cols.days, landmark)} AND {off} >= 0 AND {ev} IS NOT NULL"
+        elif landmark is not None:
+            kept += f" AND {days} > {_bound(cols.days, landmark)}"
         sql += (
             f" UNION ALL SELECT {g_inner} AS g, 1 AS k, {off} AS x, count(*) AS n_all, "
-            f"count(*) AS n, 0::BIGINT AS d, 0::BIGINT AS late FROM patients WHERE {where} "
-            f"AND {kept} GROUP BY ALL"
+            f"count(*) AS n, 0::BIGINT AS d{', 0::BIGINT AS late' if late else ''} "
+            f"FROM patients WHERE {where} AND {kept} GROUP BY ALL"
         )
         params = [*params, *params]
-    sql = f"SELECT {g_outer} AS g, k, x, n_all, n, d, late FROM ({sql})"
+    sql = (
+        f"SELECT {g_outer} AS g, k, x, n_all, n, d, {'late' if late else '0::BIGINT'} AS late "
+        f"FROM ({sql})"
+    )
     return sql, params
 
 
@@ -171,10 +203,18 @@ def split_rows(
     *,
     left_truncation: bool = True,
     landmark: float | None = None,
+    large: int | None = None,
 ) -> dict:
-    """Run :func:`split_sql`: ``{g, k, x, n_all, n, d, late}`` as NumPy arrays."""
+    """Run :func:`split_sql`: ``{g, k, x, n_all, n, d, late}`` as NumPy arrays.
+
+    As :func:`survival_rows`, a selection reading at least ``large`` patients (default
+    :data:`LARGE`) uses DuckDB's perfect-hash GROUP BY: DuckDB knows the range of the exit
+    day (days + offset, or a class code) and of the stored offset, so both aggregates qualify
+    (10^6 patients from diagnosis: about 15 -> 12 ms).
+    """
     sql, params = split_sql(filters, cols, left_truncation=left_truncation, landmark=landmark)
-    return query_arrays(sql, params, path)
+    limit = LARGE if large is None else large
+    return query_arrays(sql, params, path, perfect_hash=cohort_rows(filters, path) >= limit)
 
 
 def cohort_rows(filters: Filters, path: Path | str | None = None) -> int:

@@ -63,6 +63,7 @@ __all__ = [
     "logrank_with_pairwise",
     "rmst",
     "rmst_difference",
+    "rmst_difference_of",
     "cox_group_hr",
     "landmark",
     "to_unit",
@@ -415,6 +416,20 @@ def _findq(x: np.ndarray, y: np.ndarray, probs: np.ndarray, tol: float) -> np.nd
     """R 3.5.3 ``survival:::findq`` (x = c(0, time), y = c(0, 1 - curve)); NA -> nan."""
     out = np.full(probs.size, np.nan)
     finite = ~np.isnan(y)
+    all_finite = bool(finite.all())
+    yf = y if all_finite else y[finite]
+    if yf.size == 0 or yf.max() < probs.min():
+        return out
+    if yf.size < 2 or bool(np.all(yf[1:] >= yf[:-1])):
+        return _findq_monotone(x, yf, finite, all_finite, probs, tol)
+    return _findq_general(x, y, probs, tol)
+
+
+def _findq_general(x: np.ndarray, y: np.ndarray, probs: np.ndarray, tol: float) -> np.ndarray:
+    """:func:`_findq` for any ``y``: R's steps one by one (``duplicated``, ``approx``); the
+    reference of :func:`_findq_monotone`."""
+    out = np.full(probs.size, np.nan)
+    finite = ~np.isnan(y)
     if not finite.any() or y[finite].max() < probs.min():
         return out
     xmax = x[-1]
@@ -451,6 +466,47 @@ def _findq(x: np.ndarray, y: np.ndarray, probs: np.ndarray, tol: float) -> np.nd
     if not np.isnan(ylast):
         last = np.abs(probs - ylast) < tol
         out[last] = (q1[last] + xmax) / 2.0
+    return out
+
+
+def _findq_monotone(
+    x: np.ndarray,
+    yf: np.ndarray,
+    finite: np.ndarray,
+    all_finite: bool,
+    probs: np.ndarray,
+    tol: float,
+) -> np.ndarray:
+    """:func:`_findq` when the finite ``y`` never decrease (a survival curve, and usually its
+    CI limits): the same numbers without building the de-duplicated arrays. ``yf`` holds the
+    finite ``y``, ``finite`` marks them (``all_finite``: every one is).
+
+    ``findq`` keeps the first point of each run of equal values; on a non-decreasing ``y`` the
+    first point whose value (plus or minus ``tol``) reaches ``p`` is the first of its run, so
+    searching the full arrays finds the same points. R's ``ylast`` is the last kept value:
+    NA when the first NA comes after the start of the last run of finite values.
+    """
+    xf = x if all_finite else x[finite]
+    n = yf.size
+    hi = yf + tol
+    lo = yf - tol
+    i1 = np.searchsorted(hi, probs, side="left")
+    i2 = np.searchsorted(lo, probs, side="left")
+    ok1 = (probs >= hi[0]) & (i1 < n)
+    ok2 = (probs >= lo[0]) & (i2 < n)
+    q1 = np.where(ok1, xf[np.minimum(i1, n - 1)], np.nan)
+    q2 = np.where(ok2, xf[np.minimum(i2, n - 1)], np.nan)
+    out = (q1 + q2) / 2.0
+    out[probs == 0] = x[0]
+    ylast = float(yf[-1])
+    if not all_finite:
+        last_run = int(np.searchsorted(yf, yf[-1], side="left"))  # first point of the last run
+        first_nan = int(np.argmin(finite))
+        if first_nan > int(np.flatnonzero(finite)[last_run]):
+            ylast = float("nan")
+    if not np.isnan(ylast):
+        last = np.abs(probs - ylast) < tol
+        out[last] = (q1[last] + x[-1]) / 2.0
     return out
 
 
@@ -513,13 +569,33 @@ def pooled_counts(groups: Sequence[SurvivalCounts]) -> SurvivalCounts:
     groups = [g for g in groups if g.time.size]
     if not groups:
         return SurvivalCounts(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
-    t = np.unique(np.concatenate([g.time for g in groups]))
+    if len(groups) == 1:  # the ungrouped view: already pooled
+        g = groups[0]
+        return g if g.n_landmark_excluded == 0 else replace(g, n_landmark_excluded=0)
+    t = _union_times([g.time for g in groups])
     out = [np.zeros(t.size, dtype=np.int64) for _ in range(3)]
     for g in groups:
-        i = np.searchsorted(t, g.time)
+        i = np.searchsorted(t, g.time)  # distinct within a group: no repeated index
         for acc, col in zip(out, (g.n_event, g.n_censor, g.n_enter), strict=True):
-            np.add.at(acc, i, col)
+            acc[i] += col
     return SurvivalCounts(t, *out)
+
+
+def _union_times(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Sorted distinct values of all the arrays, as ``np.unique(np.concatenate(arrays))``.
+
+    Whole, non-negative times in a range not much larger than their number (days, the usual
+    case) are marked in a table instead of sorted.
+    """
+    allt = np.concatenate(arrays) if len(arrays) else np.zeros(0)
+    if allt.size == 0:
+        return allt.astype(np.float64)
+    lo, hi = float(allt.min()), float(allt.max())
+    if lo >= 0 and hi <= 4 * allt.size + 4096 and bool(np.all(allt == np.floor(allt))):
+        mark = np.zeros(int(hi) + 1, dtype=bool)
+        mark[allt.astype(np.int64)] = True
+        return np.flatnonzero(mark).astype(np.float64)
+    return np.unique(allt)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -631,7 +707,7 @@ def _risk_dead(groups: Sequence[SurvivalCounts]) -> tuple[np.ndarray, np.ndarray
     k = len(groups)
     has = [g.n_event > 0 for g in groups]
     ev_times = [g.time[h] for g, h in zip(groups, has, strict=True)]
-    grid = np.unique(np.concatenate(ev_times))
+    grid = _union_times(ev_times)
     m = grid.size
     risk = np.empty((k, m))
     dead = np.zeros((k, m))
@@ -797,21 +873,33 @@ def _pairwise_from(
     group has ``E = 0`` or ``V = 0`` gets ``chi2 = 0, p = 1``.
     """
     risk, dead = matrices
-    k = risk.shape[0]
+    k, m = risk.shape
     ii, jj = np.triu_indices(k, 1)  # (0,1), (0,2), ..., (1,2), ...: the order of the pairs
     chi = np.zeros(ii.size)
     ok = np.zeros(ii.size, dtype=bool)
+    # work arrays reused for every first group (no temporaries of pairs x times per step);
+    # where nobody of the pair is at risk d_t = 0, and n_t is taken as 1 so that the terms
+    # are exact zeros without a masked division
+    buf = np.empty((5, max(k - 1, 1), m))
     b0 = 0
     for i in range(k - 1):
-        ri, rj = risk[i], risk[i + 1 :]  # (m,), (k-i-1, m): views, no copies
-        n_t = rj + ri
-        d_t = dead[i + 1 :] + dead[i]
-        at = n_t > 0  # d_t = 0 where nobody is at risk
-        q = np.divide(d_t, n_t, out=np.zeros_like(n_t), where=at)  # d_t / n_t
+        h = k - i - 1
+        ri, rj = risk[i], risk[i + 1 :]  # (m,), (h, m): views, no copies
+        n_t, d_t, nn, q, w = (b[:h] for b in buf)
+        np.add(rj, ri, out=n_t)
+        np.add(dead[i + 1 :], dead[i], out=d_t)
+        np.maximum(n_t, 1.0, out=nn)
+        np.divide(d_t, nn, out=q)  # d_t / n_t
         e_j = np.einsum("jt,jt->j", rj, q)
         e_i = q @ ri
-        u = np.divide(q * (n_t - d_t), n_t * np.maximum(n_t - 1.0, 1.0), out=q, where=at)
-        var = (rj * u) @ ri
+        np.subtract(n_t, d_t, out=w)
+        np.multiply(q, w, out=w)  # d_t (n_t - d_t) / n_t
+        np.subtract(nn, 1.0, out=d_t)
+        np.maximum(d_t, 1.0, out=d_t)
+        np.multiply(nn, d_t, out=d_t)  # n_t max(n_t - 1, 1)
+        np.divide(w, d_t, out=w)
+        np.multiply(rj, w, out=w)
+        var = w @ ri
         diff = dead[i + 1 :].sum(axis=1) - e_j
         good = (e_i > 0) & (e_j > 0) & (var != 0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -902,9 +990,15 @@ def rmst_difference(
     z test. R equivalent: ``summary(fit, rmean=tau)$table`` for each stratum, then
     ``2 * pnorm(-abs(diff / se))``.
     """
+    return rmst_difference_of(rmst(km_a, tau, conf_level), rmst(km_b, tau, conf_level), conf_level)
+
+
+def rmst_difference_of(a: RMSTResult, b: RMSTResult, conf_level: float = 0.95) -> RMSTDifference:
+    """:func:`rmst_difference` from the two groups' :func:`rmst` results (same horizon and
+    confidence level), without computing them again."""
     z = _z(conf_level)
-    a = rmst(km_a, tau, conf_level)
-    b = rmst(km_b, tau, conf_level)
+    if a.tau != b.tau:
+        raise ValueError("the two RMSTs must have the same horizon")
     est = a.estimate - b.estimate
     se = float(np.hypot(a.se, b.se))
     if se > 0:
