@@ -29,8 +29,9 @@ Conventions that differ from R and are deliberate
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +106,20 @@ def _linear_predictor(xt: np.ndarray, beta: np.ndarray) -> np.ndarray:
     for j in range(xt.shape[0]):
         lp += beta[j] * xt[j]
     return lp
+
+
+def _norm_sf(z: float) -> float:
+    """``scipy.stats.norm.sf(z)`` (the same ``ndtr(-z)``) without the distribution
+    machinery's per-call overhead."""
+    return float(special.ndtr(-z))
+
+
+def _chi2_sf(x: float, df: int) -> float:
+    """``scipy.stats.chi2.sf(x, df)`` (the same ``chdtrc``, 1 at or below 0, NaN for NaN)
+    without the distribution machinery's per-call overhead."""
+    if math.isnan(x):
+        return math.nan
+    return 1.0 if x <= 0 else float(special.chdtrc(df, x))
 
 
 def _vdot(a: np.ndarray, b: np.ndarray) -> float:
@@ -659,6 +674,19 @@ _SERIES_M = 20  # highest power of A0/S0 kept: (M+1) * 0.1**M / 0.9 < 1e-18 rela
 _DIRECT_D = 64  # power sums by direct summation up to this many tied events
 
 
+@functools.cache
+def _small_power_sums() -> np.ndarray:
+    """``P[d, m]`` of :func:`_power_sums` for d = 0.._DIRECT_D by direct summation, computed
+    once (read-only)."""
+    powers = np.arange(_SERIES_M + 3)
+    tab = np.zeros((_DIRECT_D + 1, powers.size))
+    for dval in range(1, _DIRECT_D + 1):
+        u = np.arange(dval) / dval
+        tab[dval] = (u[:, None] ** powers[None, :]).sum(axis=0)
+    tab.flags.writeable = False
+    return tab
+
+
 def _power_sums(dk: np.ndarray) -> np.ndarray:
     """``P[k, m] = sum_{l=0}^{d_k-1} (l/d_k)^m`` for m = 0..M+2.
 
@@ -666,30 +694,44 @@ def _power_sums(dk: np.ndarray) -> np.ndarray:
     exact for polynomials: ``P_m = d/(m+1) - 1/2 + sum_{2k-1<m} B_2k/(2k)! m!/(m-2k+1)! d^(1-2k)``
     (terms shrink like (m / 2 pi d)^(2k-1), so it is also well conditioned there).
     """
-    nm = _SERIES_M + 3
     uniq, inv = np.unique(dk, return_inverse=True)
+    return _power_sum_table(uniq)[inv]
+
+
+def _power_sum_table(uniq: np.ndarray) -> np.ndarray:
+    """:func:`_power_sums` of each of the distinct event counts ``uniq`` (int, >= 0)."""
+    nm = _SERIES_M + 3
     tab = np.empty((uniq.size, nm))
     powers = np.arange(nm)
-    for i, dval in enumerate(uniq):
-        if dval > _DIRECT_D:
-            continue
-        u = np.arange(dval) / dval
-        tab[i] = (u[:, None] ** powers[None, :]).sum(axis=0)
     big = uniq > _DIRECT_D
+    tab[~big] = _small_power_sums()[uniq[~big]]
     if big.any():
         dd = uniq[big].astype(float)[:, None]
         m = powers[None, :].astype(float)
         val = dd / (m + 1) - 0.5
-        bern = special.bernoulli(nm)
-        for k in range(1, nm // 2 + 1):
-            j = 2 * k - 1
-            coef = bern[2 * k] / math.factorial(2 * k)
-            falling = special.poch(m - j + 1, j)  # m! / (m-j)!
-            term = np.where(m > j, coef * falling * dd ** (-j), 0.0)
-            val = val + term
+        for j, coef in _faulhaber_coefs():
+            val = val + coef * dd ** (-j)
         val[:, 0] = dd[:, 0]
         tab[big] = val
-    return tab[inv]
+    return tab
+
+
+@functools.cache
+def _faulhaber_coefs() -> tuple[tuple[int, np.ndarray], ...]:
+    """``(j, B_2k/(2k)! m!/(m-j)!)`` (0 where m <= j), j = 2k-1, of :func:`_power_sum_table`'s
+    Euler-Maclaurin terms, computed once."""
+    nm = _SERIES_M + 3
+    m = np.arange(nm)[None, :].astype(float)
+    bern = special.bernoulli(nm)
+    out = []
+    for k in range(1, nm // 2 + 1):
+        j = 2 * k - 1
+        coef = bern[2 * k] / math.factorial(2 * k)
+        falling = special.poch(m - j + 1, j)  # m! / (m-j)!
+        scaled = np.where(m > j, coef * falling, 0.0)
+        scaled.flags.writeable = False
+        out.append((j, scaled))
+    return tuple(out)
 
 
 def _efron_sums(
@@ -739,6 +781,66 @@ def _efron_sums(
         b1[idx] = np.bincount(g, fi * inv, n)
         b2[idx] = np.bincount(g, fi * fi, n)
         lg[idx] = np.bincount(g, np.log(den), n)
+    return a0, a1, b0, b1, b2, lg
+
+
+_BULK_R = 0.01  # one-factor path: Efron sums of the times with A0/S0 <= this by one Horner pass
+_TAIL_REL = 1e-19  # series terms left out by that pass: below this, relative (~1e-3 ulp)
+
+
+def _series_degree(r_max: float) -> int:
+    """Lowest degree M of the Efron series whose tail is below ``_TAIL_REL`` (relative) for
+    every ratio ``0 <= r <= r_max <= _SERIES_R``: ``(M + 2) r^(M+1) / (1 - r)^2`` bounds
+    the left-out terms of every sum (``P_m(d)`` decreases in m), at most ``_SERIES_M``."""
+    for deg in range(_SERIES_M):
+        if (deg + 2) * r_max ** (deg + 1) <= _TAIL_REL * (1.0 - r_max) ** 2:
+            return deg
+    return _SERIES_M
+
+
+def _efron_sums_bulk(
+    S0: np.ndarray, A0: np.ndarray, dk: np.ndarray, ptab: np.ndarray, d_row: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """:func:`_efron_sums` for many event times at once (the one-factor path).
+
+    ``ptab`` holds :func:`_power_sums` per distinct event count (rows), ``d_row`` the row of
+    each time. The times with ``r = A0/S0 <= _BULK_R`` (nearly all with many patients at
+    risk) are summed by one Horner pass over every time, of the lowest degree that leaves out
+    less than ``_TAIL_REL`` (relative) of each series at the largest such r: with
+    ``p_j(r) = sum_m P_(m+j) r^m``, a0 = p_0/S0, a1 = p_1/S0, b_j = (p_j + r p_j')/S0^2
+    (= sum (m+1) P_(m+j) r^m / S0^2) and L = d log S0 - sum_(m>=1) P_m r^m / m. The other
+    times are summed by :func:`_efron_sums` itself.
+    """
+    r = A0 / S0
+    bulk = r <= _BULK_R
+    if not bulk.any():
+        return _efron_sums(S0, A0, dk, ptab[d_row])
+    deg = _series_degree(float(r[bulk].max()))
+    pt = ptab.T  # (M+3, U): coefficient rows, gathered per time at each step
+    acc = np.take(pt[deg : deg + 3], d_row, axis=1)  # p_0, p_1, p_2
+    dacc = np.zeros_like(acc)  # their derivatives
+    lacc = np.take(pt[deg], d_row) / deg if deg else np.zeros_like(r)
+    for m in range(deg - 1, -1, -1):
+        dacc *= r
+        dacc += acc
+        acc *= r
+        acc += np.take(pt[m : m + 3], d_row, axis=1)
+        if m:
+            lacc *= r
+            lacc += np.take(pt[m], d_row) / m
+    lacc *= r
+    inv_s0 = 1.0 / S0
+    inv_s02 = inv_s0 * inv_s0
+    dacc *= r
+    dacc += acc
+    a0, a1 = acc[0] * inv_s0, acc[1] * inv_s0
+    b0, b1, b2 = dacc[0] * inv_s02, dacc[1] * inv_s02, dacc[2] * inv_s02
+    lg = dk * np.log(S0) - lacc
+    rest = np.flatnonzero(~bulk)
+    if rest.size:
+        sums = _efron_sums(S0[rest], A0[rest], dk[rest], ptab[d_row[rest]])
+        for out, part in zip((a0, a1, b0, b1, b2, lg), sums, strict=True):
+            out[rest] = part
     return a0, a1, b0, b1, b2, lg
 
 
@@ -873,7 +975,8 @@ class _FactorRisk:
     risk: np.ndarray  # (G, K) patients at risk per level at each event time
     dead: np.ndarray  # (G, K) events per level at each event time
     dk: np.ndarray  # (K,) events at each event time
-    psum: np.ndarray  # (K, M+3) Efron power sums
+    ptab: np.ndarray  # (U, M+3) Efron power sums of each distinct event count
+    d_row: np.ndarray  # (K,) row of ptab of each event time
     d_level: np.ndarray  # (G,) events per level
     counting: bool
     level_n: tuple[int | None, ...]
@@ -882,7 +985,11 @@ class _FactorRisk:
     n_strata: int = 1
 
     def derivatives(self, beta: np.ndarray, ties: Ties) -> _Derivs:
-        """:func:`_derivatives` in O(event times x levels): the same sums, grouped by level."""
+        """:func:`_derivatives` in O(event times x levels): the same sums, grouped by level.
+
+        The per-time ``score_k`` and ``xbar`` are left empty (``(0, p)``): only the row-level
+        risk set of :func:`cox_zph` uses them, which a one-factor fit rebuilds (_LazyZph).
+        """
         b = np.concatenate(([0.0], beta))
         shift = float(np.max(b)) if np.all(np.isfinite(b)) else 0.0
         w = np.exp(b - shift)  # the scale cancels in every ratio; log terms add it back
@@ -895,7 +1002,7 @@ class _FactorRisk:
         efron = ties is Ties.EFRON
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if efron:
-                a0, a1, b0, b1, b2, lg = _efron_sums(S0, A0, dk, self.psum)
+                a0, a1, b0, b1, b2, lg = _efron_sums_bulk(S0, A0, dk, self.ptab, self.d_row)
                 logden = float(lg.sum())
                 mean_sum = S1 * a0 - A1 * a1
             else:
@@ -913,9 +1020,8 @@ class _FactorRisk:
                 cross = (S1 * b1) @ A1.T
                 info += cross + cross.T
                 info -= (A1 * b2) @ A1.T
-            score_k = (self.dead[1:] - mean_sum).T
-            xbar = (mean_sum / dk).T
-        return _Derivs(loglik, (score,), ((info + info.T) / 2,), score_k, xbar)
+        empty = np.empty((0, beta.size))
+        return _Derivs(loglik, (score,), ((info + info.T) / 2,), empty, empty)
 
 
 def _one_hot(code: np.ndarray, p: int) -> np.ndarray:
@@ -928,6 +1034,30 @@ def _one_hot_codes(x: np.ndarray) -> np.ndarray | None:
     if p == 0 or not np.all((x == 0) | (x == 1)) or np.any(x.sum(axis=1) > 1):
         return None
     return (x @ np.arange(1.0, p + 1)).astype(np.int64)
+
+
+_DENSE_TIMES = 1 << 17  # whole-number event times up to this (or 8 per event) by a table
+
+
+def _event_times(te: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """Distinct event times (sorted) of the event rows' times ``te`` (>= 0), and a function
+    giving for each of some times x the number of event times <= x (``np.searchsorted(ev_time,
+    x, "right")``). Whole-number times (days), the usual case, are marked in a table indexed
+    by ``floor(x)`` instead of sorted and searched: the same counts in O(rows + last time)."""
+    top = int(te.max()) if te.size else -1
+    dense = 0 <= top <= max(_DENSE_TIMES, 8 * te.size) and bool(np.all(te == np.floor(te)))
+    if not dense:
+        ev_time = np.unique(te)
+        return ev_time, lambda x: np.searchsorted(ev_time, x, "right")
+    mark = np.zeros(top + 1, dtype=bool)
+    mark[te.astype(np.int64)] = True
+    upto = np.zeros(top + 2, dtype=np.int64)
+    np.cumsum(mark, out=upto[1:])  # upto[i + 1]: event times <= i
+
+    def n_upto(x: np.ndarray) -> np.ndarray:
+        return upto[np.clip(np.floor(x), -1, top).astype(np.int64) + 1]
+
+    return np.flatnonzero(mark).astype(float), n_upto
 
 
 def _factor_risk(
@@ -945,25 +1075,27 @@ def _factor_risk(
     per row, or ``entries = (code, time, c)`` counted apart (at risk when ``time < t_k``).
     """
     G = p + 1
-    ev_time = np.unique(t[d > 0])
+    ev_time, n_upto = _event_times(t[d > 0])
     K = ev_time.size
     # net patients per level whose last (for exits) / first-excluded (for entries) event-time
     # index is h; at risk at t_k = sum over h > k
-    net = np.bincount(code * (K + 1) + np.searchsorted(ev_time, t, "right"), c, G * (K + 1))
+    h_exit = n_upto(t)
+    net = np.bincount(code * (K + 1) + h_exit, c, G * (K + 1))
     starts = []
     if entry is not None:
         starts.append((code, entry, c))
     if entries is not None:
         starts.append(entries)
     for e_code, e_time, e_c in starts:
-        idx = e_code * (K + 1) + np.searchsorted(ev_time, e_time, "right")
+        idx = e_code * (K + 1) + n_upto(e_time)
         net -= np.bincount(idx, e_c, G * (K + 1))
-    net = net.reshape(G, K + 1)
-    risk = np.ascontiguousarray(np.cumsum(net[:, ::-1], axis=1)[:, ::-1][:, 1:])
-    ev = d > 0
-    k_ev = np.searchsorted(ev_time, t[ev], "left")
-    dead = np.bincount(code[ev] * K + k_ev, d[ev], G * K).reshape(G, K)
+    # whole numbers of patients: every partial sum is exact, so total - prefix = suffix sum
+    upto = np.cumsum(net.reshape(G, K + 1), axis=1)
+    risk = upto[:, -1:] - upto[:, :K]
+    # an event row's time is an event time, index h - 1; rows without events add 0
+    dead = np.bincount(code * K + np.maximum(h_exit - 1, 0), d, G * K).reshape(G, K)
     dk = dead.sum(axis=0)
+    d_uniq, d_row = np.unique(np.round(dk).astype(np.int64), return_inverse=True)
     n_g = np.bincount(code, c, G)
     e_g = np.bincount(code, d, G)
     present = n_g > 0
@@ -976,7 +1108,8 @@ def _factor_risk(
         risk=risk,
         dead=dead,
         dk=dk,
-        psum=_power_sums(np.round(dk).astype(np.int64)),
+        ptab=_power_sum_table(d_uniq),
+        d_row=d_row,
         d_level=e_g,
         counting=bool(starts),
         level_n=tuple(int(round(v)) for v in n_g[1:]),
@@ -1317,7 +1450,7 @@ def _fit(
                 hr_lower=_exp(b - _Z975 * s),
                 hr_upper=_exp(b + _Z975 * s),
                 z=z,
-                p=float(2 * stats.norm.sf(abs(z))),
+                p=2.0 * _norm_sf(abs(z)),
                 n_level=n_level[j],
                 events_level=ev_level[j],
             )
@@ -1333,9 +1466,9 @@ def _fit(
         events=events,
         terms=tuple(terms),
         loglik=(float(ll0), float(ll1)),
-        lr_test=TestResult(lr, p, float(stats.chi2.sf(lr, p))),
-        score_test=TestResult(score_chi2, p, float(stats.chi2.sf(score_chi2, p))),
-        wald_test=TestResult(wald, p, float(stats.chi2.sf(wald, p))),
+        lr_test=TestResult(lr, p, _chi2_sf(lr, p)),
+        score_test=TestResult(score_chi2, p, _chi2_sf(score_chi2, p)),
+        wald_test=TestResult(wald, p, _chi2_sf(wald, p)),
         concordance=conc,
         ties=ties,
         warnings=tuple(warns),
@@ -1602,7 +1735,9 @@ def fit_cox_factor(
     same Newton-Raphson, tests, warnings and separation check; only the risk-set sums are
     formed differently: with one-hot rows, ``S0``, ``S1`` and ``S2 = diag(S1)`` at each event
     time are the patients at risk per level times ``exp(beta_level)``, so each Newton step
-    costs O(event times x levels) whatever the number of rows. Concordance is NaN (as with
+    costs O(event times x levels) whatever the number of rows (Efron's sums over the tied
+    events of all times in one Horner pass, :func:`_efron_sums_bulk`; whole-day times counted
+    with a table instead of a sort). Concordance is NaN (as with
     ``concordance=False``); :func:`cox_zph` builds the row-level risk set on demand.
 
     R equivalent: ``coxph(Surv(t, status) ~ factor(level), ties="efron")`` on the expanded
@@ -1639,7 +1774,10 @@ def fit_cox_factor(
     if np.any(d_a < 0) or np.any(d_a > c_a) or np.any(t_a < 0):
         raise CoxModelError("need 0 <= d <= c and t >= 0 in every row")
     pos = c_a > 0
-    code_a, t_a, d_a, c_a = code_a[pos].astype(np.int64), t_a[pos], d_a[pos], c_a[pos]
+    if pos.all():  # own copies (the fit keeps them for cox_zph), without a boolean gather
+        code_a, t_a, d_a, c_a = code_a.astype(np.int64), t_a.copy(), d_a.copy(), c_a.copy()
+    else:
+        code_a, t_a, d_a, c_a = code_a[pos].astype(np.int64), t_a[pos], d_a[pos], c_a[pos]
     if not np.any(code_a == 0):
         raise CoxModelError("the reference level (code 0) has no patients")
     e_f = None
