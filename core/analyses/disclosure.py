@@ -278,6 +278,40 @@ def round_at_risk(n: int) -> int:
     return int(math.ceil(n / AT_RISK_BASE) * AT_RISK_BASE)
 
 
+def shown_range(value: int, threshold: int, *, rounded: bool = True) -> tuple[int, int]:
+    """What a reader knows of a count from its shown form: '0' is 0, '<11' is 1..10, and a
+    shown multiple of 5 (``rounded``, see :func:`round_at_risk`) is itself or up to 4 less,
+    never under the threshold; an unrounded shown count is exact."""
+    if value == 0:
+        return 0, 0
+    if 0 < value < threshold:
+        return 1, threshold - 1
+    return (max(threshold, value - AT_RISK_BASE + 1), value) if rounded else (value, value)
+
+
+def table_pins_a_small_count(
+    totals: Sequence[int], at_risk: tuple[int, int], events: tuple[int, int],
+    censored: tuple[int, int], threshold: int,
+) -> bool:  # fmt: skip
+    """Whether a column of a KMunicate table (ranges of the number at risk, the cumulative
+    events and the cumulative censorings a reader knows) solves, with a total the reader
+    also knows (the group's n, the number at risk at 0), to a count of 1 to threshold-1.
+
+    A reader assumes n = at risk + events + censored (no exit on the column's own day); the
+    ranges are narrowed by that sum (interval propagation) until they settle."""
+    for n in totals:
+        r, e, c = at_risk, events, censored
+        for _ in range(4):
+            r = (max(r[0], n - e[1] - c[1]), min(r[1], n - e[0] - c[0]))
+            e = (max(e[0], n - r[1] - c[1]), min(e[1], n - r[0] - c[0]))
+            c = (max(c[0], n - r[1] - e[1]), min(c[1], n - r[0] - e[0]))
+        if any(lo > hi for lo, hi in (r, e, c)):
+            continue  # the sum does not hold (exits on the day, delayed entry): nothing solved
+        if any(lo == hi and 0 < lo < threshold for lo, hi in (r, e, c)):
+            return True
+    return False
+
+
 def band_age_bounds(age_min: int | None, age_max: int | None) -> tuple[int | None, int | None]:
     """Protected mode: age bounds on 5-year bands (min down to 65, 70, ...; max up to 69, 74)."""
     lo = None if age_min is None else (age_min // AGE_BAND) * AGE_BAND

@@ -43,7 +43,9 @@ from core.analyses.disclosure import (
     Mode,
     round_at_risk,
     round_median_months,
+    shown_range,
     suppressed_cells,
+    table_pins_a_small_count,
     whole_month_grid,
 )
 from core.analyses.view import open_view
@@ -769,8 +771,24 @@ def protected_curve(km: KMResult, at: Sequence[SurvAt], d: Disclosure) -> Curve:
     start = int(km.counts.n_risk_before(np.array([0.0]))[0])
     table = ((0.0, d.show(start)), *((a.time, d.show(a.n_risk)) for a in at))
     (zero,) = _protected_at(survival_at(km, [0.0]), d)  # exits on day 0, rounded as the rest
-    counts = tuple((a.time, d.show(a.events), d.show(a.censored)) for a in (zero, *at))
+    n = int(km.counts.n_event.sum() + km.counts.n_censor.sum())
+    counts = tuple(_count_cells(a, start if a.time <= 0 else a.n_risk, (n, start), d)
+                   for a in (zero, *at))  # fmt: skip
     return Curve(t, s, lo, hi, risk_table=table, risk_counts=counts, whole_months=True)
+
+
+def _count_cells(
+    a: SurvAt, at_risk: int, totals: tuple[int, int], d: Disclosure
+) -> tuple[float, str, str]:
+    """A column's cumulative events and censorings as shown (rounded by :func:`_protected_at`),
+    both withheld ('–') when, read with the number at risk and the group's n (or the number
+    at risk at 0), they would solve to a count under the threshold."""
+    thr = d.threshold
+    r = shown_range(at_risk, thr, rounded=a.time > 0)
+    e, c = shown_range(a.events, thr), shown_range(a.censored, thr)
+    if d.active and table_pins_a_small_count(totals, r, e, c, thr):
+        return a.time, d.show(None), d.show(None)
+    return a.time, d.show(a.events), d.show(a.censored)
 
 
 def _protected_at(at: Sequence[SurvAt], d: Disclosure) -> tuple[SurvAt, ...]:

@@ -213,3 +213,34 @@ def test_cox_tables_mask_small_levels(imported_db):
     assert a.withheld_terms and ("n" not in model or model.empty)
     for v in model["n"].dropna() if "n" in model else ():
         assert v == "<11" or int(v) >= T
+
+
+def test_shown_range_is_what_a_reader_knows_of_a_shown_count():
+    from core.analyses.disclosure import shown_range
+
+    assert shown_range(0, 11) == (0, 0)
+    assert shown_range(5, 11) == (1, 10)  # '<11'
+    assert shown_range(15, 11) == (11, 15)  # rounded up: never under the threshold
+    assert shown_range(90, 11) == (86, 90)
+    assert shown_range(12, 11, rounded=False) == (12, 12)
+
+
+def test_a_kmunicate_column_that_solves_to_a_small_count_is_caught():
+    """n = at risk + events + censored, read from the shown ranges, pins a count of 1."""
+    from core.analyses.disclosure import shown_range, table_pins_a_small_count
+
+    r = lambda v: shown_range(v, 11)  # noqa: E731
+    # 12 patients, at risk '15' (11..12), events '<11', censored '0': exactly 1 event
+    assert table_pins_a_small_count((12,), r(15), r(5), r(0), 11)
+    # 40 patients, at risk '30' (26..30), events '<11', censored '0': 10..14 left: 10 events
+    assert table_pins_a_small_count((40,), r(30), r(5), r(0), 11)
+    # the same column read with the other total a reader has (the number at risk at 0)
+    assert table_pins_a_small_count((55, 40), r(30), r(5), r(0), 11)
+    # 100 patients, at risk '90', censored '15' (11..15): events 1..3, a range
+    assert not table_pins_a_small_count((100,), r(90), r(5), r(15), 11)
+    # ranges that stay ranges: 60 patients, at risk '40', events '15', censored '<11'
+    assert not table_pins_a_small_count((60,), r(40), r(15), r(5), 11)
+    # nobody left yet: zeros are not small counts
+    assert not table_pins_a_small_count((30,), (30, 30), r(0), r(0), 11)
+    # an inconsistent sum (exits on the day, delayed entry) solves nothing
+    assert not table_pins_a_small_count((12,), r(40), r(5), r(0), 11)
