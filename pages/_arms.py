@@ -67,7 +67,7 @@ def _preview(curve, risk, events: int) -> None:
     def med(v: float | None) -> str:
         return "not reached" if v is None else f"{v:.3g}"
 
-    st.altair_chart(preview_chart(rec), width="content")
+    st.altair_chart(preview_chart(rec).properties(autosize="fit-x"), width="stretch")
     st.caption(
         f"{rec.n} patients, {rec.events} events; largest distance between a digitised point "
         f"and the reconstructed curve {acc.max_abs_diff:.3f}; median reconstructed "
@@ -179,7 +179,8 @@ def arms_section(filters) -> None:
     if r.refusal:
         st.info(r.refusal)
         return
-    st.altair_chart(arm_chart(r, synthetic=_ui.synthetic_ids(filters)), width="content")
+    chart = arm_chart(r, synthetic=_ui.synthetic_ids(filters))
+    st.altair_chart(chart.properties(autosize="fit-x"), width="stretch")
     right = st.container()  # below the figure: it fits an 800 px window at full width
     right.markdown(f"**This view**: n = {r.view_n}, events {r.view_events}, median "
                    f"{r.view_median_text}")  # fmt: skip

@@ -47,7 +47,7 @@ def forests(filters: Filters, rows: Sequence[Benchmark], banner) -> list | None:
     flags = dict(_data.analysis("comparison:population_flags", filters, ids)) if ids else {}
     out = []
     for i, group in enumerate(groups):
-        own = _data.cohort_measure(filters, group.measure)
+        own = _data.analysis("comparison:cohort_measure", filters, group.measure)
         if i == 0:
             with banner:
                 _ui.disclosure_banner(own.disclosure)
@@ -70,7 +70,7 @@ def forests(filters: Filters, rows: Sequence[Benchmark], banner) -> list | None:
             description=f"Forest plot of {title.lower()}: this view among published figures.",
         ).properties(title=_title(title, synthetic))
         st.markdown(f"**{title}**")
-        st.altair_chart(chart, width="content")
+        st.altair_chart(chart.properties(autosize="fit-x"), width="stretch")
         st.caption(_ui.caption(own.filters or filters, own.n_text, forest_methods(group, own)))
         out.append((group.measure, frame, chart, own))
     if flags:

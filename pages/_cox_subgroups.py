@@ -129,7 +129,7 @@ def render(filters: Filters, spec: cd.CoxSpec) -> None:
         description=f"Subgroup forest: {title}",
         synthetic=_ui.synthetic_ids(s.filters),
     )
-    st.altair_chart(chart, width="content")
+    st.altair_chart(chart.properties(autosize="fit-x"), width="stretch")
     for note in s.disclosure_notes:
         st.info(note, icon=":material/shield:")
     st.dataframe(sg.table_frame(s), hide_index=True, width="stretch")

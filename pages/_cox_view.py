@@ -2,39 +2,57 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.analyses import cox as cd
 from core.analyses import ledger
 from core.analyses.rdata import cox_rows_refusal
 from core.present import export
-from core.present.charts import residual_chart
+from core.present.charts import on_screen, residual_chart
 from core.present.charts_forest import hr_forest
 from core.present.paragraphs_cox import cox_methods, cox_results
 from core.present.rcode import cox_script_of
-from pages import _export, _ledger, _ui
+from pages import _data, _export, _ledger, _ui
 from pages._rdownloads import buttons
 
 K = "cox_"
 
 
-def forest(a: cd.CoxAnalysis) -> export.Chart | None:
-    """Draw the model's forest (HR (95% CI) beside each row, fitted log axis); the chart."""
+def _forest(a: cd.CoxAnalysis, *, synth: tuple[str, ...]):
+    """(the forest chart or None, its on-screen spec, the terms left out of it): kept per
+    model (pages._data)."""
     rows, left_out = cd.forest_frame(a)
-    chart = None
-    if len(rows):  # (empty when disclosure control withholds every term)
-        title = (
-            f"{a.spec.endpoint.label}: hazard ratios · n = {a.cell(a.n)}, {a.cell(a.events)} events"
-        )
-        synth = _ui.synthetic_ids(a.filters)
-        chart = hr_forest(rows, title=title, description=f"Forest plot of {title}", synthetic=synth)
-        st.altair_chart(chart, width="content")
+    if not len(rows):  # (empty when disclosure control withholds every term)
+        return None, None, left_out
+    title = f"{a.spec.endpoint.label}: hazard ratios · n = {a.cell(a.n)}, {a.cell(a.events)} events"
+    chart = hr_forest(rows, title=title, description=f"Forest plot of {title}", synthetic=synth)
+    return chart, on_screen(chart), left_out
+
+
+def forest(a: cd.CoxAnalysis, filters, spec) -> export.Chart | None:
+    """Draw the model's forest (HR (95% CI) beside each row, fitted log axis); the chart.
+    ``filters`` and ``spec`` are the model's key (``a`` is ``analysis('cox:analyse', ...)``)."""
+    synth = _ui.synthetic_ids(a.filters)
+    made = partial(_forest, synth=synth)
+    chart, shown, left_out = _data.view(made, _data.analysis, "cox:analyse", filters, spec)
+    if shown is not None:
+        st.vega_lite_chart(spec=shown, width="stretch")
     if left_out:
         st.caption("Not drawn (the estimate may be infinite): " + "; ".join(left_out) + ".")
     return chart
 
 
-def ph_check(a: cd.CoxAnalysis) -> None:
+def _residuals(a: cd.CoxAnalysis, *, term: str):
+    """(the residual chart's on-screen spec, the thinning note) of one term: kept per model
+    and term."""
+    frame, level, thinned = cd.residual_frame(a, term)
+    y, x = f"β(t), {cd.group_label(a, term)}", cd.time_axis_title(a.spec)
+    return on_screen(residual_chart(frame, x_title=x, y_title=y, ref_value=level)), thinned
+
+
+def ph_check(a: cd.CoxAnalysis, filters, spec) -> None:
     """The cox.zph table, its verdict and (exact mode only) the residual plot."""
     st.subheader("Proportional-hazards check")
     if a.zph is None:
@@ -50,10 +68,9 @@ def ph_check(a: cd.CoxAnalysis) -> None:
     elif terms := cd.zph_terms(a):
         fmt = lambda g: cd.group_label(a, g)  # noqa: E731
         term = st.selectbox("Residuals of", terms, key=K + "zph_term", format_func=fmt)
-        frame, level, thinned = cd.residual_frame(a, term)
-        y, x = f"β(t), {cd.group_label(a, term)}", cd.time_axis_title(a.spec)
-        chart = residual_chart(frame, x_title=x, y_title=y, ref_value=level)
-        st.altair_chart(chart, width="content")
+        made = partial(_residuals, term=term)
+        shown, thinned = _data.view(made, _data.analysis, "cox:analyse", filters, spec)
+        st.vega_lite_chart(spec=shown, width="stretch")
         st.caption(cd.RESIDUAL_NOTE + (f" {thinned}" if thinned else ""))
 
 

@@ -1,10 +1,16 @@
 """The app's only cache layer (every st.cache_*). Keys: frozen core values (their repr), the
-database file's identity (never stale after an import) and the viewer's disclosure mode."""
+database file's identity (never stale after an import) and the viewer's disclosure mode.
+What a page builds from a cached analysis (figure, tables, export outline) is cached too."""
 
 from __future__ import annotations
 
+import functools
 import importlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +22,6 @@ from core.analyses import survival as survival_data
 from core.analyses import validation as validation_views
 from core.analyses.disclosure import Mode
 from core.analyses.survival import SurvivalAnalysis, SurvivalSpec
-from core.analyses.table1 import Table1
 from core.analyses.view import selection_size
 from core.data import db, queries
 from core.data.filters import Filters
@@ -25,6 +30,7 @@ from pages import _access
 
 CACHE_TTL = 3600
 MAX_ENTRIES = 256
+T = TypeVar("T")
 
 
 def db_path() -> Path:
@@ -41,18 +47,33 @@ def db_stamp() -> str:
     return f"{p}:{st_.st_mtime_ns}:{st_.st_size}"
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _cohorts(stamp: str) -> list[CohortInfo]:
-    return db.list_cohorts()
+# Read on every rerun, shared between sessions: a dictionary read instead of Streamlit's cache
+# (~0.2 ms of hashing a call; ~5 ms a Survival rerun). Keys start with the stamp; the newest
+# 4 x MAX_ENTRIES stay (a view has ~5: analysis, figure, tables, export outline); clear() empties.
+_shared: OrderedDict[tuple, object] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _reused(k: tuple, make: Callable[[], T]) -> T:
+    with _lock:
+        if k in _shared:
+            _shared.move_to_end(k)
+            return _shared[k]  # type: ignore[return-value]
+    value = make()
+    with _lock:
+        _shared[k] = value
+        while len(_shared) > 4 * MAX_ENTRIES:
+            _shared.popitem(last=False)
+    return value
 
 
 def cohorts() -> list[CohortInfo]:
-    return _cohorts(db_stamp())
+    return list(_reused((db_stamp(), "cohorts"), lambda: tuple(db.list_cohorts())))
 
 
 def cohort_cards():
     """The cohorts as this viewer may see them (imported ones under the threshold as '<11')."""
-    return cohort_views.cohort_cards(_cohorts(db_stamp()), _mode())
+    return cohort_views.cohort_cards(cohorts(), _mode())
 
 
 def key(*values: object) -> str:
@@ -91,17 +112,9 @@ def _mode() -> Mode:
     return _access.mode()
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _codes(stamp: str, field: str, cohorts: tuple[str, ...]) -> list[str]:
-    return queries.distinct_codes(field, cohorts)
-
-
 def codes(field: str, cohorts: tuple[str, ...]) -> list[str]:
-    return _codes(db_stamp(), field, cohorts)
-
-
-def baseline_table(filters: Filters, split_by: str | None) -> Table1:
-    return analysis("table1:baseline_table", filters, split_by)
+    k = (db_stamp(), "codes", field, tuple(cohorts))
+    return list(_reused(k, lambda: tuple(queries.distinct_codes(field, tuple(cohorts)))))
 
 
 # Frozen throughout (dataclasses, tuples, read-only arrays): shared safely, never unpickled.
@@ -111,8 +124,9 @@ def _survival(stamp: str, k: str, _filters: Filters, _spec: SurvivalSpec, mode: 
 
 
 def survival(filters: Filters, spec: SurvivalSpec) -> SurvivalAnalysis:
-    mode = _mode()
-    return _survival(db_stamp(), key(filters, spec, mode), filters, spec, mode.value)
+    stamp, m = db_stamp(), _mode()
+    k = key(filters, spec, m)
+    return _reused((stamp, k), lambda: _survival(stamp, k, filters, spec, m.value))
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
@@ -126,31 +140,33 @@ def hazard_ratios(filters: Filters, spec: SurvivalSpec, reference: str):
     return _hazard_ratios(db_stamp(), key(filters, spec, m), filters, spec, reference, m.value)
 
 
+def view(make: functools.partial[T], of: Callable[..., object], *args: object) -> T:
+    """``make(of(*args))``, ``of`` being :func:`survival` or :func:`analysis`: a figure, table or
+    export outline built once per view and shared (read-only). ``make`` is a functools.partial
+    of frozen values: they, its function's name and ``args`` key it with the viewer's mode."""
+    m, f = _mode(), make.func
+    parts = (f.__module__, f.__qualname__, make.args, sorted(make.keywords.items()))
+    k = (db_stamp(), of.__name__, key(args, m, parts))
+    return _reused(k, lambda: make(of(*args)))
+
+
 def clear() -> None:
     """Drop every cached result (after a rebuild or an import)."""
     st.cache_data.clear()
     st.cache_resource.clear()
+    with _lock:
+        _shared.clear()
     db.close_all()
-
-
-@st.cache_resource(ttl=CACHE_TTL, max_entries=8, show_spinner=False)  # frozen rows, shared
-def _benchmarks(stamp: str) -> tuple[benchmark_views.Benchmark, ...]:
-    return tuple(benchmark_views.all_benchmarks())
 
 
 def benchmarks() -> tuple[benchmark_views.Benchmark, ...]:
     """The literature registry followed by the user-added figures in the database."""
-    return _benchmarks(db_stamp())
-
-
-def cohort_measure(filters: Filters, measure: benchmark_views.Measure):
-    """The view's figure for ``measure`` as this viewer may see it (mode in the cache key)."""
-    return analysis("comparison:cohort_measure", filters, measure)
+    return _reused((db_stamp(), "benchmarks"), lambda: tuple(benchmark_views.all_benchmarks()))
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def _benchmark_comparison(stamp: str, filters: Filters, benchmark_id: str, mode: str):
-    pool = _benchmarks(stamp)
+    pool = benchmarks()  # (stamp: this database's)
     bench = next(b for b in pool if b.id == benchmark_id)
     return benchmark_views.compare(filters, bench, pool=pool, mode=benchmark_views.Mode(mode))
 
@@ -158,10 +174,6 @@ def _benchmark_comparison(stamp: str, filters: Filters, benchmark_id: str, mode:
 def benchmark_comparison(filters: Filters, benchmark_id: str) -> benchmark_views.ViewComparison:
     """The view against one benchmark for this viewer; raises benchmark_views.NotComparable."""
     return _benchmark_comparison(db_stamp(), filters, benchmark_id, _mode().value)
-
-
-def cox(filters: Filters, spec):
-    return analysis("cox:analyse", filters, spec)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
@@ -172,12 +184,6 @@ def _validation(stamp: str, mode: str) -> pd.DataFrame:
 def validation() -> pd.DataFrame:
     """The published figures against the app's values, for this viewer's mode."""
     return _validation(db_stamp(), _mode().value)
-
-
-# ------------------------------------------------------------------ responses
-def response_inputs(filters: Filters):
-    """The selection's rows for the Response page as this viewer may see them."""
-    return analysis("responses:load_inputs", filters)
 
 
 # ResponseResult holds read-only mappings (pickle cannot copy them); it is frozen: shared safely.

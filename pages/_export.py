@@ -6,6 +6,7 @@ Figures are stamped and rendered only when a download button is clicked (Streaml
 download: the callable runs on click, off the script thread), so a page run never waits for
 Vega's renderer (about 0.1-0.3 s for an SVG, 0.5-2 s for a 300-dpi PNG). Every figure carries
 its caption in the image (core.present.export.stamp), with the disclosure stamp of the mode.
+The Survival page's bundle itself is built on click too (pages._survival_export).
 """
 
 from __future__ import annotations
@@ -19,12 +20,8 @@ import pandas as pd
 import streamlit as st
 
 from core.analyses.disclosure import Disclosure
-from core.analyses.rdata import rows_refusal
-from core.analyses.survival import SurvivalAnalysis, reference_group
 from core.present import export
-from core.present.bundle import ExportBundle, mode_line, survival_bundle
-from core.vocab.methods import TimeUnit
-from pages import _data, _ui
+from core.present.bundle import ExportBundle, mode_line
 
 URL_ENV = "NET_EXPLORER_URL"
 DEFAULT_URL = "http://localhost:8501"
@@ -59,7 +56,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "table"
 
 
-def _buttons(buttons: Sequence[tuple[str, Callable | bytes, str, str]], key: str) -> None:
+def download_buttons(buttons: Sequence[tuple[str, Callable | bytes, str, str]], key: str) -> None:
     cols = st.columns(min(len(buttons), 6))
     for i, (label, data, fname, mime) in enumerate(buttons):
         cols[i % len(cols)].download_button(
@@ -72,7 +69,7 @@ def _buttons(buttons: Sequence[tuple[str, Callable | bytes, str, str]], key: str
         )
 
 
-def _link_and_text(link: str, results: str, methods: str) -> None:
+def link_and_text(link: str, results: str, methods: str) -> None:
     st.caption(
         "Figures are drawn when you click, with the caption below in the image (selection, "
         "data versions, provenance, method, disclosure mode, UTC date, link). PNG at 3× "
@@ -132,45 +129,28 @@ def render(
                     "text/csv",
                 )
             )
-    _buttons(buttons, key)
-    _link_and_text(link, results_paragraph, methods_paragraph)
+    download_buttons(buttons, key)
+    link_and_text(link, results_paragraph, methods_paragraph)
+
+
+def in_order(files: Sequence[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """(name, label, mime) of a bundle's files as offered: figures, sidecars, tables."""
+    return [
+        *(f for f in files if f[2].startswith("image/")),
+        *(f for f in files if f[2] == "application/json"),
+        *(f for f in files if f[0].endswith(".R")),  # the R script
+        *(f for f in files if f[2] == "text/csv"),
+    ]
 
 
 def render_bundle(bundle: ExportBundle, *, key: str, zip_name: str) -> None:
     """The bundle's figures and tables as download buttons, all of it as one ZIP, the link and
     the abstract text (the same files ``python -m core report`` writes)."""
     st.subheader("Export")
-    sidecars = tuple(f for f in bundle.files if f.mime == "application/json")
-    sidecars += tuple(f for f in bundle.files if f.name.endswith(".R"))  # the R script
+    files = in_order([(f.name, f.label, f.mime) for f in bundle.files])
     buttons: list[tuple[str, Callable | bytes, str, str]] = [
-        (f.label, f.make, f.name, f.mime) for f in (*bundle.figures(), *sidecars, *bundle.tables())
+        (label, bundle.file(name).make, name, mime) for name, label, mime in files
     ]
     buttons.append(("Everything (ZIP)", bundle.zip_bytes, zip_name, "application/zip"))
-    _buttons(buttons, key)
-    _link_and_text(bundle.link or "", bundle.results, bundle.methods)
-
-
-def survival(
-    chart: export.Chart, analysis: SurvivalAnalysis, unit: TimeUnit, multiplicity: str = ""
-) -> None:
-    """The Survival page's exports: the report's bundle, built from the page's own results,
-    with the R script (and, where patient rows may be given, its data, made on request)."""
-    filters, spec = analysis.filters, analysis.spec
-    hrs = None
-    ref = reference_group(analysis)
-    if analysis.logrank is not None and ref is not None:
-        hrs = _data.hazard_ratios(filters, spec, ref)
-    bundle = survival_bundle(
-        analysis,
-        cohorts=_ui.selected_infos(filters),
-        unit=unit,
-        hazard_ratios=hrs,
-        chart=chart,
-        link=share_link("survival"),
-        figure_stem=f"km_{spec.endpoint.value}",
-        clean=True,  # the figure without its caption, provenance in PNG text and a sidecar
-        r_rows=lambda: _data.analysis("rdata:analysis_data", filters, spec).frame,
-        r_refusal=rows_refusal(analysis),
-        multiplicity=multiplicity,
-    )
-    render_bundle(bundle, key="export_survival", zip_name=f"survival_{spec.endpoint.value}.zip")
+    download_buttons(buttons, key)
+    link_and_text(bundle.link or "", bundle.results, bundle.methods)

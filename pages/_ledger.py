@@ -17,6 +17,8 @@ from core.present import ledger as ledger_text
 from pages import _access
 
 KEY = "_multiplicity_ledger"
+_TABLE = "_multiplicity_ledger_made"
+"""(ledger, date, mode, its table, its CSV): made again only when one of the first three changed."""
 
 
 def current() -> Ledger:
@@ -55,7 +57,8 @@ def panel(where: Any) -> None:
         if not len(led):
             st.caption("Every test a page shows (log-rank, Fisher, Cox, ...) is listed here.")
             return
-        table = ledger_text.frame(led)
+        today = dt.date.today().isoformat()
+        table, csv = _made(led, today)
         st.dataframe(
             table[["No.", "Test", "p", "p (Holm)", "p (Benjamini-Hochberg)"]],
             hide_index=True,
@@ -68,10 +71,9 @@ def panel(where: Any) -> None:
             "Adjusted over all tests above: Holm controls the chance of any false positive, "
             "Benjamini-Hochberg the expected share of false positives. " + SHARE_NOTE
         )
-        today = dt.date.today().isoformat()
         st.download_button(
             "Download the ledger (CSV)",
-            ledger_text.csv(led, today, _access.mode()).encode("utf-8-sig"),
+            csv,
             file_name=f"net-explorer-tests-{today}.csv",
             mime="text/csv",
             icon=":material/download:",
@@ -79,3 +81,17 @@ def panel(where: Any) -> None:
         if st.button("Start a new ledger", key="_ledger_clear"):
             st.session_state[KEY] = Ledger()
             st.rerun()
+
+
+def _made(led: Ledger, today: str) -> tuple[Any, bytes]:
+    """The ledger's table (adjusted p values) and CSV, made again only when the ledger, the
+    date or the viewer's mode changed (a rerun that records nothing new keeps the ledger
+    object: Ledger.record returns itself)."""
+    mode = _access.mode()
+    kept = st.session_state.get(_TABLE)
+    if kept is not None and kept[0] is led and kept[1:3] == (today, mode):
+        return kept[3], kept[4]
+    table = ledger_text.frame(led)
+    csv = ledger_text.csv(led, today, mode).encode("utf-8-sig")
+    st.session_state[_TABLE] = (led, today, mode, table, csv)
+    return table, csv

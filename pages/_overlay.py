@@ -7,10 +7,32 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from core.analyses.comparison import overlay_note
-from core.analyses.survival import SurvivalSpec
+from core.analyses.comparison import Benchmark, overlay_frame, overlay_note, overlay_options
+from core.analyses.survival import SurvivalAnalysis, SurvivalSpec, max_time
 from core.data.filters import Filters
+from core.present.charts import VegaLiteChart, km_chart
+from core.vocab.methods import TIME_UNIT_DAYS, TimeUnit
 from pages import _data, _ui
+
+
+def choices(analysis: SurvivalAnalysis) -> tuple[Benchmark, ...]:
+    """The benchmarks that can be drawn on the view's chart (its endpoint and time origin)."""
+    spec = analysis.spec
+    return tuple(overlay_options(spec.endpoint, spec.origin, _data.benchmarks()))
+
+
+def figure(
+    analysis: SurvivalAnalysis, *, unit: TimeUnit, overlays: tuple[str, ...], **options
+) -> VegaLiteChart:
+    """The page's Kaplan-Meier figure with the benchmark curves ``overlays`` (ids) and
+    ``km_chart``'s other options (the page keeps it per view: pages._data.view)."""
+    frame = overlay_frame(
+        overlays,
+        unit,
+        benchmarks=_data.benchmarks(),
+        max_time=max_time(analysis) / TIME_UNIT_DAYS[unit],
+    )
+    return km_chart(analysis, unit, overlays=frame, **options)
 
 
 def overlay_warnings(filters: Filters, spec: SurvivalSpec, chosen: Sequence[str]) -> str:

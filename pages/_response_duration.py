@@ -53,17 +53,26 @@ def _lines(filters: Filters, description: str, method: str, disclosure: Any) -> 
     return export.caption_lines(description, infos, method, link=link, disclosure=disclosure)
 
 
+DOR = "duration:duration_of_response"
+
+
+def _figure(r: Any) -> tuple[Any, dict[str, Any] | None]:
+    """The analysis and, when it may be drawn, its figure's on-screen spec."""
+    drawn = r.shown and r.group is not None and not r.group.suppressed
+    return r, dor_chart(r).streamlit_spec() if drawn and not r.refused else None
+
+
 def duration_section(filters: Filters) -> pd.DataFrame:
     """Duration of response and time to response (nothing but the reason when withheld);
     returns the numeric table for the page's export (empty when nothing may be shown)."""
     st.subheader("Duration of response (imaging CR/PR)")
-    r = _data.analysis("duration:duration_of_response", filters)
+    r, shown = _data.view(partial(_figure), _data.analysis, DOR, filters)  # once per view
     if r.refused:
         return duration_table(r)
     for line in summary_text(r):
         st.markdown(_ui.inert(line))
-    if r.shown and r.group is not None and not r.group.suppressed:
-        st.vega_lite_chart(spec=dor_chart(r).streamlit_spec(), width="content")
+    if shown is not None:
+        st.vega_lite_chart(spec=shown, width="stretch")
         caption = _ui.caption(filters, r.show(r.n_analysed), f"{METHOD}. {RULE}")
         st.caption(caption + (f" · {r.disclosure.stamp()}" if r.disclosure.stamp() else ""))
     return duration_table(r)

@@ -94,7 +94,8 @@ def arm_section(filters: Filters, spec: SurvivalSpec) -> None:
     if r.refused:
         st.info(r.refusal, icon="🛡️")
         return
-    st.altair_chart(arm_chart(r, synthetic=_ui.synthetic_ids(filters)), width="content")
+    chart = arm_chart(r, synthetic=_ui.synthetic_ids(filters))
+    st.altair_chart(chart.properties(autosize="fit-x"), width="stretch")
     st.caption(_ui.caption(r.filters or filters, r.view_n, _ui.plain(r.caption())))
     arm_median = "not reached" if r.arm_median is None else f"{r.arm_median:.1f} months"
     st.markdown(

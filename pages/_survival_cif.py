@@ -64,7 +64,7 @@ def cif_section(filters: Filters, spec: SurvivalSpec, unit: TimeUnit) -> None:
         st.info("No death in this selection, or no group large enough to be shown.")
         return
     chart = cif_chart(a, unit)
-    st.altair_chart(chart, width="content")
+    st.altair_chart(chart.properties(autosize="fit-x"), width="stretch")
     caption = _ui.caption(a.filters, a.n_shown, METHOD_LINE)
     if a.disclosure.stamp():
         caption = f"{caption} · {a.disclosure.stamp()}"

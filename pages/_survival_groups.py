@@ -126,7 +126,7 @@ def render(gs: GroupSet, spec: SurvivalSpec, unit: TimeUnit) -> None:
         y_title=f"{spec.endpoint.label} probability",
         synthetic=_ui.synthetic_ids(Filters(cohorts=_cohorts(gs))),
     )
-    st.vega_lite_chart(spec=chart.streamlit_spec(), width="content")
+    st.vega_lite_chart(spec=chart.streamlit_spec(), width="stretch")
     method = method_line(spec)
     stamp = f" · {cmp.disclosure.stamp()}" if cmp.disclosure.stamp() else ""
     st.caption(f"{method}{stamp}")

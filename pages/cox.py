@@ -132,7 +132,7 @@ if _data.count(filters) == 0:
     _ui.empty_state(filters)
     st.stop()
 with st.spinner("Fitting…"):
-    a = _data.cox(filters, spec)
+    a = _data.analysis("cox:analyse", filters, spec)
 _ui.disclosure_banner(a.disclosure)
 for msg in a.notices:
     st.info(msg, icon=":material/shield:")
@@ -160,7 +160,7 @@ if a.error:
     st.error(a.error)
     st.stop()
 st.caption(cd.fit_summary_text(a))
-chart = _cox_view.forest(a)
+chart = _cox_view.forest(a, filters, spec)
 for note in a.disclosure_notes:
     st.info(note, icon=":material/shield:")
 stamp = "".join(f" · {s}" for s in (a.disclosure.stamp(), synth) if s)  # mode, synthetic fields
@@ -169,7 +169,7 @@ st.caption(_ui.caption(a.filters, a.cell(a.n), cd.methods_text(spec)) + stamp)
 st.subheader("Model")
 st.dataframe(cd.model_frame(a), hide_index=True, width="stretch")
 st.markdown(cd.tests_text(a.fit))
-_cox_view.ph_check(a)
+_cox_view.ph_check(a, filters, spec)
 with st.expander("Patients and events per level"):
     st.dataframe(cd.level_frame(a), hide_index=True)
 _cox_view.exports(a, chart, synth)

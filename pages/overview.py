@@ -73,7 +73,7 @@ split = None if split_code == "none" else split_code
 for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
 with st.spinner("Computing Table 1 and its tests (exact tests can take a few seconds)…"):
-    t1 = _data.baseline_table(filters, split)
+    t1 = _data.analysis("table1:baseline_table", filters, split)
 _ui.disclosure_banner(t1.disclosure)
 for notice in t1.notices:
     st.info(notice)

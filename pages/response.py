@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.analyses import ledger
@@ -12,17 +14,15 @@ from core.analyses.responses import (
     adverse_event_export_frame,
     adverse_event_frame,
     adverse_event_message,
-    adverse_event_view,
     method_line,
-    swimmer,
     swimmer_message,
 )
 from core.present import export
-from core.present.charts_response import response_chart, swimmer_chart
 from core.present.paragraphs import methods_paragraph, results_paragraph
 from core.vocab.methods import DAYS_PER_MONTH, BinomialCI, Denominator, ResponseDomain
 from pages import _controls as ctl
 from pages import _data, _export, _ledger, _rdownloads, _ui
+from pages import _response_figures as figures
 from pages._filters import current_filters
 from pages._response_duration import duration_section, swimmer_downloads
 from pages._response_groups import groups_view
@@ -83,12 +83,13 @@ groups_view(filters, spec)  # two or more user-defined groups: their view, then 
 if _data.count(filters) == 0:
     _ui.empty_state(filters)
     st.stop()
-inputs = _data.response_inputs(filters)
-_ui.disclosure_banner(inputs.disclosure)
-for notice in inputs.notices:
+# built once per view (pages._data.view): the patient-level inputs are read only on a miss
+gate = _data.view(partial(figures.gate), _data.analysis, "responses:load_inputs", filters)
+_ui.disclosure_banner(gate.disclosure)
+for notice in gate.notices:
     st.info(notice)
-if inputs.refused:  # query-set-size restriction: no figures at all
-    st.info(inputs.refusal, icon="🛡️")
+if gate.refused:  # query-set-size restriction: no figures at all
+    st.info(gate.refusal, icon="🛡️")
     st.stop()
 with st.spinner("Computing…"):
     result = _data.response_table(filters, spec)
@@ -97,8 +98,11 @@ n = result.n
 methods = " ".join(filter(None, (method_line(spec), synth)))
 
 st.subheader("Response rates")
-chart = response_chart(table, prot, synthetic=_ui.synthetic_ids(filters))
-st.altair_chart(chart, width="content")
+ids = tuple(_ui.synthetic_ids(filters))
+chart, shown = _data.view(
+    partial(figures.rates, synthetic=ids), _data.response_table, filters, spec
+)
+st.vega_lite_chart(spec=shown, width="stretch")
 st.caption(_ui.caption(filters, n, methods))
 st.dataframe(result.frame(), hide_index=True)
 if text := result.test_text():
@@ -108,13 +112,12 @@ for note in result.notes():
 
 dor_table = duration_section(filters)  # duration of response, time to response (CR/PR)
 st.subheader("Patient timelines (swimmer plot)")
-if msg := swimmer_message(n, disclosure=inputs.disclosure):
+if msg := swimmer_message(n, disclosure=gate.disclosure):
     st.info(msg)
 else:
-    sw = swimmer(inputs)
-    st.altair_chart(
-        sw_chart := swimmer_chart(sw, synthetic=_ui.synthetic_ids(filters)), width="content"
-    )
+    made = partial(figures.swimmer_figure, synthetic=ids)
+    sw, sw_chart, sw_shown = _data.view(made, _data.analysis, "responses:load_inputs", filters)
+    st.vega_lite_chart(spec=sw_shown, width="stretch")
     lane_method = (
         "lanes from first treatment to death or last follow-up, longest first; "
         f"months = days / {DAYS_PER_MONTH:g}"
@@ -122,10 +125,12 @@ else:
     st.caption(_ui.caption(filters, n, lane_method))
     for line in sw.not_drawn:
         st.caption(line)
-    swimmer_downloads(sw, sw_chart, filters, n, lane_method, inputs.disclosure)
+    swimmer_downloads(sw, sw_chart, filters, n, lane_method, gate.disclosure)
 
 st.subheader("Adverse events")
-ae = adverse_event_view(inputs, spec.ci)
+ae = _data.view(
+    partial(figures.adverse_events, ci=spec.ci), _data.analysis, "responses:load_inputs", filters
+)
 if not ae.has_data or ae.withheld:
     st.info(adverse_event_message(ae))
 else:

@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
-from core.analyses.comparison import benchmark_label, overlay_frame, overlay_options
+from core.analyses.comparison import benchmark_label
 from core.analyses.ledger import survival_tests
 from core.analyses.survival import (
     CONVENTIONS_MORE,
     exclusion_notes,
     followup_text,
     hr_frame,
-    max_time,
     pairwise_frame,
     reference_group,
     summary_frame,
     survival_at_frame,
 )
-from core.present.charts import km_chart
 from core.present.paragraphs import method_line
 from core.vocab.formatting import fmt_p
-from core.vocab.methods import CONVENTIONS, TIME_UNIT_DAYS
+from core.vocab.methods import CONVENTIONS
 from pages import _controls as ctl
-from pages import _data, _export, _ledger, _ui
+from pages import _data, _ledger, _survival_export, _ui
 from pages._filters import current_filters
-from pages._overlay import overlay_warnings
+from pages._overlay import choices, figure, overlay_warnings
 from pages._shell import enter
 from pages._survival_arm import arm_section
 from pages._survival_cif import cif_section
@@ -43,7 +43,7 @@ spec, unit, show_ci, show_median = survival_controls()
 if (groups := group_controls(filters)) is not None:  # the user's own groups (in the link)
     render_groups(groups, spec, unit)
     st.stop()
-endpoint, origin = spec.endpoint, spec.origin
+endpoint = spec.endpoint
 for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
 with st.spinner("Computing…"):
@@ -72,8 +72,7 @@ if all(g.suppressed for g in analysis.groups):
     )
     st.stop()
 
-pool = _data.benchmarks()
-options = {b.id: b for b in overlay_options(endpoint, origin, pool)}
+options = {b.id: b for b in _data.view(partial(choices), _data.survival, filters, spec)}
 chosen = ctl.multi(
     "Benchmark overlay",
     "overlay",
@@ -83,29 +82,33 @@ chosen = ctl.multi(
 )
 for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
-scale = TIME_UNIT_DAYS[unit]
-overlays = overlay_frame(chosen, unit, benchmarks=pool, max_time=max_time(analysis) / scale)
 note = overlay_warnings(filters, spec, chosen)  # comparability, basis (issue 19 item 11)
 methods = method_line(spec)
 caption = _ui.caption(analysis.filters, analysis.n_shown, methods)
 if analysis.disclosure.stamp():
     caption = f"{caption} · {analysis.disclosure.stamp()}"
-chart = km_chart(
-    analysis,
-    unit,
-    show_ci=show_ci,
-    show_median=show_median,
-    overlays=overlays,
-    title=f"{endpoint.label} · n = {analysis.n_shown}",
-    y_title=f"{endpoint.label} probability",
-    synthetic=_ui.synthetic_ids(filters),
-    overlay_note=note,
+chart = _data.view(  # built once per view and display options
+    partial(
+        figure,
+        unit=unit,
+        overlays=chosen,
+        show_ci=show_ci,
+        show_median=show_median,
+        title=f"{endpoint.label} · n = {analysis.n_shown}",
+        y_title=f"{endpoint.label} probability",
+        synthetic=_ui.synthetic_ids(filters),
+        overlay_note=note,
+    ),
+    _data.survival,
+    filters,
+    spec,
 )
-st.vega_lite_chart(spec=chart.streamlit_spec(), width="content")
+st.vega_lite_chart(spec=chart.streamlit_spec(), width="stretch")
 st.caption(caption)
 
 st.subheader("Summary")
-st.dataframe(summary_frame(analysis, unit), hide_index=True, width="stretch")
+table = _data.view(partial(summary_frame, unit=unit), _data.survival, filters, spec)
+st.dataframe(table, hide_index=True, width="stretch")
 if followup := followup_text(analysis, unit):
     st.markdown(followup)
 multiplicity = ""  # the session ledger's sentence on this view's test, for the exports
@@ -115,7 +118,8 @@ if analysis.logrank is not None:
     multiplicity = _ledger.record_all(survival_tests(analysis))
     if analysis.pairwise:
         st.markdown("Pairwise log-rank tests (Holm-adjusted)")
-        st.dataframe(pairwise_frame(analysis), hide_index=True)
+        pairs = _data.view(partial(pairwise_frame), _data.survival, filters, spec)
+        st.dataframe(pairs, hide_index=True)
     ref = reference_group(analysis)  # first group that can have a hazard ratio
     hrs = _data.hazard_ratios(filters, spec, ref)
     st.markdown(f"Hazard ratios against **{ref}** (Cox proportional hazards, Efron ties)")
@@ -130,7 +134,8 @@ elif spec.by and sum(not g.suppressed for g in analysis.groups) == 1:
 
 if spec.times_months:
     st.subheader("Survival at chosen times")
-    st.dataframe(survival_at_frame(analysis), hide_index=True)
+    at_times = _data.view(partial(survival_at_frame), _data.survival, filters, spec)
+    st.dataframe(at_times, hide_index=True)
 effects_section(filters, spec, unit)  # group vs reference: survival and RMST differences
 arm_section(filters, spec)  # the view against a reconstructed trial arm
 cif_section(filters, spec, unit)  # competing risks: death by cause
@@ -141,4 +146,4 @@ with st.expander("Conventions"):
         "Without delayed entry, a from-diagnosis curve counts patients as at risk "
         "before anyone could observe them, which biases it upward."
     )
-_export.survival(chart, analysis, unit, multiplicity)
+_survival_export.render(chart, analysis, unit, multiplicity)

@@ -46,11 +46,13 @@ hold the selection the session made (a lost widget change).
 
 Memory bound. pages/_data.py caches with ttl 3600 s and at most 256 entries per function (64
 for patient frames, Table 1 and Cox, 8 for benchmarks). The Survival page caches per
-selection: count, survival analysis, codes per filter field (x5), cohorts, benchmarks. The check
-is: RSS after the run - RSS before <= min(distinct selections, 256) x (size of one survival
-entry + size of one count entry + 5 code entries) + 1 MiB per session (session state and
-message buffers) + 32 MiB slack (allocator). Entry sizes are measured here by pickling what
-st.cache_data stores (it keeps the pickled bytes).
+selection: count, survival analysis, codes per filter field (x5), cohorts, benchmarks, and what
+the page builds from the analysis (the figure, the summary and survival-at tables, the export
+outline). The check is: RSS after the run - RSS before <= min(distinct selections, 256) x (size
+of one survival entry + its built figure and tables + one count entry + 5 code entries) + 1 MiB
+per session (session state and message buffers) + 32 MiB slack (allocator). Entry sizes are
+measured here by pickling what the caches store (st.cache_data keeps the pickled bytes;
+st.cache_resource the objects, of about that size).
 
 Perceived speed (browser driver): each change is also timed from the click to the moment the
 Kaplan-Meier chart has *settled* (the last DOM mutation inside the page's Vega-Lite charts, once
@@ -616,6 +618,9 @@ def entry_sizes_kib(
         if page == "survival":
             q = {k: v[0] for k, v in parse_qs(extra).items()}
             specs.append(survival_url.from_query_params(q)[0])
+    from core.present.charts import km_chart
+    from core.vocab.methods import TimeUnit
+
     sizes = {"survival": 0.0, "count": 0.0, "codes": 0.0}
     for sel in selections[:12] or [{}]:
         f, _ = Filters.from_query_params({"cohort": cohort, **sel}, [cohort])
@@ -625,6 +630,10 @@ def entry_sizes_kib(
             ref = next((g.label for g in a.groups if not g.suppressed and g.in_tests), None)
             if spec.by and a.logrank is not None and ref is not None:
                 size += len(pickle.dumps(survival_data.hazard_ratios(f, spec, ref, db)))
+            unit = TimeUnit.MONTHS  # what the page builds from it (figure, tables)
+            size += len(pickle.dumps(km_chart(a, unit)))
+            size += len(pickle.dumps(survival_data.summary_frame(a, unit)))
+            size += len(pickle.dumps(survival_data.survival_at_frame(a)))
             sizes["survival"] = max(sizes["survival"], size / 1024)
         sizes["count"] = max(
             sizes["count"], len(pickle.dumps(queries.count_patients(f, db))) / 1024

@@ -1,15 +1,21 @@
 """Server CPU per rerun of the Survival page, with the profile of where it goes.
 
-Runs app.py on the Survival page in Streamlit's AppTest (the script runs in this process, as
-in the server), on the synthetic database of ``--n`` patients: one run to fill the caches,
-then ``--reruns`` reruns with the analysis cached (what every widget change that does not
-change the selection costs, and what each of many viewers of the same view costs). Prints
-the median CPU time (``time.process_time``) per rerun, ungrouped and grouped, and with
-``--profile`` the functions of the page that take the most of it (cProfile, cumulative).
-AppTest's own harness (building and reading the element tree) is inside the figure; a real
-server adds the websocket send instead.
+Runs app.py on the Survival page (and the Response and Cox pages) in Streamlit's AppTest (the
+script runs in this process, as in the server), on the synthetic database of ``--n``
+patients: one run to fill the caches, then ``--reruns`` reruns with the analysis cached (what
+every widget change that does not change the selection costs, and what each of many viewers
+of the same view costs). Prints the median CPU time per rerun: of the whole process
+(``time.process_time``: AppTest's own harness, building and reading the element tree, is
+inside; a real server adds the websocket send instead) and of the script's thread alone
+(``time.thread_time`` around the script run: the page's own work and Streamlit's building of
+its elements). With ``--profile``, the functions of the app that take the most of it
+(cProfile, cumulative).
 
-    python speed/rerun_profile.py [--n 100000] [--reruns 20] [--profile]
+AppTest compiles the page scripts anew on every run (a new script cache per run); a server
+compiles them once. Here they are compiled once too (a shared bytecode cache), so the figure
+is the server's; ``--compile-each-run`` measures AppTest's way.
+
+    python speed/rerun_profile.py [--n 100000] [--reruns 20] [--profile] [--views NAME ...]
 """
 
 from __future__ import annotations
@@ -28,11 +34,30 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def reruns(query: dict[str, str], n_runs: int, profile: bool) -> tuple[float, float, str]:
+def compile_once() -> None:
+    """Keep each script's bytecode across AppTest runs, as a server's script cache does."""
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+
+    compiled: dict[str, object] = {}
+    plain = ScriptCache.get_bytecode
+
+    def get_bytecode(self, script_path: str):
+        if script_path not in compiled:
+            compiled[script_path] = plain(self, script_path)
+        return compiled[script_path]
+
+    ScriptCache.get_bytecode = get_bytecode
+
+
+def reruns(
+    page: str, query: dict[str, str], n_runs: int, profile: bool
+) -> tuple[float, float, float, str]:
+    """(first run ms, median rerun ms of the process, of the script thread, profile text)."""
+    from streamlit.runtime.scriptrunner import script_runner
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    at.switch_page("pages/survival.py")
+    at.switch_page(page)
     for k, v in query.items():
         at.query_params[k] = v
     t0 = time.process_time()
@@ -40,34 +65,41 @@ def reruns(query: dict[str, str], n_runs: int, profile: bool) -> tuple[float, fl
     first = time.process_time() - t0
     if at.exception:
         raise SystemExit(f"{query}: {at.exception[0].message}")
+    at.run()  # a second run: the first one after a page switch seeds widgets
     prof = cProfile.Profile() if profile else None
-    if prof:  # the script runs on AppTest's script thread: profile it there
-        from streamlit.runtime.scriptrunner import script_runner
+    plain = script_runner.exec_func_with_error_handling
+    script_times: list[float] = []
 
-        plain = script_runner.exec_func_with_error_handling
-
-        def profiled(func, ctx):
+    def measured(func, ctx):  # the script runs on AppTest's script thread: measure it there
+        if prof:
             prof.enable()
-            try:
-                return plain(func, ctx)
-            finally:
+        t0 = time.thread_time()
+        try:
+            return plain(func, ctx)
+        finally:
+            script_times.append(time.thread_time() - t0)
+            if prof:
                 prof.disable()
 
-        script_runner.exec_func_with_error_handling = profiled
+    script_runner.exec_func_with_error_handling = measured
     times = []
-    for _ in range(n_runs):
-        t0 = time.process_time()
-        at.run()
-        times.append(time.process_time() - t0)
-    if prof:
+    try:
+        for _ in range(n_runs):
+            t0 = time.process_time()
+            at.run()
+            times.append(time.process_time() - t0)
+    finally:
         script_runner.exec_func_with_error_handling = plain
+    if at.exception:
+        raise SystemExit(f"{query}: {at.exception[0].message}")
     text = ""
     if prof:
         out = io.StringIO()
         stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
         stats.print_stats(r"work/main/(pages|core)", 30)
         text = out.getvalue()
-    return first * 1000, statistics.median(times) * 1000, text
+    ms = 1000
+    return first * ms, statistics.median(times) * ms, statistics.median(script_times) * ms, text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--reruns", type=int, default=20)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--views", nargs="*", help="only these views (names as in the table)")
+    ap.add_argument(
+        "--compile-each-run", action="store_true", help="AppTest's way: no shared bytecode"
+    )
     args = ap.parse_args(argv)
+    if not args.compile_each_run:
+        compile_once()
     db = ROOT / "speed" / "out" / f"synth-{args.n}.duckdb"
     if not db.exists():
         from core.data.build import build_synthetic
@@ -83,20 +121,29 @@ def main(argv: list[str] | None = None) -> int:
         build_synthetic(args.n, db)
     os.environ["NET_EXPLORER_DB"] = str(db)
     cohort = f"synth-{args.n}"
+    survival, c = "pages/survival.py", {"cohort": cohort}
     views = {
-        "ungrouped": {"cohort": cohort},
-        "grouped by route": {"cohort": cohort, "by": "route"},
-        "grouped by primary site": {"cohort": cohort, "by": "primary_site"},
-        "from diagnosis": {"cohort": cohort, "origin": "diagnosis"},
+        "ungrouped": (survival, c),
+        "grouped by route": (survival, c | {"by": "route"}),
+        "grouped by primary site": (survival, c | {"by": "primary_site"}),
+        "from diagnosis": (survival, c | {"origin": "diagnosis"}),
+        "Response page": ("pages/response.py", c),
+        "Cox page": ("pages/cox.py", c),
     }
+    unknown = set(args.views or ()) - set(views)
+    if unknown:
+        raise SystemExit(f"unknown views {sorted(unknown)}; choose from {sorted(views)}")
     print(
-        f"| view ({args.n:,} patients) | first run (caches empty), ms CPU | cached rerun, ms CPU |"
+        f"| view ({args.n:,} patients) | first run (caches empty), ms CPU "
+        "| cached rerun, ms CPU (process) | of which the script thread |"
     )
-    print("|---|---:|---:|")
+    print("|---|---:|---:|---:|")
     profiles = []
-    for name, query in views.items():
-        first, per, text = reruns(query, args.reruns, args.profile)
-        print(f"| {name} | {first:,.0f} | {per:,.1f} |", flush=True)
+    for name, (page, query) in views.items():
+        if args.views and name not in args.views:
+            continue
+        first, per, script, text = reruns(page, query, args.reruns, args.profile)
+        print(f"| {name} | {first:,.0f} | {per:,.1f} | {script:,.1f} |", flush=True)
         if text:
             profiles.append(f"== {name}\n{text}")
     for text in profiles:

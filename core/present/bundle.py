@@ -35,6 +35,7 @@ groups the analysis suppressed are left out of every comparison, and the mode is
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -164,6 +165,23 @@ class ExportBundle:
             for name, data in self.render().items():
                 zf.writestr(name, data)
         return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class BundleOutline:
+    """What a page shows of a bundle before any file is made: each file's (name, label, mime)
+    in the bundle's order, and the two paragraphs. It holds no time and no link, so a page can
+    keep it per view and build the bundle itself only when a file is asked for."""
+
+    files: tuple[tuple[str, str, str], ...]
+    results: str
+    methods: str
+
+
+def outline(bundle: ExportBundle) -> BundleOutline:
+    """The outline of ``bundle`` (nothing is made)."""
+    files = tuple((f.name, f.label, f.mime) for f in bundle.files)
+    return BundleOutline(files, bundle.results, bundle.methods)
 
 
 # ------------------------------------------------------------------ tables
@@ -506,7 +524,7 @@ TABLE1_METHOD = (
 
 
 def clean_figure_files(
-    chart: export.Chart,
+    chart: export.Chart | FigureMaker,
     lines: Sequence[str],
     link: str | None,
     when: dt.datetime,
@@ -514,12 +532,14 @@ def clean_figure_files(
     d: Disclosure,
 ) -> list[BundleFile]:
     """The figure without the stamped caption (PNG, its provenance in the PNG's text chunks)
-    and the sidecar JSON that keeps the provenance beside it."""
+    and the sidecar JSON that keeps the provenance beside it. ``chart`` may be a
+    :class:`FigureMaker` (the figure is drawn when the PNG is made)."""
     lines = list(lines)
+    figure = _figure_of(chart)
 
     def png() -> bytes:
         meta = export.png_metadata(lines, link, when)
-        return export.png_from_spec(export.spec_json(chart), export.PNG_SCALE, meta)
+        return export.png_from_spec(export.spec_json(figure()), export.PNG_SCALE, meta)
 
     def sidecar() -> bytes:
         data = {
@@ -541,13 +561,30 @@ def clean_figure_files(
     ]
 
 
+def _figure_of(chart: export.Chart | FigureMaker) -> Callable[[], export.Chart]:
+    if isinstance(chart, FigureMaker):
+        return chart
+    return lambda: chart
+
+
+@dataclass(frozen=True)
+class FigureMaker:
+    """A figure drawn only when a file needs it (the report's default figure)."""
+
+    make: Callable[[], export.Chart]
+
+    def __call__(self) -> export.Chart:
+        return self.make()
+
+
 def _figure_makers(
-    chart: export.Chart, lines: Sequence[str], link: str | None, when: dt.datetime
+    chart: export.Chart | FigureMaker, lines: Sequence[str], link: str | None, when: dt.datetime
 ) -> tuple[Callable[[], bytes], Callable[[], bytes]]:
     lines = list(lines)
+    figure = _figure_of(chart)
 
     def spec() -> str:
-        return export.spec_json(export.stamp(chart, lines))
+        return export.spec_json(export.stamp(figure(), lines))
 
     def svg() -> bytes:
         return export.svg_from_spec(spec()).encode("utf-8")
@@ -700,15 +737,16 @@ def survival_bundle(
     description = shown_description(analysis)
     method = method_line(analysis.spec)
     caption = export.caption_lines(description, cohorts, method, link=link, when=when, disclosure=d)
-    if chart is None or not has_curve(analysis):
-        chart = survival_figure(analysis, unit, cohorts)
-    svg, png = _figure_makers(chart, caption, link, when)
+    figure: export.Chart | FigureMaker = chart  # type: ignore[assignment]
+    if chart is None or not has_curve(analysis):  # drawn when a figure file is made
+        figure = FigureMaker(functools.cache(lambda: survival_figure(analysis, unit, cohorts)))
+    svg, png = _figure_makers(figure, caption, link, when)
     files: list[BundleFile] = [
         BundleFile(f"{figure_stem}.svg", "Figure (SVG)", "image/svg+xml", svg),
         BundleFile(f"{figure_stem}.png", "Figure (PNG, 300 dpi)", "image/png", png),
     ]
     if clean:
-        files += clean_figure_files(chart, caption, link, when, figure_stem, d)
+        files += clean_figure_files(figure, caption, link, when, figure_stem, d)
     fields_used = fields_in_use(analysis, [p.table for p in responses])
     field_notes = field_lines(fields_used, cohorts)
 
@@ -839,8 +877,10 @@ def _text(name: str, label: str, text: str) -> BundleFile:
 
 __all__ = [
     "BundleFile",
+    "BundleOutline",
     "ExportBundle",
     "ResponsePart",
+    "outline",
     "response_frame",
     "response_part",
     "survival_bundle",

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from core.analyses.survival import SurvivalAnalysis
 from core.stats.survival import at_risk_table, survival_at
+from core.vocab.formatting import fmt_num
 from core.vocab.methods import TIME_UNIT_DAYS, TimeUnit
 
 PALETTE = [
@@ -78,11 +79,13 @@ def _fmt(x: float | None, digits: int = 1) -> str:
 def group_legend_label(g, unit: TimeUnit, analysis: SurvivalAnalysis | None = None) -> str:
     scale = TIME_UNIT_DAYS[unit]
     m = g.median
-    med = (
-        "not reached"
-        if m is None or m.estimate is None
-        else f"{m.estimate / scale:.1f} {unit.label}"
-    )
+    beyond = getattr(m, "beyond", None)  # protected: past the shown curve, not "not reached"
+    if m is not None and m.estimate is None and beyond is not None:
+        med = f"beyond {fmt_num(beyond / scale)} {unit.label}"
+    elif m is None or m.estimate is None:
+        med = "not reached"
+    else:
+        med = f"{m.estimate / scale:.1f} {unit.label}"
     n, ev = (
         (g.n, g.events) if analysis is None else (analysis.cell(g.n, g), analysis.cell(g.events, g))
     )
@@ -197,8 +200,12 @@ class VegaLiteChart:
 
     spec: Mapping[str, Any]
     """Everything but the longer tables, which layers refer to by their ``datasets`` name
-    (tables of at most ``INLINE_ROWS`` rows are written into the layer)."""
+    (tables of at most ``INLINE_ROWS`` rows are written into the layer). This is the figure
+    at its fixed publication width: what exports draw."""
     datasets: Mapping[str, pd.DataFrame]
+    screen: Mapping[str, Any] | None = None
+    """The same figure laid out for the page (one layered view that follows the width of
+    its container, see :func:`km_chart`), over the same ``datasets``; None: ``spec``."""
 
     def to_dict(self) -> dict[str, Any]:
         """The full spec with every table inlined as records (as Altair's ``to_dict``)."""
@@ -210,14 +217,20 @@ class VegaLiteChart:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def streamlit_spec(self) -> dict[str, Any]:
-        """For ``st.vega_lite_chart(spec=...)``: the named tables as compact Arrow tables (see
-        :func:`_for_display`), which Streamlit sends as they are."""
-        out = copy.deepcopy(dict(self.spec))
+        """For ``st.vega_lite_chart(spec=..., width="stretch")``: the on-screen layout
+        (``screen``, which follows the container's width) with the named tables as compact
+        Arrow tables (see :func:`_for_display`), which Streamlit sends as they are."""
+        # a copy (JSON types only: a JSON round trip is several times faster than deepcopy)
+        out = json.loads(json.dumps(self.spec if self.screen is None else self.screen))
         out["datasets"] = {name: _for_display(df) for name, df in self.datasets.items()}
         return out
 
     def with_spec(self, spec: Mapping[str, Any]) -> VegaLiteChart:
-        return VegaLiteChart(spec, self.datasets)
+        """The export ``spec`` replaced (the on-screen layout is kept)."""
+        return VegaLiteChart(spec, self.datasets, self.screen)
+
+    def with_screen(self, screen: Mapping[str, Any] | None) -> VegaLiteChart:
+        return VegaLiteChart(self.spec, self.datasets, screen)
 
 
 INLINE_ROWS = 60
@@ -294,7 +307,27 @@ LEGEND_FONT = 11
 LEGEND_LINE = 15
 """Pixels per line of the figure's own legend."""
 FIT_WIDTH = 704
-"""Widest figure, in CSS pixels, that fits Streamlit's main column in an 800 px window."""
+"""Widest exported (fixed-width) figure, in CSS pixels. On a page every figure follows the
+width of its column instead (see :func:`km_chart`'s page layout and ``autosize`` "fit-x")."""
+
+
+def on_screen(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The on-screen Vega-Lite spec of an Altair figure: autosize fit-x (the page shows it
+    with ``width="stretch"``), validated once. Pages keep it with the figure they build once
+    per view, so a rerun neither copies nor validates the chart again."""
+    return chart.properties(autosize="fit-x").to_dict()
+
+
+def label_limit(most: int, share: float = 0.4, least: int = 100) -> dict[str, str]:
+    """An axis ``labelLimit`` as a Vega expression: ``most`` pixels where the figure has no
+    container (exports), on a page at most ``share`` of the container's width (at least
+    ``least``), so that long row labels leave the plot room in a narrow window (a cut label
+    ends in an ellipsis; tooltips and tables give it whole)."""
+    size = "containerSize()[0]"
+    return {
+        "expr": f"isFinite({size}) && {size} > 0 "
+        f"? min({most}, max({least}, {share} * {size})) : {most}"
+    }
 
 
 def synthetic_note(synthetic: Sequence[str]) -> str:
@@ -558,6 +591,7 @@ def km_chart(
             legend_rows.append((lab, "#555", bdash, False))
         if overlay_note:
             legend_rows.append((overlay_note, "", [], True))
+    plot_layers = list(layers)  # the on-screen layout draws its own legend and tables
     legend_layers, _legend_height = _legend_layers(legend_rows, CURVE_HEIGHT + 48, width)
     layers.extend(legend_layers)
     curve = {
@@ -617,24 +651,7 @@ def km_chart(
         if count_rows
         else pd.DataFrame(columns=["group", "short", "time", "n"])
     )
-    # the first numbers start at the frame's left edge and the last end at its right edge
-    # (centred, they would stick out of the table's frame)
-    edge = 16 * end / width  # about a number's width, in time units
-    last_t = float(risk["time"].max()) if len(risk) else 0.0
-    right = last_t > end - edge
-    aligned = [
-        ("left", "datum.time < 1e-9"),
-        (
-            "center",
-            f"datum.time >= 1e-9 && {'datum.time < ' + repr(last_t - 1e-9) if right else 'true'}",
-        ),
-    ]
-    if right:
-        aligned.append(("right", f"datum.time >= {last_t - 1e-9!r}"))
-    text_layers = [
-        {"transform": [{"filter": test}], "mark": {"type": "text", "fontSize": 11, "align": a}}
-        for a, test in aligned
-    ]
+    text_layers = _aligned_text(risk, end, width)
     table = {
         "data": data("risk", risk),
         "layer": text_layers,
@@ -687,18 +704,241 @@ def km_chart(
         "width": width,
         "height": max(22 * len(shown_groups), 22),
     }
+    config = {
+        "font": FONT,
+        "axis": {"labelFontSize": 12, "titleFontSize": 13},
+        "legend": {"labelFontSize": 12},
+    }
+    description = km_description(analysis, labels, title, synthetic)
     spec = {
         "$schema": alt.SCHEMA_URL,
-        "config": {
-            "font": FONT,
-            "axis": {"labelFontSize": 12, "titleFontSize": 13},
-            "legend": {"labelFontSize": 12},
-        },
+        "config": config,
         "vconcat": [curve, table, counts_table],
         "spacing": 4,
-        "description": km_description(analysis, labels, title, synthetic),
+        "description": description,
     }
-    return VegaLiteChart(spec, datasets)
+    # on screen: one layered view whose width follows the page (Vega-Lite sizes only single
+    # and layered views to their container), the tables and the legend drawn under the axis
+    order = [g.label for g in shown_groups]
+    screen_layers = list(plot_layers)
+    top = CURVE_HEIGHT + SCREEN_TABLE_GAP
+    for part, frame, header in (
+        (risk_rows, risk, "Number at risk"),
+        (count_rows, counts, "Events / censored (cumulative)"),
+    ):
+        more, top = _screen_table(
+            part, header, top, order, x_scale, color_scale, _aligned_text(frame, end), data
+        )
+        screen_layers += more
+    screen_layers += _screen_legend_layers(legend_rows, top + 6)
+    screen = {
+        "$schema": alt.SCHEMA_URL,
+        "config": config,
+        "width": "container",
+        "height": CURVE_HEIGHT,
+        "autosize": FIT_CONTAINER,
+        "title": chart_title(title, synthetic),
+        "layer": screen_layers,
+        "description": description,
+    }
+    return VegaLiteChart(spec, datasets, screen)
+
+
+FIT_CONTAINER = {"type": "fit-x", "contains": "padding"}
+"""On screen: the whole figure (axes, labels, the tables' group names) as wide as its
+container; the plotting area takes what is left."""
+SCREEN_MIN_WIDTH = 300
+"""Narrowest plotting area the on-screen layout plans for (an 800 px window with the sidebar
+open leaves about 470 px for the whole figure)."""
+SCREEN_WRAP_WIDTHS = (240, 300, 360, 420, 480, 560, 640)
+"""Plotting-area widths at which the on-screen legend is re-wrapped (each width's wrapping is
+used up to the next)."""
+SCREEN_TABLE_GAP = 80
+"""Pixels from the bottom of the plotting area to the first table's header (below the time
+axis and its title)."""
+SCREEN_ROW = 17
+"""Pixels per line of the on-screen tables."""
+
+
+def table_layers(
+    frame: pd.DataFrame,
+    *,
+    row: str,
+    order: Sequence[str],
+    x_scale: alt.Scale,
+    top: float,
+    header: str,
+    color: Any = alt.Undefined,
+    font_size: int = 11,
+) -> tuple[list[alt.Chart], float]:
+    """A table of numbers under the time axis of a layered Altair chart (so that the figure
+    stays one view, whose width can follow its container): a bold ``header`` at pixel row
+    ``top`` (from the top of the plotting area), then one line per value of ``row`` in
+    ``order``, its name left of the plotting area and its ``text`` at ``time`` on the chart's
+    time scale. Returns the layers and the pixel row under the table."""
+    rows = {name: top + SCREEN_ROW * (i + 1) for i, name in enumerate(order)}
+    py = alt.Y("py:Q", scale=None)  # pixels from the top of the plotting area
+    names = pd.DataFrame({"name": list(rows), "py": list(rows.values())})
+    layers = [
+        alt.Chart(pd.DataFrame({"py": [top]}))  # the header in the spec, not in a table
+        .mark_text(align="left", baseline="middle", fontSize=11, fontWeight="bold")
+        .encode(x=alt.value(0), y=py, text=alt.value(header), color=alt.value("#222222")),
+        alt.Chart(names)
+        .mark_text(
+            align="right", baseline="middle", fontSize=font_size, limit=label_limit(200, 0.25)
+        )
+        .encode(x=alt.value(-10), y=py, text="name:N", color=alt.value("#222222")),
+    ]
+    if len(frame):
+        times = np.unique(frame["time"].to_numpy(float))
+        placed = frame.assign(
+            py=frame[row].map(rows).astype(float),
+            k=np.searchsorted(times, frame["time"].to_numpy(float)),
+        )
+        end = x_scale.domain[1] if isinstance(x_scale.domain, list) else times[-1]
+        # a narrow view shows every 2nd (3rd, ...) column, so that no two numbers overlap
+        gap = float(np.diff(times).min()) if times.size > 1 else float(end)
+        px = 6.5 * max(len(str(v)) for v in frame["text"]) + 8
+        every = f"max(1, ceil({px:g} * {float(end)!r} / ({gap!r} * max(width, 1))))"
+        for part in _aligned_text(placed, float(end)):  # first column from the frame's edge
+            layers.append(
+                alt.Chart(placed)
+                .transform_filter(f"datum.k % {every} == 0")
+                .transform_filter(part["transform"][0]["filter"])
+                .mark_text(baseline="middle", fontSize=font_size, align=part["mark"]["align"])
+                .encode(x=alt.X("time:Q", scale=x_scale), y=py, text="text:N", color=color)
+            )
+    return layers, top + SCREEN_ROW * (len(rows) + 1) + 4
+
+
+def _aligned_text(frame: pd.DataFrame, end: float, width: int = SCREEN_MIN_WIDTH) -> list[dict]:
+    """Text layers of a risk table: the first numbers start at the frame's left edge and the
+    last end at its right edge when they are within a number's width of it (centred, they
+    would stick out of the frame); ``width`` is the plotting area's (narrowest) width."""
+    edge = 16 * end / width  # about a number's width, in time units
+    last_t = float(frame["time"].max()) if len(frame) else 0.0
+    right = last_t > end - edge
+    aligned = [
+        ("left", "datum.time < 1e-9"),
+        (
+            "center",
+            f"datum.time >= 1e-9 && {'datum.time < ' + repr(last_t - 1e-9) if right else 'true'}",
+        ),
+    ]
+    if right:
+        aligned.append(("right", f"datum.time >= {last_t - 1e-9!r}"))
+    return [
+        {"transform": [{"filter": test}], "mark": {"type": "text", "fontSize": 11, "align": a}}
+        for a, test in aligned
+    ]
+
+
+def _screen_table(
+    records: list[dict[str, Any]],
+    header: str,
+    top: float,
+    order: list[str],
+    x_scale: dict[str, Any],
+    color_scale: dict[str, Any],
+    text_layers: list[dict],
+    data: Any,
+) -> tuple[list[dict[str, Any]], float]:
+    """A risk table as layers of the on-screen view, under the time axis: a bold header at
+    pixel row ``top``, then one line per group (its name left of the plotting area, its
+    numbers on the time scale). Returns the layers and the pixel row under the table."""
+    rows = {short: top + SCREEN_ROW * (i + 1) for i, short in enumerate(order)}
+    py = {"field": "py", "type": "quantitative", "scale": None}  # pixels from the top
+    layers: list[dict[str, Any]] = [
+        {
+            "name": f"table_header_{int(top)}",
+            "data": {"values": [{}]},
+            "mark": {
+                "type": "text",
+                "align": "left",
+                "baseline": "middle",
+                "fontSize": 11,
+                "fontWeight": "bold",
+                "color": "#222222",
+                "x": 0,
+                "y": top,
+                "text": header,
+            },
+            "encoding": {},
+        },
+        {
+            "data": {"values": [{"short": k, "py": v} for k, v in rows.items()]},
+            "mark": {
+                "type": "text",
+                "align": "right",
+                "baseline": "middle",
+                "fontSize": 11,
+                "limit": 130,
+                "color": "#222222",
+                "x": -10,
+            },
+            "encoding": {"y": py, "text": _field("short", "nominal")},
+        },
+    ]
+    if records:
+        times = sorted({r["time"] for r in records})
+        column = {t: k for k, t in enumerate(times)}
+        placed = [{**r, "py": rows[r["short"]], "k": column[r["time"]]} for r in records]
+        # a narrow view shows every 2nd (3rd, ...) column, so that no two numbers overlap
+        px = 6.5 * max(len(str(r["n"])) for r in records) + 10
+        every = f"max(1, ceil({px:g} * {len(times)} / max(width, 1)))"
+        table = (  # short tables ride in the spec (no DataFrame round trip)
+            {"values": placed}
+            if len(placed) <= INLINE_ROWS
+            else data("screen-" + header[:6].strip().lower(), pd.DataFrame(placed))
+        )
+        layers.append(
+            {
+                "data": table,
+                "transform": [{"filter": f"datum.k % {every} == 0"}],
+                "layer": [{**t, "mark": {**t["mark"], "baseline": "middle"}} for t in text_layers],
+                "encoding": {
+                    "x": _field("time", "quantitative", scale=x_scale),
+                    "y": py,
+                    "text": _field("n", "nominal"),
+                    "color": _field("group", "nominal", scale=color_scale, legend=None),
+                },
+            }
+        )
+    return layers, top + SCREEN_ROW * (len(order) + 1) + 4
+
+
+def _by_width(values: Sequence[Any]) -> dict[str, str]:
+    """A Vega expression choosing ``values[i]`` when the plotting area is at least
+    ``SCREEN_WRAP_WIDTHS[i]`` wide (the first below the narrowest)."""
+    expr = json.dumps(values[0], ensure_ascii=False)
+    for w, v in zip(SCREEN_WRAP_WIDTHS[1:], values[1:], strict=True):
+        expr = f"width >= {w} ? {json.dumps(v, ensure_ascii=False)} : ({expr})"
+    return {"expr": expr}
+
+
+def _screen_legend_layers(
+    rows: list[tuple[str, str, list[int], bool]], top: float
+) -> list[dict[str, Any]]:
+    """The figure's own legend (as :func:`_legend_layers`) for the on-screen view, whose width
+    is known only in the browser: each label is wrapped for every width of
+    ``SCREEN_WRAP_WIDTHS`` and the view picks the wrapping (and the rows' positions) that fits
+    its plotting area, so no label is cut off or runs past the figure."""
+    per_width = [_legend_layers(rows, top, w)[0] for w in SCREEN_WRAP_WIDTHS]
+    out = []
+    for parts in zip(*per_width, strict=True):
+        first = copy.deepcopy(parts[0])
+        enc = first["encoding"]
+        ys = [p["encoding"]["y"]["value"] for p in parts]
+        y = ys[0] if len(set(ys)) == 1 else _by_width(ys)
+        enc["y"] = {"value": y}
+        if "y2" in enc:
+            enc["y2"] = {"value": y}
+        if "text" in enc:
+            texts = [p["encoding"]["text"]["value"] for p in parts]
+            same = all(t == texts[0] for t in texts)
+            enc["text"] = {"value": texts[0] if same else _by_width(texts)}
+        out.append(first)
+    return out
 
 
 def km_description(
@@ -743,7 +983,7 @@ def forest_chart(
     """
     scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
     order = list(rows["label"])
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=300))
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=label_limit(300)))
     flagged = "population" in rows.columns and bool((rows["population"].fillna("") != "").any())
     if flagged:
         rows = rows.assign(
@@ -756,7 +996,7 @@ def forest_chart(
         colour = alt.Color(
             "shown_as:N",
             scale=alt.Scale(domain=list(FOREST_COLOURS), range=list(FOREST_COLOURS.values())),
-            legend=alt.Legend(title=None, orient="bottom", direction="horizontal"),
+            legend=alt.Legend(title=None, orient="bottom", direction="horizontal", columns=2),
         )
     elif highlight:
         colour = alt.condition(

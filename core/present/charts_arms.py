@@ -15,10 +15,11 @@ import pandas as pd
 
 from core.analyses.arms import ArmComparison
 from core.literature.arms import LABEL
-from core.present.charts import mark_synthetic
+from core.present.charts import SCREEN_TABLE_GAP, label_limit, mark_synthetic, table_layers
 from core.stats.reconstruct import Reconstruction
 
 VIEW_LABEL = "This view"
+ARM_HEIGHT = 320
 
 
 def arm_label(c: ArmComparison) -> str:
@@ -46,19 +47,22 @@ def risk_table_frame(c: ArmComparison) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "time", "text"])
 
 
-def arm_chart(
-    c: ArmComparison, width: int = 520, synthetic: Sequence[str] = ()
-) -> alt.VConcatChart:
+def arm_chart(c: ArmComparison, width: int = 520, synthetic: Sequence[str] = ()) -> alt.LayerChart:
     """The view's curve and the arm's, each a step curve, with their numbers at risk below;
-    ``synthetic`` (the synthetic cohorts in view) marks the title. Fits an 800 px window and
-    carries an accessible description."""
+    ``synthetic`` (the synthetic cohorts in view) marks the title. One layered view (the table
+    drawn under the time axis), so that on a page it can follow its container's width
+    (autosize "fit-x"; ``width`` is the plotting area in exports); it carries an accessible
+    description."""
     df = arm_frame(c)
     top = max(float(df["time"].max()) if len(df) else 12.0, max(c.risk_times, default=0.0))
-    x = alt.X("time:Q", title="Months", scale=alt.Scale(domain=[0, top]))
+    x_scale = alt.Scale(domain=[0, top])
+    x = alt.X("time:Q", title="Months", scale=x_scale)
     color = alt.Color(
         "label:N",
         title=None,
-        legend=alt.Legend(orient="bottom", labelLimit=500, symbolType="stroke"),
+        legend=alt.Legend(
+            orient="top", labelLimit=label_limit(500, 0.45), symbolType="stroke", columns=1
+        ),
     )
     curves = (
         alt.Chart(df)
@@ -70,24 +74,23 @@ def arm_chart(
             strokeDash=alt.StrokeDash("source:N", legend=None),
             tooltip=[alt.Tooltip("label:N", title="Curve")],
         )
-        .properties(width=width, height=320)
     )
-    table = (
-        alt.Chart(risk_table_frame(c))
-        .mark_text()
-        .encode(
-            x=alt.X("time:Q", title="Numbers at risk", scale=alt.Scale(domain=[0, top])),
-            y=alt.Y("label:N", title=None),
-            text="text:N",
-            color=alt.Color("label:N", legend=None),
-        )
-        .properties(width=width, height=50)
+    rt = risk_table_frame(c)
+    table, _bottom = table_layers(
+        rt,
+        row="label",
+        order=list(dict.fromkeys(rt["label"])),
+        x_scale=x_scale,
+        top=ARM_HEIGHT + SCREEN_TABLE_GAP,
+        header="Numbers at risk",
+        color=alt.Color("label:N", legend=None),
     )
     text = (
         f"Kaplan-Meier curves of this view and of the reconstructed trial arm {arm_label(c)}, "
         "with their numbers at risk."
     )
-    return mark_synthetic(alt.vconcat(curves, table), synthetic, text)
+    chart = alt.layer(curves, *table).properties(width=width, height=ARM_HEIGHT)
+    return mark_synthetic(chart, synthetic, text)
 
 
 def preview_frame(rec: Reconstruction) -> pd.DataFrame:

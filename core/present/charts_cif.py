@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 
 from core.analyses.competing import CompetingAnalysis, cause_label, risk_rows
-from core.present.charts import KM_DASHES, OKABE_ITO
+from core.present.charts import KM_DASHES, OKABE_ITO, SCREEN_TABLE_GAP, table_layers
 from core.vocab.methods import TIME_UNIT_DAYS, TimeUnit
 
 CAUSE_COLOURS = {"net_related": OKABE_ITO[1], "other": OKABE_ITO[0], "unknown": OKABE_ITO[6]}
 """Okabe-Ito colours per cause (vermillion, blue, black)."""
+CIF_HEIGHT = 300
 
 
 def curve_frame(a: CompetingAnalysis, unit: TimeUnit) -> pd.DataFrame:
@@ -86,9 +87,12 @@ def _risk_text(a: CompetingAnalysis, unit: TimeUnit) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["row", "time", "text"])
 
 
-def cif_chart(a: CompetingAnalysis, unit: TimeUnit, width: int = 560) -> alt.VConcatChart:
+def cif_chart(a: CompetingAnalysis, unit: TimeUnit, width: int = 560) -> alt.LayerChart:
     """Cumulative incidence per cause (colour) and group (line style), 0 to 1, with the risk
-    table below (at risk / deaths per cause / censored at each chosen time). The title gives n."""
+    table below (at risk / deaths per cause / censored at each chosen time). The title gives n.
+    One layered view (the table drawn under the time axis), so that on a page the figure can
+    follow its container's width (autosize "fit-x"); ``width`` is the plotting area in
+    exports."""
     df = curve_frame(a, unit)
     s = TIME_UNIT_DAYS[unit]
     table_times = [r.time / s for g in a.groups for r in g.risk]
@@ -100,7 +104,7 @@ def cif_chart(a: CompetingAnalysis, unit: TimeUnit, width: int = 560) -> alt.VCo
         "cause:N",
         title="Cause of death",
         scale=alt.Scale(domain=causes, range=[CAUSE_COLOURS[c] for c in a.causes]),
-        legend=alt.Legend(orient="bottom", symbolType="stroke"),
+        legend=alt.Legend(orient="top", symbolType="stroke"),
     )
     dash = alt.StrokeDash(
         "group:N",
@@ -108,7 +112,7 @@ def cif_chart(a: CompetingAnalysis, unit: TimeUnit, width: int = 560) -> alt.VCo
         scale=alt.Scale(
             domain=groups, range=[KM_DASHES[i % len(KM_DASHES)] for i in range(len(groups))]
         ),
-        legend=alt.Legend(orient="bottom", symbolType="stroke") if len(groups) > 1 else None,
+        legend=alt.Legend(orient="top", symbolType="stroke") if len(groups) > 1 else None,
     )
     curves = (
         alt.Chart(df)
@@ -129,29 +133,22 @@ def cif_chart(a: CompetingAnalysis, unit: TimeUnit, width: int = 560) -> alt.VCo
                 alt.Tooltip("cif:Q", title="Cumulative incidence", format=".3f"),
             ],
         )
-        .properties(
-            width=width,
-            height=300,
-            title=f"Cumulative incidence of death by cause · n = {a.n_shown}",
-        )
     )
     risk_text = _risk_text(a, unit)
-    table = (
-        alt.Chart(risk_text)
-        .mark_text(fontSize=10)
-        .encode(
-            x=alt.X(
-                "time:Q",
-                title=f"Numbers at risk, deaths (cumulative) and censored, {unit.label}",
-                scale=x_scale,
-            ),
-            y=alt.Y("row:N", title=None, sort=None),
-            text="text:N",
-        )
-        .properties(width=width, height=max(14 * len(risk_text["row"].unique()), 24))
+    table, _bottom = table_layers(
+        risk_text,
+        row="row",
+        order=list(dict.fromkeys(risk_text["row"])),
+        x_scale=x_scale,
+        top=CIF_HEIGHT + SCREEN_TABLE_GAP,
+        header=f"Numbers at risk, deaths (cumulative) and censored, {unit.label}",
+        font_size=10,
     )
-    return alt.vconcat(curves, table).properties(
-        description="Cumulative incidence of death by cause over time, with a risk table."
+    return alt.layer(curves, *table).properties(
+        width=width,
+        height=CIF_HEIGHT,
+        title=f"Cumulative incidence of death by cause · n = {a.n_shown}",
+        description="Cumulative incidence of death by cause over time, with a risk table.",
     )
 
 

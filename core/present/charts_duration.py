@@ -31,4 +31,6 @@ def dor_chart(result: DurationOfResponse, unit: TimeUnit = TimeUnit.MONTHS) -> V
     n = result.show(result.n_analysed)
     chart = km_chart(sa, unit, title=f"Duration of response · n = {n}", y_title=Y_TITLE)
     old = f"Time from {sa.spec.origin.label.lower()} ({unit.label})"
-    return chart.with_spec(_retitle(dict(chart.spec), old, f"Time from response ({unit.label})"))
+    new = f"Time from response ({unit.label})"
+    screen = None if chart.screen is None else _retitle(dict(chart.screen), old, new)
+    return chart.with_spec(_retitle(dict(chart.spec), old, new)).with_screen(screen)

@@ -17,13 +17,15 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from core.present.charts import FONT, KEEP_SIZE, chart_title
+from core.present.charts import FONT, KEEP_SIZE, chart_title, label_limit
 
 COLOUR = "#0072B2"  # Okabe-Ito blue
 OVERALL = "#000000"
 GREY = "#888888"
 ROW_HEIGHT = 24
 MARGIN = 0.08
+TEXT_GAP = 8
+"""Pixels between the plotting area and the 'HR (95% CI)' column."""
 """Fraction of the log-range added on each side of the CI limits."""
 
 
@@ -72,11 +74,14 @@ def hr_forest(
     title: str = "",
     description: str = "",
     synthetic: Sequence[str] = (),
-) -> alt.HConcatChart:
+) -> alt.LayerChart:
     """Dot-and-interval plot on a fitted log axis, with the 'HR (95% CI)' text beside it.
 
     ``rows``: label, value, lower, upper, text, kind (see the module docstring). The row
-    order is kept. ``description`` is the chart's accessible name.
+    order is kept. ``description`` is the chart's accessible name. One layered view (the text
+    column drawn just right of the plotting area, ``text_width`` wide at most), so that on a
+    page the figure can follow its container's width (autosize "fit-x"); ``width`` is the
+    plotting area's width in exports.
     """
     rows = rows.reset_index(drop=True).copy()
     if "text" not in rows.columns:
@@ -87,7 +92,9 @@ def hr_forest(
     order = list(rows["label"])
     domain = log_domain(rows[rows["kind"].isin(["estimate", "overall"])], ref_line)
     ys = alt.Scale(domain=order)  # every row, drawn or not, keeps its line
-    y = alt.Y("label:N", scale=ys, title=None, axis=alt.Axis(labelLimit=360, labelFont=FONT))
+    y = alt.Y(
+        "label:N", scale=ys, title=None, axis=alt.Axis(labelLimit=label_limit(360), labelFont=FONT)
+    )
     scale = alt.Scale(type="log", domain=domain, nice=False)
     drawn = rows[rows["kind"].isin(["estimate", "overall"])].copy()
     # an interval past the axis is clipped at its edge (the text gives the real limits)
@@ -121,24 +128,35 @@ def hr_forest(
             .mark_point(filled=False, size=70, color=GREY, shape="diamond")
             .encode(y=y, x=alt.X("value:Q", scale=scale), tooltip=tooltip)
         )
-    height = max(ROW_HEIGHT * len(order), 60)
-    plot = alt.layer(*layers).properties(width=width, height=height)
-    text = (
+    beside = {"expr": f"width + {TEXT_GAP}"}  # just right of the plotting area, any width
+    layers += [
         alt.Chart(rows)
-        .mark_text(align="left", baseline="middle", font=FONT, fontSize=11)
+        .mark_text(
+            align="left", baseline="middle", font=FONT, fontSize=11, limit=text_width, x=beside
+        )
         .encode(
-            x=alt.value(4),
-            y=alt.Y("label:N", scale=ys, axis=None),
+            y=y,  # (an axis=None here would drop the shared axis's labels)
             text="text:N",
             color=alt.condition(
                 "datum.kind == 'none' || datum.kind == 'reference'",
                 alt.value(GREY),
                 alt.value("#000000"),
             ),
-        )
-        .properties(width=text_width, height=height, title="HR (95% CI)")
-    )
-    chart = alt.hconcat(plot, text, spacing=6).properties(autosize=KEEP_SIZE)
+        ),
+        alt.Chart(pd.DataFrame({"text": ["HR (95% CI)"]}))
+        .mark_text(
+            align="left",
+            baseline="bottom",
+            font=FONT,
+            fontSize=11,
+            fontWeight="bold",
+            x=beside,
+            y=-6,
+        )  # fmt: skip
+        .encode(text="text:N"),
+    ]
+    height = max(ROW_HEIGHT * len(order), 60)
+    chart = alt.layer(*layers).properties(width=width, height=height, autosize=KEEP_SIZE)
     if title or synthetic:  # a synthetic cohort is named in the title (issue 19 #9)
         chart = chart.properties(title=alt.TitleParams(**chart_title(title, synthetic)))
     if description:

@@ -39,7 +39,6 @@ CATEGORY_COLORS: dict[ResponseDomain, dict[str, str]] = {
 """Colour of each evaluable code (favourable green to unfavourable red); NE/missing grey."""
 
 PERCENT_LABELS = "datum.value + '%'"
-ROW_HEIGHT = 30
 CONTENT_SIZE = alt.AutoSizeParams(type="pad", contains="padding")
 """Charts keep their own size: with Streamlit's default "fit" the legend and axes of a short
 chart would squeeze the plotting area to nothing."""
@@ -61,35 +60,67 @@ def _percent_axis(title: str) -> alt.Axis:
     return alt.Axis(title=title, values=list(range(0, 101, 20)), labelExpr=PERCENT_LABELS)
 
 
-def response_bar_chart(
-    frame: pd.DataFrame,
-    categories: list[str],
-    domain: ResponseDomain,
-    *,
-    x_title: str,
-    title: str = "",
-    width: int = 520,
-) -> alt.LayerChart:
-    """Horizontal 100% stacked bars, one per group, with n at the end of each bar.
+LABEL_LINE = 15
+"""Pixels of a row's label line (the row's name above its bar or interval)."""
+BAR = 16
+ROW_GAP = 5
+HEAD_LINE = 17
+SUB_LINE = 13
+PANEL_GAP = 14
+SUB_CHARS = 64
+"""Characters per line of a panel's axis description (about 330 px at 10 px)."""
 
-    ``frame``: :func:`core.analyses.responses.bar_frame` (columns bar, n_bar, category, order, n,
-    pct). Segments of at least 8% are labelled with their percentage.
+
+def _pixel_rows(panels: list[tuple[str, str, pd.DataFrame, str]]) -> tuple[dict, float]:
+    """Pixel rows (from the top of the view) of every panel's header and rows.
+
+    ``panels``: (title, axis description, frame, row column). Returns, per panel index,
+    ``{"head": y, "sub": y, "sub_lines": [...], "rows": {row: (label_y, bar_centre_y)}}`` and
+    the total height. Each row's name sits on its own line above its bar or interval, so the
+    names need no column beside the plot and the view keeps its width for the data.
     """
-    rows = list(dict.fromkeys(frame["bar"]))
-    y = alt.Y("bar:N", sort=rows, title=None, axis=alt.Axis(labelLimit=200))
-    x_scale = alt.Scale(domain=[0, 100], nice=False)
+    import textwrap
+
+    out: dict[int, dict] = {}
+    y = 0.0
+    for i, (_title, sub, frame, col) in enumerate(panels):
+        lines = textwrap.wrap(sub, SUB_CHARS, break_on_hyphens=False) or [""]
+        entry = {"head": y + HEAD_LINE / 2, "sub": y + HEAD_LINE + SUB_LINE / 2, "lines": lines}
+        y += HEAD_LINE + SUB_LINE * len(lines) + 4
+        rows = {}
+        for row in dict.fromkeys(frame[col]):
+            rows[row] = (y + LABEL_LINE / 2, y + LABEL_LINE + BAR / 2)
+            y += LABEL_LINE + BAR + ROW_GAP
+        entry["rows"] = rows
+        out[i] = entry
+        y += PANEL_GAP
+    return out, max(y - PANEL_GAP, 1.0)
+
+
+def _bar_layers(
+    frame: pd.DataFrame, categories: list[str], domain: ResponseDomain, rows: dict, axis, scale
+) -> list[alt.Chart]:
+    """Horizontal 100% stacked bars (one per group) at their pixel rows, with the percentage
+    on segments of at least 8% and n at the end of each bar."""
+    frame = frame.sort_values(["bar", "order"], kind="stable").copy()
+    frame["x1"] = frame.groupby("bar", sort=False)["pct"].cumsum()
+    frame["x0"] = frame["x1"] - frame["pct"]
+    centre = frame["bar"].map({k: v[1] for k, v in rows.items()}).astype(float)
+    frame["top"], frame["bottom"], frame["py"] = centre - BAR / 2, centre + BAR / 2, centre
+    py = alt.Y("py:Q", scale=None, axis=None)
     color = alt.Color(
         "category:N",
         scale=alt.Scale(domain=categories, range=_category_colors(domain, categories)),
-        legend=alt.Legend(title=None, orient="bottom", direction="horizontal"),
+        legend=alt.Legend(title=None, orient="bottom", direction="horizontal", columns=2),
         sort=categories,
     )
     base = alt.Chart(frame)
     bars = base.mark_bar(stroke="white", strokeWidth=0.5).encode(
-        y=y,
-        x=alt.X("pct:Q", stack="zero", scale=x_scale, axis=_percent_axis(x_title)),
+        x=alt.X("x0:Q", scale=scale, axis=axis),
+        x2="x1:Q",
+        y=alt.Y("top:Q", scale=None, axis=None),
+        y2="bottom:Q",
         color=color,
-        order=alt.Order("order:Q"),
         tooltip=[
             alt.Tooltip("bar:N", title="Group"),
             alt.Tooltip("category:N", title="Category"),
@@ -99,56 +130,38 @@ def response_bar_chart(
         ],
     )
     labels = (
-        base.transform_stack(
-            stack="pct", as_=["x0", "x1"], groupby=["bar"], sort=[alt.SortField("order")]
-        )
-        .transform_calculate(mid="(datum.x0 + datum.x1) / 2", text="round(datum.pct) + '%'")
+        base.transform_calculate(mid="(datum.x0 + datum.x1) / 2", text="round(datum.pct) + '%'")
         .transform_filter("datum.pct >= 8")
-        .mark_text(fontSize=11, color="#1a1a1a")
-        .encode(y=y, x=alt.X("mid:Q", scale=x_scale), text="text:N")
+        .mark_text(fontSize=11, color="#1a1a1a", baseline="middle")
+        .encode(y=py, x=alt.X("mid:Q", scale=scale, axis=axis), text="text:N")
     )
     totals = (
         alt.Chart(frame.drop_duplicates("bar"))
         .transform_calculate(x="100", text="'n = ' + datum.n_bar")
-        .mark_text(align="left", dx=6, fontSize=11, color="#333")
-        .encode(y=y, x=alt.X("x:Q", scale=x_scale), text="text:N")
+        .mark_text(align="left", dx=6, fontSize=11, color="#333", baseline="middle")
+        .encode(y=py, x=alt.X("x:Q", scale=scale, axis=axis), text="text:N")
     )
-    return alt.layer(bars, labels, totals).properties(
-        width=width, height=ROW_HEIGHT * max(len(rows), 1), **_title(title)
-    )
+    return [bars, labels, totals]
 
 
-def rate_chart(
-    frame: pd.DataFrame, *, x_title: str, title: str = "", width: int = 520
-) -> alt.LayerChart:
-    """Dot-and-interval plot of one derived rate by group (percent, 0-100).
-
-    ``frame``: rows of :func:`core.analyses.responses.rate_frame` for one rate (columns row, n,
-    denominator, pct, lower, upper, text).
-    """
-    rows = list(dict.fromkeys(frame["row"]))
-    y = alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=200))
-    x_scale = alt.Scale(domain=[0, 100], nice=False)
-    x_axis = _percent_axis(x_title)
+def _rate_layers(frame: pd.DataFrame, rows: dict, axis, scale) -> list[alt.Chart]:
+    """Dot-and-interval rows of one derived rate (percent) at their pixel rows (the rate and
+    its CI are written on each row's name line)."""
+    frame = frame.copy()
+    frame["py"] = frame["row"].map({k: v[1] for k, v in rows.items()}).astype(float)
+    py = alt.Y("py:Q", scale=None, axis=None)
     tooltip = [
         alt.Tooltip("row:N", title="Group"),
         alt.Tooltip("text:N", title="Rate (95% CI)"),
     ]
     base = alt.Chart(frame)
     rule = base.mark_rule(strokeWidth=2, color="#1f5fa8").encode(
-        y=y, x=alt.X("lower:Q", scale=x_scale, axis=x_axis), x2="upper:Q", tooltip=tooltip
+        y=py, x=alt.X("lower:Q", scale=scale, axis=axis), x2="upper:Q", tooltip=tooltip
     )
     dot = base.mark_point(filled=True, size=80, color="#1f5fa8").encode(
-        y=y, x=alt.X("pct:Q", scale=x_scale), tooltip=tooltip
+        y=py, x=alt.X("pct:Q", scale=scale, axis=axis), tooltip=tooltip
     )
-    text = (
-        base.transform_calculate(x="100")
-        .mark_text(align="left", dx=6, fontSize=11, color="#333")
-        .encode(y=y, x=alt.X("x:Q", scale=x_scale), text="text:N")
-    )
-    return alt.layer(rule, dot, text).properties(
-        width=width, height=ROW_HEIGHT * max(len(rows), 1), **_title(title)
-    )
+    return [rule, dot]
 
 
 def response_chart(
@@ -157,51 +170,72 @@ def response_chart(
     *,
     width: int = 320,
     synthetic: Sequence[str] = (),
-) -> alt.VConcatChart:
+) -> alt.LayerChart:
     """The page's figure: stacked bars, then one dot-and-interval panel per derived rate.
 
-    Rows withheld by small-cell protection (``prot``) are not drawn. ``synthetic`` (ids of the
-    synthetic cohorts in view) puts the 'SYNTHETIC DATA' marker in the title; the figure has an
-    accessible description (its aria-label) and fits an 800 px window.
+    One layered view on a shared 0-100% axis (so that on a page it can follow its container's
+    width: autosize "fit-x"; ``width`` is the plotting area in exports): each panel has a
+    bold title and its axis description, each row its name on a line above its bar or
+    interval (a rate's line also gives the rate and its CI). Rows withheld by small-cell
+    protection (``prot``) are not drawn. ``synthetic`` (ids of the synthetic cohorts in view)
+    puts the 'SYNTHETIC DATA' marker in the title; the figure has an accessible description
+    (its aria-label).
     """
     spec = RESPONSE_DOMAINS[table.domain]
     over = table.denominator.label
-    panels: list[alt.TopLevelMixin] = []
+    panels: list[tuple[str, str, pd.DataFrame, str]] = []
     bars = bar_frame(table, prot)
     if len(bars):
-        panels.append(
-            response_bar_chart(
-                bars,
-                bar_categories(table),
-                table.domain,
-                x_title=f"Patients (% of {over})",
-                title=table.domain.label,
-                width=width,
-            )
-        )
+        panels.append((table.domain.label, f"Patients (% of {over})", bars, "bar"))
     rates = rate_frame(table, prot)
     ci = f"{round(100 * table.conf_level)}% CI {table.ci_method.label}"
     for d in spec.derived:
         part = rates[rates["rate"] == d.name]
         if len(part):
-            panels.append(
-                rate_chart(
-                    part,
-                    x_title=f"{d.label} (% of {over}, {ci})",
-                    title=d.label,
-                    width=width,
-                )
-            )
+            panels.append((d.label, f"{d.label} (% of {over}, {ci})", part, "row"))
     if not panels:
         why = "no patients in the denominator"
         if prot.active:
             why += ", or every row withheld (small-cell protection)"
         empty = pd.DataFrame({"text": [f"No rates to draw: {why}"]})
-        panels.append(alt.Chart(empty).mark_text(fontSize=13).encode(text="text:N"))
+        chart: alt.TopLevelMixin = alt.Chart(empty).mark_text(fontSize=13).encode(text="text:N")
+    else:
+        where, height = _pixel_rows(panels)
+        scale = alt.Scale(domain=[0, 100], nice=False)
+        axis = _percent_axis(f"% of {over}")
+        layers: list[alt.Chart] = []
+        names: list[dict] = []
+        heads: list[tuple[str, float, int, str, str]] = []
+        for i, (title, _sub, frame, col) in enumerate(panels):
+            rows = where[i]["rows"]
+            if col == "bar":
+                layers += _bar_layers(frame, bar_categories(table), table.domain, rows, axis, scale)
+            else:
+                layers += _rate_layers(frame, rows, axis, scale)
+            said = dict(zip(frame[col], frame["text"], strict=True)) if col == "row" else {}
+            names += [
+                {"text": f"{k}: {said[k]}" if k in said else k, "py": v[0]} for k, v in rows.items()
+            ]
+            heads.append((title, where[i]["head"], 14, "bold", "#000"))
+            heads += [
+                (line, where[i]["sub"] + j * SUB_LINE, 10, "normal", "#555")
+                for j, line in enumerate(where[i]["lines"])
+            ]
+        text = {"align": "left", "baseline": "middle", "x": 0}
+        layers += [
+            alt.Chart(pd.DataFrame(names))
+            .mark_text(fontSize=11, color="#222", **text)
+            .encode(y=alt.Y("py:Q", scale=None, axis=None), text="text:N"),
+        ]
+        layers += [  # panel titles and axis descriptions: in the spec, not in a table
+            alt.Chart(pd.DataFrame({"py": [y]}))
+            .mark_text(fontSize=size, fontWeight=weight, color=colour, **text)
+            .encode(y=alt.Y("py:Q", scale=None, axis=None), text=alt.value(line))
+            for line, y, size, weight, colour in heads
+        ]
+        chart = alt.layer(*layers).properties(width=width, height=height)
     chart = (
-        alt.vconcat(*panels, spacing=24)
-        .properties(autosize=CONTENT_SIZE)
-        .resolve_scale(color="independent")
+        chart.properties(autosize=CONTENT_SIZE)
         .configure(font=FONT)
         .configure_axis(labelFontSize=12, titleFontSize=12)
         .configure_legend(labelFontSize=12)
@@ -275,7 +309,7 @@ def swimmer_chart(
         alt.Tooltip("day:Q", title="Day"),
         alt.Tooltip("detail:N", title="Detail"),
     ]
-    legend = alt.Legend(title=None, orient="bottom", direction="horizontal", columns=4)
+    legend = alt.Legend(title=None, orient="bottom", direction="horizontal", columns=2)
     marks = (
         alt.Chart(events)
         .mark_point(size=70, strokeWidth=1.5, opacity=1)

@@ -264,7 +264,7 @@ def test_chosen_arm_is_drawn_with_its_risk_table_tests_and_warnings():
     _choose_arm(at, "radiant4-everolimus-pfs")
     assert _charts(at) == charts + 1
     specs = " ".join(e.proto.spec for e in at.get("vega_lite_chart"))
-    assert "step-after" in specs and '"title": "Numbers at risk"' in specs
+    assert "step-after" in specs and '"value": "Numbers at risk"' in specs  # the table's header
     risk = next(d.value for d in at.dataframe if "Months" in d.value.columns)
     assert list(risk["Months"]) == ["0", "12", "24"]
     assert risk.iloc[0, 2] == 205

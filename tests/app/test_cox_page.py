@@ -53,10 +53,10 @@ def test_default_model_shows_forest_table_tests_and_ph_check():
     assert "Sex: Male" in list(table["Term"])
     charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert len(charts) == 2  # forest plot and residual plot
-    # fixed size: Streamlit's default "fit" would squeeze the plot behind the long labels
-    assert [c["autosize"]["type"] for c in charts] == ["pad", "pad"]
-    plot, text = charts[0]["hconcat"]  # the forest and its "HR (95% CI)" column
-    forest = plot["layer"]
+    # as wide as the page's column ("fit-x": the labels and the plot share it), height kept
+    assert [c["autosize"] for c in charts] == ["fit-x", "fit-x"]
+    forest = charts[0]["layer"]  # the forest and its "HR (95% CI)" column, one view
+    text = next(ly for ly in forest if ly["encoding"].get("text", {}).get("field") == "text")
     scale = forest[0]["encoding"]["x"]["scale"]
     assert scale["type"] == "log"
     assert forest[0]["mark"]["type"] == "rule"  # the reference line at HR = 1

@@ -257,3 +257,19 @@ def test_a_quantile_past_the_shown_curve_goes_in_its_own_column(view):
     assert row["percentile25"] == pytest.approx(6.0) and pd.isna(row["percentile25_upper"])
     assert row["percentile25_beyond"] == pytest.approx(20.0)
     assert pd.api.types.is_numeric_dtype(summary["median_beyond"])
+
+
+def test_the_default_figure_is_drawn_only_when_a_figure_file_is_made(view, monkeypatch):
+    drawn = []
+    plain = bundle.km_chart
+    monkeypatch.setattr(bundle, "km_chart", lambda *a, **k: drawn.append(1) or plain(*a, **k))
+    b = _bundle(view, clean=True)  # no page figure given: the report's own
+    assert drawn == []  # the outline of a view costs no figure
+    o = bundle.outline(b)
+    assert [f[0] for f in o.files] == [f.name for f in b.files]
+    assert (o.results, o.methods) == (b.results, b.methods)
+    b.file("km_clean.json").make()
+    assert drawn == []
+    b.file("km.svg").make()
+    b.file("km.svg").make()
+    assert drawn == [1]  # drawn once, for every figure file of the bundle

@@ -111,7 +111,8 @@ def test_streamlit_spec_sends_tables_as_frames_and_leaves_the_chart_alone(defaul
     sent = chart.streamlit_spec()
     assert all(isinstance(df, pa.Table) for df in sent["datasets"].values())
     del sent["datasets"]  # what Streamlit does with the dict it is given
-    sent["vconcat"][0]["title"] = "changed"
+    sent["title"] = "changed"
+    sent["layer"][0]["mark"] = "changed"
     assert chart.to_json() == before
 
 

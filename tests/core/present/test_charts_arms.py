@@ -31,8 +31,9 @@ def test_both_curves_are_step_curves_named_and_the_arm_as_reconstructed(result):
     labels = set(df["label"])
     assert VIEW_LABEL in labels and any(LABEL in x for x in labels)
     spec = arm_chart(result).to_dict()
-    assert spec["vconcat"][0]["mark"]["interpolate"] == "step-after"
-    assert "n_risk" not in str(spec["vconcat"][0]["encoding"]["tooltip"])
+    curves = spec["layer"][0]  # one view: the curves, then the table under the time axis
+    assert curves["mark"]["interpolate"] == "step-after"
+    assert "n_risk" not in str(curves["encoding"]["tooltip"])
 
 
 def test_risk_table_has_a_row_per_curve_and_time(result):
