@@ -172,7 +172,7 @@ if st.button("Import", type="primary", disabled=not (prepared.ok and cohort_id),
             wait=False,
             progress=lambda f, m: bar.progress(min(f, 1.0), text=f"Writing: {m}"),
         )
-    except (WriteLocked, importer.WriteFailed) as exc:
+    except (WriteLocked, importer.WriteFailed, importer.StagingCheckFailed) as exc:
         st.error(str(exc))
     else:
         if report.ok:

@@ -35,6 +35,7 @@ import io
 import re
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
@@ -147,19 +148,22 @@ class _Problems:
         if not self._parts:
             return empty_problems()
         df = pd.concat(self._parts, ignore_index=True)
-        keys = pd.DataFrame(
-            {
-                "sev": (df["severity"] != "error").astype(int),
-                "tab": np.where(
-                    df["column"].isin(["file", "cohort_id", "title"]),
-                    0,
-                    np.where(df["column"].str.startswith("treatments."), 2, 1),
-                ),
-                "row": df["row"].fillna(0).astype(np.int64),
-                "seq": df["_seq"],
-            }
-        )
-        order = np.lexsort((keys["seq"], keys["row"], keys["tab"], keys["sev"]))
+        # the file's and the target's problems first, then the patients', then the treatments'
+        codes, names = pd.factorize(df["column"].to_numpy(dtype=object))
+        tab = np.array(
+            [
+                0
+                if c in ("file", "cohort_id", "title")
+                else 2
+                if c.startswith("treatments.")
+                else 1
+                for c in names
+            ],
+            dtype=np.int64,
+        )[codes]
+        sev = (df["severity"].to_numpy(dtype=object) != "error").astype(np.int64)
+        row = df["row"].fillna(0).to_numpy(dtype=np.int64)
+        order = np.lexsort((df["_seq"].to_numpy(), row, tab, sev))
         out = df.iloc[order][list(PROBLEM_COLUMNS)].reset_index(drop=True)
         out["value"] = out["value"].astype(object)
         return out
@@ -534,34 +538,42 @@ def _finish_frame(
 
 
 def _fast_csv(
-    body: bytes, header: list[str], sep: str, first_data_row: int, label: str, p: _Problems
+    body: pa.Buffer,
+    header: list[str],
+    sep: str,
+    first_data_row: int,
+    label: str,
+    p: _Problems,
+    quoted: bool = True,
 ) -> Sheet | None:
     """Parse the data lines of a plain UTF-8 CSV with Arrow's multi-threaded C++ reader, in
-    memory (the upload is never written to disk); every cell stays a string.
+    memory and without a copy (the upload is never written to disk); every cell stays a string.
 
     Only for files the pandas reader would number the same way: the caller checked there is
-    no control byte, no comment and no blank line between data lines. Returns None (the
-    caller falls back to the pandas reader, which names the problem) on any parse error,
-    such as a row with more values than the header.
+    no control byte and no comment line. A blank line is read as a row of empty cells (so the
+    row numbers after it stay the spreadsheet's) and dropped with the other blank rows.
+    Returns None (the caller falls back to the pandas reader, which names the problem) on any
+    parse error, such as a row with more values than the header, or bytes that are not UTF-8.
     """
     width = len(header)
     names = [f"c{i}" for i in range(width)]
     try:
         t = pa_csv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(body),
             read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 22),
             parse_options=pa_csv.ParseOptions(
                 delimiter=sep,
                 quote_char='"',
                 double_quote=True,
                 escape_char=False,
-                newlines_in_values=b'"' in body,
-                ignore_empty_lines=True,
+                newlines_in_values=quoted,
+                ignore_empty_lines=False,
             ),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=True,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException, ValueError):
@@ -580,16 +592,42 @@ def _fast_csv(
         p,
     )
     if keep and n:
-        blank = None
-        for i in keep:
-            e = pc.equal(t.column(f"c{i}"), "")
-            blank = e if blank is None else pc.and_(blank, e)
-        if pc.any(blank).as_py():
-            t = t.filter(pc.invert(blank))
+        # blank rows: test the first column on every row, the others only where it is empty
+        maybe = pc.equal(t.column(f"c{keep[0]}"), "")
+        if pc.any(maybe).as_py():
+            blank = maybe
+            for i in keep[1:]:
+                blank = pc.and_(blank, pc.equal(t.column(f"c{i}"), ""))
+            if pc.any(blank).as_py():
+                t = t.filter(pc.invert(blank))
     cols = {f"c{j}": t.column(f"c{i}") for j, i in enumerate(keep)}
     cols["_row"] = t.column("_row")
     cols["_seq"] = pa.array(np.arange(1, t.num_rows + 1, dtype=np.int64))
     return Sheet(tuple(kept_names), pa.table(cols))
+
+
+def _plain_csv(data: bytes, label: str, p: _Problems) -> Sheet | None:
+    """The fast path of :func:`_read_csv`: a UTF-8 CSV without comment lines or control bytes
+    whose first line is the header. None when the file is not such a file (or Arrow's reader
+    refuses it): the caller then reads it with the pandas reader, which names any problem."""
+    if b"#" in data and (data.startswith(b"#") or b"\n#" in data):
+        return None  # comment lines: the pandas path blanks them and keeps the numbering
+    end = data.find(b"\n")
+    if end < 0 or _has_control_bytes(data):
+        return None
+    try:
+        head = data[:end].decode("utf-8").lstrip("\ufeff").rstrip("\r")
+    except UnicodeDecodeError:
+        return None  # not UTF-8: the pandas path reads it as Windows-1252, with a warning
+    if not head.strip():
+        return None  # leading blank lines: the pandas path counts them
+    sep = max((",", ";", "\t"), key=head.count)
+    header = next(csv.reader([head], delimiter=sep))
+    quoted = b'"' in data
+    if quoted and data.count(b'"') % 2:
+        return None  # an unbalanced quote: the pandas reader names it
+    body = pa.py_buffer(data)[end + 1 :]  # a view: no copy of the upload
+    return _fast_csv(body, header, sep, 2, label, p, quoted=quoted)
 
 
 def _undecodable(data: bytes) -> str | None:
@@ -603,6 +641,9 @@ def _undecodable(data: bytes) -> str | None:
 
 
 def _read_csv(data: bytes, label: str, p: _Problems) -> Sheet | None:
+    sheet = _plain_csv(data, label, p)
+    if sheet is not None:
+        return sheet
     encoding = "utf-8-sig"
     try:
         data.decode("utf-8")
@@ -628,24 +669,17 @@ def _read_csv(data: bytes, label: str, p: _Problems) -> Sheet | None:
         data = data.replace(b"\x00", NUL_STANDIN.encode("utf-8"))
     if data.startswith(b"#") or b"\n#" in data:
         data = re.sub(rb"(?m)^#[^\r\n]*", b"", data)  # comment lines become blank lines
-    buf, lead, offset = io.BytesIO(data), 0, 0
+    buf, lead = io.BytesIO(data), 0
     for line in buf:  # leading blank (or comment) lines before the header
         if line.strip():
             break
         lead += 1
-        offset += len(line)
     else:
         p.add(label, "the file is empty")
         return None
     head = line.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
     sep = max((",", ";", "\t"), key=head.count)
     header = next(csv.reader([head], delimiter=sep))
-    if encoding == "utf-8-sig" and not controls and line.endswith(b"\n"):
-        body = data[offset + len(line) :].rstrip(b"\r\n")
-        if b"\n\n" not in body and b"\n\r\n" not in body and b"\r\r" not in body:
-            sheet = _fast_csv(body, header, sep, lead + 2, label, p)
-            if sheet is not None:
-                return sheet
     try:
         df = pd.read_csv(
             io.BytesIO(data),
@@ -809,7 +843,10 @@ def read_input(
     """Read the patients file (CSV/XLSX) and treatments from a second sheet or file."""
     p = _Problems()
     data, name = _load(source, filename)
-    sheets = _read_one(data, name, "file", p)
+    with _pool(len(data) // 64) as pool:  # hashing releases the GIL: on a large file it
+        hashed = pool.submit(hashlib.sha256, data)  # runs while the file is parsed
+        sheets = _read_one(data, name, "file", p)
+        digest = hashed.result()
     declared = declared_provenance(data) if _kind(data, name) == "csv" else None
     pts = tx = None
     if sheets:
@@ -832,7 +869,6 @@ def read_input(
             p.add("treatments", "treatments were given both as a sheet and as a file; use one")
         elif tsheets:
             tx = next(iter(tsheets.values()))
-    digest = hashlib.sha256(data)
     if treatments is not None:
         digest.update(hashlib.sha256(tdata).digest())
     if pts is None:
@@ -956,6 +992,9 @@ def map_columns(df: pd.DataFrame, mapping: dict[str, str | None]) -> pd.DataFram
 
 DAY_FIELDS = frozenset(f.name for f in PATIENT_FIELDS if f.kind == "days") | {"day"}
 ACTIVITY_FIELDS = frozenset({"first_activity_mbq", "cumulative_activity_mbq", "activity_mbq"})
+INT_MAX = 2**31 - 1
+"""Whole numbers are stored as INTEGER: a larger one (only ``n_treatments`` and ``cycle``
+have no smaller limit in the rules) is an error, not a failed insert."""
 
 
 @dataclass(frozen=True)
@@ -1032,6 +1071,7 @@ RULE_TYPE = {
     "int": "must be a whole number",
     "float": "must be a number (no units or thousands separators)",
 }
+RULE_TOO_LARGE = f"must be at most {INT_MAX} (the largest whole number stored)"
 RULE_BOOL = "not a yes/no value; use yes/no, true/false or 1/0"
 RULE_EVENT = (
     "not an event value; use 1/0, yes/no, true/false, dead/alive or died/censored (1 = event)"
@@ -1142,7 +1182,10 @@ class _Classes:
 def _classify(uniq: Any, f: Field, censor_flag: bool = False) -> _Classes:
     """Apply every value rule of field ``f`` to distinct raw values ``uniq`` (strings)."""
     # string work runs on the distinct values with Arrow kernels (RE2 regexes, C++ trim/lower)
-    ua = pd.Series(uniq, dtype="string[pyarrow]").str.strip()
+    if isinstance(uniq, pa.Array):  # a dictionary from Arrow: wrapped, not converted
+        ua = pd.Series(pd.arrays.ArrowStringArray(uniq), copy=False).str.strip()
+    else:
+        ua = pd.Series(uniq, dtype="string[pyarrow]").str.strip()
     u = ua.to_numpy(dtype=object)
     low = ua.str.lower()
     missing_u = low.isin(list(MISSING_TOKENS)).to_numpy(dtype=bool)
@@ -1181,6 +1224,10 @@ def _classify(uniq: Any, f: Field, censor_flag: bool = False) -> _Classes:
             if r.severity == "error":
                 num[hit] = np.nan
                 ok &= ~hit
+        if kind in ("days", "int"):  # a whole number the table's INTEGER cannot hold
+            with np.errstate(invalid="ignore"):
+                big = ok & (num > INT_MAX)
+            rule[:m][big], sev[:m][big], num[big] = RULE_TOO_LARGE, "error", np.nan
         if f.name == "age":
             num = np.where(num > AGE_CAP - 1, AGE_CAP, num)
         typed: np.ndarray = np.append(num, np.nan)
@@ -1560,14 +1607,16 @@ def prepare(
 
 
 _ARROW_TYPES = {
-    "code": pa.string(),
+    "code": pa.dictionary(pa.int32(), pa.string()),
     "text": pa.string(),
     "float": pa.float64(),
     "bool": pa.bool_(),
-    "int": pa.int64(),
-    "days": pa.int64(),
-    "event": pa.int64(),
+    "int": pa.int32(),
+    "days": pa.int32(),
+    "event": pa.int8(),
 }
+"""The checked rows' types: those of the table (INTEGER, TINYINT, ...), so the insert casts
+nothing per row; a code column is the codes of its distinct values with an index per row."""
 
 
 def _classes_values(c: _Classes, m: int, kind: str) -> pa.Array:
@@ -1582,26 +1631,78 @@ def _classes_values(c: _Classes, m: int, kind: str) -> pa.Array:
         return pa.array(filled, mask=na)
     if kind == "bool":
         return pa.array(filled == 1, mask=na)
-    return pa.array(filled.astype(np.int64), mask=na)
+    return pa.array(filled.astype(np.int8 if kind == "event" else np.int32), mask=na)
+
+
+_ID_OK_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+"""A study code that needs no further look: :data:`_PATIENT_ID_RE`, starting with a letter or
+digit, with nothing to trim."""
+_ID_SUSPECT_RE = (
+    f"^(?:{_ANY_SHAPE_RE}|{'|'.join(sorted(t for t in MISSING_TOKENS if t.isalpha()))})$"
+)
+"""Study-code-like ids that still need a look: identifier or date shapes, missing tokens."""
+
+
+class _Inline:
+    """An executor that runs each task at once (threads cost more than they save on small
+    files)."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+PARALLEL_ROWS = 50_000
+"""From this many rows the column work runs on two threads (Arrow kernels release the GIL)."""
+
+
+def _pool(n_rows: int) -> ThreadPoolExecutor | _Inline:
+    return ThreadPoolExecutor(max_workers=2) if n_rows >= PARALLEL_ROWS else _Inline()
+
+
+def _encode(col: pa.ChunkedArray) -> pa.DictionaryArray:
+    """A column's distinct values and, per row, the index of its value (an absent cell, which
+    the readers never produce, counts as an empty one)."""
+    col = col.combine_chunks()
+    return pc.dictionary_encode(pc.fill_null(col, "") if col.null_count else col)
+
+
+def _all_distinct(ids: pa.Array) -> bool:
+    """Whether the given (non-null) ids are all different: one hash pass, which lets the
+    common case skip the duplicate query."""
+    return len(pc.unique(ids)) - (1 if ids.null_count else 0) == len(ids) - ids.null_count
 
 
 def _screen_ids(col: pa.ChunkedArray, f: Field) -> tuple[pa.Array, np.ndarray, _Classes]:
-    """Patient ids, screened row by row with Arrow kernels (ids are nearly all distinct, so
-    there is nothing to gain from distinct values); only flagged ids reach Python.
+    """Patient ids, screened row by row with two RE2 passes (ids are nearly all distinct, so
+    there is nothing to gain from distinct values); only flagged ids reach Python, where
+    :func:`_classify` applies the rule table to them.
 
-    Returns the trimmed ids (null where missing), the positions of flagged rows and their
-    classes (one per flagged row, in that order).
+    Flagged: anything but a study code starting with a letter or digit (surrounding spaces,
+    missing tokens, other characters, too long) and any id shaped like an identifier or a
+    date. Returns the trimmed ids (null where missing), the positions of flagged rows and
+    their classes (one per flagged row, in that order).
     """
-    ua = pd.Series(pd.arrays.ArrowStringArray(col.combine_chunks()), copy=False).str.strip()
-    missing = ua.str.lower().isin(list(MISSING_TOKENS)).to_numpy(dtype=bool)
-    opaque = ua.str.fullmatch(_PATIENT_ID_RE).to_numpy(dtype=bool, na_value=False)
-    shaped = ua.str.fullmatch(_ANY_SHAPE_RE, case=False).to_numpy(dtype=bool, na_value=False)
-    lead = ua.str.match(r"[._-]").to_numpy(dtype=bool, na_value=False)
-    hit = np.flatnonzero((missing & f.required) | (~missing & (~opaque | shaped | lead)))
-    raw_hit = col.take(pa.array(hit)).to_numpy(zero_copy_only=False)
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    col = pc.fill_null(col, "") if col.null_count else col  # (the readers give no nulls)
+    ok = pc.match_substring_regex(col, _ID_OK_RE)
+    suspect = pc.match_substring_regex(col, _ID_SUSPECT_RE, ignore_case=True)
+    hit = np.flatnonzero(pc.or_(pc.invert(ok), suspect).to_numpy(zero_copy_only=False))
+    raw_hit = col.take(pa.array(hit, type=pa.int64())).to_numpy(zero_copy_only=False)
     classes = _classify(raw_hit, f)
-    trimmed = pa.array(ua.array)
-    ids = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), trimmed)
+    ids: pa.Array = col
+    if hit.size:  # flagged ids are stored trimmed, or as null when missing
+        fixed = np.where(classes.missing[: hit.size], None, classes.values[: hit.size])
+        mask_ = np.zeros(len(col), dtype=bool)
+        mask_[hit] = True
+        ids = pc.replace_with_mask(col, pa.array(mask_), pa.array(fixed, type=pa.string()))
     return ids, hit, classes
 
 
@@ -1639,42 +1740,52 @@ def _prepare(
     table = sheet.table
     pid_shown: dict[str, str] = {}
     parts: dict[str, tuple[np.ndarray, np.ndarray, _Classes]] = {}
-    if "patient_id" in fields:
-        say(0.05, "Checking patient_id")
-        ids, hit, cls = _screen_ids(
-            sheet.table.column(raw_col["patient_id"]), PATIENTS["patient_id"]
-        )
-        table = table.append_column("_pid", ids)
-        rows = sheet.rows
-        parts["patient_id"] = (rows[hit], np.arange(hit.size), cls)
-        pid_shown = {
-            str(u): str(sh)
-            for u, sh in zip(cls.values[: hit.size], cls.shown[: hit.size], strict=True)
-            if u is not None and u != sh
-        }
     shown: dict[str, np.ndarray] = {}
     rows_all = sheet.rows
-    n = len(sheet)
     cols: dict[str, Any] = {"_row": table.column("_row"), "_seq": table.column("_seq")}
-    for i, (fname, _) in enumerate(ordered):
-        if fname == "patient_id":
-            continue
-        say(0.1 + 0.5 * i / max(len(ordered), 1), f"Checking {fname}")
-        f = PATIENTS[fname]
-        d = pc.dictionary_encode(table.column(raw_col[fname]).combine_chunks())
-        idx = d.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        cls = _classify(d.dictionary.to_numpy(zero_copy_only=False), f, censor_flag)
-        m = len(d.dictionary)
-        shown[fname] = cls.shown
-        flag_u = ~pd.isna(cls.rule[:m])
-        if flag_u.any():
-            hit = np.flatnonzero(flag_u[idx])
-            parts[fname] = (rows_all[hit], idx[hit], cls)
-        vals = _classes_values(cls, m, f.kind)
-        cols[fname] = pc.take(vals, d.indices)
-        if fname in TRACKED:
-            cols[f"k_{fname}"] = d.indices
-            cols[f"m_{fname}"] = pa.array(cls.missing[:m][idx])
+    with _pool(len(sheet)) as pool:
+        encoded = {
+            fname: pool.submit(_encode, table.column(raw_col[fname]))
+            for fname, _ in ordered
+            if fname != "patient_id"
+        }
+        if "patient_id" in fields:
+            say(0.05, "Checking patient_id")
+            ids, hit, cls = _screen_ids(
+                sheet.table.column(raw_col["patient_id"]), PATIENTS["patient_id"]
+            )
+            table = table.append_column("_pid", ids)
+            distinct = pool.submit(_all_distinct, ids)
+            parts["patient_id"] = (rows_all[hit], np.arange(hit.size), cls)
+            pid_shown = {
+                str(u): str(sh)
+                for u, sh in zip(cls.values[: hit.size], cls.shown[: hit.size], strict=True)
+                if u is not None and u != sh
+            }
+        for i, (fname, _) in enumerate(ordered):
+            if fname == "patient_id":
+                continue
+            say(0.1 + 0.5 * i / max(len(ordered), 1), f"Checking {fname}")
+            f = PATIENTS[fname]
+            d = encoded[fname].result()
+            idx = d.indices.to_numpy()  # int32, no copy (cells are never null)
+            cls = _classify(d.dictionary, f, censor_flag)
+            m = len(d.dictionary)
+            shown[fname] = cls.shown
+            flag_u = ~pd.isna(cls.rule[:m])
+            if flag_u.any():
+                hit = np.flatnonzero(flag_u[idx])
+                parts[fname] = (rows_all[hit], idx[hit], cls)
+            vals = _classes_values(cls, m, f.kind)
+            cols[fname] = (
+                pa.DictionaryArray.from_arrays(d.indices, vals)
+                if f.kind == "code"
+                else pool.submit(pc.take, vals, d.indices)
+            )
+            if fname in TRACKED:
+                cols[f"k_{fname}"] = d.indices
+                cols[f"m_{fname}"] = pa.array(cls.missing[:m][idx])
+        cols = {k: v.result() if isinstance(v, Future) else v for k, v in cols.items()}
     for fname, _ in ordered:  # problems in file order of the columns
         if fname in parts:
             rows, k, cls = parts[fname]
@@ -1682,18 +1793,16 @@ def _prepare(
             p.add(fname, cls.rule[k[keep]], cls.sev[k[keep]], rows[keep], cls.shown[k[keep]])
     say(0.65, "Typing the rows")
     typed_cols: dict[str, Any] = {"_row": cols["_row"], "_seq": cols["_seq"]}
-    for f in PATIENT_FIELDS:
-        if f.name == "patient_id":
-            typed_cols[f.name] = (
-                table.column("_pid") if "patient_id" in fields else pa.nulls(n, pa.string())
-            )
-        else:
-            typed_cols[f.name] = cols.get(f.name, pa.nulls(n, _ARROW_TYPES[f.kind]))
+    for f in PATIENT_FIELDS:  # the file's fields only: SQL sees the others as NULL columns
+        if f.name == "patient_id" and "patient_id" in fields:
+            typed_cols[f.name] = table.column("_pid")
+        elif f.name in cols:
+            typed_cols[f.name] = cols[f.name]
     extra = {k: v for k, v in cols.items() if k[:2] in ("k_", "m_")}
     typed = pa.table(typed_cols)
     with import_sql.Staging(pa.table({**typed_cols, **extra})) as st:
         say(0.75, "Checking consistency between fields")
-        if "patient_id" in fields:
+        if "patient_id" in fields and not distinct.result():
             rows, first, ids = import_sql.duplicate_ids(st)
             p.add(
                 "patient_id",
@@ -1712,8 +1821,18 @@ def _prepare(
             rows, given, count, derived = import_sql.derive_from_treatments(
                 st, tx, frozenset(fields) & DERIVED_FIELDS
             )
-            if derived is not None:
-                typed = derived.select(typed.column_names).cast(typed.schema)
+            if derived is not None:  # the file's fields and the derived summaries
+                keep = [
+                    c
+                    for c in derived.column_names
+                    if c in typed.column_names or c in DERIVED_FIELDS
+                ]
+                typed = derived.select(keep).cast(
+                    pa.schema(
+                        (c, _ARROW_TYPES[PATIENTS[c].kind]) if c in PATIENTS else typed.field(c)
+                        for c in keep
+                    )
+                )
             p.add(
                 "n_treatments",
                 _rules("does not match the {} administrations in the treatments", count),
@@ -1838,6 +1957,10 @@ class ImportReport:
     db_path: str = ""
     provenance: str = Provenance.IMPORTED.value
     key_source: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+    timings: tuple[tuple[str, float], ...] = ()
+    """Seconds per stage, for ``speed/import_speed.py``: ``read``, ``check``, ``open`` (the
+    target's check, the lock and the copy of the database), ``write`` (staging, checks and
+    inserts), ``publish`` (commit, checkpoint and rename)."""
 
     @functools.cached_property
     def pseudonyms(self) -> pd.DataFrame | None:
@@ -1876,7 +1999,8 @@ class ImportReport:
 
 
 class StagingCheckFailed(RuntimeError):
-    """A SQL re-check of the staged rows failed (a validation bug); nothing was written."""
+    """A re-check of the staged or written rows failed (a validation bug, or rows of the
+    cohort left in the database without its ``cohorts`` row); nothing was written."""
 
 
 def validate_cohort_id(cohort_id: str) -> str | None:
@@ -1902,7 +2026,10 @@ def _protected_rule(cohort_id: str, provenance: str, verb: str) -> str:
 
 
 def _stage(con: Any, prepared: Prepared) -> None:
-    import_sql.stage(con, prepared.typed.drop_columns(["_row"]), prepared.treatments)
+    try:
+        import_sql.stage(con, prepared.typed.drop_columns(["_row"]), prepared.treatments)
+    except ValueError as exc:
+        raise StagingCheckFailed(str(exc)) from exc
 
 
 def _check_staged(con: Any, n_patients: int, n_treatments: int) -> None:
@@ -1917,16 +2044,19 @@ def _delete_rows(con: Any, cohort_id: str) -> None:
 
 
 def _insert_from_stage(con: Any, cohort_id: str, meta: dict, version: str, n: int) -> None:
-    import_sql.insert_from_stage(
-        con,
-        cohort_id,
-        title=meta["title"],
-        description=meta["description"],
-        provenance=meta["provenance"],
-        n_patients=n,
-        version=version,
-        width=_pseudonym_width(n),
-    )
+    try:
+        import_sql.insert_from_stage(
+            con,
+            cohort_id,
+            title=meta["title"],
+            description=meta["description"],
+            provenance=meta["provenance"],
+            n_patients=n,
+            version=version,
+            width=_pseudonym_width(n),
+        )
+    except ValueError as exc:  # a count check after the insert (the transaction is undone)
+        raise StagingCheckFailed(str(exc)) from exc
 
 
 def _write_log(con: Any, cohort_id: str, action: str, n_rows: int, version: str) -> None:
@@ -2004,7 +2134,7 @@ def commit(
     wait: bool = True,
 ) -> ImportReport:
     """Write a validated cohort atomically; refuse (nothing written) on any error."""
-    t0 = time.perf_counter()
+    t0 = t_open = time.perf_counter()
     say = _Stage(progress, 0.0, 1.0)
     path = Path(db) if db is not None else core_db.default_db_path()
     problems = prepared.problems
@@ -2034,6 +2164,7 @@ def commit(
     say(0.15, "Copying the database")
     try:
         with write_transaction(path, wait=wait) as con:
+            t_write = time.perf_counter()
             existing = import_sql.cohort_row(con, cohort_id)
             if existing and not replace:
                 raise _refuse("cohort_id", _exists_rule(cohort_id), cohort_id)
@@ -2057,8 +2188,10 @@ def commit(
             action = "replace" if existing else "import"
             _write_log(con, cohort_id, action, n, version)
             say(0.85, "Publishing")
+            t_publish = time.perf_counter()
     except ImportRefused as exc:
         return ImportReport(False, cohort_id, exc.problems, db_path=str(path))
+    t_done = time.perf_counter()
     say(1.0, "Done")
     return ImportReport(
         True,
@@ -2073,6 +2206,11 @@ def commit(
         db_path=str(path),
         provenance=prepared.provenance,
         key_source=functools.partial(pseudonym_key, prepared, cohort_id),
+        timings=(
+            ("open", t_write - t_open),
+            ("write", t_publish - t_write),
+            ("publish", t_done - t_publish),
+        ),
     )
 
 
@@ -2100,7 +2238,9 @@ def import_file(
     raw = read_input(
         source, filename, treatments=treatments, treatments_filename=treatments_filename
     )
+    t_read = time.perf_counter()
     prepared = prepare(raw, mapping, censor_flag=censor_flag, progress=_Stage(progress, 0.1, 0.6))
+    t_check = time.perf_counter()
     report = commit(
         prepared,
         cohort_id,
@@ -2111,7 +2251,8 @@ def import_file(
         progress=_Stage(progress, 0.6, 1.0),
         wait=wait,
     )
-    return dataclasses.replace(report, seconds=time.perf_counter() - t0)
+    stages = (("read", t_read - t0), ("check", t_check - t_read), *report.timings)
+    return dataclasses.replace(report, seconds=time.perf_counter() - t0, timings=stages)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.cohorts.importer import import_file, problems_text
 from core.commands._common import add_db, fail
+from core.data.db import default_db_path
 from core.vocab.formatting import formula_safe_csv
 from core.vocab.schema import PATIENTS
 
@@ -84,6 +85,22 @@ def _writable(path: Path) -> bool:
     return folder.is_dir() and os.access(folder, os.W_OK) and not path.is_dir()
 
 
+def _protected_paths(args: argparse.Namespace) -> list[Path]:
+    """The files an output must never replace: the database, its side files and the inputs."""
+    db = (args.db or default_db_path()).resolve()
+    files = [db, db.with_name(db.name + ".wal"), db.with_name(db.name + ".lock")]
+    return files + [p.resolve() for p in (args.file, args.treatments) if p is not None]
+
+
+def _is_protected(path: Path, protected: list[Path]) -> bool:
+    target = path.resolve()
+    if target.name.startswith(protected[0].name + ".tmp") and target.parent == protected[0].parent:
+        return True  # a writer's copy of the database
+    return any(
+        target == p or (p.exists() and target.exists() and target.samefile(p)) for p in protected
+    )
+
+
 def _write(path: Path, data: bytes, what: str) -> str | None:
     try:
         path.write_bytes(data)
@@ -99,6 +116,11 @@ def run(args: argparse.Namespace) -> int:
     for flag, path in (("--problems-csv", args.problems_csv), ("--mapping-out", args.mapping_out)):
         if path is not None and not _writable(path):
             return fail(f"{flag} {path}: its folder does not exist or cannot be written")
+        if path is not None and _is_protected(path, _protected_paths(args)):
+            return fail(f"{flag} {path}: is the database or an input file; choose another file")
+    outs = [p.resolve() for p in (args.problems_csv, args.mapping_out) if p is not None]
+    if len(outs) == 2 and outs[0] == outs[1]:
+        return fail("--problems-csv and --mapping-out name the same file; choose two files")
     mapping = _mapping(args)
     if isinstance(mapping, str):
         return fail(mapping)

@@ -7,6 +7,8 @@ Table and column names come from :mod:`core.vocab.schema`; values are bound para
 
 from __future__ import annotations
 
+import atexit
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from core.data.db import query_df, query_rows
-from core.vocab.schema import TABLES, TREATMENT_COLUMNS, column, table
+from core.vocab.schema import PATIENT_FIELDS, TABLES, TREATMENT_COLUMNS, column, table
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -30,49 +32,110 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+_STAGE_TYPES = {
+    "code": "VARCHAR",
+    "text": "VARCHAR",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "int": "BIGINT",
+    "days": "BIGINT",
+    "event": "BIGINT",
+}
+"""SQL types of the checked rows (as the importer types them, before the table's own)."""
+_FIELD_NAMES = frozenset(f.name for f in PATIENT_FIELDS)
+_HELPER_COLUMNS = frozenset(
+    {"_row", "_seq"} | {f"{x}_{f}" for f in _FIELD_NAMES for x in ("k", "m")}
+)
+
+
+def register_patients(con: Connection, name: str, rows: pa.Table) -> None:
+    """Register checked patient rows (Arrow, scanned without a copy) as the view ``name``
+    with every patient field: a field the file does not have is a typed NULL column in the
+    view, never an array built in memory.
+
+    ``rows`` holds patient fields and the importer's helper columns (``_row``, ``_seq``,
+    ``k_<field>``, ``m_<field>``); any other column name is refused (ValueError), so every
+    identifier in the view comes from the schema's allow-list.
+    """
+    if not name.isidentifier() or not name.startswith(("_stage", "typed", "_typed")):
+        raise ValueError(f"not a staging view name: {name!r}")
+    unknown = [c for c in rows.column_names if c not in _FIELD_NAMES | _HELPER_COLUMNS]
+    if unknown:
+        raise ValueError(f"not a staged column: {unknown[0]!r}")
+    have = set(rows.column_names)
+    helpers = [f'"{c}"' for c in rows.column_names if c in _HELPER_COLUMNS]
+    fields = [
+        column(f.name)
+        if f.name in have
+        else f"CAST(NULL AS {_STAGE_TYPES[f.kind]}) AS {column(f.name)}"
+        for f in PATIENT_FIELDS
+    ]
+    con.register(f"{name}_arrow", rows)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {', '.join(helpers + fields)} "
+        f"FROM {name}_arrow"
+    )
+
+
 def stage(con: Connection, patients: pa.Table, treatments: pd.DataFrame) -> None:
     """Register the checked rows (Arrow, zero-copy) as this transaction's staging tables.
 
     ``patients`` holds ``_seq`` (1..n in file order) and every patient field, with the
-    file's patient ids; :func:`insert_from_stage` replaces them by study pseudonyms.
+    file's patient ids; :func:`insert_from_stage` replaces them by study pseudonyms, which are
+    unique because ``_seq`` is checked here to be exactly 1..n in order (ValueError if not).
     """
-    con.register("_stage_patients", patients)
+    seq = patients.column("_seq").to_numpy()
+    if seq.size and not (seq[0] == 1 and bool((np.diff(seq) == 1).all())):
+        raise ValueError("staged patients are not numbered 1..n in file order; nothing written")
+    register_patients(con, "_stage_patients", patients)
     con.register("_stage_treatments", pa.Table.from_pandas(treatments, preserve_index=False))
 
 
 def failed_staging_check(con: Connection, n_patients: int, n_treatments: int) -> str | None:
     """Re-check the staged rows in SQL; the name of the first check that fails, else None.
 
-    Counts, unique ids, overall survival present and coded, progression not after death or last
-    contact, treatments referring to staged patients, one row per patient and cycle.
+    Counts, overall survival present and coded, progression not after death or last contact
+    (one scan of the patients); with treatments, unique patient ids (the treatments join on
+    them), treatments referring to staged patients, one row per patient and cycle. The stored
+    patient ids are study pseudonyms numbered in file order (:func:`insert_from_stage`), so
+    without treatments the file's ids reach nothing that is stored.
     """
-    checks = {
-        "patient count": (
-            "SELECT count(*) = ? AND count(DISTINCT patient_id) = ? FROM _stage_patients",
-            [n_patients, n_patients],
-        ),
+    (checks,) = con.execute(
+        "SELECT [count(*) = ?, "
+        "count(*) FILTER (WHERE patient_id IS NULL OR os_days IS NULL OR os_days < 0 "
+        "OR os_event IS NULL OR os_event NOT IN (0, 1)) = 0, "
+        "count(*) FILTER (WHERE pfs_imaging_days > os_days OR pfs_symptom_days > os_days "
+        "OR pfs_biochem_days > os_days) = 0] FROM _stage_patients",
+        [n_patients],
+    ).fetchone()
+    names = (
+        "patient count",
+        "overall survival present and coded",
+        "progression not after death or last contact",
+    )
+    for name, ok in zip(names, checks, strict=True):
+        if not ok:
+            return name
+    tx = {
         "treatment count": ("SELECT count(*) = ? FROM _stage_treatments", [n_treatments]),
-        "overall survival present and coded": (
-            "SELECT count(*) = 0 FROM _stage_patients WHERE patient_id IS NULL OR os_days IS NULL "
-            "OR os_days < 0 OR os_event IS NULL OR os_event NOT IN (0, 1)",
-            [],
-        ),
-        "progression not after death or last contact": (
-            "SELECT count(*) = 0 FROM _stage_patients WHERE pfs_imaging_days > os_days "
-            "OR pfs_symptom_days > os_days OR pfs_biochem_days > os_days",
-            [],
-        ),
-        "treatments reference patients": (
-            "SELECT count(*) = 0 FROM _stage_treatments t ANTI JOIN _stage_patients p "
-            "USING (patient_id)",
-            [],
-        ),
-        "one row per patient and cycle": (
-            "SELECT count(*) = count(DISTINCT (patient_id, cycle)) FROM _stage_treatments",
-            [],
-        ),
     }
-    for name, (sql, params) in checks.items():
+    if n_treatments:
+        tx |= {
+            "unique patient ids": (
+                "SELECT count(DISTINCT patient_id) = ? FROM _stage_patients",
+                [n_patients],
+            ),
+            "treatments reference patients": (
+                "SELECT count(*) = 0 FROM _stage_treatments t ANTI JOIN _stage_patients p "
+                "USING (patient_id)",
+                [],
+            ),
+            "one row per patient and cycle": (
+                "SELECT count(*) = count(DISTINCT (patient_id, cycle)) FROM _stage_treatments",
+                [],
+            ),
+        }
+    for name, (sql, params) in tx.items():
         if not con.execute(sql, params).fetchall()[0][0]:
             return name
     return None
@@ -103,17 +166,32 @@ def insert_from_stage(
     """Insert the staged rows under ``cohort_id`` (one INSERT ... SELECT per table), the file's
     patient ids replaced by study pseudonyms ``<cohort>-<_seq, zero-padded to width>``, and
     the ``cohorts`` row."""
-    con.execute(
+    # The table has no key index: (cohort_id, patient_id) is unique because each staged row
+    # has its own number (checked here; stage() checks they are 1..n in file order), each
+    # number gives one pseudonym that fits the width, and no other row of the cohort is there.
+    (dup, lo, hi) = con.execute(  # a parallel GROUP BY, not a count(DISTINCT)
+        "SELECT coalesce(sum(k) - count(*), 0), min(_seq), max(_seq) FROM "
+        "(SELECT _seq, count(*) AS k FROM _stage_patients GROUP BY _seq)"
+    ).fetchone()
+    if dup:
+        raise ValueError(f"{dup} duplicate patient ids in cohort {cohort_id}; nothing written")
+    if hi is not None and (lo < 0 or len(str(hi)) > width):
+        raise ValueError(f"pseudonym width {width} is too small for {hi} patients; nothing written")
+    (inserted,) = con.execute(
         f'INSERT INTO patients ("cohort_id", "patient_id", {_P_REST}) '
         f"SELECT ?, {_STUDY_ID}, {_P_REST} FROM _stage_patients p",
         [cohort_id, cohort_id, width],
-    )
-    (dup,) = con.execute(
-        "SELECT count(*) - count(DISTINCT patient_id) FROM patients WHERE cohort_id = ?",
-        [cohort_id],
     ).fetchone()
-    if dup:  # unique by construction; checked because the table has no key index
-        raise ValueError(f"{dup} duplicate patient ids in cohort {cohort_id}; nothing written")
+    (stored,) = con.execute(
+        "SELECT count(*) FROM patients WHERE cohort_id = ?", [cohort_id]
+    ).fetchone()
+    if inserted != n_patients:
+        raise ValueError(f"{inserted} patients written, {n_patients} expected; nothing written")
+    if stored != n_patients:
+        raise ValueError(
+            f'the database already holds {stored - inserted} patient rows of cohort "{cohort_id}" '
+            "without its cohorts entry; nothing written"
+        )
     con.execute(
         f"INSERT INTO treatments (cohort_id, patient_id, {_T_COLS.split(', ', 1)[1]}) "
         f"SELECT ?, {_STUDY_ID}, {_T_REST} FROM _stage_treatments t "
@@ -188,14 +266,40 @@ TYPED = "typed_patients"
 TX = "typed_treatments"
 
 
+_memory: duckdb.DuckDBPyConnection | None = None
+_memory_lock = threading.Lock()
+
+
+def private_connection() -> Connection:
+    """A new connection to the process's in-memory DuckDB database (never the cohort
+    database). Registered tables and temporary views and tables belong to the connection
+    alone, so imports in other sessions never see each other's rows; starting the database
+    once saves its start-up (about 20 ms) on every check."""
+    global _memory
+    with _memory_lock:
+        if _memory is None:
+            _memory = duckdb.connect(":memory:")
+            atexit.register(_close_memory)
+        return _memory.cursor()
+
+
+def _close_memory() -> None:
+    """Close the in-memory database before the interpreter's own teardown."""
+    global _memory
+    with _memory_lock:
+        if _memory is not None:
+            _memory.close()
+            _memory = None
+
+
 class Staging:
-    """A private in-memory DuckDB database holding one import's checked rows (never the
-    cohort database): the row-level rules (duplicates, cross-field checks, derivations from
-    treatments) run as SQL over :data:`TYPED`, an Arrow table scanned without a copy."""
+    """One import's checked rows on a private connection (:func:`private_connection`): the
+    row-level rules (duplicates, cross-field checks, derivations from treatments) run as SQL
+    over :data:`TYPED`, an Arrow table scanned without a copy."""
 
     def __init__(self, typed: pa.Table) -> None:
-        self.con = duckdb.connect(":memory:")
-        self.con.register(TYPED, typed)
+        self.con = private_connection()
+        register_patients(self.con, TYPED, typed)
 
     def close(self) -> None:
         self.con.close()
@@ -315,7 +419,7 @@ def derive_from_treatments(
 
 def key_frame(typed: pa.Table, cohort_id: str, width: int) -> pd.DataFrame:
     """The user's key: ``row, patient_id_in_file, study_id`` in file order."""
-    con = duckdb.connect(":memory:")
+    con = private_connection()
     try:
         con.register("_typed", typed)
         return con.execute(
@@ -329,15 +433,17 @@ def key_frame(typed: pa.Table, cohort_id: str, width: int) -> pd.DataFrame:
 
 def sorted_frame(typed: pa.Table) -> pd.DataFrame:
     """The typed rows in file order as pandas (for previews and the Python API)."""
-    con = duckdb.connect(":memory:")
+    con = private_connection()
     try:
-        con.register("_typed", typed)
+        register_patients(con, "_typed", typed)
         return (
             con.sql("SELECT * FROM _typed ORDER BY _seq")
             .to_arrow_table()
             .to_pandas(
                 types_mapper={
                     pa.int64(): pd.Int64Dtype(),
+                    pa.int32(): pd.Int64Dtype(),
+                    pa.int8(): pd.Int64Dtype(),
                     pa.float64(): pd.Float64Dtype(),
                     pa.bool_(): pd.BooleanDtype(),
                 }.get

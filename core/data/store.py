@@ -57,11 +57,31 @@ def unique_id(base: str, taken: Iterable[str]) -> str:
     return ident
 
 
+_REFUSED = ("no space left", "read-only file system", "permission denied", "could not write")
+"""How DuckDB's own errors (a failed commit or checkpoint is a TransactionException or a
+FatalException, not an IOException) say that the file system refused a write."""
+
+
+def _refused_write(exc: BaseException) -> bool:
+    """The file system refused to write (full disk, read-only folder, permissions)."""
+    if isinstance(exc, WriteFailed):
+        return False
+    if isinstance(exc, OSError | duckdb.IOException):
+        return True
+    return isinstance(exc, duckdb.Error) and any(m in str(exc).lower() for m in _REFUSED)
+
+
 def _why(exc: BaseException) -> str:
     code = getattr(exc, "errno", None)
-    if code == errno.ENOSPC or "no space left" in str(exc).lower():
+    text = str(exc).lower()
+    if code == errno.ENOSPC or "no space left" in text:
         return "the disk is full"
-    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or isinstance(exc, PermissionError):
+    if (
+        code in (errno.EROFS, errno.EACCES, errno.EPERM)
+        or isinstance(exc, PermissionError)
+        or "read-only file system" in text
+        or "permission denied" in text
+    ):
         return "its folder is read-only or not writable by this user"
     return f"the file system refused ({type(exc).__name__})"
 
@@ -171,6 +191,9 @@ def write_transaction(
             discard()
             raise _failed(target, exc) from exc
         try:
+            # The commit checkpoints at once: the rows are written to the copy's blocks once,
+            # not first to a write-ahead log and then again by the CHECKPOINT below.
+            con.execute("SET checkpoint_threshold = '0b'")
             con.begin()
             yield con
             con.commit()
@@ -182,7 +205,7 @@ def write_transaction(
             with contextlib.suppress(duckdb.Error):
                 con.close()
             discard()
-            if isinstance(exc, OSError | duckdb.IOException) and not isinstance(exc, WriteFailed):
+            if _refused_write(exc):
                 raise _failed(target, exc) from exc
             raise
         try:
