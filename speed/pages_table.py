@@ -74,7 +74,7 @@ class Config:
 
 CONFIGS = (
     Config("Survival, ungrouped", SurvivalSpec()),
-    Config("Survival, by route + HRs", SurvivalSpec(by="route")),
+    Config("Survival, by grade (4 levels) + HRs", SurvivalSpec(by="grade")),
     Config("Survival, by primary site + HRs", SurvivalSpec(by="primary_site")),
     Config("Survival, from diagnosis", SurvivalSpec(origin=Origin.DIAGNOSIS)),
     Config(
@@ -82,8 +82,8 @@ CONFIGS = (
         SurvivalSpec(origin=Origin.DIAGNOSIS, landmark_months=LM),
     ),
     Config(
-        "Survival, from diagnosis, by route + HRs",
-        SurvivalSpec(origin=Origin.DIAGNOSIS, by="route"),
+        "Survival, from diagnosis, by grade + HRs",
+        SurvivalSpec(origin=Origin.DIAGNOSIS, by="grade"),
     ),
     Config("Survival, 3-month landmark (index)", SurvivalSpec(landmark_months=LM)),
     Config("Cox page (sex, grade, prior SSA) + cox.zph", None, "cox"),

@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     survival, c = "pages/survival.py", {"cohort": cohort}
     views = {
         "ungrouped": (survival, c),
-        "grouped by route": (survival, c | {"by": "route"}),
+        "grouped by grade": (survival, c | {"by": "grade"}),
         "grouped by primary site": (survival, c | {"by": "primary_site"}),
         "from diagnosis": (survival, c | {"origin": "diagnosis"}),
         "Response page": ("pages/response.py", c),
