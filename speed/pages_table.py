@@ -252,14 +252,33 @@ def obvious(cfg: Config, filters: Filters, db: Path) -> Callable[[], object]:
     return km
 
 
+def _chosen(only: str) -> list[int]:
+    """Indices of the configurations named by ``--only`` (numbers or name words), in order."""
+    out: list[int] = []
+    for item in (x.strip() for x in only.split(",") if x.strip()):
+        if item.isdigit():
+            found = [int(item) - 1]
+        else:
+            found = [i for i, c in enumerate(CONFIGS) if item.lower() in c.name.lower()]
+        if not found or not 0 <= found[0] < len(CONFIGS):
+            raise SystemExit(f"--only: no configuration {item!r}")
+        out += [i for i in found if i not in out]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--only", default="", help="comma-separated configuration numbers (1-based)")
+    ap.add_argument(
+        "--only",
+        default="",
+        help="comma-separated configuration numbers (1-based) or words of their names "
+        "(case-insensitive), e.g. --only 1,arm",
+    )
     ap.add_argument("--no-obvious", action="store_true", help="skip the lifelines path")
     args = ap.parse_args(argv)
-    chosen = [int(i) - 1 for i in args.only.split(",") if i] or range(len(CONFIGS))
+    chosen = _chosen(args.only) or range(len(CONFIGS))
     print(
         "| patients | configuration | page, ms | floor (its DuckDB GROUP BY), ms | × floor "
         "| × ungrouped page | floor × ungrouped floor | of the page: HRs, ms "

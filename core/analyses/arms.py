@@ -5,7 +5,7 @@ figure) is compared with the view's patients on the arm's endpoint and clock:
 
 * log-rank test (:func:`core.stats.survival.logrank_test`; R ``survdiff``),
 * Cox hazard ratio of the view against the arm with a Wald 95% CI (Efron ties; the project's
-  Cox engine via :func:`core.stats.survival.cox_group_hr`; R ``coxph``),
+  one-factor Cox fit on counts, :func:`core.stats.survival.cox_group_hr_counts`; R ``coxph``),
 * difference in restricted mean survival time at a chosen horizon
   (:func:`core.stats.survival.rmst_difference`; R ``print(survfit, rmean=)``),
 * difference in Kaplan-Meier survival at chosen times (:func:`survival_differences`),
@@ -14,9 +14,12 @@ each with its method named, and every comparability warning the registry knows a
 (population, line of therapy, endpoint definition, assessment schedule, time origin) plus
 "not randomised" and "reconstructed data". Times are months (view days / 30.4375).
 
+Every statistic comes from the view's aggregated counts (the survival analysis's exits and
+delayed entries per day, in months): no query reads one row per patient.
+
 Disclosure (the view's side; the arm is published, not patient data). :func:`compare_arm`
 opens the selection for the viewer (:func:`core.analyses.view.open_view`), computes every
-statistic on the exact rows, then decides once what may be shown. In protected mode with
+statistic on the exact counts, then decides once what may be shown. In protected mode with
 imported data in view: nothing but the refusal for a refused selection (or one whose endpoint
 leaves out 1 .. threshold-1 patients); the view's curve is the Survival page's protected curve
 (whole months, stopped where fewer than the threshold remain at risk; no censoring marks) and
@@ -43,12 +46,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.analyses.comparison import TTE_ENDPOINTS, cohort_origin, cohort_view
+from core.analyses.comparison import TTE_ENDPOINTS, citation_ids, cohort_origin
 from core.analyses.disclosure import EXEMPT, Disclosure, Mode, suppressed_cells
-from core.analyses.survival import GroupResult, SurvivalSpec, patient_arrays
+from core.analyses.survival import GroupResult, SurvivalSpec
 from core.analyses.survival import analyse as survival_analyse
 from core.analyses.view import open_view
 from core.data import arms_sql
+from core.data.db import list_cohorts
 from core.data.filters import Filters
 from core.literature.arms import (
     LABEL,
@@ -58,7 +62,7 @@ from core.literature.arms import (
     user_arm,
     validate_user_arm,
 )
-from core.literature.registry import ComparabilityWarning, comparability
+from core.literature.registry import CohortView, ComparabilityWarning, comparability
 from core.stats.effects import survival_difference
 from core.stats.reconstruct import Reconstruction
 from core.stats.survival import (
@@ -66,12 +70,14 @@ from core.stats.survival import (
     KMResult,
     LogRankResult,
     RMSTDifference,
+    SurvivalCounts,
     counts_from_arrays,
-    cox_group_hr,
+    cox_group_hr_counts,
     kaplan_meier,
     km_quantiles,
     logrank_test,
     rmst_difference,
+    to_unit,
 )
 from core.vocab.formatting import fmt_num, fmt_p
 from core.vocab.methods import DAYS_PER_MONTH, Endpoint, Origin
@@ -268,7 +274,8 @@ class TwoSamples:
 def combined_rows(
     view_months: np.ndarray, view_event: np.ndarray, arm: ReconstructedArm
 ) -> pd.DataFrame:
-    """The rows the two-sample statistics use: the view's (months) then the arm's."""
+    """The patient rows the two-sample statistics stand for: the view's (months) then the
+    arm's (what R is given; :func:`two_samples` works on their counts)."""
     return pd.DataFrame(
         {
             "time": np.concatenate((np.asarray(view_months, float), arm.time)),
@@ -278,25 +285,33 @@ def combined_rows(
     )
 
 
+def view_counts_months(counts_days: SurvivalCounts) -> SurvivalCounts:
+    """The view's counts (the survival analysis's, in days) in months: every time divided by
+    30.4375, the same distinct values as the patients' days / 30.4375 (the division is
+    monotone), with the exits and delayed entries per time unchanged."""
+    return to_unit(counts_days, DAYS_PER_MONTH)
+
+
 def two_samples(
-    view_months: np.ndarray,
-    view_event: np.ndarray,
+    view: SurvivalCounts,
     arm: ReconstructedArm,
     horizon: float | None,
     times: Sequence[float],
-    view_entry: np.ndarray | None = None,
 ) -> TwoSamples:
-    """Log-rank, Cox HR (view vs arm), RMST difference and survival differences, exact."""
-    cv = counts_from_arrays(view_months, view_event, view_entry)
+    """Log-rank, Cox HR (view vs arm), RMST difference and survival differences, exact.
+
+    ``view`` is the view's counts in months (:func:`view_counts_months`): exits per time and,
+    under delayed entry, the entries after 0 per time. Every statistic depends on the patients
+    only through these counts, so no patient rows are read: Kaplan-Meier and the log-rank test
+    use them directly, the hazard ratio is the one-factor Cox fit on the counts per group
+    (:func:`core.stats.survival.cox_group_hr_counts`; the Survival page's hazard ratios),
+    equal to the per-patient fit of R ``coxph`` on :func:`combined_rows` (tested to 1e-10).
+    """
     ca = counts_from_arrays(arm.time, arm.event)
-    km_v, km_a = kaplan_meier(cv), kaplan_meier(ca)
-    lr = logrank_test([cv, ca])
-    rows = combined_rows(view_months, view_event, arm)
-    entry = None
-    if view_entry is not None:
-        entry = np.concatenate((view_entry, np.zeros(arm.n)))
+    km_v, km_a = kaplan_meier(view), kaplan_meier(ca)
+    lr = logrank_test([view, ca])
     try:
-        hr = cox_group_hr(rows["time"], rows["status"], rows["g"], ARM, entry=entry)[0]
+        hr = cox_group_hr_counts({VIEW: view, ARM: ca}, ARM)[0]
     except ValueError:
         hr = None
     rm = None
@@ -549,6 +564,28 @@ def _curve_frame(time: np.ndarray, surv: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"time": np.asarray(time, float), "surv": np.asarray(surv, float)})
 
 
+def selection_profile(
+    filters: Filters, endpoint: Endpoint, origin: Origin, path: Path | str | None = None
+) -> CohortView:
+    """The selection as the comparability checks see it (sites, grades, agent, route,
+    source): :func:`core.analyses.comparison.cohort_view`, equal to it (tested), from the
+    distinct values per column (:func:`core.data.arms_sql.first_values`) instead of one row
+    per patient."""
+    present = arms_sql.first_values(filters, ("primary_site", "grade", "agent", "route"), path)
+    agents, routes = present["agent"], present["route"]
+    wanted = set(filters.cohorts)
+    texts = [c.citation for c in list_cohorts(path) if not wanted or c.cohort_id in wanted]
+    return CohortView(
+        endpoint=endpoint,
+        time_origin=origin,
+        primary_sites=present["primary_site"],
+        grades=present["grade"],
+        agent=agents[0] if len(agents) == 1 else None,
+        route=routes[0] if len(routes) == 1 else None,
+        citation=citation_ids(texts),
+    )
+
+
 def _median(km: KMResult) -> float | None:
     q = next(q for q in km_quantiles(km) if q.p == 0.5)
     return q.estimate
@@ -590,21 +627,16 @@ def compare_arm(
     if not shown.groups:
         raise ValueError(f"no patient in the view has {endpoint.label.lower()} data")
     group: GroupResult = shown.groups[0]
-    rows = patient_arrays(view.filters, spec, path)
-    months = rows["t"].to_numpy(dtype=float) / DAYS_PER_MONTH
-    ev = rows["ev"].to_numpy(dtype=int)
-    en = rows["en"].to_numpy(dtype=float) / DAYS_PER_MONTH
-    exact = two_samples(months, ev, arm, horizon, times, en if (en > 0).any() else None)
+    # the analysis's exact counts (exits, and entries after 0, per day): no patient rows
+    view_counts = view_counts_months(group.counts)
+    exact = two_samples(view_counts, arm, horizon, times)
     risk_times = (0.0, *times)
-    arm_risk = tuple(
-        int(x)
-        for x in counts_from_arrays(arm.time, arm.event).n_risk_before(np.asarray(risk_times))
-    )
+    arm_risk = tuple(int(x) for x in exact.km_arm.counts.n_risk_before(np.asarray(risk_times)))
     arm_curve = _curve_frame(
         np.concatenate(([0.0], exact.km_arm.time)), np.concatenate(([1.0], exact.km_arm.surv))
     )
     warnings = (
-        *comparability(arm.profile, cohort_view(view.filters, endpoint, origin, path)),
+        *comparability(arm.profile, selection_profile(view.filters, endpoint, origin, path)),
         *arm_warnings(arm),
     )
     median_q = group.median
@@ -620,7 +652,7 @@ def compare_arm(
         arm_risk=arm_risk,
         horizon=horizon if exact.rmst is not None else None,
         warnings=warnings,
-        delayed_entry=bool((en > 0).any()),
+        delayed_entry=bool((view_counts.n_enter > 0).any()),
     )
     n, events = group.n, group.events
     if not d.active:
@@ -669,7 +701,8 @@ def compare_arm(
     diffs = []
     for x in exact.differences:
         a = shown_at.get(x.time * DAYS_PER_MONTH)
-        by_t = int(ev[months <= x.time].sum())  # the view's events up to t
+        # the view's events up to t
+        by_t = int(view_counts.n_event[view_counts.time <= x.time].sum())
         reason = ""
         if a is None or a.surv is None:
             reason = f"fewer than {t} of the view at risk"
