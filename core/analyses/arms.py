@@ -46,13 +46,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.analyses.comparison import TTE_ENDPOINTS, citation_ids, cohort_origin
+from core.analyses.comparison import TTE_ENDPOINTS, cohort_origin, cohort_view
 from core.analyses.disclosure import EXEMPT, Disclosure, Mode, suppressed_cells
 from core.analyses.survival import GroupResult, SurvivalSpec
 from core.analyses.survival import analyse as survival_analyse
 from core.analyses.view import open_view
 from core.data import arms_sql
-from core.data.db import list_cohorts
 from core.data.filters import Filters
 from core.literature.arms import (
     LABEL,
@@ -62,7 +61,7 @@ from core.literature.arms import (
     user_arm,
     validate_user_arm,
 )
-from core.literature.registry import CohortView, ComparabilityWarning, comparability
+from core.literature.registry import ComparabilityWarning, comparability
 from core.stats.effects import survival_difference
 from core.stats.reconstruct import Reconstruction
 from core.stats.survival import (
@@ -564,28 +563,6 @@ def _curve_frame(time: np.ndarray, surv: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"time": np.asarray(time, float), "surv": np.asarray(surv, float)})
 
 
-def selection_profile(
-    filters: Filters, endpoint: Endpoint, origin: Origin, path: Path | str | None = None
-) -> CohortView:
-    """The selection as the comparability checks see it (sites, grades, agent, route,
-    source): :func:`core.analyses.comparison.cohort_view`, equal to it (tested), from the
-    distinct values per column (:func:`core.data.arms_sql.first_values`) instead of one row
-    per patient."""
-    present = arms_sql.first_values(filters, ("primary_site", "grade", "agent", "route"), path)
-    agents, routes = present["agent"], present["route"]
-    wanted = set(filters.cohorts)
-    texts = [c.citation for c in list_cohorts(path) if not wanted or c.cohort_id in wanted]
-    return CohortView(
-        endpoint=endpoint,
-        time_origin=origin,
-        primary_sites=present["primary_site"],
-        grades=present["grade"],
-        agent=agents[0] if len(agents) == 1 else None,
-        route=routes[0] if len(routes) == 1 else None,
-        citation=citation_ids(texts),
-    )
-
-
 def _median(km: KMResult) -> float | None:
     q = next(q for q in km_quantiles(km) if q.p == 0.5)
     return q.estimate
@@ -636,7 +613,7 @@ def compare_arm(
         np.concatenate(([0.0], exact.km_arm.time)), np.concatenate(([1.0], exact.km_arm.surv))
     )
     warnings = (
-        *comparability(arm.profile, selection_profile(view.filters, endpoint, origin, path)),
+        *comparability(arm.profile, cohort_view(view.filters, endpoint, origin, path)),
         *arm_warnings(arm),
     )
     median_q = group.median

@@ -165,20 +165,17 @@ def cohort_view(
     origin: Origin = Origin.INDEX,
     path: Path | str | None = None,
 ) -> CohortView:
-    """The selection as the comparability checks see it: sites, grades, agent, route, source."""
-    df = queries.patients_frame(filters, ["primary_site", "grade", "agent", "route"], path)
-
-    def present(col: str) -> tuple[str, ...]:
-        return tuple(str(v) for v in pd.unique(df[col].dropna().astype(object)))
-
-    agents, routes = present("agent"), present("route")
+    """The selection as the comparability checks see it: sites, grades, agent, route, source
+    (each column's distinct values in the order of their first patient, from one GROUP BY)."""
+    present = queries.first_values(filters, ("primary_site", "grade", "agent", "route"), path)
+    agents, routes = present["agent"], present["route"]
     wanted = set(filters.cohorts)
     texts = [c.citation for c in list_cohorts(path) if not wanted or c.cohort_id in wanted]
     return CohortView(
         endpoint=endpoint,
         time_origin=origin,
-        primary_sites=present("primary_site"),
-        grades=present("grade"),
+        primary_sites=present["primary_site"],
+        grades=present["grade"],
         agent=agents[0] if len(agents) == 1 else None,
         route=routes[0] if len(routes) == 1 else None,
         citation=citation_ids(texts),

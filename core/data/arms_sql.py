@@ -49,40 +49,6 @@ def user_arm_frames(path: Path | str | None = None) -> tuple[pd.DataFrame, pd.Da
     return arms, rows
 
 
-def first_values(
-    filters: Filters, columns: Sequence[str], path: Path | str | None = None
-) -> dict[str, tuple[str, ...]]:
-    """The distinct non-missing values of each patient column in the selection, as text, in
-    the order of each value's first patient by (cohort_id, patient_id).
-
-    The same values in the same order as ``pd.unique`` over the column of
-    :func:`core.data.queries.patients_frame` (which orders its rows so), from one ``GROUP BY``
-    of the columns' combinations with each one's first patient: no row per patient is fetched.
-    (Python orders the ids by code point, DuckDB by UTF-8 bytes: the same order.)
-    """
-    names = list(columns)
-    if not names:
-        return {}
-    cols = [column(name) for name in names]
-    text = ", ".join(f"CAST({c} AS VARCHAR)" for c in cols)
-    where, params = filters.where()
-    rows = query_rows(
-        f"SELECT {text}, cohort_id, min(patient_id) FROM patients WHERE {where} "
-        f"GROUP BY {', '.join(cols)}, cohort_id",
-        params,
-        path,
-    )
-    out: dict[str, tuple[str, ...]] = {}
-    for j, name in enumerate(names):
-        first: dict[str, tuple[str, str]] = {}
-        for row in rows:
-            v, key = row[j], (row[-2], row[-1])
-            if v is not None and (v not in first or key < first[v]):
-                first[v] = key
-        out[name] = tuple(str(v) for v in sorted(first, key=first.__getitem__))
-    return out
-
-
 def insert_user_arm(
     record: Mapping[str, str | None],
     time_months: Sequence[float] | np.ndarray,

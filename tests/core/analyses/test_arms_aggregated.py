@@ -27,16 +27,15 @@ from core.analyses.arms import (
     TwoSamples,
     combined_rows,
     compare_arm,
-    selection_profile,
     survival_differences,
     two_samples,
     view_counts_months,
 )
-from core.analyses.comparison import TTE_ENDPOINTS, cohort_origin, cohort_view
+from core.analyses.comparison import TTE_ENDPOINTS, cohort_origin
 from core.analyses.disclosure import Mode
 from core.analyses.survival import SurvivalSpec, _counts_by_label, patient_arrays
 from core.analyses.survival import analyse as survival_analyse
-from core.data import arms_sql
+from core.data import queries
 from core.data.filters import Filters
 from core.data.queries import patients_frame
 from core.literature.arms import ReconstructedArm, shipped_arms
@@ -48,7 +47,7 @@ from core.stats.survival import (
     logrank_test,
     rmst_difference,
 )
-from core.vocab.methods import DAYS_PER_MONTH, Endpoint, Origin
+from core.vocab.methods import DAYS_PER_MONTH, Origin
 
 REL = 1e-10
 TIMES = (3.0, 6.0, 12.0, 24.0, 36.0)
@@ -279,17 +278,10 @@ SELECTIONS = [
 
 
 @pytest.mark.parametrize("filters", SELECTIONS)
-def test_selection_profile_equals_cohort_view(default_db, filters):
-    for endpoint, origin in ((Endpoint.OS, Origin.INDEX), (Endpoint.PFS_IMAGING, Origin.DIAGNOSIS)):
-        ours = selection_profile(filters, endpoint, origin, default_db)
-        assert ours == cohort_view(filters, endpoint, origin, default_db)
-
-
-@pytest.mark.parametrize("filters", SELECTIONS)
 def test_first_values_in_first_patient_order(default_db, filters):
     cols = ("primary_site", "grade", "agent", "route", "sex")
     df = patients_frame(filters, list(cols), default_db)
-    got = arms_sql.first_values(filters, cols, default_db)
+    got = queries.first_values(filters, cols, default_db)
     for c in cols:
         want = tuple(str(v) for v in pd.unique(df[c].dropna().astype(object)))
         assert got[c] == want, c
