@@ -10,7 +10,7 @@ from core.cohorts import importer
 from core.data.store import WriteLocked
 from core.vocab.formatting import formula_safe_csv
 from core.vocab.methods import Provenance
-from pages import _data
+from pages import _data, _import_text
 from pages._shell import enter
 from pages._ui import plain
 
@@ -77,7 +77,7 @@ def delete_section() -> None:
             st.error(str(exc))
         else:
             _data.clear()
-            st.session_state[DONE_KEY] = report.summary()
+            st.session_state[DONE_KEY] = _import_text.delete_summary(report)
             st.rerun()
 
 
@@ -177,7 +177,7 @@ if st.button("Import", type="primary", disabled=not (prepared.ok and cohort_id),
     else:
         if report.ok:
             _data.clear()
-            st.success(report.summary())  # no server path: the summary names none
+            st.success(_import_text.import_summary(report))  # the summary names no server path
             if report.pseudonyms is not None:
                 st.warning(
                     "Download the key of study pseudonyms now: it is shown only this once and "

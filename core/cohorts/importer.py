@@ -82,6 +82,36 @@ MAX_VALUE_SHOWN = 60
 # ---------------------------------------------------------------------------------------------
 
 
+def shorten(value: Any) -> Any:
+    """A value as problems show it: cut to :data:`MAX_VALUE_SHOWN` characters (ending in '…')."""
+    text = str(value)
+    return value if len(text) <= MAX_VALUE_SHOWN else text[: MAX_VALUE_SHOWN - 1] + "…"
+
+
+def _shorten_all(values: np.ndarray) -> np.ndarray:
+    long = np.fromiter(
+        (len(str(v)) > MAX_VALUE_SHOWN for v in values), dtype=bool, count=len(values)
+    )
+    if long.any():
+        values = values.copy()
+        values[long] = [shorten(v) for v in values[long]]
+    return values
+
+
+_LONG_DIGITS = re.compile(r"\d{6,}")
+
+
+def _shown_column(column: str) -> str:
+    """A problem's column as shown: a file's column name shaped like an identifier (an email,
+    a date, a phone or social security number, six or more digits in a row: a header cell of a
+    file exported transposed) is masked like a value."""
+    prefix = "treatments." if column.startswith("treatments.") else ""
+    name = column[len(prefix) :]
+    if value_shape(name) or _LONG_DIGITS.search(name):
+        return prefix + mask(name)
+    return column
+
+
 def problem_message(column: str, row: Any, value: Any, rule: str) -> str:
     """The one-line human message for a problem, e.g. ``os_days row 7: value "-3": days must be >= 0``."""
     where = column if row is None or pd.isna(row) else f"{column} row {int(row)}"
@@ -165,7 +195,11 @@ class _Problems:
         row = df["row"].fillna(0).to_numpy(dtype=np.int64)
         order = np.lexsort((df["_seq"].to_numpy(), row, tab, sev))
         out = df.iloc[order][list(PROBLEM_COLUMNS)].reset_index(drop=True)
-        out["value"] = out["value"].astype(object)
+        # a 2 MB cell or column name is not echoed whole (table, messages, summary, CLI, CSV)
+        out["value"] = _shorten_all(out["value"].to_numpy(dtype=object))
+        codes, names = pd.factorize(out["column"].to_numpy(dtype=object))  # few distinct
+        names = np.array([_shown_column(c) for c in names], dtype=object)
+        out["column"] = _shorten_all(names)[codes]
         return out
 
 
@@ -424,6 +458,10 @@ NUL_STANDIN = "\ufffe"
 _CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + NUL_STANDIN
 _CONTROL_RE = re.compile(f"[{_CONTROL}]")
 _CONTROL_BYTES_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+_BREAK_RE = re.compile("[\t\n\r]")
+"""Tab, CR and LF: allowed as separators or surrounding spaces, a control character inside a
+cell (a quoted ``"ma\nle"`` is not read as ``male``)."""
+_SHOWN_RE = re.compile(f"[{_CONTROL}\t\n\r]")
 _NOT_CONTROL = bytes(b for b in range(256) if not (b < 0x20 and b not in (9, 10, 13) or b == 0x7F))
 
 
@@ -439,18 +477,32 @@ RULE_CONTROL = "contains a control character ({}); remove it (cells hold plain t
 
 
 def _control_name(value: str) -> str:
-    ch = _CONTROL_RE.search(value).group(0)  # type: ignore[union-attr]
+    m = _CONTROL_RE.search(value) or _BREAK_RE.search(value.strip())
+    ch = m.group(0)  # type: ignore[union-attr]
     return "NUL" if ch in ("\x00", NUL_STANDIN) else f"U+{ord(ch):04X}"
 
 
 def _escape_controls(value: str) -> str:
-    return _CONTROL_RE.sub(
+    """The value as a message shows it: every control character, tab, CR and LF as ``\\xNN``."""
+    return _SHOWN_RE.sub(
         lambda m: "\\x00" if m.group(0) == NUL_STANDIN else f"\\x{ord(m.group(0)):02x}", value
     )
 
 
-def _check_controls(df: pd.DataFrame, label: str, p: _Problems) -> None:
-    """Refuse control characters (NUL, ESC, DEL, ...) in any cell, naming row and column.
+def _visible(value: str) -> str:
+    """'?' for each control character, and for each tab, CR or LF inside the value (surrounding
+    ones stay: they are trimmed like spaces), so later rules see and show what is there."""
+    value = _CONTROL_RE.sub("?", value)
+    i, j = len(value) - len(value.lstrip()), len(value.rstrip())
+    return value[:i] + _BREAK_RE.sub("?", value[i:j]) + value[j:] if i < j else value
+
+
+def _check_controls(
+    df: pd.DataFrame, label: str, p: _Problems, controls: bool = True, breaks: bool = True
+) -> None:
+    """Refuse control characters (NUL, ESC, DEL, ...; tab, CR or LF inside the value) in any
+    cell, naming row and column (``controls``/``breaks`` False: the caller knows there are no
+    control characters / no tab, CR or LF inside a cell).
 
     Reported cells keep a visible '?' in place of each control character, so the field rules
     that run later see (and show) what is there instead of a value cut at the NUL.
@@ -458,7 +510,12 @@ def _check_controls(df: pd.DataFrame, label: str, p: _Problems) -> None:
     prefix = "treatments." if label == "treatments" or label.lower() == "sheet treatments" else ""
     for i, name in enumerate(df.columns):
         col = df.iloc[:, i]
-        hit = col.str.contains(_CONTROL_RE, regex=True).to_numpy(dtype=bool, na_value=False)
+        hit = np.zeros(len(col), dtype=bool)
+        if controls:
+            hit |= col.str.contains(_CONTROL_RE, regex=True).to_numpy(dtype=bool, na_value=False)
+        if breaks:
+            inner = col.str.strip().str.contains(_BREAK_RE, regex=True)
+            hit |= inner.to_numpy(dtype=bool, na_value=False)
         if not hit.any():
             continue
         rows = np.flatnonzero(hit)
@@ -471,7 +528,7 @@ def _check_controls(df: pd.DataFrame, label: str, p: _Problems) -> None:
             np.array([_escape_controls(v) for v in vals], dtype=object),
         )
         fixed = col.copy()
-        fixed.iloc[rows] = [_CONTROL_RE.sub("?", v) for v in vals]
+        fixed.iloc[rows] = [_visible(v) for v in vals]
         df.isetitem(i, fixed)
 
 
@@ -498,7 +555,8 @@ def _keep_columns(
         if name in seen:
             p.add(
                 label,
-                f'column "{name}" appears twice in the header (columns {seen[name]} and {i + 1})',
+                f'column "{shorten(_shown_column(name))}" appears twice in the header '
+                f"(columns {seen[name]} and {i + 1})",
             )
             continue
         seen[name] = i + 1
@@ -514,9 +572,11 @@ def _finish_frame(
     label: str,
     p: _Problems,
     controls: bool = True,
+    breaks: bool = True,
 ) -> pd.DataFrame:
     """Name columns, drop blank rows/columns, report duplicate or unnamed headers and control
-    characters (``controls=False``: the caller knows there are none)."""
+    characters (``controls``/``breaks`` False: the caller knows there are none, see
+    :func:`_check_controls`)."""
     df.index = pd.RangeIndex(first_data_row, first_data_row + len(df))
     df.columns = [f"\x00{i}" for i in range(df.shape[1])]
     keep, names = _keep_columns(
@@ -531,9 +591,9 @@ def _finish_frame(
             blank = (out.iloc[maybe] == "").all(axis=1).to_numpy()
             if blank.any():
                 out = out.drop(index=out.index[maybe[blank]])
-    if controls and len(out.columns) and len(out):
+    if (controls or breaks) and len(out.columns) and len(out):
         out = out.copy()
-        _check_controls(out, label, p)
+        _check_controls(out, label, p, controls, breaks)
     return out
 
 
@@ -545,6 +605,7 @@ def _fast_csv(
     label: str,
     p: _Problems,
     quoted: bool = True,
+    lines: int = -1,
 ) -> Sheet | None:
     """Parse the data lines of a plain UTF-8 CSV with Arrow's multi-threaded C++ reader, in
     memory and without a copy (the upload is never written to disk); every cell stays a string.
@@ -553,7 +614,9 @@ def _fast_csv(
     no control byte and no comment line. A blank line is read as a row of empty cells (so the
     row numbers after it stay the spreadsheet's) and dropped with the other blank rows.
     Returns None (the caller falls back to the pandas reader, which names the problem) on any
-    parse error, such as a row with more values than the header, or bytes that are not UTF-8.
+    parse error, such as a row with more values than the header, or bytes that are not UTF-8,
+    and when fewer records than ``lines`` (the body's line count, -1: not counted) were read:
+    a line break inside a quoted cell, which the pandas path refuses as a control character.
     """
     width = len(header)
     names = [f"c{i}" for i in range(width)]
@@ -579,6 +642,8 @@ def _fast_csv(
     except (pa.ArrowInvalid, pa.ArrowException, ValueError):
         return None
     n = t.num_rows
+    if lines >= 0 and n != lines:
+        return None
     t = t.append_column(
         "_row", pa.array(np.arange(first_data_row, first_data_row + n, dtype=np.int64))
     )
@@ -622,12 +687,19 @@ def _plain_csv(data: bytes, label: str, p: _Problems) -> Sheet | None:
     if not head.strip():
         return None  # leading blank lines: the pandas path counts them
     sep = max((",", ";", "\t"), key=head.count)
+    if "\r" in head or head.count(sep) >= MAX_COLUMNS:
+        return None  # the pandas path names the problem
     header = next(csv.reader([head], delimiter=sep))
     quoted = b'"' in data
     if quoted and data.count(b'"') % 2:
         return None  # an unbalanced quote: the pandas reader names it
+    if sep != "\t" and b"\t" in data:
+        return None  # a tab inside a cell is refused, around one trimmed: the pandas path checks
+    if quoted and b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a CR that is not a line end (inside a quoted cell): the pandas path checks
     body = pa.py_buffer(data)[end + 1 :]  # a view: no copy of the upload
-    return _fast_csv(body, header, sep, 2, label, p, quoted=quoted)
+    lines = data.count(b"\n", end + 1) + (not data.endswith(b"\n")) if quoted else -1
+    return _fast_csv(body, header, sep, 2, label, p, quoted=quoted, lines=lines)
 
 
 def _undecodable(data: bytes) -> str | None:
@@ -640,7 +712,38 @@ def _undecodable(data: bytes) -> str | None:
     return None
 
 
+def _header_cells(head: str, sep: str, label: str, p: _Problems) -> list[str] | None:
+    """The header row's cells; None (with a sentence) when it cannot be split or is wider than
+    :data:`MAX_COLUMNS` (refused at once, as an XLSX sheet is, before any per-column work)."""
+    try:
+        header = next(csv.reader([head], delimiter=sep))
+    except csv.Error:
+        p.add(label, "the header row could not be read as CSV (a line break inside a cell?)")
+        return None
+    if len(header) > MAX_COLUMNS:
+        p.add(label, f"has more than {MAX_COLUMNS:,} columns; refused")
+        return None
+    return header
+
+
+def _utf16(data: bytes) -> bool:
+    """A UTF-16 text file: its byte-order mark, or (ASCII text) every other byte of the start
+    NUL and the others not."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    start = data[:512]
+    if len(start) < 4:
+        return False
+    even, odd = start[0::2], start[1::2]
+    return (not odd.strip(b"\x00")) != (not even.strip(b"\x00"))
+
+
 def _read_csv(data: bytes, label: str, p: _Problems) -> Sheet | None:
+    if _utf16(data):
+        p.add(label, "the file looks like UTF-16; save it as UTF-8 (CSV UTF-8) or as XLSX")
+        return None
+    if b"\n" not in data and b"\r" in data:
+        data = data.replace(b"\r", b"\n")  # CR-only line ends (classic Mac): read as lines
     sheet = _plain_csv(data, label, p)
     if sheet is not None:
         return sheet
@@ -663,6 +766,7 @@ def _read_csv(data: bytes, label: str, p: _Problems) -> Sheet | None:
             "warning",
         )
     controls = _has_control_bytes(data)  # else no cell needs the check
+    breaks = b'"' in data or b"\t" in data  # else no cell can hold a tab, CR or LF inside
     if b"\x00" in data:  # the CSV parser ends a value at NUL: keep it visible to the check
         if encoding == "cp1252":
             data, encoding = data.decode("cp1252").encode("utf-8"), "utf-8-sig"
@@ -679,7 +783,36 @@ def _read_csv(data: bytes, label: str, p: _Problems) -> Sheet | None:
         return None
     head = line.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
     sep = max((",", ";", "\t"), key=head.count)
-    header = next(csv.reader([head], delimiter=sep))
+    header = _header_cells(head, sep, label, p)
+    if header is None:
+        return None
+    try:
+        first = pd.read_csv(  # the first data line's width: pandas would take a wider first
+            io.BytesIO(data),  # line's leading values as an index and shift every field
+            sep=sep,
+            dtype=str,
+            header=None,
+            skiprows=lead + 1,
+            nrows=1,
+            na_filter=False,
+            skip_blank_lines=False,
+            encoding=encoding,
+            engine="c",
+            index_col=False,
+        ).shape[1]
+    except (pd.errors.EmptyDataError, pd.errors.ParserError):
+        first = 0  # no data line, or a parse error the full read below names
+    if first > len(header):
+        title = (
+            f' ("{shorten(header[0])}"): is there a title line above the header?'
+            if len(header) == 1
+            else ""
+        )
+        p.add(
+            label,
+            f"row {lead + 2} has {first} values but the header has {len(header)} columns{title}",
+        )
+        return None
     try:
         df = pd.read_csv(
             io.BytesIO(data),
@@ -692,6 +825,7 @@ def _read_csv(data: bytes, label: str, p: _Problems) -> Sheet | None:
             skip_blank_lines=False,
             encoding=encoding,
             engine="c",
+            index_col=False,
         )
     except pd.errors.EmptyDataError:
         df = pd.DataFrame({f"\x00{i}": pd.Series(dtype=object) for i in range(len(header))})
@@ -706,7 +840,7 @@ def _read_csv(data: bytes, label: str, p: _Problems) -> Sheet | None:
         else:
             p.add(label, f"could not be read as CSV ({str(exc).strip()})")
         return None
-    return _sheet_from_frame(_finish_frame(header, df, lead + 2, label, p, controls))
+    return _sheet_from_frame(_finish_frame(header, df, lead + 2, label, p, controls, breaks))
 
 
 def _cell(v: Any) -> str:
@@ -993,6 +1127,8 @@ def map_columns(df: pd.DataFrame, mapping: dict[str, str | None]) -> pd.DataFram
 DAY_FIELDS = frozenset(f.name for f in PATIENT_FIELDS if f.kind == "days") | {"day"}
 ACTIVITY_FIELDS = frozenset({"first_activity_mbq", "cumulative_activity_mbq", "activity_mbq"})
 INT_MAX = 2**31 - 1
+MAX_ACTIVITY_MBQ = 1e7
+"""Above any administered or cumulative activity (10 TBq): an error, so sums stay finite."""
 """Whole numbers are stored as INTEGER: a larger one (only ``n_treatments`` and ``cycle``
 have no smaller limit in the rules) is an error, not a failed insert."""
 
@@ -1019,6 +1155,11 @@ RANGE_RULES: tuple[RangeRule, ...] = (
         "year must be between 1950 and 2100",
     ),
     RangeRule(ACTIVITY_FIELDS, lambda x: x <= 0, "activity must be > 0"),
+    RangeRule(
+        ACTIVITY_FIELDS,
+        lambda x: x > MAX_ACTIVITY_MBQ,
+        f"activity must be at most {MAX_ACTIVITY_MBQ:.0f} MBq (10 TBq)",
+    ),
     # warnings: implausible but possible
     RangeRule(
         DAY_FIELDS,
@@ -1706,6 +1847,20 @@ def _screen_ids(col: pa.ChunkedArray, f: Field) -> tuple[pa.Array, np.ndarray, _
     return ids, hit, classes
 
 
+_BREAK_RULES = frozenset(RULE_CONTROL.format(f"U+{ord(c):04X}") for c in "\t\n\r")
+
+
+def _without_dropped_breaks(
+    problems: pd.DataFrame, mapping: dict[str, str | None] | None
+) -> pd.DataFrame:
+    """The reading's problems less a tab or line break inside a cell of a dropped column (a
+    multi-line comment the user drops is not read); other control characters still count."""
+    dropped = {shorten(_shown_column(c)) for c, f in (mapping or {}).items() if f is None}
+    if not dropped or problems.empty:
+        return problems
+    return problems[~(problems["column"].isin(dropped) & problems["rule"].isin(_BREAK_RULES))]
+
+
 def _prepare(
     raw: RawInput,
     mapping: dict[str, str | None] | None = None,
@@ -1722,7 +1877,7 @@ def _prepare(
     """
     say = _Stage(progress, 0.0, 1.0)
     p = _Problems()
-    p.extend(raw.problems)
+    p.extend(_without_dropped_breaks(raw.problems, mapping))
     sheet = raw.sheet
     names = list(sheet.names)
     res = resolve_mapping(names, mapping)
@@ -1961,6 +2116,8 @@ class ImportReport:
     """Seconds per stage, for ``speed/import_speed.py``: ``read``, ``check``, ``open`` (the
     target's check, the lock and the copy of the database), ``write`` (staging, checks and
     inserts), ``publish`` (commit, checkpoint and rename)."""
+    replaced_provenance: str = ""
+    """The provenance of the cohort a replace removed ('' for a new cohort)."""
 
     @functools.cached_property
     def pseudonyms(self) -> pd.DataFrame | None:
@@ -1976,15 +2133,18 @@ class ImportReport:
     def n_warnings(self) -> int:
         return n_warnings(self.problems)
 
-    def summary(self) -> str:
+    def summary(self, before: str | None = None) -> str:
+        """One paragraph; ``before``: the replaced cohort's size as the viewer may see it
+        (the page passes '<11' in protected mode), else the exact number."""
         if not self.ok:
             first = messages(self.problems[self.problems["severity"] == "error"].head(1))
             return (
                 f"Nothing was imported: {self.n_errors} error(s) and {self.n_warnings} warning(s); "
                 f"the database was not changed. First error: {first[0] if first else '-'}"
             )
+        before = before or f"{self.replaced_n or 0:,}"
         verb = (
-            f"Replaced cohort {self.cohort_id} ({self.replaced_n:,} patients before)"
+            f"Replaced cohort {self.cohort_id} ({before} patients before)"
             if self.action == "replace"
             else f"Imported cohort {self.cohort_id}"
         )
@@ -2202,6 +2362,7 @@ def commit(
         n_treatments=n_tx,
         content_hash=version,
         replaced_n=int(existing[1]) if existing else None,
+        replaced_provenance=existing[0] if existing else "",
         seconds=time.perf_counter() - t0,
         db_path=str(path),
         provenance=prepared.provenance,
@@ -2262,9 +2423,12 @@ class DeleteReport:
     n_patients: int
     content_hash: str
 
-    def summary(self) -> str:
+    def summary(self, n_text: str | None = None) -> str:
+        """One sentence; ``n_text``: the cohort's size as the viewer may see it (the page
+        passes '<11' in protected mode), else the exact number."""
+        n = n_text or f"{self.n_patients:,}"
         return (
-            f"Deleted cohort {self.cohort_id} ({self.provenance}, {self.n_patients:,} patients, "
+            f"Deleted cohort {self.cohort_id} ({self.provenance}, {n} patients, "
             f"data version {self.content_hash}); logged as 'delete' in import_log."
         )
 
@@ -2370,9 +2534,7 @@ def problems_text(problems: pd.DataFrame, limit: int = 200) -> str:
         return "no problems"
     shown = problems.head(limit).copy()
     shown["row"] = shown["row"].astype(object).where(shown["row"].notna(), "")
-    shown["value"] = shown["value"].map(
-        lambda v: v if len(str(v)) <= MAX_VALUE_SHOWN else str(v)[: MAX_VALUE_SHOWN - 1] + "…"
-    )
+    shown["value"] = shown["value"].map(shorten)
     text = shown.to_string(index=False)
     more = len(problems) - len(shown)
     tail = f"\n… and {more:,} more" if more > 0 else ""

@@ -157,7 +157,7 @@ def _writer_lock(path: Path, wait: bool) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError as exc:
             raise WriteLocked(
-                f"{path} is being written by another import; wait for it to finish."
+                f"{path.name} is being written by another import; wait for it to finish."
             ) from exc
         yield
     finally:
