@@ -7,6 +7,7 @@ selection, data version and method) are added by the caller.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -222,8 +223,14 @@ class VegaLiteChart:
         Arrow tables (see :func:`_for_display`), which Streamlit sends as they are."""
         # a copy (JSON types only: a JSON round trip is several times faster than deepcopy)
         out = json.loads(json.dumps(self.spec if self.screen is None else self.screen))
-        out["datasets"] = {name: _for_display(df) for name, df in self.datasets.items()}
+        out["datasets"] = dict(self._display_tables)
         return out
+
+    @functools.cached_property
+    def _display_tables(self) -> dict[str, pa.Table]:
+        """The named tables as Arrow, made once per figure (Arrow tables are immutable, so a
+        figure kept per view and shared between sessions gives the same tables each rerun)."""
+        return {name: _for_display(df) for name, df in self.datasets.items()}
 
     def with_spec(self, spec: Mapping[str, Any]) -> VegaLiteChart:
         """The export ``spec`` replaced (the on-screen layout is kept)."""
