@@ -13,7 +13,6 @@ import errno
 import hashlib
 import io
 import os
-import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -26,7 +25,7 @@ from core.cli import main
 from core.cohorts import importer
 from core.cohorts.importer import delete_cohort, import_file, messages, prepare, read_input
 from core.data import store
-from core.data.db import close_all, list_cohorts, query_rows
+from core.data.db import list_cohorts, query_rows
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "data" / "import_example.csv"
@@ -47,14 +46,6 @@ def sha(path: Path) -> str:
 
 def strays(db: Path) -> list[str]:
     return sorted(p.name for p in db.parent.iterdir() if ".tmp" in p.name)
-
-
-@pytest.fixture
-def db(default_db, tmp_path) -> Path:
-    path = tmp_path / "cohorts.duckdb"
-    shutil.copy(default_db, path)
-    yield path
-    close_all()
 
 
 # ------------------------------------------------------------------ pseudonyms, not file ids

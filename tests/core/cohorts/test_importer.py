@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import shutil
 import threading
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from core.cohorts.importer import (
     read_input,
     suggest_mapping,
 )
-from core.data.db import close_all, list_cohorts, query_arrays, query_rows
+from core.data.db import list_cohorts, query_arrays, query_rows
 from core.stats.survival import counts_from_arrays, kaplan_meier, km_quantiles
 from core.vocab.schema import PATIENT_FIELDS, TABLES
 
@@ -53,15 +52,6 @@ def check(data: bytes, filename: str = "t.csv", **kw) -> importer.Prepared:
 
 def msgs(data: bytes, **kw) -> list[str]:
     return messages(check(data, **kw).problems)
-
-
-@pytest.fixture
-def db(default_db, tmp_path) -> Path:
-    """A private copy of the default database for tests that write."""
-    path = tmp_path / "cohorts.duckdb"
-    shutil.copy(default_db, path)
-    yield path
-    close_all()
 
 
 def patients_csv(n: int, seed: int, prefix: str = "p") -> bytes:

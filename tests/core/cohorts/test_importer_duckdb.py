@@ -8,14 +8,11 @@ control bytes, Windows-1252) must give the same messages and row numbers as befo
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from core.cohorts import importer
 from core.cohorts.importer import import_file, messages, prepare, read_input
-from core.data.db import close_all, query_rows
+from core.data.db import query_rows
 
 HEAD = "patient_id,os_days,os_event"
 
@@ -30,14 +27,6 @@ def check(data: bytes, **kw) -> importer.Prepared:
 
 def msgs(data: bytes, **kw) -> list[str]:
     return messages(check(data, **kw).problems)
-
-
-@pytest.fixture
-def db(default_db, tmp_path) -> Path:
-    path = tmp_path / "cohorts.duckdb"
-    shutil.copy(default_db, path)
-    yield path
-    close_all()
 
 
 def test_fast_reader_is_used_for_a_plain_file_and_keeps_row_numbers(monkeypatch):

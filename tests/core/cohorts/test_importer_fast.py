@@ -7,7 +7,6 @@ a key index. Messages, row numbers and masking are those of tests/core/cohorts/t
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,7 +17,7 @@ import pytest
 from core.cohorts import importer
 from core.cohorts.importer import import_file, messages, prepare, read_input
 from core.data import import_sql
-from core.data.db import close_all, query_rows
+from core.data.db import query_rows
 from core.vocab.schema import PATIENT_FIELDS
 
 HEAD = "patient_id,os_days,os_event"
@@ -30,14 +29,6 @@ def csv(*lines: str, head: str = HEAD) -> bytes:
 
 def check(data: bytes, **kw) -> importer.Prepared:
     return prepare(read_input(data, "t.csv"), **kw)
-
-
-@pytest.fixture
-def db(default_db, tmp_path) -> Path:
-    path = tmp_path / "cohorts.duckdb"
-    shutil.copy(default_db, path)
-    yield path
-    close_all()
 
 
 def sha(path: Path) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -45,14 +44,6 @@ def said(data: bytes) -> list[str]:
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def db(default_db, tmp_path) -> Path:
-    path = tmp_path / "cohorts.duckdb"
-    shutil.copy(default_db, path)
-    yield path
-    close_all()
 
 
 # --- 1: one value more than the header on every row -------------------------------------------

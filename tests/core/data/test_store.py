@@ -28,14 +28,6 @@ def strays(db: Path) -> list[str]:
     return sorted(p.name for p in db.parent.iterdir() if ".tmp" in p.name)
 
 
-@pytest.fixture
-def db(default_db, tmp_path) -> Path:
-    path = tmp_path / "cohorts.duckdb"
-    shutil.copy(default_db, path)
-    yield path
-    close_all()
-
-
 @pytest.mark.parametrize(
     ("kind", "text"),
     [
