@@ -27,6 +27,19 @@ METHOD = (
 )
 
 
+def table_and_notes(t1: Table1):
+    """Draw Table 1 and its footnotes (each test named, then the ledger's sentence); return
+    the table and the notes for the CSV."""
+    frame = table1_view.frame(t1)
+    st.dataframe(frame, hide_index=True, width="stretch", height=600)
+    notes = table1_view.footnotes(t1)
+    if multiplicity := _ledger.record_all(ledger.table1_tests(t1)):
+        notes = [*notes, multiplicity.replace("This ", "The first ", 1)]
+    if notes:
+        st.caption("  \n".join(_ui.plain(n) for n in notes))
+    return frame, notes
+
+
 def groups_view(filters: Filters) -> None:
     """The sidebar group builder; with two or more groups, their Table 1, and the page stops."""
     gs = group_controls(filters)
@@ -51,13 +64,7 @@ def render(gs: GroupSet) -> None:
             "'suppressed' marks a count withheld so that a hidden one cannot be worked out, "
             "and a count without a percentage has its denominator withheld."
         )
-    frame = table1_view.frame(t1)
-    st.dataframe(frame, hide_index=True, width="stretch", height=600)
-    notes = table1_view.footnotes(t1)
-    if multiplicity := _ledger.record_all(ledger.table1_tests(t1)):
-        notes = [*notes, multiplicity.replace("This ", "The first ", 1)]
-    if notes:
-        st.caption("  \n".join(_ui.plain(n) for n in notes))
+    frame, notes = table_and_notes(t1)
     stamp = f" · {t1.disclosure.stamp()}" if t1.disclosure.stamp() else ""
     st.caption(f"{_ui.plain(method)}{stamp}")
     cohorts = tuple(dict.fromkeys(c for g in gs.groups for c in g.filters.cohorts))

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.analyses import ledger
 from core.analyses.table1 import SPLITTABLE
 from core.present import export
-from core.present import table1 as table1_view
 from core.vocab.schema import PATIENTS
 from pages import _controls as ctl
-from pages import _data, _ledger, _rdownloads, _ui
+from pages import _data, _rdownloads, _ui
 from pages._filters import current_filters
-from pages._overview_groups import groups_view
+from pages._overview_groups import groups_view, table_and_notes
 from pages._shell import enter
 
 enter()  # run inside the app shell (login gate, navigation, database guard)
@@ -93,13 +91,7 @@ if t1.disclosure.active:
         " Under disclosure control, 'suppressed' marks a count withheld so that a hidden one "
         "cannot be worked out, and a count without a percentage has its denominator withheld."
     )
-frame = table1_view.frame(t1)
-st.dataframe(frame, hide_index=True, width="stretch", height=600)
-notes = table1_view.footnotes(t1)
-if multiplicity := _ledger.record_all(ledger.table1_tests(t1)):
-    notes = [*notes, multiplicity.replace("This ", "The first ", 1)]
-if notes:
-    st.caption("  \n".join(_ui.plain(n) for n in notes))
+frame, notes = table_and_notes(t1)
 st.caption(_ui.caption(filters, shown_n, method))
 lines = (
     export.caption_lines(
