@@ -1324,6 +1324,47 @@ def _check_columns(rs: _RiskSet | _FactorRisk, names: Sequence[str], info0: np.n
         kept.append(j)
 
 
+_EXTRA_STEPS = 3  # Newton steps past convergence that tell a finite from an infinite estimate
+
+
+def _settles(
+    rs: _RiskSet | _FactorRisk, beta: np.ndarray, step: np.ndarray, ties: Ties, eps: float
+) -> np.ndarray:
+    """Which coefficients R's infinite-coefficient check flagged only because of scale.
+
+    R's check (``coxph.fit``/``agreg.fit``) looks at the next Newton step ``I^-1 U`` at the
+    converged estimate and flags a coefficient whose step is above ``toler.inf`` times its
+    size. Convergence is judged on the log-likelihood's *relative* change (``eps``), so with
+    ~10^6 patients (log-likelihood ~10^7) a finite estimate can stop while its next step is
+    still ~10^-3 and be flagged (R warns and prints it; the pages would hide it). A finite
+    maximum is approached quadratically: a few more steps bring the step below the same
+    bound. A diverging coefficient (monotone likelihood: score and information both decay
+    like ``exp(-beta)``) keeps taking steps of about 1. So this takes up to
+    ``_EXTRA_STEPS`` more steps from ``beta`` and returns the coefficients whose step fell
+    below the bound; the reported estimate stays R's (``beta``).
+    """
+    b = beta.copy()
+    settled = np.zeros(b.size, dtype=bool)
+    for _ in range(_EXTRA_STEPS):
+        b = b + step
+        der = _derivatives(rs, b, ties)
+        u, info = der.scores[0], der.infos[0]
+        if not (np.isfinite(der.loglik) and np.all(np.isfinite(u)) and np.all(np.isfinite(info))):
+            return np.zeros(b.size, dtype=bool)
+        try:
+            step = np.linalg.solve(info, u)
+        except np.linalg.LinAlgError:
+            return np.zeros(b.size, dtype=bool)
+        size = np.abs(step)
+        if rs.counting:
+            settled = size <= TOLER_INF * (1 + np.abs(b))
+        else:
+            settled = (size <= eps) | (size <= TOLER_INF * np.abs(b))
+        if settled.all():
+            break
+    return settled
+
+
 def _fit(
     rs: _RiskSet | _FactorRisk,
     names: tuple[str, ...],
@@ -1417,6 +1458,8 @@ def _fit(
         flagged = ~np.isfinite(u) | (infs > TOLER_INF * (1 + np.abs(beta)))
     else:
         flagged = ~np.isfinite(u) | ((infs > eps) & (infs > TOLER_INF * np.abs(beta)))
+    if converged and flagged.any() and np.all(np.isfinite(u)):
+        flagged &= ~_settles(rs, beta, vcov @ u, ties, eps)
     for j in range(p):
         zero_ev = ev_level[j] == 0
         if converged and not (flagged[j] or zero_ev):

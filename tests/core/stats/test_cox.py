@@ -43,6 +43,7 @@ from core.stats.cox import (
     cox_zph,
     fit_cox,
     fit_cox_aggregated,
+    fit_cox_factor,
 )
 from core.vocab.methods import Ties
 
@@ -696,6 +697,65 @@ def test_monotone_likelihood_is_named():
     flagged = [w for w in fit.warnings if "may be infinite" in w]
     assert len(flagged) == 1
     assert "'grp=C'" in flagged[0] and "none of the 10 patients" in flagged[0]
+
+
+def _large_two_group_counts(seed: int) -> tuple[np.ndarray, ...]:
+    """300 reference patients against 10^6 (times in days / 30.4375), as counts per
+    (group, day, status): the shape of a large view against a reconstructed trial arm."""
+    rng = np.random.default_rng(seed)
+    g = np.r_[np.zeros(300, dtype=np.int64), np.ones(1_000_000, dtype=np.int64)]
+    days = np.ceil(rng.exponential(np.where(g == 1, 500.0, 800.0)))
+    cens = np.ceil(rng.uniform(30, 1500, g.size))
+    d = (days <= cens).astype(np.int64)
+    key = (g * 4000 + np.minimum(days, cens).astype(np.int64)) * 2 + d
+    k, n = np.unique(key, return_counts=True)
+    return k // 8000, (k % 8000) // 2 / 30.4375, (k % 2) * n.astype(float), n.astype(float)
+
+
+def test_finite_coefficient_is_not_flagged_infinite_at_scale():
+    """With 10^6 patients the log-likelihood (~ -9e6) meets the relative criterion eps while
+    the next Newton step is still ~1e-3, so R's check flags a finite coefficient; the engine
+    confirms it with a few more steps and keeps R's estimate. The data, written to CSV, in R::
+
+        x <- read.csv("counts-expanded.csv")  # g, days, d: one row per patient
+        f <- coxph(Surv(days / 30.4375, d) ~ g, data = x, ties = "efron")
+        # coef 0.546299314410855, se 0.076932143179470211, loglik -9038297.6213897970
+        # -9038267.1165980417, 3 iterations; warning "Loglik converged before variable 1;
+        # coefficient may be infinite."
+
+    Tolerance: coefficient 1e-8 absolute (both stop at the same iteration, from sums taken in
+    a different order); se 1e-8 relative. Without the extra steps this fit was flagged and
+    the arm comparison showed no hazard ratio.
+    """
+    code, t, d, c = _large_two_group_counts(0)
+    fit = fit_cox_factor(code, t, d, c, ["g"])
+    assert fit.converged and fit.iterations == 3
+    assert fit.term("g").coef == pytest.approx(0.546299314410855, abs=1e-8)
+    assert fit.term("g").se == pytest.approx(0.076932143179470211, rel=1e-8)
+    assert not any("may be infinite" in w for w in fit.warnings)
+    # R's own check on this estimate does fire: the step is above toler.inf x |coef|
+    step = abs(float(fit.vcov[0, 0]) * float(fit_score_at(code, t, d, c, fit.term("g").coef)))
+    assert step > cox_module.TOLER_INF * abs(fit.term("g").coef)
+
+
+def fit_score_at(code, t, d, c, beta: float) -> float:
+    """Score of the one-factor model at ``beta`` (the engine's own derivatives)."""
+    rs = cox_module._factor_risk(
+        np.asarray(code, dtype=np.int64), np.asarray(t), np.asarray(d), np.asarray(c), 1
+    )
+    return float(cox_module._derivatives(rs, np.array([beta]), Ties.EFRON).scores[0][0])
+
+
+def test_diverging_coefficient_stays_flagged_after_extra_steps():
+    """Monotone likelihood at scale: 10^5 patients of level 1 all die before any reference
+    patient's event; the extra Newton steps keep moving (~1 each), so the flag stays."""
+    t = np.r_[np.arange(1.0, 101.0), np.arange(101.0, 201.0)]
+    code = np.r_[np.ones(100, dtype=np.int64), np.zeros(100, dtype=np.int64)]
+    c = np.full(200, 1000.0)
+    d = np.full(200, 600.0)
+    fit = fit_cox_factor(code, t, d, c, ["g"])
+    assert fit.term("g").coef > 5
+    assert any("'g' may be infinite" in w for w in fit.warnings)
 
 
 def test_collinear_terms_are_named():
