@@ -63,6 +63,7 @@ from core.stats.survival import (
     LogRankResult,
     PairwiseLogRank,
     Quantile,
+    RiskTable,
     RMSTDifference,
     RMSTResult,
     SurvAt,
@@ -74,6 +75,7 @@ from core.stats.survival import (
     median_followup,
     pooled_counts,
     reverse_counts,
+    risk_table,
     rmst,
     rmst_difference_of,
     survival_at,
@@ -344,6 +346,9 @@ class SurvivalAnalysis:
     median_followup: Quantile | None = None
     """Median follow-up of all analysed patients by reverse Kaplan-Meier, with its CI (days;
     as shown: protected mode gives whole months, see :func:`followup_shown`)."""
+    risk_table: RiskTable | None = field(default=None, repr=False, compare=False)
+    """The log-rank test's numbers at risk and events of the tested groups (exact), which the
+    hazard ratios reuse (:func:`hazard_ratios_of`); None without a test."""
 
     @property
     def refused(self) -> bool:
@@ -964,11 +969,13 @@ def analyse(
     if disclosure.active:
         groups = _protect(groups, disclosure)
     lr = None
+    table = None
     pw: tuple = ()
     rdiff: list = []
     usable = [g for g in groups if g.n > 0 and not g.suppressed and g.in_tests]
     if len(usable) > 1 and sum(g.events for g in usable) > 0:
-        lr, pairs = logrank_with_pairwise([g.counts for g in usable], [g.label for g in usable])
+        table = risk_table([g.counts for g in usable], [g.label for g in usable])
+        lr, pairs = logrank_with_pairwise(table.counts, table.labels, table=table)
         pw = tuple(pairs)
         ref = usable[0]
         for other in usable[1:]:
@@ -1029,6 +1036,7 @@ def analyse(
         warnings=tuple(warnings),
         notices=view.notices,
         median_followup=fu,
+        risk_table=table,
     )
 
 
@@ -1328,13 +1336,18 @@ def hazard_ratios_of(analysis: SurvivalAnalysis, reference: str) -> HazardRatios
     if analysis.refused:
         return HazardRatios(reference, (), "", d, analysis.refusal)
     by_label = {g.label: g.counts for g in analysis.groups}
-    return _hazard_ratios_from(by_label, analysis.spec, reference, d)
+    return _hazard_ratios_from(by_label, analysis.spec, reference, d, analysis.risk_table)
 
 
 def _hazard_ratios_from(
-    by_label: dict, spec: SurvivalSpec, reference: str, d: Disclosure
+    by_label: dict,
+    spec: SurvivalSpec,
+    reference: str,
+    d: Disclosure,
+    table: RiskTable | None = None,
 ) -> HazardRatios:
-    """The hazard ratios of :func:`hazard_ratios` from counts per group label."""
+    """The hazard ratios of :func:`hazard_ratios` from counts per group label (and, when the
+    analysis has one, its log-rank table of the same counts: the fit reads it)."""
     by_label = dict(by_label)
     if not spec.include_not_assessed:
         by_label.pop(NOT_ASSESSED, None)
@@ -1380,7 +1393,8 @@ def _hazard_ratios_from(
     if len(fitted) < 2:
         return HazardRatios(reference, (), note, d)
     try:  # exits and delayed entries per group and day: no patient rows
-        rows = [r for r in cox_group_hr_counts(fitted, reference) if r.label not in few]
+        fits = cox_group_hr_counts(fitted, reference, table=table)
+        rows = [r for r in fits if r.label not in few]
     except ValueError as exc:
         return HazardRatios(reference, (), f"The Cox model could not be fitted: {exc}", d)
     separated = [r.label for r in rows if r.hr is None]

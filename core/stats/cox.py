@@ -798,15 +798,24 @@ def _series_degree(r_max: float) -> int:
     return _SERIES_M
 
 
+_BULK_DEG = _series_degree(_BULK_R)  # the highest degree the bulk pass uses
+
+
 def _efron_sums_bulk(
-    S0: np.ndarray, A0: np.ndarray, dk: np.ndarray, ptab: np.ndarray, d_row: np.ndarray
+    S0: np.ndarray,
+    A0: np.ndarray,
+    dk: np.ndarray,
+    ptab: np.ndarray,
+    d_row: np.ndarray,
+    pk: np.ndarray | None = None,
 ) -> tuple[np.ndarray, ...]:
     """:func:`_efron_sums` for many event times at once (the one-factor path).
 
     ``ptab`` holds :func:`_power_sums` per distinct event count (rows), ``d_row`` the row of
     each time. The times with ``r = A0/S0 <= _BULK_R`` (nearly all with many patients at
     risk) are summed by one Horner pass over every time, of the lowest degree that leaves out
-    less than ``_TAIL_REL`` (relative) of each series at the largest such r: with
+    less than ``_TAIL_REL`` (relative) of each series at the largest such r (``pk``: the
+    coefficients gathered per time, ``ptab[d_row].T``, made once per fit): with
     ``p_j(r) = sum_m P_(m+j) r^m``, a0 = p_0/S0, a1 = p_1/S0, b_j = (p_j + r p_j')/S0^2
     (= sum (m+1) P_(m+j) r^m / S0^2) and L = d log S0 - sum_(m>=1) P_m r^m / m. The other
     times are summed by :func:`_efron_sums` itself.
@@ -816,18 +825,19 @@ def _efron_sums_bulk(
     if not bulk.any():
         return _efron_sums(S0, A0, dk, ptab[d_row])
     deg = _series_degree(float(r[bulk].max()))
-    pt = ptab.T  # (M+3, U): coefficient rows, gathered per time at each step
-    acc = np.take(pt[deg : deg + 3], d_row, axis=1)  # p_0, p_1, p_2
+    if pk is None:
+        pk = np.ascontiguousarray(ptab[d_row, : _BULK_DEG + 3].T)  # coefficient rows per time
+    acc = pk[deg : deg + 3].copy()  # p_0, p_1, p_2
     dacc = np.zeros_like(acc)  # their derivatives
-    lacc = np.take(pt[deg], d_row) / deg if deg else np.zeros_like(r)
+    lacc = pk[deg] / deg if deg else np.zeros_like(r)
     for m in range(deg - 1, -1, -1):
         dacc *= r
         dacc += acc
         acc *= r
-        acc += np.take(pt[m : m + 3], d_row, axis=1)
+        acc += pk[m : m + 3]
         if m:
             lacc *= r
-            lacc += np.take(pt[m], d_row) / m
+            lacc += pk[m] / m
     lacc *= r
     inv_s0 = 1.0 / S0
     inv_s02 = inv_s0 * inv_s0
@@ -981,8 +991,9 @@ class _FactorRisk:
     counting: bool
     level_n: tuple[int | None, ...]
     level_events: tuple[int | None, ...]
-    rows: tuple[Any, ...]  # the input, for cox_zph (see _LazyZph)
+    rows: tuple[Any, ...] | None  # the input, for cox_zph (see _LazyZph); None: not kept
     n_strata: int = 1
+    pk: np.ndarray | None = None  # ptab[d_row, :_BULK_DEG + 3].T: the bulk series per time
 
     def derivatives(self, beta: np.ndarray, ties: Ties) -> _Derivs:
         """:func:`_derivatives` in O(event times x levels): the same sums, grouped by level.
@@ -1002,7 +1013,9 @@ class _FactorRisk:
         efron = ties is Ties.EFRON
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if efron:
-                a0, a1, b0, b1, b2, lg = _efron_sums_bulk(S0, A0, dk, self.ptab, self.d_row)
+                a0, a1, b0, b1, b2, lg = _efron_sums_bulk(
+                    S0, A0, dk, self.ptab, self.d_row, self.pk
+                )
                 logden = float(lg.sum())
                 mean_sum = S1 * a0 - A1 * a1
             else:
@@ -1094,10 +1107,21 @@ def _factor_risk(
     risk = upto[:, -1:] - upto[:, :K]
     # an event row's time is an event time, index h - 1; rows without events add 0
     dead = np.bincount(code * K + np.maximum(h_exit - 1, 0), d, G * K).reshape(G, K)
+    n_g = np.bincount(code, c, G)
+    rows = (code, t, d, c, p, entry, entries)
+    return _factor_risk_of(risk, dead, n_g, bool(starts), rows)
+
+
+def _factor_risk_of(
+    risk: np.ndarray, dead: np.ndarray, n_g: np.ndarray, counting: bool, rows: tuple | None
+) -> _FactorRisk:
+    """:class:`_FactorRisk` from the patients at risk and events per level (rows) at each
+    event time (columns), and the patients per level."""
+    p = risk.shape[0] - 1
     dk = dead.sum(axis=0)
     d_uniq, d_row = np.unique(np.round(dk).astype(np.int64), return_inverse=True)
-    n_g = np.bincount(code, c, G)
-    e_g = np.bincount(code, d, G)
+    ptab = _power_sum_table(d_uniq)
+    e_g = dead.sum(axis=1)
     present = n_g > 0
     pattern = np.vstack((np.zeros((1, p)), np.eye(p)))[present]
     centre = n_g[present] @ pattern / n_g.sum()
@@ -1108,13 +1132,14 @@ def _factor_risk(
         risk=risk,
         dead=dead,
         dk=dk,
-        ptab=_power_sum_table(d_uniq),
+        ptab=ptab,
         d_row=d_row,
         d_level=e_g,
-        counting=bool(starts),
+        counting=counting,
         level_n=tuple(int(round(v)) for v in n_g[1:]),
         level_events=tuple(int(round(v)) for v in e_g[1:]),
-        rows=(code, t, d, c, p, entry, entries),
+        rows=rows,
+        pk=np.ascontiguousarray(ptab[d_row, : _BULK_DEG + 3].T),
     )
 
 
@@ -1123,13 +1148,18 @@ class _LazyZph:
     """What :func:`cox_zph` needs from a one-factor fit: the row-level risk set, built on
     demand from the fit's input."""
 
-    rows: tuple[Any, ...]
+    rows: tuple[Any, ...] | None
     beta: np.ndarray
     names: tuple[str, ...]
     groups: tuple[tuple[str, tuple[str, ...]], ...]
     ties: Ties
 
     def data(self) -> _ZphData:
+        if self.rows is None:
+            raise CoxModelError(
+                "cox.zph needs the patients' times, which a fit from the numbers at risk "
+                "does not keep; fit with fit_cox_factor instead"
+            )
         code, t, d, c, p, entry, entries = self.rows
         split = None
         if entries is not None:
@@ -1835,6 +1865,65 @@ def fit_cox_factor(
         if keep.any():
             e_f = (e_code[keep].astype(np.int64), e_t[keep], e_c[keep])
     rs = _factor_risk(code_a, t_a, d_a, c_a, p, None, e_f)
+    return _fit(rs, names, ties, _resolve_groups(names, None), iter_max, eps, concordance=False)
+
+
+def fit_cox_factor_table(
+    risk: Any,
+    dead: Any,
+    n_level: Any,
+    names: Sequence[str],
+    ties: Ties = Ties.EFRON,
+    *,
+    counting: bool = False,
+    iter_max: int = ITER_MAX,
+    eps: float = EPS,
+) -> CoxResult:
+    """:func:`fit_cox_factor` from the numbers at risk and events per level at each time.
+
+    The one-factor partial likelihood depends on the data only through, at each event time,
+    the patients at risk and the events of every level (the log-rank test's table), so a
+    caller that has that table (the Survival page's log-rank) fits without its rows: the same
+    Newton-Raphson, tests, warnings and separation check as :func:`fit_cox_factor`, on the
+    same sums (equal to it bit for bit, tested). Columns without an event are left out.
+    :func:`cox_zph` is not available on the result (the rows are not kept).
+
+    R equivalent: ``coxph(Surv(t, status) ~ factor(level), ties="efron")`` on the expanded
+    patients (``Surv(entry, t, status)`` with delayed entry), reference level first.
+
+    Parameters
+    ----------
+    risk, dead
+        ``(levels, times)``: patients at risk just before each time (entered before it, not
+        yet exited) and events at it; row 0 is the reference level, row ``j`` the level of
+        ``names[j - 1]``. Whole numbers.
+    n_level
+        Patients of each level.
+    counting
+        Whether any patient entered late (R fits with ``agreg.fit``: its convergence rule and
+        infinite-coefficient check).
+
+    Raises
+    ------
+    CoxModelError
+        Bad counts, no patients at the reference level, no events, or a non-estimable level.
+    """
+    names = tuple(names)
+    p = len(names)
+    r = np.asarray(risk, dtype=np.float64)
+    dd = np.asarray(dead, dtype=np.float64)
+    n_g = np.asarray(n_level, dtype=np.float64).reshape(-1)
+    if p == 0 or r.ndim != 2 or r.shape != dd.shape or r.shape[0] != p + 1 or n_g.size != p + 1:
+        raise CoxModelError(f"risk and dead must have {p + 1} rows (one per level) and agree")
+    whole = np.all(r == np.round(r)) and np.all(dd == np.round(dd))
+    if not whole or np.any(dd < 0) or np.any(dd > r) or np.any(n_g < 0):
+        raise CoxModelError("need whole numbers with 0 <= dead <= risk")
+    if not n_g[0] > 0:
+        raise CoxModelError("the reference level (row 0) has no patients")
+    cols = dd.sum(axis=0) > 0
+    if not cols.all():
+        r, dd = np.ascontiguousarray(r[:, cols]), np.ascontiguousarray(dd[:, cols])
+    rs = _factor_risk_of(r, dd, n_g, bool(counting), None)
     return _fit(rs, names, ties, _resolve_groups(names, None), iter_max, eps, concordance=False)
 
 

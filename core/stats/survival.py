@@ -37,7 +37,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc, ndtr, ndtri
 
-from core.stats.cox import aggregate_for_cox, fit_cox_aggregated, fit_cox_factor
+from core.stats.cox import (
+    aggregate_for_cox,
+    fit_cox_aggregated,
+    fit_cox_factor,
+    fit_cox_factor_table,
+)
 from core.vocab.methods import ConfType
 
 __all__ = [
@@ -572,7 +577,18 @@ def pooled_counts(groups: Sequence[SurvivalCounts]) -> SurvivalCounts:
     if len(groups) == 1:  # the ungrouped view: already pooled
         g = groups[0]
         return g if g.n_landmark_excluded == 0 else replace(g, n_landmark_excluded=0)
-    t = _union_times([g.time for g in groups])
+    times = [g.time for g in groups]
+    span = _day_span(times, max(t.size for t in times))
+    if span is not None:  # whole days: add into day-indexed columns, keep the days used
+        used = np.zeros(span, dtype=bool)
+        table = np.zeros((3, span), dtype=np.int64)
+        for g in groups:
+            day = g.time.astype(np.int64)  # distinct within a group: no repeated index
+            used[day] = True
+            table[:, day] += np.vstack((g.n_event, g.n_censor, g.n_enter))
+        days = np.flatnonzero(used)
+        return SurvivalCounts(days.astype(np.float64), *table[:, days])
+    t = _union_times(times)
     out = [np.zeros(t.size, dtype=np.int64) for _ in range(3)]
     for g in groups:
         i = np.searchsorted(t, g.time)  # distinct within a group: no repeated index
@@ -709,11 +725,55 @@ def _risk_dead(groups: Sequence[SurvivalCounts]) -> tuple[np.ndarray, np.ndarray
     ev_times = [g.time[h] for g, h in zip(groups, has, strict=True)]
     grid = _union_times(ev_times)
     m = grid.size
+    span = _day_span([g.time for g in groups], m)
+    if span is not None:  # whole days: one table of net changes per group, no searches
+        return _risk_dead_days(groups, has, grid, span)
     risk = np.empty((k, m))
     dead = np.zeros((k, m))
     for j, g in enumerate(groups):  # loop over groups only
         risk[j] = g.n_risk_before(grid)
         dead[j, np.searchsorted(grid, ev_times[j])] = g.n_event[has[j]]
+    return risk, dead
+
+
+_DAY_TABLE_CELLS = 8
+"""Whole-day times are counted in a (group x day) table when it has at most this many cells
+per grid column and group row (else by searching the grid, as for fractional times)."""
+
+
+def _day_span(times: Sequence[np.ndarray], m: int) -> int | None:
+    """Last whole time + 1 when every time is a whole number >= 0 and a table up to it is
+    small against the grid of ``m`` columns, else None."""
+    tops = [float(t[-1]) for t in times if t.size]
+    if not tops:
+        return None
+    top = max(tops)
+    if top + 1 > _DAY_TABLE_CELLS * max(m, 1) + 4096:
+        return None
+    if not all(bool(np.all(t == np.floor(t))) for t in times if t.size):
+        return None
+    return int(top) + 1
+
+
+def _risk_dead_days(
+    groups: Sequence[SurvivalCounts], has: Sequence[np.ndarray], grid: np.ndarray, span: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_risk_dead` for whole-day times: the net change in the number at risk on each day
+    (entries - exits) in a (group x day) table, summed along the days; at risk at a grid day
+    = patients from the start + the changes on the days before it (whole numbers: exact)."""
+    k = len(groups)
+    net = np.zeros((k, span + 1), dtype=np.int64)
+    pos = np.zeros(span, dtype=np.int64)  # grid column of each event day
+    pos[grid.astype(np.int64)] = np.arange(grid.size)
+    dead = np.zeros((k, grid.size))
+    for j, g in enumerate(groups):
+        day = g.time.astype(np.int64)
+        net[j, day + 1] = g.n_enter - g.n_event - g.n_censor  # distinct days within a group
+        net[j, 0] = g.n_start
+        dead[j, pos[day[has[j]]]] = g.n_event[has[j]]
+    np.cumsum(net, axis=1, out=net)
+    # C order, as the searched rows (sums over the grid then add in the same order)
+    risk = np.ascontiguousarray(net[:, grid.astype(np.int64)], dtype=np.float64)
     return risk, dead
 
 
@@ -847,14 +907,43 @@ def pairwise_logrank(
     return _pairwise_from(_risk_dead(groups), labels, adjust)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class RiskTable:
+    """Numbers at risk (just before) and events of some groups at every time with an event in
+    any of them: the table of the log-rank test, which also determines a one-factor Cox fit
+    (:func:`cox_group_hr_counts` with ``table=``). ``counts`` are the groups it was made of."""
+
+    labels: tuple[str, ...]
+    counts: tuple[SurvivalCounts, ...]
+    risk: np.ndarray  # (groups, times)
+    dead: np.ndarray  # (groups, times)
+
+
+def risk_table(groups: Sequence[SurvivalCounts], labels: Sequence[str]) -> RiskTable:
+    """The :class:`RiskTable` of ``groups`` (merged grid of their event times)."""
+    if len(groups) != len(labels):
+        raise ValueError("groups and labels must have the same length")
+    _check_groups(groups)
+    risk, dead = _risk_dead(groups)
+    return RiskTable(tuple(map(str, labels)), tuple(groups), _ro(risk), _ro(dead))
+
+
 def logrank_with_pairwise(
-    groups: Sequence[SurvivalCounts], labels: Sequence[str], adjust: str = "holm"
+    groups: Sequence[SurvivalCounts],
+    labels: Sequence[str],
+    adjust: str = "holm",
+    *,
+    table: RiskTable | None = None,
 ) -> tuple[LogRankResult, list[PairwiseLogRank]]:
     """:func:`logrank_test` of all groups and, with three or more, :func:`pairwise_logrank`,
-    from one merged grid (the same sums, one pass over the groups' counts)."""
+    from one merged grid (the same sums, one pass over the groups' counts). ``table``: the
+    groups' :func:`risk_table`, made already."""
     _check_adjust(adjust)
     _check_groups(groups)
-    matrices = _risk_dead(groups)
+    if table is not None and table.counts == tuple(groups):
+        matrices = (table.risk, table.dead)
+    else:
+        matrices = _risk_dead(groups)
     overall = _logrank_from(*matrices)
     pairs = _pairwise_from(matrices, labels, adjust) if len(groups) > 2 else []
     return overall, pairs
@@ -1108,7 +1197,9 @@ def cox_group_hr(
     return [results.get(lv, GroupHR(str(lv), None, None, None, None)) for lv in levels[1:]]
 
 
-def cox_group_hr_counts(counts: Any, reference: Any, conf_level: float = 0.95) -> list[GroupHR]:
+def cox_group_hr_counts(
+    counts: Any, reference: Any, conf_level: float = 0.95, *, table: RiskTable | None = None
+) -> list[GroupHR]:
     """:func:`cox_group_hr` from the counts per group, without patient rows.
 
     Method as :func:`cox_group_hr` (Efron ties, Wald CI and p value, the same separation
@@ -1129,6 +1220,10 @@ def cox_group_hr_counts(counts: Any, reference: Any, conf_level: float = 0.95) -
         The reference label.
     conf_level
         Confidence level of the intervals.
+    table
+        A :func:`risk_table` made of (at least) the fitted groups' counts, e.g. by the
+        log-rank test: the fit then reads its rows instead of counting the patients at risk
+        again (:func:`core.stats.cox.fit_cox_factor_table`; the same sums, the same result).
 
     Returns
     -------
@@ -1142,27 +1237,11 @@ def cox_group_hr_counts(counts: Any, reference: Any, conf_level: float = 0.95) -
     if counts[reference].events == 0:
         raise ValueError(f"reference level {reference!r} has no events; HRs are not estimable")
     estimable = [lv for lv in levels[1:] if counts[lv].events > 0]
-    delayed = any(int(c.n_enter.sum()) > 0 for c in counts.values())
     results: dict[Any, GroupHR] = {}
     if estimable:
         names = [f"_g{i}" for i in range(len(estimable))]
-        fitted = [counts[lv] for lv in [reference, *estimable]]
-
-        def rows(pick) -> tuple[np.ndarray, ...]:
-            sel = [pick(c) for c in fitted]
-            code = np.repeat(np.arange(len(fitted)), [int(s.sum()) for s in sel])
-            return code, *(np.concatenate(a) for a in zip(*[
-                (c.time[s], c.n_event[s], c.n_event[s] + c.n_censor[s], c.n_enter[s])
-                for c, s in zip(fitted, sel, strict=True)
-            ], strict=True))  # fmt: skip
-
-        code, t, d, c, _ = rows(lambda c: (c.n_event + c.n_censor) > 0)
-        entries = None
-        if delayed:
-            code_e, te, _, _, ce = rows(lambda c: c.n_enter > 0)
-            entries = (code_e, te, ce)
-        # one factor: risk sets per level (the same fit as fit_cox_aggregated's general path)
-        fit = fit_cox_factor(code, t, d, c, names, entries=entries)
+        fitted = [reference, *estimable]
+        fit = _fit_groups([counts[lv] for lv in fitted], fitted, names, table)
         if not fit.converged:
             raise ValueError("Cox model did not converge")
         for nm, lv in zip(names, estimable, strict=True):
@@ -1174,6 +1253,54 @@ def cox_group_hr_counts(counts: Any, reference: Any, conf_level: float = 0.95) -
                 str(lv), float(np.exp(term.coef)), float(np.exp(lo)), float(np.exp(hi)), term.p
             )
     return [results.get(lv, GroupHR(str(lv), None, None, None, None)) for lv in levels[1:]]
+
+
+def _fit_groups(
+    fitted: Sequence[SurvivalCounts],
+    labels: Sequence[Any],
+    names: Sequence[str],
+    table: RiskTable | None,
+):
+    """One-factor Cox fit of the groups (the first is the reference): from the rows of
+    ``table`` when it holds these counts, else from their exits and delayed entries."""
+    delayed = any(int(c.n_enter.sum()) > 0 for c in fitted)
+    rows_of = _table_rows(table, labels, fitted)
+    if rows_of is not None:
+        n_level = [c.n for c in fitted]
+        return fit_cox_factor_table(
+            table.risk[rows_of], table.dead[rows_of], n_level, names, counting=delayed
+        )
+
+    def rows(pick) -> tuple[np.ndarray, ...]:
+        sel = [pick(c) for c in fitted]
+        code = np.repeat(np.arange(len(fitted)), [int(s.sum()) for s in sel])
+        return code, *(np.concatenate(a) for a in zip(*[
+            (c.time[s], c.n_event[s], c.n_event[s] + c.n_censor[s], c.n_enter[s])
+            for c, s in zip(fitted, sel, strict=True)
+        ], strict=True))  # fmt: skip
+
+    code, t, d, c, _ = rows(lambda c: (c.n_event + c.n_censor) > 0)
+    entries = None
+    if delayed:
+        code_e, te, _, _, ce = rows(lambda c: c.n_enter > 0)
+        entries = (code_e, te, ce)
+    # one factor: risk sets per level (the same fit as fit_cox_aggregated's general path)
+    return fit_cox_factor(code, t, d, c, names, entries=entries)
+
+
+def _table_rows(
+    table: RiskTable | None, labels: Sequence[Any], fitted: Sequence[SurvivalCounts]
+) -> np.ndarray | None:
+    """Rows of ``table`` holding exactly the ``fitted`` counts (same objects), else None."""
+    if table is None:
+        return None
+    idx = []
+    for lv, c in zip(labels, fitted, strict=True):
+        j = table.labels.index(str(lv)) if str(lv) in table.labels else -1
+        if j < 0 or table.counts[j] is not c:
+            return None
+        idx.append(j)
+    return np.asarray(idx)
 
 
 # ---------------------------------------------------------------------------------------------

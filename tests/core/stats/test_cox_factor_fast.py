@@ -220,7 +220,7 @@ def _reference_fit(monkeypatch, *args, **kwargs):
         mp.setattr(
             cox,
             "_efron_sums_bulk",
-            lambda S0, A0, dk, ptab, row: cox._efron_sums(S0, A0, dk, ptab[row]),
+            lambda S0, A0, dk, ptab, row, _pk=None: cox._efron_sums(S0, A0, dk, ptab[row]),
         )
         return fit_cox_factor(*args, **kwargs)
 

@@ -9,6 +9,9 @@
   must equal the general row-level path (``fit_cox_aggregated`` with the concordance, R
   ``coxph`` in test_cox.py / test_cox_entries.py) to 1e-10 relative: the same sums formed in
   another order.
+- ``cox_group_hr_counts(..., table=)`` / ``fit_cox_factor_table`` fit from the log-rank
+  test's table of numbers at risk and events: the same sums as ``fit_cox_factor``, so the
+  same numbers bit for bit.
 
 Random data (fixed seeds) with tied integer times, delayed entry (per row and counted apart),
 empty levels, a level without events, and 2 to 14 groups.
@@ -25,6 +28,7 @@ from core.stats.cox import (
     cox_zph,
     fit_cox_aggregated,
     fit_cox_factor,
+    fit_cox_factor_table,
 )
 from core.stats.survival import (
     EmptyGroupError,
@@ -35,6 +39,7 @@ from core.stats.survival import (
     logrank_test,
     logrank_with_pairwise,
     pairwise_logrank,
+    risk_table,
 )
 from core.vocab.methods import Ties
 
@@ -291,3 +296,74 @@ def test_group_hrs_from_counts_equal_the_general_path(delayed):
     np.testing.assert_allclose(
         [(h.hr, h.p) for h in got], [(t.hr, t.p) for t in ref.terms], rtol=1e-10
     )
+
+
+@pytest.mark.parametrize("delayed", [False, True])
+@pytest.mark.parametrize("k", [2, 4, 14])
+def test_group_hrs_from_the_logrank_table_equal_the_counted_fit_bit_for_bit(k, delayed):
+    """The hazard ratios read from the log-rank table (the Survival page) are the ones fitted
+    from the exits and entries: ``==`` on every number. With a group without events and an
+    empty group, which the fit leaves out (the table has a row for the first)."""
+    df = _patients(k, n=3000, delayed=delayed, seed=40 + k, quiet=1 if k > 2 else None)
+    labels = [f"s{i:02d}" for i in range(k)]
+    counts = dict(zip(labels, _counts(df, delayed), strict=True))
+    table = risk_table(list(counts.values()), list(counts))
+    z = np.zeros(0)
+    counts["s99"] = SurvivalCounts(z, z, z, z)
+    for ref in (labels[0], labels[-1]):
+        if counts[ref].events == 0:
+            continue
+        assert cox_group_hr_counts(counts, ref, table=table) == cox_group_hr_counts(counts, ref)
+
+
+def test_a_table_of_other_counts_is_not_read():
+    """A table made of other counts (equal values, other objects) is ignored: the fit counts
+    the patients at risk itself, so a stale table can never give another view's numbers."""
+    df = _patients(3, n=900, seed=5)
+    counts = dict(zip(["a", "b", "c"], _counts(df, False), strict=True))
+    other = dict(zip(["a", "b", "c"], _counts(df.iloc[::2], False), strict=True))
+    stale = risk_table(list(other.values()), list(other))
+    assert cox_group_hr_counts(other, "a") != cox_group_hr_counts(counts, "a")
+    assert cox_group_hr_counts(counts, "a", table=stale) == cox_group_hr_counts(counts, "a")
+
+
+def test_fit_cox_factor_table_equals_fit_cox_factor():
+    df = _patients(4, n=2000, seed=8, delayed=True)
+    groups = _counts(df, True)
+    table = risk_table(groups, ["a", "b", "c", "d"])
+    names = ["b", "c", "d"]
+    got = fit_cox_factor_table(table.risk, table.dead, [g.n for g in groups], names, counting=True)
+    code, t, d, c, entries = _factor_rows(groups)
+    want = fit_cox_factor(code, t, d, c, names, entries=entries)
+    assert [(x.coef, x.se, x.p) for x in got.terms] == [(x.coef, x.se, x.p) for x in want.terms]
+    assert got.loglik == want.loglik and got.iterations == want.iterations
+    with pytest.raises(CoxModelError, match="times"):
+        cox_zph(got)
+
+
+def _factor_rows(groups: list[SurvivalCounts]) -> tuple:
+    """Exit rows and entry rows of the groups (code = position), as fit_cox_factor takes."""
+    ex = [(g.n_event + g.n_censor) > 0 for g in groups]
+    en = [g.n_enter > 0 for g in groups]
+    code = np.concatenate([np.full(int(m.sum()), j) for j, m in enumerate(ex)])
+    t = np.concatenate([g.time[m] for g, m in zip(groups, ex, strict=True)])
+    d = np.concatenate([g.n_event[m] for g, m in zip(groups, ex, strict=True)])
+    c = np.concatenate([(g.n_event + g.n_censor)[m] for g, m in zip(groups, ex, strict=True)])
+    e_code = np.concatenate([np.full(int(m.sum()), j) for j, m in enumerate(en)])
+    e_t = np.concatenate([g.time[m] for g, m in zip(groups, en, strict=True)])
+    e_c = np.concatenate([g.n_enter[m] for g, m in zip(groups, en, strict=True)])
+    return code, t, d, c, (e_code, e_t, e_c)
+
+
+@pytest.mark.parametrize(
+    "risk, dead, n_level, match",
+    [
+        ([[3, 2], [2, 1]], [[1, 3], [0, 1]], [3, 2], "0 <= dead <= risk"),
+        ([[3, 2], [2, 1]], [[1, 0.5], [0, 1]], [3, 2], "whole numbers"),
+        ([[3, 2]], [[1, 0]], [3], "rows"),
+        ([[0, 0], [2, 1]], [[0, 0], [1, 1]], [0, 2], "reference level"),
+    ],
+)
+def test_fit_cox_factor_table_rejects_bad_tables(risk, dead, n_level, match):
+    with pytest.raises(CoxModelError, match=match):
+        fit_cox_factor_table(risk, dead, n_level, ["b"])

@@ -10,7 +10,9 @@ it replaced, kept here or in the module), with ``==`` on every number, not a tol
   division on fresh arrays;
 - ``pooled_counts`` and ``_union_times`` mark whole days in a table; reference: ``np.unique``
   and ``np.add.at``;
-- ``rmst_difference_of`` reuses the groups' RMSTs; reference: ``rmst_difference``.
+- ``rmst_difference_of`` reuses the groups' RMSTs; reference: ``rmst_difference``;
+- ``_risk_dead`` and ``pooled_counts`` count whole days in a (group x day) table; reference:
+  ``n_risk_before`` / ``searchsorted`` on the merged grid.
 
 Seeded random groups with tied whole-day times, fractional times, delayed entry, a group
 with one patient, all-censored groups, groups without events and empty groups.
@@ -201,6 +203,52 @@ def test_pairwise_where_a_pair_has_nobody_at_risk():
     got = _pairwise_from((risk, dead), ["a", "b", "c"], "none")
     assert _same([p.chi2 for p in got], _pairwise_reference(risk, dead))
     assert np.all(np.isfinite([p.chi2 for p in got]))
+
+
+def _risk_dead_reference(groups: list[SurvivalCounts]) -> tuple[np.ndarray, np.ndarray]:
+    """The searched grid (the code the day table replaced)."""
+    has = [g.n_event > 0 for g in groups]
+    ev_times = [g.time[h] for g, h in zip(groups, has, strict=True)]
+    grid = np.unique(np.concatenate(ev_times))
+    risk = np.empty((len(groups), grid.size))
+    dead = np.zeros((len(groups), grid.size))
+    for j, g in enumerate(groups):
+        risk[j] = g.n_risk_before(grid)
+        dead[j, np.searchsorted(grid, ev_times[j])] = g.n_event[has[j]]
+    return risk, dead
+
+
+WHOLE_DAY_KINDS = ("ties", "delayed", "one", "censored", "events")
+
+
+@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("whole_days", [True, False])
+def test_risk_dead_equals_the_searched_grid_bit_for_bit(seed, whole_days):
+    rng = np.random.default_rng(2000 + seed)
+    kinds = WHOLE_DAY_KINDS if whole_days else KINDS
+    groups = [_group(rng, kinds[int(rng.integers(0, len(kinds)))]) for _ in range(6)]
+    groups = [g for g in groups if g.n > 0]
+    if sum(g.events for g in groups) == 0:
+        return
+    risk, dead = _risk_dead(groups)
+    want_risk, want_dead = _risk_dead_reference(groups)
+    assert risk.flags.c_contiguous and dead.flags.c_contiguous
+    assert _same(risk, want_risk) and _same(dead, want_dead)
+    # the sums over the grid (log-rank, pairwise) see the same layout: the same bits
+    labels = [f"g{i}" for i in range(len(groups))]
+    if len(groups) > 2:
+        got = _pairwise_from((risk, dead), labels, "none")
+        assert _same([p.chi2 for p in got], _pairwise_reference(want_risk, want_dead))
+
+
+def test_risk_dead_counts_delayed_entries_on_whole_days():
+    """Entries on day 5 are at risk from day 6 on (entry < t), exits on day t at risk on t."""
+    a = counts_from_arrays([6.0, 8.0, 10.0, 3.0], [1, 1, 0, 1], [5.0, 5.0, 0.0, 0.0])
+    b = counts_from_arrays([2.0, 6.0, 9.0], [1, 0, 1])
+    risk, dead = _risk_dead([a, b])
+    # grid of event days: 2, 3, 6, 8, 9
+    assert risk.tolist() == [[2, 2, 3, 2, 1], [3, 2, 2, 1, 1]]
+    assert dead.tolist() == [[0, 1, 1, 1, 0], [1, 0, 0, 0, 1]]
 
 
 # ------------------------------------------------------------------ pooled counts
