@@ -579,15 +579,15 @@ def pooled_counts(groups: Sequence[SurvivalCounts]) -> SurvivalCounts:
         return g if g.n_landmark_excluded == 0 else replace(g, n_landmark_excluded=0)
     times = [g.time for g in groups]
     span = _day_span(times, max(t.size for t in times))
-    if span is not None:  # whole days: add into day-indexed columns, keep the days used
-        used = np.zeros(span, dtype=bool)
-        table = np.zeros((3, span), dtype=np.int64)
-        for g in groups:
-            day = g.time.astype(np.int64)  # distinct within a group: no repeated index
-            used[day] = True
-            table[:, day] += np.vstack((g.n_event, g.n_censor, g.n_enter))
+    if span is not None:  # whole days: counts added per day (bins), the days used kept
+        day = np.concatenate(times).astype(np.intp)
+        used = np.bincount(day, minlength=span) > 0
         days = np.flatnonzero(used)
-        return SurvivalCounts(days.astype(np.float64), *table[:, days])
+        cols = [
+            np.bincount(day, np.concatenate(col), span)[days].astype(np.int64)
+            for col in zip(*((g.n_event, g.n_censor, g.n_enter) for g in groups), strict=True)
+        ]
+        return SurvivalCounts(days.astype(np.float64), *cols)
     t = _union_times(times)
     out = [np.zeros(t.size, dtype=np.int64) for _ in range(3)]
     for g in groups:
@@ -761,19 +761,25 @@ def _risk_dead_days(
     """:func:`_risk_dead` for whole-day times: the net change in the number at risk on each day
     (entries - exits) in a (group x day) table, summed along the days; at risk at a grid day
     = patients from the start + the changes on the days before it (whole numbers: exact)."""
-    k = len(groups)
-    net = np.zeros((k, span + 1), dtype=np.int64)
-    pos = np.zeros(span, dtype=np.int64)  # grid column of each event day
-    pos[grid.astype(np.int64)] = np.arange(grid.size)
-    dead = np.zeros((k, grid.size))
-    for j, g in enumerate(groups):
-        day = g.time.astype(np.int64)
-        net[j, day + 1] = g.n_enter - g.n_event - g.n_censor  # distinct days within a group
-        net[j, 0] = g.n_start
-        dead[j, pos[day[has[j]]]] = g.n_event[has[j]]
-    np.cumsum(net, axis=1, out=net)
+    k, m = len(groups), grid.size
+    pos = np.zeros(span, dtype=np.intp)  # grid column of each event day
+    pos[grid.astype(np.intp)] = np.arange(m)
+    # one bin per (group, day): the change after the day's exits and entries (column day + 1)
+    # and the patients at risk from the start (column 0); events per (group, grid column)
+    day = [g.time.astype(np.intp) for g in groups]
+    slot = np.concatenate([j * (span + 1) + d + 1 for j, d in enumerate(day)])
+    change = np.concatenate([g.n_enter - g.n_event - g.n_censor for g in groups])
+    starts = np.array([g.n_start for g in groups], dtype=np.int64)
+    net = np.bincount(slot, change, k * (span + 1)).reshape(k, span + 1)  # whole numbers
+    net[:, 0] += starts
+    cell = np.concatenate(
+        [j * m + pos[d[h]] for j, (d, h) in enumerate(zip(day, has, strict=True))]
+    )
+    ev = np.concatenate([g.n_event[h] for g, h in zip(groups, has, strict=True)])
+    dead = np.bincount(cell, ev, k * m).reshape(k, m)
+    np.cumsum(net, axis=1, out=net)  # whole numbers below 2^53: exact in floating point
     # C order, as the searched rows (sums over the grid then add in the same order)
-    risk = np.ascontiguousarray(net[:, grid.astype(np.int64)], dtype=np.float64)
+    risk = np.ascontiguousarray(net[:, grid.astype(np.intp)])
     return risk, dead
 
 
