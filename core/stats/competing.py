@@ -84,7 +84,9 @@ def loglog_ci(
     """
     z = _z(conf_level)
     f = np.asarray(est, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # exp overflows to inf where F is within ~1e-300 of 0 or 1 relative to se: F ** inf = 0,
+    # as R's arithmetic gives (no warning there either)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ok = (f > 0) & (f < 1)
         ff = np.where(ok, f, 0.5)
         k = z * np.sqrt(np.maximum(var, 0.0)) / (ff * np.log(ff))

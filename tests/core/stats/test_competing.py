@@ -30,6 +30,8 @@ different order); p-values of ``crr`` 1e-10 absolute.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -338,3 +340,15 @@ def test_risk_table_matches_survfit_summary(sim):
         ((1, 39), (2, 21), (3, 9)),
     ]
     assert [r.censored for r in rows] == [0, 10, 15]
+
+
+def test_loglog_ci_next_to_one_gives_r_arithmetic_without_a_warning():
+    """F one ulp below 1 with a large variance: exp(-k) overflows to inf, so the lower limit
+    is F ** inf = 0 and the upper F ** 0 = 1, as R's arithmetic gives
+    (``(1 - 2^-53)^exp(c(-1, 1) * qnorm(0.975) * 0.1 / (F * log(F)))`` = 0, 1), with no
+    overflow warning (which the suite turns into an error here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lo, hi = loglog_ci(np.array([1.0 - 2.0**-53, 0.5]), np.array([0.01, 0.01]))
+    assert lo[0] == 0.0 and hi[0] == 1.0
+    assert 0.0 < lo[1] < 0.5 < hi[1] < 1.0
