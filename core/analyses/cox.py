@@ -548,11 +548,29 @@ def _split(arr) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _categorical(cov: Covariate, values: np.ndarray, missing: np.ndarray) -> pd.Categorical:
-    """Stored values -> level labels, computed once per distinct value."""
-    vals = values.astype(object)
-    vals[missing] = None
-    codes, uniques = pd.factorize(vals, use_na_sentinel=True)
-    labs = [cov.level_of(v.item() if hasattr(v, "item") else v) for v in uniques]
+    """Stored values -> level labels, computed once per distinct value.
+
+    ENUM fields arrive as code positions (:func:`core.data.cox_sql.cox_sql`) and booleans as
+    such: small non-negative integers, numbered through a table instead of hashed."""
+    f = PATIENTS.get(cov.column)
+    small = values.dtype.kind in "bu" or (
+        values.dtype.kind == "i" and f is not None and f.kind in ("code", "bool")
+    )
+    if small and f is not None and f.kind in ("code", "bool"):
+        top = len(f.codes) if f.kind == "code" else 2  # NULL -> top
+        keyed = np.where(missing, top, values).astype(np.intp)
+        uniques_i = np.flatnonzero(np.bincount(keyed, minlength=top + 1))
+        lookup = np.zeros(top + 1, dtype=np.intp)
+        lookup[uniques_i] = np.arange(uniques_i.size)
+        lookup[top] = -1  # missing: no level (top is the largest, so the others are 0..)
+        codes = lookup[keyed]
+        stored = [f.codes[u] if f.kind == "code" else bool(u) for u in uniques_i if u < top]
+        labs = [cov.level_of(v) for v in stored]
+    else:
+        vals = values.astype(object)
+        vals[missing] = None
+        codes, uniques = pd.factorize(vals, use_na_sentinel=True)
+        labs = [cov.level_of(v.item() if hasattr(v, "item") else v) for v in uniques]
     seen = [lb for lb in dict.fromkeys(labs) if lb is not None]
     cats = [lb for lb in cov.order if lb in seen] + sorted(lb for lb in seen if lb not in cov.order)
     # categories: the observed labels, in the covariate's display order

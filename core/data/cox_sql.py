@@ -14,7 +14,7 @@ import numpy as np
 
 from core.data.db import query_arrays
 from core.data.filters import Filters
-from core.vocab.schema import column
+from core.vocab.schema import PATIENTS, column
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +36,17 @@ class CoxColumns:
     NULL, not yet known at the landmark."""
 
 
+def _value(name: str) -> str:
+    """A stored value as the query returns it: an ENUM as its position in the field's codes
+    (a small integer, ``PATIENTS[name].codes[i]``; no string per row), else as stored."""
+    f = PATIENTS.get(name)
+    return f"enum_code({column(name)})" if f is not None and f.kind == "code" else column(name)
+
+
 def cox_sql(filters: Filters, cols: CoxColumns, aggregate: bool) -> tuple[str, list]:
     """One query over stored values: ``v0..``, [``off``], ``t``, ``d``, ``c``, ``lk``, ``ld``.
+
+    ENUM values come back as their code positions (see :func:`_value`).
 
     Rows with a missing time, event or origin offset come back with ``t`` NULL so they are
     counted without a second query. ``aggregate``: ``GROUP BY`` every non-count column, with
@@ -48,10 +57,10 @@ def cox_sql(filters: Filters, cols: CoxColumns, aggregate: bool) -> tuple[str, l
     valid = f"{days} IS NOT NULL AND {ev} IS NOT NULL"
     days_of = dict(cols.known) if cols.known_by is not None else {}
     out = [
-        f"CASE WHEN {column(days_of[i])} <= {float(cols.known_by)!r} THEN {column(name)} END "
+        f"CASE WHEN {column(days_of[i])} <= {float(cols.known_by)!r} THEN {_value(name)} END "
         f"AS v{i}"
         if i in days_of
-        else f"{column(name)} AS v{i}"
+        else f"{_value(name)} AS v{i}"
         for i, name in enumerate(cols.values)
     ]
     if cols.offset:
