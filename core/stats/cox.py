@@ -892,7 +892,7 @@ def _derivatives(
     ``(S2 - f A2)/(S0 - f A0) - (S1 - f A1)(S1 - f A1)'/(S0 - f A0)^2`` where S are risk-set
     sums and A sums over the tied events. The S2/A2 parts are accumulated per row.
     """
-    if isinstance(rs, _FactorRisk):
+    if isinstance(rs, _FactorRisk | _PatternRisk):
         return rs.derivatives(beta, ties)
     xt = rs.xt
     p = xt.shape[0]
@@ -1037,6 +1037,120 @@ class _FactorRisk:
         return _Derivs(loglik, (score,), ((info + info.T) / 2,), empty, empty)
 
 
+@dataclass(frozen=True, slots=True)
+class _PatternRisk:
+    """Counts per covariate pattern and event time of a model whose covariates take few
+    distinct values (categorical terms only): the Newton steps' sums, grouped by pattern.
+
+    With rows of pattern ``q`` having ``x = X_q``, every risk-set sum at an event time is a
+    sum over patterns: ``S0 = sum_q R_q w_q``, ``S1 = sum_q R_q w_q X_q``,
+    ``S2 = sum_q R_q w_q X_q X_q'`` (``w_q = exp(X_q beta)``, ``R`` the patients at risk; the
+    tied events' ``A`` with the events ``D``), so the information's ``sum_k a_k S2_k`` is
+    ``X' diag(w * (R a)) X``: O(event times x patterns) per step, whatever the number of rows.
+    """
+
+    xpat: np.ndarray  # (P, p) the distinct covariate rows
+    risk: np.ndarray  # (P, K) patients at risk per pattern at each event time
+    dead: np.ndarray  # (P, K) events per pattern at each event time
+    dk: np.ndarray  # (K,) events at each event time
+    ptab: np.ndarray
+    d_row: np.ndarray
+    pk: np.ndarray
+    d_level: np.ndarray  # (P,) events per pattern
+
+    def derivatives(self, beta: np.ndarray, ties: Ties) -> _Derivs:
+        """:func:`_derivatives` from the pattern counts (``score_k``/``xbar`` left empty)."""
+        X = self.xpat
+        eta = X @ beta
+        shift = float(np.max(eta)) if np.all(np.isfinite(eta)) else 0.0
+        w = np.exp(eta - shift)  # the scale cancels in every ratio; log terms add it back
+        Xw = X * w[:, None]
+        S0 = w @ self.risk
+        A0 = w @ self.dead
+        S1 = Xw.T @ self.risk  # (p, K)
+        A1 = Xw.T @ self.dead
+        dk = self.dk
+        efron = ties is Ties.EFRON
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if efron:
+                a0, a1, b0, b1, b2, lg = _efron_sums_bulk(
+                    S0, A0, dk, self.ptab, self.d_row, self.pk
+                )
+                logden = float(lg.sum())
+                mean_sum = S1 * a0 - A1 * a1
+                s2w = w * (self.risk @ a0 - self.dead @ a1)
+            else:
+                a0 = dk / S0
+                b0 = a0 / S0
+                logden = _vdot(dk, np.log(S0))
+                mean_sum = S1 * a0
+                s2w = w * (self.risk @ a0)
+            loglik = _vdot(self.d_level, eta) - (logden + shift * float(dk.sum()))
+            score = X.T @ self.d_level - mean_sum.sum(axis=1)
+            info = (X * s2w[:, None]).T @ X
+            info -= (S1 * b0) @ S1.T
+            if efron:
+                cross = (S1 * b1) @ A1.T
+                info += cross + cross.T
+                info -= (A1 * b2) @ A1.T
+        empty = np.empty((0, beta.size))
+        return _Derivs(loglik, (score,), ((info + info.T) / 2,), empty, empty)
+
+
+_PATTERNS_MAX = 64  # covariate patterns up to this many are fitted by pattern (_PatternRisk)
+_PATTERN_CELLS_PER_ROW = 8.0  # ... when their (pattern x event time) tables are this small
+# (per row: the pattern sums are a few matrix products, the row sums ~10 passes over rows)
+
+
+def _pattern_risk(
+    x: np.ndarray,
+    t: np.ndarray,
+    d: np.ndarray,
+    c: np.ndarray,
+    entry: np.ndarray | None,
+    split: tuple | None,
+) -> _PatternRisk | None:
+    """:class:`_PatternRisk` of an unstratified model whose design has 0/1 columns only (up
+    to 16) and at most ``_PATTERNS_MAX`` distinct rows, when its tables are smaller than the
+    rows; else None (the row-level path)."""
+    p = x.shape[1]
+    if p == 0 or p > 16 or not np.all((x == 0) | (x == 1)):
+        return None
+    x_e = None if split is None else split[0]
+    if x_e is not None and not np.all((x_e == 0) | (x_e == 1)):
+        return None
+    bits = 2.0 ** np.arange(p)
+    key = (x @ bits).astype(np.intp)
+    pats = np.flatnonzero(np.bincount(key, minlength=1 << p))
+    if pats.size > _PATTERNS_MAX:
+        return None
+    lookup = np.full(1 << p, -1, dtype=np.intp)
+    lookup[pats] = np.arange(pats.size)
+    entries = None
+    if x_e is not None:
+        code_e = lookup[(x_e @ bits).astype(np.intp)]
+        if np.any(code_e < 0):
+            return None
+        entries = (code_e, split[1], split[2])
+    n_times = _event_times(t[d > 0])[0].size
+    if pats.size * n_times > _PATTERN_CELLS_PER_ROW * t.size:  # the row-level sums are cheaper
+        return None
+    risk, dead, _ = _level_tables(lookup[key], t, d, c, pats.size, entry, entries)
+    dk = dead.sum(axis=0)
+    d_uniq, d_row = np.unique(np.round(dk).astype(np.int64), return_inverse=True)
+    ptab = _power_sum_table(d_uniq)
+    return _PatternRisk(
+        xpat=((pats[:, None] >> np.arange(p)) & 1).astype(np.float64),
+        risk=risk,
+        dead=dead,
+        dk=dk,
+        ptab=ptab,
+        d_row=d_row,
+        pk=np.ascontiguousarray(ptab[d_row, : _BULK_DEG + 3].T),
+        d_level=dead.sum(axis=1),
+    )
+
+
 def _one_hot(code: np.ndarray, p: int) -> np.ndarray:
     return (code[:, None] == np.arange(1, p + 1)[None, :]).astype(np.float64)
 
@@ -1087,7 +1201,23 @@ def _factor_risk(
     A row's patients are at risk at the event times ``t_k <= t`` after their entry: ``entry``
     per row, or ``entries = (code, time, c)`` counted apart (at risk when ``time < t_k``).
     """
-    G = p + 1
+    risk, dead, n_g = _level_tables(code, t, d, c, p + 1, entry, entries)
+    counting = entry is not None or entries is not None
+    rows = (code, t, d, c, p, entry, entries)
+    return _factor_risk_of(risk, dead, n_g, counting, rows)
+
+
+def _level_tables(
+    code: np.ndarray,
+    t: np.ndarray,
+    d: np.ndarray,
+    c: np.ndarray,
+    G: int,
+    entry: np.ndarray | None = None,
+    entries: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Patients at risk and events per level (``G`` rows) at each event time (columns), and
+    the patients per level, from exit rows and entries as :func:`_factor_risk` takes them."""
     ev_time, n_upto = _event_times(t[d > 0])
     K = ev_time.size
     # net patients per level whose last (for exits) / first-excluded (for entries) event-time
@@ -1107,9 +1237,7 @@ def _factor_risk(
     risk = upto[:, -1:] - upto[:, :K]
     # an event row's time is an event time, index h - 1; rows without events add 0
     dead = np.bincount(code * K + np.maximum(h_exit - 1, 0), d, G * K).reshape(G, K)
-    n_g = np.bincount(code, c, G)
-    rows = (code, t, d, c, p, entry, entries)
-    return _factor_risk_of(risk, dead, n_g, bool(starts), rows)
+    return risk, dead, np.bincount(code, c, G)
 
 
 def _factor_risk_of(
@@ -1358,7 +1486,12 @@ _EXTRA_STEPS = 3  # Newton steps past convergence that tell a finite from an inf
 
 
 def _settles(
-    rs: _RiskSet | _FactorRisk, beta: np.ndarray, step: np.ndarray, ties: Ties, eps: float
+    rs: _RiskSet | _FactorRisk,
+    steps: _RiskSet | _FactorRisk | _PatternRisk,
+    beta: np.ndarray,
+    step: np.ndarray,
+    ties: Ties,
+    eps: float,
 ) -> np.ndarray:
     """Which coefficients R's infinite-coefficient check flagged only because of scale.
 
@@ -1371,13 +1504,14 @@ def _settles(
     bound. A diverging coefficient (monotone likelihood: score and information both decay
     like ``exp(-beta)``) keeps taking steps of about 1. So this takes up to
     ``_EXTRA_STEPS`` more steps from ``beta`` and returns the coefficients whose step fell
-    below the bound; the reported estimate stays R's (``beta``).
+    below the bound; the reported estimate stays R's (``beta``). ``steps``: where the
+    derivatives are summed (``rs`` or its pattern sums).
     """
     b = beta.copy()
     settled = np.zeros(b.size, dtype=bool)
     for _ in range(_EXTRA_STEPS):
         b = b + step
-        der = _derivatives(rs, b, ties)
+        der = _derivatives(steps, b, ties)
         u, info = der.scores[0], der.infos[0]
         if not (np.isfinite(der.loglik) and np.all(np.isfinite(u)) and np.all(np.isfinite(info))):
             return np.zeros(b.size, dtype=bool)
@@ -1403,8 +1537,12 @@ def _fit(
     iter_max: int,
     eps: float,
     concordance: bool = True,
+    fast: _PatternRisk | None = None,
 ) -> CoxResult:
+    """Newton-Raphson as R's ``coxfit6``/``agfit4`` on ``rs``; ``fast``: the same model's
+    sums by covariate pattern, used for every Newton step (``rs`` for the rest)."""
     ties = Ties.parse(ties)
+    steps = rs if fast is None else fast
     p = len(names)
     n = int(round(rs.c.sum()))
     events = int(round(rs.d.sum()))
@@ -1422,7 +1560,7 @@ def _fit(
         )
 
     beta = np.zeros(p)
-    der0 = _derivatives(rs, beta, ties)
+    der0 = _derivatives(steps, beta, ties)
     u0, i0 = der0.scores[0], der0.infos[0]
     _check_columns(rs, names, i0)
     try:
@@ -1440,7 +1578,7 @@ def _fit(
     iterations = 0
     for it in range(1, iter_max + 1):
         iterations = it
-        cand = _derivatives(rs, newbeta, ties)
+        cand = _derivatives(steps, newbeta, ties)
         u, info = cand.scores[0], cand.infos[0]
         finite = bool(np.isfinite(cand.loglik) and np.all(np.isfinite(u)))
         finite = finite and bool(np.all(np.isfinite(info)))
@@ -1464,7 +1602,7 @@ def _fit(
             beta = newbeta
             newbeta = newbeta + step
     if not converged:
-        der = _derivatives(rs, beta, ties)
+        der = _derivatives(steps, beta, ties)
         warns.append(
             f"the fit did not converge in {iter_max} iterations; estimates are unreliable "
             "(a coefficient may be infinite)"
@@ -1489,7 +1627,7 @@ def _fit(
     else:
         flagged = ~np.isfinite(u) | ((infs > eps) & (infs > TOLER_INF * np.abs(beta)))
     if converged and flagged.any() and np.all(np.isfinite(u)):
-        flagged &= ~_settles(rs, beta, vcov @ u, ties, eps)
+        flagged &= ~_settles(rs, steps, beta, vcov @ u, ties, eps)
     for j in range(p):
         zero_ev = ev_level[j] == 0
         if converged and not (flagged[j] or zero_ev):
@@ -1747,6 +1885,11 @@ def fit_cox_aggregated(
         present, no strata) is then fitted from the patients at risk and events per level and
         event time (:func:`fit_cox_factor`): O(event times x levels) per Newton step, equal
         to the row-level path to rounding; :func:`cox_zph` rebuilds the row-level risk set.
+
+    Without strata, a design of 0/1 columns with few distinct rows (categorical terms only) takes
+    its Newton steps from the patients at risk and events per covariate pattern and event time
+    (:class:`_PatternRisk`), equal to the row-level sums to rounding; the concordance and
+    :func:`cox_zph` use the rows as before.
     """
     if X is None:
         reserved = {AGG_TIME, AGG_EVENTS, AGG_COUNT, AGG_STRATUM, AGG_ENTRY}
@@ -1787,7 +1930,8 @@ def fit_cox_aggregated(
             rs_f = _factor_risk(code, t, d, c, len(names), ent, e_f)
             return _fit(rs_f, names, ties, groups_, iter_max, eps, concordance=False)
     rs, _ = _build_riskset(x, t, d, c, strata, ent, split)
-    return _fit(rs, names, ties, groups_, iter_max, eps, concordance)
+    fast = _pattern_risk(x, t, d, c, ent, split) if strata is None else None
+    return _fit(rs, names, ties, groups_, iter_max, eps, concordance, fast)
 
 
 def fit_cox_factor(
