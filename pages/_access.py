@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.analyses.access import AccessPolicy
 from core.analyses.disclosure import Mode, viewer_mode
@@ -15,11 +18,27 @@ def _secrets() -> dict:
         return {}
 
 
+_run = threading.local()  # (the script run's cursors, its mode): read once per run
+
+
 def mode() -> Mode:
     """This viewer's disclosure mode: the one decision, from configuration and who is logged in.
 
-    Never read from the URL or the session's widgets, so a shared link cannot carry it.
+    Never read from the URL or the session's widgets, so a shared link cannot carry it. Decided
+    once per script run (a page asks for it at every cache look-up; a login, a logout or a
+    changed secrets file starts a new run).
     """
+    ctx = get_script_run_ctx()
+    run = getattr(_run, "kept", None)
+    if ctx is not None and run is not None and run[0] is ctx.cursors:
+        return run[1]
+    decided = _decide()
+    if ctx is not None:
+        _run.kept = (ctx.cursors, decided)  # a new run gets a new cursors dict
+    return decided
+
+
+def _decide() -> Mode:
     secrets = _secrets()
     policy = AccessPolicy.from_secrets(secrets)
     user = st.user if policy.login_required else {}
@@ -49,8 +68,6 @@ def drop_uploads() -> None:
     this frees such a file at the session's next run (the reverse proxy, docs/DEPLOY.md, is
     what keeps the bytes from arriving at all).
     """
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
     ctx = get_script_run_ctx()
     if ctx is not None and ctx.uploaded_file_mgr is not None:
         ctx.uploaded_file_mgr.remove_session_files(ctx.session_id)

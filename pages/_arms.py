@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import json
+from functools import partial
 
 import streamlit as st
 
-from core.analyses.arms import (
-    TIME_UNITS_PER_MONTH,
-    add_user_arm,
-    all_arms,
-    arms_frame,
-    compare_arm,
-    remove_user_arm,
-)
+from core.analyses.arms import TIME_UNITS_PER_MONTH, add_user_arm, remove_user_arm
 from core.data.db import DatabaseUnavailable
 from core.data.store import WriteLocked
 from core.literature.arms import LABEL
@@ -26,9 +19,9 @@ from core.literature.registry import (
     TherapyClass,
     TimeOrigin,
 )
-from core.present.charts_arms import arm_chart, preview_chart
-from core.present.export import to_csv_bytes
-from pages import _access, _data, _ui
+from core.present.charts_arms import preview_chart
+from pages import _data, _ui
+from pages._arms_compare import compare, listed
 
 A = "arm_"  # widget keys of this section
 ENDPOINTS = {
@@ -141,8 +134,8 @@ def _remove(arms) -> None:
 def arms_section(filters) -> None:
     """The section: every arm listed, one compared with the view, uploads and removal."""
     st.subheader("Reconstructed trial arms")
-    arms = all_arms(_data.db_path())
-    st.dataframe(arms_frame(arms), hide_index=True)
+    arms, table = _data.view(partial(listed), _data.analysis, "arms:arm_list")  # once per db
+    st.dataframe(table, hide_index=True)
     if saved := st.session_state.pop(A + "saved", None):
         st.success(f"Saved {_ui.plain(saved)}: listed above as user-added, {LABEL}.")
     st.caption(
@@ -169,32 +162,4 @@ def arms_section(filters) -> None:
         times = (12.0, 24.0)
     if not ident or _data.count(filters) == 0:
         return
-    try:
-        r = compare_arm(filters, by_id[ident], horizon=horizon, times=times,
-                        path=_data.db_path(), mode=_access.mode())  # fmt: skip
-    except ValueError as exc:
-        st.info(f"Cannot compare: {exc}")
-        return
-    _ui.disclosure_banner(r.disclosure)
-    if r.refusal:
-        st.info(r.refusal)
-        return
-    chart = arm_chart(r, synthetic=_ui.synthetic_ids(filters))
-    st.altair_chart(chart.properties(autosize="fit-x"), width="stretch")
-    right = st.container()  # below the figure: it fits an 800 px window at full width
-    right.markdown(f"**This view**: n = {r.view_n}, events {r.view_events}, median "
-                   f"{r.view_median_text}")  # fmt: skip
-    arm_median = "not reached" if r.arm_median is None else f"{r.arm_median:.1f} months"
-    right.markdown(f"**{_ui.plain(by_id[ident].arm)}** ({LABEL}): n = {by_id[ident].n}, median "
-                   f"{arm_median}")  # fmt: skip
-    right.dataframe(r.risk_frame(), hide_index=True)
-    st.caption(_ui.caption(r.filters or filters, r.view_n, _ui.plain(r.caption())))
-    for w in r.warnings:
-        st.warning(f"**{w.severity.label}** · {w.category.label}: {w.message}", icon="⚠️")
-    st.markdown("\n".join(f"- {line}" for line in r.test_lines()))
-    d1, d2, d3 = st.columns(3)
-    csv = to_csv_bytes(r.table(), r.provenance_lines())
-    d1.download_button("Statistics (CSV)", csv, f"{ident}-comparison.csv", "text/csv")
-    d2.download_button("Paragraph (text)", r.paragraph(), f"{ident}-paragraph.txt", "text/plain")
-    data = json.dumps(r.json(), indent=2, allow_nan=False)
-    d3.download_button("Comparison (JSON)", data, f"{ident}-comparison.json", "application/json")
+    compare(filters, by_id[ident], horizon, times)

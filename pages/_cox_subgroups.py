@@ -7,6 +7,8 @@ e.g. ``sg=treatments=Multiple;by=sex,grade``.
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.analyses import cox as cd
@@ -16,7 +18,7 @@ from core.data.filters import Filters
 from core.present import export
 from core.present.charts_forest import hr_forest
 from core.present.paragraphs_cox import subgroup_methods, subgroup_results
-from pages import _data, _export, _ledger, _ui
+from pages import _data, _export, _ledger, _shown, _ui
 
 K = "cox_sg_"
 URL_KEY = "sg"
@@ -71,6 +73,17 @@ def _write(text: str | None) -> None:
         st.query_params[URL_KEY] = text
 
 
+def _forest(s: sg.SubgroupAnalysis, *, title: str, synthetic: tuple[str, ...]):
+    """(the forest chart, as the page shows it): built once per subgroup analysis."""
+    chart = hr_forest(
+        sg.forest_frame(s),
+        title=title,
+        description=f"Subgroup forest: {title}",
+        synthetic=synthetic,
+    )
+    return chart, _shown.shown(chart)
+
+
 def render(filters: Filters, spec: cd.CoxSpec) -> None:
     """Controls, forest, table and exports of the subgroup forest (time basis from ``spec``)."""
     st.subheader("Subgroup forest")
@@ -123,13 +136,9 @@ def render(filters: Filters, spec: cd.CoxSpec) -> None:
     if s.error:
         st.warning(s.error, icon=":material/warning:")
     title = f"{spec.endpoint.label}: {sg.comparison_text(s)} by subgroup"
-    chart = hr_forest(
-        sg.forest_frame(s),
-        title=title,
-        description=f"Subgroup forest: {title}",
-        synthetic=_ui.synthetic_ids(s.filters),
-    )
-    st.altair_chart(chart.properties(autosize="fit-x"), width="stretch")
+    made = partial(_forest, title=title, synthetic=_ui.synthetic_ids(s.filters))
+    chart, shown = _data.view(made, _data.analysis, "subgroups:analyse", filters, sspec)
+    shown.draw()
     for note in s.disclosure_notes:
         st.info(note, icon=":material/shield:")
     st.dataframe(sg.table_frame(s), hide_index=True, width="stretch")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
+import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from core.analyses import cox as cd
@@ -14,7 +17,7 @@ from core.present.charts import on_screen, residual_chart
 from core.present.charts_forest import hr_forest
 from core.present.paragraphs_cox import cox_methods, cox_results
 from core.present.rcode import cox_script_of
-from pages import _data, _export, _ledger, _ui
+from pages import _data, _export, _ledger, _shown, _ui
 from pages._rdownloads import buttons
 
 K = "cox_"
@@ -28,7 +31,7 @@ def _forest(a: cd.CoxAnalysis, *, synth: tuple[str, ...]):
         return None, None, left_out
     title = f"{a.spec.endpoint.label}: hazard ratios · n = {a.cell(a.n)}, {a.cell(a.events)} events"
     chart = hr_forest(rows, title=title, description=f"Forest plot of {title}", synthetic=synth)
-    return chart, on_screen(chart), left_out
+    return chart, _shown.of_spec(on_screen(chart)), left_out
 
 
 def forest(a: cd.CoxAnalysis, filters, spec) -> export.Chart | None:
@@ -38,7 +41,7 @@ def forest(a: cd.CoxAnalysis, filters, spec) -> export.Chart | None:
     made = partial(_forest, synth=synth)
     chart, shown, left_out = _data.view(made, _data.analysis, "cox:analyse", filters, spec)
     if shown is not None:
-        st.vega_lite_chart(spec=shown, width="stretch")
+        shown.draw()
     if left_out:
         st.caption("Not drawn (the estimate may be infinite): " + "; ".join(left_out) + ".")
     return chart
@@ -49,16 +52,47 @@ def _residuals(a: cd.CoxAnalysis, *, term: str):
     and term."""
     frame, level, thinned = cd.residual_frame(a, term)
     y, x = f"β(t), {cd.group_label(a, term)}", cd.time_axis_title(a.spec)
-    return on_screen(residual_chart(frame, x_title=x, y_title=y, ref_value=level)), thinned
+    chart = residual_chart(frame, x_title=x, y_title=y, ref_value=level)
+    return _shown.of_spec(on_screen(chart)), thinned
 
 
-def ph_check(a: cd.CoxAnalysis, filters, spec) -> None:
+@dataclass(frozen=True)
+class Tables:
+    """What the page shows and exports of a model, made once per model (pages._data.view):
+    the model, level and PH-test tables as sent (Arrow), the CSV frames and the ledger's tests."""
+
+    model: pa.Table
+    levels: pa.Table
+    zph: pa.Table | None
+    zph_frame: pd.DataFrame | None
+    export: pd.DataFrame | None
+    tests: tuple
+
+
+def _tables(a: cd.CoxAnalysis) -> Tables:
+    zph = cd.zph_frame(a) if a.zph is not None else None
+    return Tables(
+        _shown.table(cd.model_frame(a)),
+        _shown.table(cd.level_frame(a)),
+        None if zph is None else _shown.table(zph),
+        zph,
+        cd.export_frame(a) if a.fit is not None else None,
+        tuple(ledger.cox_tests(a)) if a.fit is not None else (),
+    )
+
+
+def tables(filters, spec) -> Tables:
+    """The tables of the model of ``filters`` and ``spec`` (the page's ``cox:analyse`` key)."""
+    return _data.view(partial(_tables), _data.shared, "cox:analyse", filters, spec)
+
+
+def ph_check(a: cd.CoxAnalysis, filters, spec, kept: Tables) -> None:
     """The cox.zph table, its verdict and (exact mode only) the residual plot."""
     st.subheader("Proportional-hazards check")
     if a.zph is None:
         st.info(a.zph_error or "The proportional-hazards test is not available for this fit.")
         return
-    st.dataframe(cd.zph_frame(a), hide_index=True)
+    st.dataframe(kept.zph, hide_index=True)
     if a.zph.flag:
         st.warning(a.zph.flag, icon=":material/warning:")
     else:
@@ -70,11 +104,11 @@ def ph_check(a: cd.CoxAnalysis, filters, spec) -> None:
         term = st.selectbox("Residuals of", terms, key=K + "zph_term", format_func=fmt)
         made = partial(_residuals, term=term)
         shown, thinned = _data.view(made, _data.analysis, "cox:analyse", filters, spec)
-        st.vega_lite_chart(spec=shown, width="stretch")
+        shown.draw()
         st.caption(cd.RESIDUAL_NOTE + (f" {thinned}" if thinned else ""))
 
 
-def exports(a: cd.CoxAnalysis, chart: export.Chart | None, synth: str = "") -> None:
+def exports(a: cd.CoxAnalysis, chart: export.Chart | None, kept: Tables, synth: str = "") -> None:
     """Figure (SVG, PNG), the model and PH tables as numeric CSVs with provenance, the share
     link and the abstract text: the same furniture as the Survival and Response pages."""
     if chart is None or a.fit is None:
@@ -82,13 +116,12 @@ def exports(a: cd.CoxAnalysis, chart: export.Chart | None, synth: str = "") -> N
     infos = _ui.selected_infos(a.filters)
     description = a.filters.describe(a.cell(a.n))
     method = cd.methods_text(a.spec) + (f" · {synth}" if synth else "")
-    zph = cd.zph_frame(a)
-    multiplicity = _ledger.record_all(ledger.cox_tests(a))
+    multiplicity = _ledger.record_all(kept.tests)
     lines = export.caption_lines(description, infos, method, disclosure=a.disclosure)
     _export.render(
         chart,
         lines,
-        {"Cox model": cd.export_frame(a), "Proportional-hazards test": zph},
+        {"Cox model": kept.export, "Proportional-hazards test": kept.zph_frame},
         " ".join(filter(None, (cox_results(a, infos), multiplicity))),
         cox_methods(a, cohorts=infos, description=description),
         file_stem=f"cox_{a.spec.endpoint.value}",

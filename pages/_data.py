@@ -4,6 +4,7 @@ What a page builds from a cached analysis (figure, tables, export outline) is ca
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import threading
@@ -81,15 +82,10 @@ def key(*values: object) -> str:
     return repr(values)
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _count(stamp: str, k: str, _filters: Filters, mode: str) -> int:
-    return selection_size(_filters, Mode(mode))
-
-
 def count(filters: Filters) -> int:
     """Exact size of the selection as opened for this viewer (for empty states only)."""
-    mode = _mode()
-    return _count(db_stamp(), key(filters, mode), filters, mode.value)
+    m = _mode()
+    return _reused((db_stamp(), "count", key(filters, m)), lambda: selection_size(filters, m))
 
 
 # One cached entry point for analyses: ``name`` is "module:function" in core.analyses, called as
@@ -107,8 +103,14 @@ def analysis(name: str, *args: object):
     return _analysis(db_stamp(), name, key(name, args, m), args, m.value)
 
 
-def _mode() -> Mode:
-    """The viewer's disclosure mode (pages._access): part of every patient-reading cache key."""
+def shared(name: str, *args: object):
+    """:func:`analysis`, kept in the in-process map: no unpickled copy per rerun (for frozen
+    results that pages only read, e.g. the Cox page's model)."""
+    m = _mode()
+    return _reused((db_stamp(), name, key(args, m)), lambda: analysis(name, *args))
+
+
+def _mode() -> Mode:  # the viewer's disclosure mode (pages._access): in every patient-reading key
     return _access.mode()
 
 
@@ -123,27 +125,28 @@ def _survival(stamp: str, k: str, _filters: Filters, _spec: SurvivalSpec, mode: 
     return survival_data.analyse(_filters, _spec, mode=Mode(mode))
 
 
-def survival(filters: Filters, spec: SurvivalSpec) -> SurvivalAnalysis:
+def survival(filters: Filters, spec: SurvivalSpec, wait: str = "") -> SurvivalAnalysis:
+    """The survival analysis (``wait``: a spinner's text, shown while it is computed)."""
     stamp, m = db_stamp(), _mode()
     k = key(filters, spec, m)
-    return _reused((stamp, k), lambda: _survival(stamp, k, filters, spec, m.value))
 
+    def make() -> SurvivalAnalysis:
+        with st.spinner(wait) if wait else contextlib.nullcontext():
+            return _survival(stamp, k, filters, spec, m.value)
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _hazard_ratios(stamp: str, k: str, _filters: Filters, _spec: SurvivalSpec, ref: str, mode: str):
-    a = _survival(stamp, key(_filters, _spec, Mode(mode)), _filters, _spec, mode)
-    return survival_data.hazard_ratios_of(a, ref)  # from the cached analysis's counts
+    return _reused((stamp, k), make)
 
 
 def hazard_ratios(filters: Filters, spec: SurvivalSpec, reference: str):
-    m = _mode()
-    return _hazard_ratios(db_stamp(), key(filters, spec, m), filters, spec, reference, m.value)
+    """Against ``reference``, from the kept analysis's counts (kept too: frozen, read-only)."""
+    k = (db_stamp(), "hr", key(filters, spec, _mode()), reference)
+    return _reused(k, lambda: survival_data.hazard_ratios_of(survival(filters, spec), reference))
 
 
 def view(make: functools.partial[T], of: Callable[..., object], *args: object) -> T:
-    """``make(of(*args))``, ``of`` being :func:`survival` or :func:`analysis`: a figure, table or
-    export outline built once per view and shared (read-only). ``make`` is a functools.partial
-    of frozen values: they, its function's name and ``args`` key it with the viewer's mode."""
+    """``make(of(*args))``, ``of`` a function of this module (e.g. :func:`survival`): a figure,
+    table or export outline built once per view and shared (read-only). ``make`` is a partial
+    of frozen values: they, its function's name, ``of`` and ``args`` key it with the mode."""
     m, f = _mode(), make.func
     parts = (f.__module__, f.__qualname__, make.args, sorted(make.keywords.items()))
     k = (db_stamp(), of.__name__, key(args, m, parts))
@@ -164,16 +167,12 @@ def benchmarks() -> tuple[benchmark_views.Benchmark, ...]:
     return _reused((db_stamp(), "benchmarks"), lambda: tuple(benchmark_views.all_benchmarks()))
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _benchmark_comparison(stamp: str, filters: Filters, benchmark_id: str, mode: str):
-    pool = benchmarks()  # (stamp: this database's)
-    bench = next(b for b in pool if b.id == benchmark_id)
-    return benchmark_views.compare(filters, bench, pool=pool, mode=benchmark_views.Mode(mode))
-
-
 def benchmark_comparison(filters: Filters, benchmark_id: str) -> benchmark_views.ViewComparison:
-    """The view against one benchmark for this viewer; raises benchmark_views.NotComparable."""
-    return _benchmark_comparison(db_stamp(), filters, benchmark_id, _mode().value)
+    """The view against one benchmark for this viewer (frozen, kept); raises NotComparable."""
+    m, pool = _mode(), benchmarks()
+    bench = next(b for b in pool if b.id == benchmark_id)
+    k = (db_stamp(), "compare", key(filters, m), benchmark_id)
+    return _reused(k, lambda: benchmark_views.compare(filters, bench, pool=pool, mode=m))
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
@@ -196,4 +195,6 @@ def _response_table(stamp: str, filters: Filters, spec, mode: str):
 
 def response_table(filters: Filters, spec):
     """The response view of ``spec`` (a ResponseSpec) for this viewer: ResponseResult."""
-    return _response_table(db_stamp(), filters, spec, _mode().value)
+    stamp, m = db_stamp(), _mode()
+    k = (stamp, "responses", key(filters, spec, m))
+    return _reused(k, lambda: _response_table(stamp, filters, spec, m.value))

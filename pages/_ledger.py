@@ -14,9 +14,11 @@ import streamlit as st
 
 from core.analyses.ledger import SHARE_NOTE, Entry, Ledger
 from core.present import ledger as ledger_text
-from pages import _access
+from pages import _access, _shown
 
 KEY = "_multiplicity_ledger"
+_RECORDED = "_multiplicity_ledger_recorded"
+"""(ledger, {entries: sentence}): what recording those entries in that ledger gave (it kept it)."""
 _TABLE = "_multiplicity_ledger_made"
 """(ledger, date, mode, its table, its CSV): made again only when one of the first three changed."""
 
@@ -40,12 +42,19 @@ def record_all(entries: list[Entry]) -> str:
     the view's headline test; "" when the view shows no test)."""
     if not entries:
         return ""
-    led = current()
+    entries, before = tuple(entries), current()
+    kept = st.session_state.get(_RECORDED)
+    if kept is not None and kept[0] is before and entries in kept[1]:
+        return kept[1][entries]  # recorded in this ledger already: it is unchanged
+    led = before
     for e in entries:
         led = led.record(e)
     st.session_state[KEY] = led
     first = entries[0]
-    return ledger_text.sentence(led.row(first.kind, first.hypothesis), led)
+    sentence = ledger_text.sentence(led.row(first.kind, first.hypothesis), led)
+    known = kept[1] if kept is not None and kept[0] is led else {}  # adjusted p values change
+    st.session_state[_RECORDED] = (led, {**known, entries: sentence})
+    return sentence
 
 
 def panel(where: Any) -> None:
@@ -60,7 +69,7 @@ def panel(where: Any) -> None:
         today = dt.date.today().isoformat()
         table, csv = _made(led, today)
         st.dataframe(
-            table[["No.", "Test", "p", "p (Holm)", "p (Benjamini-Hochberg)"]],
+            table,  # (as Arrow, made with the CSV)
             hide_index=True,
             column_config={
                 c: st.column_config.NumberColumn(format="%.4f")
@@ -91,7 +100,8 @@ def _made(led: Ledger, today: str) -> tuple[Any, bytes]:
     kept = st.session_state.get(_TABLE)
     if kept is not None and kept[0] is led and kept[1:3] == (today, mode):
         return kept[3], kept[4]
-    table = ledger_text.frame(led)
+    columns = ["No.", "Test", "p", "p (Holm)", "p (Benjamini-Hochberg)"]
+    table = _shown.table(ledger_text.frame(led)[columns])
     csv = ledger_text.csv(led, today, mode).encode("utf-8-sig")
     st.session_state[_TABLE] = (led, today, mode, table, csv)
     return table, csv

@@ -30,6 +30,7 @@ from core.data.filters import Filters
 from core.present import export
 from core.present.charts_duration import dor_chart
 from pages import _data, _export, _ui
+from pages._shown import Shown, of_spec
 
 
 def _downloads(chart: Any, lines: list[str], csv: Any, name: str, stem: str) -> None:
@@ -56,26 +57,27 @@ def _lines(filters: Filters, description: str, method: str, disclosure: Any) -> 
 DOR = "duration:duration_of_response"
 
 
-def _figure(r: Any) -> tuple[Any, dict[str, Any] | None]:
-    """The analysis and, when it may be drawn, its figure's on-screen spec."""
+def _figure(r: Any) -> tuple[Any, Shown | None, pd.DataFrame]:
+    """The analysis, its figure as sent when it may be drawn, and its numeric table."""
     drawn = r.shown and r.group is not None and not r.group.suppressed
-    return r, dor_chart(r).streamlit_spec() if drawn and not r.refused else None
+    shown = of_spec(dor_chart(r).streamlit_spec()) if drawn and not r.refused else None
+    return r, shown, duration_table(r)
 
 
 def duration_section(filters: Filters) -> pd.DataFrame:
     """Duration of response and time to response (nothing but the reason when withheld);
     returns the numeric table for the page's export (empty when nothing may be shown)."""
     st.subheader("Duration of response (imaging CR/PR)")
-    r, shown = _data.view(partial(_figure), _data.analysis, DOR, filters)  # once per view
+    r, shown, table = _data.view(partial(_figure), _data.analysis, DOR, filters)  # once per view
     if r.refused:
-        return duration_table(r)
+        return table
     for line in summary_text(r):
         st.markdown(_ui.inert(line))
     if shown is not None:
-        st.vega_lite_chart(spec=shown, width="stretch")
+        shown.draw()
         caption = _ui.caption(filters, r.show(r.n_analysed), f"{METHOD}. {RULE}")
         st.caption(caption + (f" · {r.disclosure.stamp()}" if r.disclosure.stamp() else ""))
-    return duration_table(r)
+    return table
 
 
 def swimmer_downloads(

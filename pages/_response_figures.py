@@ -1,7 +1,7 @@
 """What the Response page builds from a cached analysis, once per view (pages._data.view):
 the gate (disclosure, notices, refusal), the rates figure, the swimmer figure and the adverse
-events. Each figure comes with its on-screen Vega-Lite spec (autosize fit-x, validated once);
-Streamlit copies the spec it is given, and nothing here is changed after it is made."""
+events. Each figure comes with its on-screen Vega-Lite spec (autosize fit-x, validated once,
+its tables as Arrow: pages._shown); nothing here is changed after it is made."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from core.analyses.responses import adverse_event_view, swimmer
 from core.present.charts import on_screen
 from core.present.charts_response import response_chart, swimmer_chart
 from core.vocab.methods import BinomialCI
+from pages._shown import Shown, of_spec, table
 
 
 @dataclass(frozen=True)
@@ -30,17 +31,22 @@ def gate(inputs: Any) -> Gate:
     return Gate(inputs.disclosure, tuple(inputs.notices), bool(inputs.refused), inputs.refusal)
 
 
-def rates(result: Any, synthetic: tuple[str, ...] = ()) -> tuple[alt.TopLevelMixin, dict]:
+def rates(result: Any, synthetic: tuple[str, ...] = ()) -> tuple[alt.TopLevelMixin, Shown]:
     """The response-rates figure (for exports) and its on-screen spec."""
     chart = response_chart(result.table, result.protection, synthetic=synthetic)
-    return chart, on_screen(chart)
+    return chart, of_spec(on_screen(chart))
 
 
-def swimmer_figure(inputs: Any, synthetic: tuple[str, ...] = ()) -> tuple[Any, Any, dict]:
+def rates_table(result: Any) -> Any:
+    """The response-rates table as sent (Arrow)."""
+    return table(result.frame())
+
+
+def swimmer_figure(inputs: Any, synthetic: tuple[str, ...] = ()) -> tuple[Any, Any, Shown]:
     """The swimmer lanes, their figure (for exports) and its on-screen spec."""
     sw = swimmer(inputs)
     chart = swimmer_chart(sw, synthetic=synthetic)
-    return sw, chart, on_screen(chart)
+    return sw, chart, of_spec(on_screen(chart))
 
 
 def adverse_events(inputs: Any, ci: BinomialCI) -> Any:

@@ -8,9 +8,11 @@ so the login gate and the database guard can never be bypassed, and then ends th
 
 from __future__ import annotations
 
+import copy
 import threading
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.data.build import ensure_default, upgrade_schema
 from core.data.db import DatabaseUnavailable
@@ -57,17 +59,7 @@ def main() -> None:
             ensure_default(_data.db_path())
             _data.clear()
     _upgrade_once()
-    pages = [
-        st.Page(path, title=title, icon=icon, url_path=url, default=default)
-        for path, title, icon, url, default in PAGE_SPECS
-        if importer or path != IMPORT_PAGE
-    ]
-    titles = {spec[0]: spec[1] for spec in PAGE_SPECS}
-    pages += [
-        st.Page(path, title=titles[path], url_path=url, visibility="hidden")
-        for path, url in ALIASES
-    ]
-    page = st.navigation(pages)
+    page = st.navigation(_pages(importer))
     st.sidebar.caption("NET Outcomes Explorer · radionuclide therapy outcomes")
     if not _ui.database_guard():
         return
@@ -80,6 +72,31 @@ def main() -> None:
     finally:
         _state.inside = False
         _ledger.panel(slot)
+
+
+_made: dict[tuple[str, bool], tuple[st.Page, ...]] = {}
+
+
+def _pages(importer: bool) -> list[st.Page]:
+    """The navigation's pages: made once per app folder and kind of viewer (st.Page resolves
+    and checks each file, ~0.1 ms a page), copied for each run (st.navigation marks the copy
+    it returns as the one to run)."""
+    ctx = get_script_run_ctx()
+    k = (str(ctx.pages_manager.main_script_parent) if ctx else "", importer)
+    if k not in _made or not ctx:
+        titles = {spec[0]: spec[1] for spec in PAGE_SPECS}
+        _made[k] = (
+            *(
+                st.Page(path, title=title, icon=icon, url_path=url, default=default)
+                for path, title, icon, url, default in PAGE_SPECS
+                if importer or path != IMPORT_PAGE
+            ),
+            *(
+                st.Page(path, title=titles[path], url_path=url, visibility="hidden")
+                for path, url in ALIASES
+            ),
+        )
+    return [copy.copy(p) for p in _made[k]]
 
 
 _checked: set[str] = set()

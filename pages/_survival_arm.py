@@ -10,6 +10,8 @@ refused selection shows only the refusal. Otherwise the page says why no compari
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.analyses.arms import DEFAULT_HORIZON, DEFAULT_TIMES
@@ -21,6 +23,7 @@ from core.present.charts_arms import arm_chart
 from core.vocab.methods import Origin
 from pages import _controls as ctl
 from pages import _data, _ui
+from pages._shown import Shown, shown
 
 KEY = "arm"
 NONE = ""
@@ -49,13 +52,24 @@ def why_not(arm: ReconstructedArm, spec: SurvivalSpec) -> str:
     return ""
 
 
+def _by_id(arms: tuple[ReconstructedArm, ...]) -> dict[str, ReconstructedArm]:
+    return {a.id: a for a in arms}
+
+
+def _compared(r, *, synthetic: tuple[str, ...]) -> tuple[object, Shown | None]:
+    """The comparison (or why there is none) and its figure as the page shows it."""
+    if isinstance(r, str) or r.refused:
+        return r, None
+    return r, shown(arm_chart(r, synthetic=synthetic))
+
+
 def arm_section(filters: Filters, spec: SurvivalSpec) -> None:
     """The arm picker (kept in the URL) and, for a comparable arm, the comparison."""
     st.subheader("Compare with a reconstructed trial arm")
     if spec.by:
         st.info(GROUPED)
         return
-    arms = {a.id: a for a in _data.analysis("arms:arm_list")}
+    arms = _data.view(partial(_by_id), _data.analysis, "arms:arm_list")  # once per database
     fits = {i for i, a in arms.items() if not why_not(a, spec)}
 
     def label(i: str) -> str:
@@ -87,15 +101,17 @@ def arm_section(filters: Filters, spec: SurvivalSpec) -> None:
         st.info(f"No comparison with {_ui.plain(arm.label)}: {reason}.")
         return
     horizon, times = spec.rmst_months or DEFAULT_HORIZON, spec.times_months or DEFAULT_TIMES
-    r = _data.analysis("arms:compare_arm_by_id", filters, ident, horizon, tuple(times))
+    made = partial(_compared, synthetic=_ui.synthetic_ids(filters))  # once per view and arm
+    r, figure = _data.view(
+        made, _data.analysis, "arms:compare_arm_by_id", filters, ident, horizon, tuple(times)
+    )
     if isinstance(r, str):
         st.info(f"Cannot compare: {_ui.plain(r)}.")
         return
     if r.refused:
         st.info(r.refusal, icon="🛡️")
         return
-    chart = arm_chart(r, synthetic=_ui.synthetic_ids(filters))
-    st.altair_chart(chart.properties(autosize="fit-x"), width="stretch")
+    figure.draw()
     st.caption(_ui.caption(r.filters or filters, r.view_n, _ui.plain(r.caption())))
     arm_median = "not reached" if r.arm_median is None else f"{r.arm_median:.1f} months"
     st.markdown(

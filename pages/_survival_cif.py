@@ -9,9 +9,11 @@ cache) decides disclosure; this module renders its result.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from core.analyses.competing import (
@@ -34,6 +36,7 @@ from core.vocab.methods import TimeUnit
 from pages import _controls as ctl
 from pages import _data, _ledger, _ui
 from pages._rdownloads import buttons
+from pages._shown import Shown, shown, table
 
 TITLE = "Cumulative incidence by cause of death (competing risks)"
 METHOD_LINE = (
@@ -41,6 +44,44 @@ METHOD_LINE = (
     + "; ".join(METHODS.values())
     + "."
 )
+
+
+@dataclass(frozen=True)
+class _Made:
+    """What the view shows and offers, made once per view and time unit (pages._data.view):
+    the figure and tables as sent, the CSV frames and the ledger's Gray's tests."""
+
+    figure: Shown
+    summary: pa.Table
+    risk: pa.Table
+    tests: pd.DataFrame
+    shown_tests: pa.Table | None
+    entries: tuple
+    at: pd.DataFrame
+    tables: pd.DataFrame
+
+
+def _made(a, *, unit: TimeUnit) -> _Made:
+    risk, tests = pd.DataFrame(risk_rows(a, unit)), pd.DataFrame(comparison_rows(a))
+    shown_tests = None
+    if len(tests):
+        shown_tests = tests.copy()
+        for col in ("p (Gray)", "p (Wald)"):
+            shown_tests[col] = [
+                fmt_p(p, prefix=False) if p is not None else "–" for p in tests[col]
+            ]
+        shown_tests["SHR"] = [f"{x:.2f}" if x is not None and x == x else "–" for x in tests["SHR"]]
+        shown_tests = table(shown_tests)
+    return _Made(
+        shown(cif_chart(a, unit)),
+        table(pd.DataFrame(summary_rows(a, unit))),
+        table(risk),
+        tests,
+        shown_tests,
+        tuple(competing_tests(a)),
+        at_frame(a, unit),
+        pd.concat([pd.DataFrame(risk_rows(a, unit)), tests], ignore_index=True),
+    )
 
 
 def cif_section(filters: Filters, spec: SurvivalSpec, unit: TimeUnit) -> None:
@@ -52,7 +93,7 @@ def cif_section(filters: Filters, spec: SurvivalSpec, unit: TimeUnit) -> None:
     if why := cspec.unsupported():
         st.info(why)
         return
-    a = _data.analysis("competing:analyse", filters, cspec)
+    a = _data.shared("competing:analyse", filters, cspec)  # kept: no copy per rerun
     if a.refused:
         st.info(a.refusal, icon="🛡️")
         return
@@ -63,34 +104,29 @@ def cif_section(filters: Filters, spec: SurvivalSpec, unit: TimeUnit) -> None:
     if not has_curves(a):
         st.info("No death in this selection, or no group large enough to be shown.")
         return
-    chart = cif_chart(a, unit)
-    st.altair_chart(chart.properties(autosize="fit-x"), width="stretch")
+    m = _data.view(partial(_made, unit=unit), _data.shared, "competing:analyse", filters, cspec)
+    m.figure.draw()
     caption = _ui.caption(a.filters, a.n_shown, METHOD_LINE)
     if a.disclosure.stamp():
         caption = f"{caption} · {a.disclosure.stamp()}"
     st.caption(caption)
-    st.dataframe(pd.DataFrame(summary_rows(a, unit)), hide_index=True)
+    st.dataframe(m.summary, hide_index=True)
     st.markdown("**Risk table**: at risk, deaths by cause (cumulative) and censored")
-    st.dataframe(pd.DataFrame(risk_rows(a, unit)), hide_index=True)
-    tests = pd.DataFrame(comparison_rows(a))
-    if spec.by and len(tests):
+    st.dataframe(m.risk, hide_index=True)
+    if spec.by and len(m.tests):
         st.markdown(
             "**Gray's test** between the groups, and **Fine-Gray subdistribution hazard "
             "ratios** (SHR) against the first group (robust SE, Wald 95% CI), per cause"
         )
-        shown = tests.copy()
-        for col in ("p (Gray)", "p (Wald)"):
-            shown[col] = [fmt_p(p, prefix=False) if p is not None else "–" for p in shown[col]]
-        shown["SHR"] = [f"{x:.2f}" if x is not None and x == x else "–" for x in shown["SHR"]]
-        st.dataframe(shown, hide_index=True)
-        if sentence := _ledger.record_all(competing_tests(a)):
+        st.dataframe(m.shown_tests, hide_index=True)
+        if sentence := _ledger.record_all(m.entries):
             st.caption(sentence)
     lines = export.caption_lines(
         a.describe(), _ui.selected_infos(filters), METHOD_LINE, disclosure=a.disclosure
     )
     st.download_button(
         "Cumulative incidence (CSV)",
-        data=partial(export.to_csv_bytes, at_frame(a, unit), lines),
+        data=partial(export.to_csv_bytes, m.at, lines),
         file_name="cumulative_incidence.csv",
         mime="text/csv",
         on_click="ignore",
@@ -98,11 +134,7 @@ def cif_section(filters: Filters, spec: SurvivalSpec, unit: TimeUnit) -> None:
     )
     st.download_button(
         "Risk table and tests (CSV)",
-        data=partial(
-            export.to_csv_bytes,
-            pd.concat([pd.DataFrame(risk_rows(a, unit)), tests], ignore_index=True),
-            lines,
-        ),
+        data=partial(export.to_csv_bytes, m.tables, lines),
         file_name="cumulative_incidence_tables.csv",
         mime="text/csv",
         on_click="ignore",

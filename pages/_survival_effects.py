@@ -10,6 +10,8 @@ this viewer may see; the same table is in the page's export (``effects.csv``).
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.analyses.effects import METHOD_RMST, METHOD_SURVIVAL, effects_frame, horizon_text
@@ -17,13 +19,19 @@ from core.analyses.survival import SurvivalSpec
 from core.data.filters import Filters
 from core.vocab.methods import TimeUnit
 from pages import _data, _ui
+from pages._shown import table as table_of
+
+
+def _with_table(eff, *, unit: TimeUnit):
+    return eff, None if eff.refused or eff.empty else table_of(effects_frame(eff, unit))
 
 
 def effects_section(filters: Filters, spec: SurvivalSpec, unit: TimeUnit) -> None:
     """The table, its method lines and notes (nothing for an ungrouped or refused view)."""
     if not spec.by:
         return
-    eff = _data.analysis("effects:effect_differences", filters, spec)
+    made = partial(_with_table, unit=unit)  # the analysis and its table, once per view
+    eff, table = _data.view(made, _data.analysis, "effects:effect_differences", filters, spec)
     if eff.refused:
         return
     st.subheader("Effect differences")
@@ -39,7 +47,7 @@ def effects_section(filters: Filters, spec: SurvivalSpec, unit: TimeUnit) -> Non
         + (f"; RMST to {horizon}" if horizon else "")
         + ". The horizon and the times are set under *Analysis options*."
     )
-    st.dataframe(effects_frame(eff, unit), hide_index=True)
+    st.dataframe(table, hide_index=True)
     st.caption(f"Survival difference: {METHOD_SURVIVAL}. RMST: {METHOD_RMST}.")
     if eff.disclosure.stamp():
         st.caption(eff.disclosure.stamp())

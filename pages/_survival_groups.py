@@ -8,6 +8,8 @@ grouping (core.analyses.defined_groups). The groups live in the URL (``grp1=<nam
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.analyses.defined_groups import MAX_GROUPS, DefinedGroup, GroupSet, name_problem
@@ -25,7 +27,7 @@ from core.present.charts import km_chart
 from core.present.paragraphs import method_line
 from core.vocab.formatting import fmt_p
 from core.vocab.methods import TimeUnit
-from pages import _data, _export, _ledger, _ui
+from pages import _data, _export, _ledger, _shown, _ui
 
 KEY = "_defined_groups"
 _SEEDED = "_defined_groups_seeded"
@@ -119,14 +121,16 @@ def render(gs: GroupSet, spec: SurvivalSpec, unit: TimeUnit) -> None:
         st.warning(w, icon=":material/warning:")
     if not a.groups:
         return
-    chart = km_chart(
-        a,
-        unit,
+    made = partial(  # the figure, once per groups, view and unit
+        _shown.drawn,
+        _km,
+        unit=unit,
         title=f"{spec.endpoint.label} · your groups",
         y_title=f"{spec.endpoint.label} probability",
         synthetic=_ui.synthetic_ids(Filters(cohorts=_cohorts(gs))),
     )
-    st.vega_lite_chart(spec=chart.streamlit_spec(), width="stretch")
+    chart, shown = _data.view(made, _data.analysis, "defined_groups:compare_survival", gs, spec)
+    shown.draw()
     method = method_line(spec)
     stamp = f" · {cmp.disclosure.stamp()}" if cmp.disclosure.stamp() else ""
     st.caption(f"{method}{stamp}")
@@ -186,6 +190,10 @@ def exports(gs: GroupSet, cmp, chart, tables: dict, method: str, sentence: str) 
         key="export_groups",
         disclosure=cmp.disclosure,
     )
+
+
+def _km(cmp, unit: TimeUnit, **kw):
+    return km_chart(cmp.analysis, unit, **kw)
 
 
 def _cohorts(gs: GroupSet) -> tuple[str, ...]:

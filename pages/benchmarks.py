@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.analyses.comparison import (
@@ -17,9 +19,10 @@ from core.literature.registry import (
     TimeOrigin,
     Unit,
 )
-from pages import _bench, _data, _ui
+from pages import _bench, _data, _shown, _ui
 from pages import _controls as ctl
 from pages._arms import arms_section
+from pages._bench_forests import forests
 from pages._filters import current_filters
 from pages._shell import enter
 
@@ -55,6 +58,10 @@ def _add() -> None:
         _data.clear()
 
 
+def _table(pool, *, therapy: str, endpoint: str):
+    return _shown.table(table_frame(filter_benchmarks(pool, therapy, endpoint)))
+
+
 def _notices() -> None:
     for msg in ctl.notices():  # a long list of allowed ids is cut short
         st.warning(msg if len(msg) < 200 else msg[:200] + "…", icon="⚠️")
@@ -82,8 +89,8 @@ endpoint = ctl.select(
 _notices()
 rows = filter_benchmarks(pool, therapy, endpoint)
 st.subheader(f"Published figures · {len(rows)}")
-st.dataframe(
-    table_frame(rows),
+st.dataframe(  # the table kept per therapy class and endpoint (as Arrow)
+    _data.view(partial(_table, therapy=therapy, endpoint=endpoint), _data.benchmarks),
     hide_index=True,
     column_config={
         "Link": st.column_config.LinkColumn("Link", display_text=r"https://(pubmed|doi)\.")
@@ -119,8 +126,8 @@ if n_sel == 0:
     st.stop()
 
 st.subheader("Forest plots: this view among the published figures")
-plots = _bench.forests(filters, rows, banner)  # None: the selection is refused
+plots = forests(filters, therapy, endpoint, banner)  # None: the selection is refused
 if plots is None:
     st.stop()
-compared = _bench.comparison(filters, rows, banner, banner_shown=bool(plots))
+compared = _bench.comparison(filters, rows, banner, banner_shown=bool(plots.plots))
 _bench.exports(filters, plots, compared)

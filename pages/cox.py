@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.analyses import cox as cd
@@ -23,10 +25,19 @@ def _pick(label: str, key: str, enum, default: str, where):
     return enum.parse(ctl.select(label, key, enum.codes(), default, fmt, where=where))
 
 
-def _label(code: str, text: str = "") -> str:
-    """The covariate's label (or ``text``) naming the cohorts in view where it is synthetic."""
-    cov = cd.COVARIATES.get(code)
-    return _ui.field_label(text or cov.label, cov.column, infos) if cov else "None"
+def _labels(infos) -> dict[str, dict[str, str]]:
+    """Each covariate's label (and its help text) naming the cohorts in view where it is
+    synthetic: made once per selection of cohorts."""
+
+    def label(code: str, text: str = "") -> str:
+        cov = cd.COVARIATES.get(code)
+        return _ui.field_label(text or cov.label, cov.column, infos) if cov else "None"
+
+    codes = ("none", *cd.COVARIATES, *cd.CATEGORICAL)
+    return {
+        "label": {c: label(c) for c in codes},
+        "help": {c: label(c, cd.covariate_help(c)) for c in cd.COVARIATES},
+    }
 
 
 def _seed_model() -> None:
@@ -62,18 +73,21 @@ filters = current_filters()
 st.title("Cox model")
 _ui.provenance_banner(filters)
 infos = _ui.selected_infos(filters)
+labels = _data.view(partial(_labels), _ui.selected_infos, filters)
 c1, c2, c3, c4 = st.columns(4)
 endpoint = _pick("Endpoint", "endpoint", Endpoint, "os", c1)
 origin = _pick("Time origin", "origin", Origin, "index", c2)
 ties = _pick("Tied event times", "ties", Ties, "efron", c3)
-strata = ctl.select("Stratify by", "strata", ["none", *cd.CATEGORICAL], "none", _label, where=c4)
+strata = ctl.select(
+    "Stratify by", "strata", ["none", *cd.CATEGORICAL], "none", labels["label"].get, where=c4
+)
 
 _seed_model()
 covs = st.multiselect(
     "Covariates",
     list(cd.COVARIATES),
     key=K + "covs",
-    format_func=lambda c: _label(c, cd.covariate_help(c)),
+    format_func=labels["help"].get,
     help="A categorical field gets a hazard ratio per level against its reference level; age and "
     "first activity are continuous (HR per step). Post-baseline statuses are known only in "
     "hindsight (immortal-time bias): use a landmark.",
@@ -132,7 +146,7 @@ if _data.count(filters) == 0:
     _ui.empty_state(filters)
     st.stop()
 with st.spinner("Fitting…"):
-    a = _data.analysis("cox:analyse", filters, spec)
+    a = _data.shared("cox:analyse", filters, spec)  # kept: no copy of the model per rerun
 _ui.disclosure_banner(a.disclosure)
 for msg in a.notices:
     st.info(msg, icon=":material/shield:")
@@ -167,10 +181,11 @@ stamp = "".join(f" · {s}" for s in (a.disclosure.stamp(), synth) if s)  # mode,
 st.caption(_ui.caption(a.filters, a.cell(a.n), cd.methods_text(spec)) + stamp)
 
 st.subheader("Model")
-st.dataframe(cd.model_frame(a), hide_index=True, width="stretch")
+tables = _cox_view.tables(filters, spec)  # the model's tables, made once per model
+st.dataframe(tables.model, hide_index=True, width="stretch")
 st.markdown(cd.tests_text(a.fit))
-_cox_view.ph_check(a, filters, spec)
+_cox_view.ph_check(a, filters, spec, tables)
 with st.expander("Patients and events per level"):
-    st.dataframe(cd.level_frame(a), hide_index=True)
-_cox_view.exports(a, chart, synth)
+    st.dataframe(tables.levels, hide_index=True)
+_cox_view.exports(a, chart, tables, synth)
 _cox_subgroups.render(filters, spec)

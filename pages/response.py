@@ -102,9 +102,11 @@ ids = tuple(_ui.synthetic_ids(filters))
 chart, shown = _data.view(
     partial(figures.rates, synthetic=ids), _data.response_table, filters, spec
 )
-st.vega_lite_chart(spec=shown, width="stretch")
+shown.draw()
 st.caption(_ui.caption(filters, n, methods))
-st.dataframe(result.frame(), hide_index=True)
+st.dataframe(
+    _data.view(partial(figures.rates_table), _data.response_table, filters, spec), hide_index=True
+)
 if text := result.test_text():
     st.markdown(f"**Group comparison**: {text}")
 for note in result.notes():
@@ -117,7 +119,7 @@ if msg := swimmer_message(n, disclosure=gate.disclosure):
 else:
     made = partial(figures.swimmer_figure, synthetic=ids)
     sw, sw_chart, sw_shown = _data.view(made, _data.analysis, "responses:load_inputs", filters)
-    st.vega_lite_chart(spec=sw_shown, width="stretch")
+    sw_shown.draw()
     lane_method = (
         "lanes from first treatment to death or last follow-up, longest first; "
         f"months = days / {DAYS_PER_MONTH:g}"

@@ -22,7 +22,7 @@ from core.present.paragraphs import method_line
 from core.vocab.formatting import fmt_p
 from core.vocab.methods import CONVENTIONS
 from pages import _controls as ctl
-from pages import _data, _ledger, _survival_export, _ui
+from pages import _data, _ledger, _shown, _survival_export, _ui
 from pages._filters import current_filters
 from pages._overlay import choices, figure, overlay_warnings
 from pages._shell import enter
@@ -46,8 +46,7 @@ if (groups := group_controls(filters)) is not None:  # the user's own groups (in
 endpoint = spec.endpoint
 for msg in ctl.notices():
     st.warning(msg, icon="⚠️")
-with st.spinner("Computing…"):
-    analysis = _data.survival(filters, spec)
+analysis = _data.survival(filters, spec, wait="Computing…")  # a spinner while computed
 _ui.disclosure_banner(analysis.disclosure)
 for notice in analysis.notices:
     st.info(notice)
@@ -87,8 +86,9 @@ methods = method_line(spec)
 caption = _ui.caption(analysis.filters, analysis.n_shown, methods)
 if analysis.disclosure.stamp():
     caption = f"{caption} · {analysis.disclosure.stamp()}"
-chart = _data.view(  # built once per view and display options
+chart, shown = _data.view(  # built once per view and display options (and as sent)
     partial(
+        _shown.drawn,
         figure,
         unit=unit,
         overlays=chosen,
@@ -103,11 +103,11 @@ chart = _data.view(  # built once per view and display options
     filters,
     spec,
 )
-st.vega_lite_chart(spec=chart.streamlit_spec(), width="stretch")
+shown.draw()
 st.caption(caption)
 
 st.subheader("Summary")
-table = _data.view(partial(summary_frame, unit=unit), _data.survival, filters, spec)
+table = _data.view(partial(_shown.tables, summary_frame, unit=unit), _data.survival, filters, spec)
 st.dataframe(table, hide_index=True, width="stretch")
 if followup := followup_text(analysis, unit):
     st.markdown(followup)
@@ -115,16 +115,20 @@ multiplicity = ""  # the session ledger's sentence on this view's test, for the 
 if analysis.logrank is not None:
     lr = analysis.logrank
     st.markdown(f"**Log-rank test**: χ² = {lr.chi2:.2f}, df = {lr.df}, {fmt_p(lr.p)}")
-    multiplicity = _ledger.record_all(survival_tests(analysis))
+    tests = _data.view(partial(survival_tests), _data.survival, filters, spec)
+    multiplicity = _ledger.record_all(tests)
     if analysis.pairwise:
         st.markdown("Pairwise log-rank tests (Holm-adjusted)")
-        pairs = _data.view(partial(pairwise_frame), _data.survival, filters, spec)
+        pairs = _data.view(partial(_shown.tables, pairwise_frame), _data.survival, filters, spec)
         st.dataframe(pairs, hide_index=True)
     ref = reference_group(analysis)  # first group that can have a hazard ratio
     hrs = _data.hazard_ratios(filters, spec, ref)
     st.markdown(f"Hazard ratios against **{ref}** (Cox proportional hazards, Efron ties)")
     if hrs.rows:
-        st.dataframe(hr_frame(hrs), hide_index=True)
+        st.dataframe(  # the table kept per view and reference (as Arrow)
+            _data.view(partial(_shown.tables, hr_frame), _data.hazard_ratios, filters, spec, ref),
+            hide_index=True,
+        )
     if hrs.note:
         st.caption(hrs.note)
 elif len(analysis.groups) == 1 and spec.by:
@@ -134,7 +138,7 @@ elif spec.by and sum(not g.suppressed for g in analysis.groups) == 1:
 
 if spec.times_months:
     st.subheader("Survival at chosen times")
-    at_times = _data.view(partial(survival_at_frame), _data.survival, filters, spec)
+    at_times = _data.view(partial(_shown.tables, survival_at_frame), _data.survival, filters, spec)
     st.dataframe(at_times, hide_index=True)
 effects_section(filters, spec, unit)  # group vs reference: survival and RMST differences
 arm_section(filters, spec)  # the view against a reconstructed trial arm

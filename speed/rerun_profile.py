@@ -1,6 +1,6 @@
 """Server CPU per rerun of the Survival page, with the profile of where it goes.
 
-Runs app.py on the Survival page (and the Response and Cox pages) in Streamlit's AppTest (the
+Runs app.py on the Survival page (and the Response, Cox and Benchmarks pages) in AppTest (the
 script runs in this process, as in the server), on the synthetic database of ``--n``
 patients: one run to fill the caches, then ``--reruns`` reruns with the analysis cached (what
 every widget change that does not change the selection costs, and what each of many viewers
@@ -14,6 +14,13 @@ its elements). With ``--profile``, the functions of the app that take the most o
 AppTest compiles the page scripts anew on every run (a new script cache per run); a server
 compiles them once. Here they are compiled once too (a shared bytecode cache), so the figure
 is the server's; ``--compile-each-run`` measures AppTest's way.
+
+AppTest also turns Streamlit's legacy pages-folder mode back on before every run (``pages/``
+sits beside app.py), so each of its runs lists the folder, makes a StreamlitPage for each of
+its ~35 files and runs the page script, whose ``_shell.enter`` then runs app.py: ~1.5 ms a
+rerun that no server spends (serve.py switches the mode off before the first session; under
+``streamlit run app.py`` the first ``st.navigation`` switches it off for the process). Here it
+stays off, as served; ``--pages-folder-mode`` measures AppTest's way.
 
     python speed/rerun_profile.py [--n 100000] [--reruns 20] [--profile] [--views NAME ...]
 """
@@ -47,6 +54,19 @@ def compile_once() -> None:
         return compiled[script_path]
 
     ScriptCache.get_bytecode = get_bytecode
+
+
+def navigation_as_served() -> None:
+    """Keep Streamlit's pages-folder mode off on every AppTest run, as serve.py does."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    plain = PagesManager.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        plain(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
 
 
 def reruns(
@@ -111,9 +131,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--compile-each-run", action="store_true", help="AppTest's way: no shared bytecode"
     )
+    ap.add_argument(
+        "--pages-folder-mode",
+        action="store_true",
+        help="AppTest's way: the legacy pages-folder mode on every run (no server does this)",
+    )
     args = ap.parse_args(argv)
     if not args.compile_each_run:
         compile_once()
+    if not args.pages_folder_mode:
+        navigation_as_served()
     db = ROOT / "speed" / "out" / f"synth-{args.n}.duckdb"
     if not db.exists():
         from core.data.build import build_synthetic
@@ -129,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "from diagnosis": (survival, c | {"origin": "diagnosis"}),
         "Response page": ("pages/response.py", c),
         "Cox page": ("pages/cox.py", c),
+        "Benchmarks page": ("pages/benchmarks.py", c),
     }
     unknown = set(args.views or ()) - set(views)
     if unknown:

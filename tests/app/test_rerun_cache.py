@@ -148,3 +148,104 @@ def test_a_cox_rerun_of_the_same_model_builds_and_validates_no_chart_again(monke
     assert not at.exception
     assert (forests[0], screens[0]) == (0, 0)
     assert [json.loads(c.proto.spec) for c in _charts(at)] == first
+
+
+# ------------------------------------------------------------------ sent as before, built once
+def _shown_script() -> None:  # an AppTest script: each figure and table drawn both ways
+    import altair as alt
+    import pandas as pd
+    import streamlit as st
+
+    from core.present.charts import on_screen
+    from pages import _shown
+
+    frame = pd.DataFrame({"x": [1.0, 2.5, 4.0], "y": [0.9, 0.5, 0.2], "g": ["a", "b", "a"]})
+    chart = (
+        alt.Chart(frame, title="t")
+        .mark_line()
+        .encode(x="x", y="y", color=alt.Color("g", legend=alt.Legend(title=None)))
+    )
+    st.altair_chart(chart.properties(autosize="fit-x"), width="stretch")
+    _shown.shown(chart).draw()
+    st.vega_lite_chart(spec=on_screen(chart), width="stretch")
+    _shown.of_spec(on_screen(chart)).draw()
+    st.dataframe(frame, hide_index=True)
+    st.dataframe(_shown.table(frame), hide_index=True)
+
+
+def test_a_figure_or_table_converted_once_is_sent_as_streamlit_sends_it():
+    """pages._shown: the kept conversion gives the same element, byte for byte, as Streamlit's
+    own per-rerun conversion (st.altair_chart, st.vega_lite_chart, st.dataframe)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_shown_script)
+    at.run()
+    assert not at.exception
+    charts = [c.proto.SerializeToString() for c in _charts(at)]
+    tables = [t.proto.SerializeToString() for t in at.dataframe]
+    assert len(charts) == 4 and len(tables) == 2
+    assert charts[0] == charts[1] and charts[2] == charts[3] and tables[0] == tables[1]
+
+
+def test_a_benchmarks_rerun_builds_no_forest_table_or_comparison_again(monkeypatch):
+    """The forest plots, the benchmark table and the comparison are kept per view: a rerun
+    that changes nothing builds and converts none of them, and shows the same."""
+    from core.analyses import comparison
+    from pages import _bench_forests, benchmarks
+
+    at = run_page("pages/benchmarks.py")
+    assert not at.exception
+    first = [c.proto.spec for c in _charts(at)]
+    assert len(first) >= 2
+    forests = _counting(monkeypatch, _bench_forests, "forest_chart")
+    tables = _counting(monkeypatch, benchmarks, "table_frame")
+    compared = _counting(monkeypatch, comparison, "compare")
+    at.run()
+    assert not at.exception
+    assert (forests[0], tables[0], compared[0]) == (0, 0, 0)
+    assert [c.proto.spec for c in _charts(at)] == first
+
+
+def test_a_survival_rerun_records_no_test_and_builds_no_arm_or_cif_figure_again(monkeypatch):
+    from core.analyses.ledger import Ledger
+    from pages import _survival_arm, _survival_cif
+
+    at = run_page(PAGE, {"cohort": "pgep-mibg-211", "cif": "1", "by": "sex"})
+    at.run()  # (log-rank, then Gray's tests: a rerun learns the ledger holds both)
+    assert not at.exception
+    at2 = run_page(PAGE, {"cohort": "pgep-mibg-211", "endpoint": "pfs_imaging"} | {"arm": ARM})
+    assert not at2.exception and len(_charts(at2)) == 2
+    tested = _tests_label(at)
+    assert tested == "Tests this session: 4"  # log-rank, Gray's test per cause
+    recorded = _counting(monkeypatch, Ledger, "record")
+    cif = _counting(monkeypatch, _survival_cif, "cif_chart")
+    arms = _counting(monkeypatch, _survival_arm, "arm_chart")
+    at.run()
+    at2.run()
+    assert not at.exception and not at2.exception
+    assert (recorded[0], cif[0], arms[0]) == (0, 0, 0)
+    assert len(_charts(at2)) == 2
+    assert _tests_label(at) == tested
+
+
+ARM = "radiant4-everolimus-pfs"
+
+
+def _tests_label(at) -> str:
+    return next(e.label for e in at.expander if e.label.startswith("Tests this session"))
+
+
+def test_a_cox_rerun_makes_no_table_and_decides_the_viewer_mode_once(monkeypatch):
+    from core.analyses import cox
+    from pages import _access
+
+    at = run_page("pages/cox.py")
+    assert not at.exception
+    first = [d.value for d in at.dataframe]
+    tables = _counting(monkeypatch, cox, "model_frame")
+    levels = _counting(monkeypatch, cox, "level_frame")
+    decided = _counting(monkeypatch, _access, "_decide")
+    at.run()
+    assert not at.exception
+    assert (tables[0], levels[0], decided[0]) == (0, 0, 1)
+    assert all(d.value.equals(f) for d, f in zip(at.dataframe, first, strict=True))
