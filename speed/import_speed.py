@@ -12,6 +12,8 @@ Columns of the table (medians of ``--repeats`` runs; the runs of every path are 
 that load on a shared machine hits them alike, and ratios are taken within one run):
 
 * ``import s``: ``core.cohorts.importer.import_file`` (read, check, write, publish);
+* ``cpu s``: the CPU seconds of the import (every thread of the process; less moved by
+  other load on a shared machine than the wall time);
 * ``floor s``: DuckDB reading the same file with type detection into an in-memory table
   (``CREATE TABLE t AS SELECT * FROM read_csv(path)``), the least any import must do;
 * ``x floor``: import / floor;
@@ -54,8 +56,9 @@ from core.data.db import close_all  # noqa: E402
 
 PANDAS_REV = "e62a706"
 """The last commit with the pandas importer (issue 16 replaced it)."""
-PREV_REV = "670b1f2"
-"""The importer before the DuckDB-speed pass of issue 16 item 4 (Arrow reader, SQL checks)."""
+PREV_REV = "ee230f3"
+"""The importer before the third pass of issue 16 item 4 (the second pass's importer; the
+first pass's is 670b1f2)."""
 STAGES = ("read", "check", "open", "write", "publish")
 
 
@@ -139,16 +142,17 @@ def disk_floor_seconds(path: Path, base_db: Path, tmp: Path) -> float:
 def import_seconds(
     fn: Callable[..., object], path: Path, base_db: Path, tmp: Path
 ) -> tuple[float, dict[str, float]]:
+    """Wall seconds of one import and its stages (``cpu``: its CPU seconds)."""
     db = tmp / "run.duckdb"
     shutil.copy(base_db, db)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     report = fn(path, "bench", db=db)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     if not report.ok:  # type: ignore[attr-defined]
         raise SystemExit(report.summary())  # type: ignore[attr-defined]
     close_all()
     db.unlink()
-    return seconds, dict(getattr(report, "timings", ()))
+    return seconds, dict(getattr(report, "timings", ())) | {"cpu": cpu}
 
 
 def _ratio(a: float, b: float | None) -> str:
@@ -169,7 +173,7 @@ def main() -> int:
         "pandas": None if args.no_pandas else importer_at(args.pandas_rev, "pandas"),
     }
     head = (
-        f"{'rows':>10} {'import s':>9} {'floor s':>8} {'x floor':>8} {'disk s':>7} "
+        f"{'rows':>10} {'import s':>9} {'cpu s':>6} {'floor s':>8} {'x floor':>8} {'disk s':>7} "
         f"{'x disk':>7} {'prev s':>7} {'vs prev':>7} {'pandas s':>9} {'vs pandas':>9}  "
         + " ".join(f"{s:>7}" for s in STAGES)
     )
@@ -179,7 +183,7 @@ def main() -> int:
         base = build_default(tmp / "base.duckdb")
         for n in args.sizes:
             f = synthetic_csv(n, tmp / f"bench-{n}.csv")
-            runs: dict[str, list[float]] = {"new": [], "floor": [], "disk": []}
+            runs: dict[str, list[float]] = {"new": [], "cpu": [], "floor": [], "disk": []}
             runs |= {k: [] for k, fn in others.items() if fn is not None}
             stages: dict[str, list[float]] = {s: [] for s in STAGES}
             for _ in range(args.repeats):
@@ -187,6 +191,7 @@ def main() -> int:
                 runs["disk"].append(disk_floor_seconds(f, base, tmp))
                 seconds, timings = import_seconds(import_file, f, base, tmp)
                 runs["new"].append(seconds)
+                runs["cpu"].append(timings["cpu"])
                 for s in STAGES:
                     stages[s].append(timings.get(s, float("nan")))
                 for k, fn in others.items():
@@ -197,6 +202,7 @@ def main() -> int:
             cols = [
                 f"{n:>10,}",
                 f"{new:>9.2f}",
+                f"{med['cpu']:>6.2f}",
                 f"{med['floor']:>8.2f}",
                 f"{_ratio(new, med['floor']):>8}",
                 f"{med['disk']:>7.2f}",

@@ -1570,34 +1570,52 @@ TRACKED = frozenset(
 def _cross_checks(
     st: import_sql.Staging, fields: set[str], shown: dict[str, np.ndarray], p: _Problems
 ) -> None:
-    """Rules between fields, as SQL over the typed rows (values shown as the file has them)."""
+    """Rules between fields, as SQL over the typed rows (values shown as the file has them):
+    every rule's rows from one scan, reported rule by rule in the order below."""
+    checks: list[tuple[str, tuple[str, ...]]] = []
+    report: list[tuple[str, Callable[[dict[str, np.ndarray]], Any]]] = []
 
-    def add(name: str, rule: Any, res: dict[str, np.ndarray]) -> None:
-        p.add(name, rule, "error", res["_row"], shown[name][res[f"k_{name}"].astype(np.int64)])
+    def check(
+        name: str, cond: str, rule: Callable[[dict[str, np.ndarray]], Any], *more: str
+    ) -> None:
+        checks.append((cond, (f"k_{name}", *more)))
+        report.append((name, rule))
 
     for name in _PFS:
         t, e = f"{name}_days", f"{name}_event"
         if e in fields:
             cond = import_sql.cross_condition("event_without_time", e, t if t in fields else None)
-            add(e, f"event given without {t}", import_sql.rows_where(st, cond, f"k_{e}"))
+            check(e, cond, lambda _r, t=t: f"event given without {t}")
         if t in fields:
             cond = import_sql.cross_condition("event_without_time", t, e if e in fields else None)
-            add(t, f"time given without {e}", import_sql.rows_where(st, cond, f"k_{t}"))
+            check(t, cond, lambda _r, e=e: f"time given without {e}")
     if "os_days" in fields:
         for name in _AFTER_OS:
             if name in fields:
                 cond = import_sql.cross_condition("after", name, "os_days")
-                res = import_sql.rows_where(st, cond, f"k_{name}", "os_days")
-                add(name, _rules("must not be after os_days ({:.0f})", res["os_days"]), res)
+                check(
+                    name,
+                    cond,
+                    lambda r: _rules("must not be after os_days ({:.0f})", r["os_days"]),
+                    "os_days",
+                )
     if {"death_cause", "os_event"} <= fields:
         cond = import_sql.cross_condition("given_when_zero", "death_cause", "os_event")
-        add("death_cause", death_cause.RULE, import_sql.rows_where(st, cond, "k_death_cause"))
+        check("death_cause", cond, lambda _r: death_cause.RULE)
     if {"first_activity_mbq", "cumulative_activity_mbq"} <= fields:
         name = "cumulative_activity_mbq"
         cond = import_sql.cross_condition("below", name, "first_activity_mbq")
-        res = import_sql.rows_where(st, cond, f"k_{name}", "first_activity_mbq")
-        rules = _rules("must not be less than first_activity_mbq ({:g})", res["first_activity_mbq"])
-        add(name, rules, res)
+        check(
+            name,
+            cond,
+            lambda r: _rules(
+                "must not be less than first_activity_mbq ({:g})", r["first_activity_mbq"]
+            ),
+            "first_activity_mbq",
+        )
+    for (name, rule), res in zip(report, import_sql.rows_where_each(st, checks), strict=True):
+        k = res[f"k_{name}"].astype(np.int64)
+        p.add(name, rule(res), "error", res["_row"], shown[name][k])
 
 
 def _duplicates(
@@ -1817,7 +1835,12 @@ def _encode(col: pa.ChunkedArray) -> pa.DictionaryArray:
 
 def _all_distinct(ids: pa.Array) -> bool:
     """Whether the given (non-null) ids are all different: one hash pass, which lets the
-    common case skip the duplicate query."""
+    common case skip the duplicate query. Ids that rise strictly from row to row (a file
+    sorted by id, common for exports) are distinct without hashing: one comparison pass."""
+    if ids.null_count == 0 and len(ids) > 1:
+        rising = pc.all(pc.greater(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py()
+        if rising:
+            return True
     return len(pc.unique(ids)) - (1 if ids.null_count else 0) == len(ids) - ids.null_count
 
 
@@ -2203,7 +2226,9 @@ def _delete_rows(con: Any, cohort_id: str) -> None:
     import_sql.delete_rows(con, cohort_id)
 
 
-def _insert_from_stage(con: Any, cohort_id: str, meta: dict, version: str, n: int) -> None:
+def _insert_from_stage(
+    con: Any, cohort_id: str, meta: dict, version: str, n: int, n_treatments: int | None = None
+) -> None:
     try:
         import_sql.insert_from_stage(
             con,
@@ -2214,6 +2239,7 @@ def _insert_from_stage(con: Any, cohort_id: str, meta: dict, version: str, n: in
             n_patients=n,
             version=version,
             width=_pseudonym_width(n),
+            n_treatments=n_treatments,
         )
     except ValueError as exc:  # a count check after the insert (the transaction is undone)
         raise StagingCheckFailed(str(exc)) from exc
@@ -2292,13 +2318,20 @@ def commit(
     force: bool = False,
     progress: Progress | None = None,
     wait: bool = True,
+    target: pd.DataFrame | None = None,
 ) -> ImportReport:
-    """Write a validated cohort atomically; refuse (nothing written) on any error."""
+    """Write a validated cohort atomically; refuse (nothing written) on any error.
+
+    ``target``: the problems :func:`precheck` found for this cohort id, database, ``replace``
+    and ``force`` (:func:`import_file` runs it while the file is read); None: run it here.
+    The write transaction checks the target again under the writers' lock either way.
+    """
     t0 = t_open = time.perf_counter()
     say = _Stage(progress, 0.0, 1.0)
     path = Path(db) if db is not None else core_db.default_db_path()
     problems = prepared.problems
-    target = precheck(cohort_id, path, replace, force)
+    if target is None:
+        target = precheck(cohort_id, path, replace, force)
     if len(target):
         p = _Problems()
         p.extend(target)
@@ -2344,7 +2377,7 @@ def commit(
             if existing:
                 _delete_rows(con, cohort_id)
             say(0.7, "Writing rows")
-            _insert_from_stage(con, cohort_id, meta, version, n)
+            _insert_from_stage(con, cohort_id, meta, version, n, n_treatments=n_tx)
             action = "replace" if existing else "import"
             _write_log(con, cohort_id, action, n, version)
             say(0.85, "Publishing")
@@ -2396,12 +2429,18 @@ def import_file(
     t0 = time.perf_counter()
     say = progress or (lambda _f, _m: None)
     say(0.0, "Reading the file")
-    raw = read_input(
-        source, filename, treatments=treatments, treatments_filename=treatments_filename
-    )
-    t_read = time.perf_counter()
-    prepared = prepare(raw, mapping, censor_flag=censor_flag, progress=_Stage(progress, 0.1, 0.6))
-    t_check = time.perf_counter()
+    # The target's check (a read-only look at the database) runs while the file is read.
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        target = ex.submit(precheck, cohort_id, db, replace, force)
+        raw = read_input(
+            source, filename, treatments=treatments, treatments_filename=treatments_filename
+        )
+        t_read = time.perf_counter()
+        prepared = prepare(
+            raw, mapping, censor_flag=censor_flag, progress=_Stage(progress, 0.1, 0.6)
+        )
+        t_check = time.perf_counter()
+        target_problems = target.result()
     report = commit(
         prepared,
         cohort_id,
@@ -2411,6 +2450,7 @@ def import_file(
         force=force,
         progress=_Stage(progress, 0.6, 1.0),
         wait=wait,
+        target=target_problems,
     )
     stages = (("read", t_read - t0), ("check", t_check - t_read), *report.timings)
     return dataclasses.replace(report, seconds=time.perf_counter() - t0, timings=stages)

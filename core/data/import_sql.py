@@ -152,6 +152,26 @@ _T_REST = ", ".join(f"t.{column(c, 'treatments')}" for c in TREATMENT_COLUMNS[2:
 _STUDY_ID = "? || '-' || lpad(CAST(p._seq AS VARCHAR), ?, '0')"
 
 
+def _seq_duplicates(con: Connection) -> tuple[int, int | None, int | None]:
+    """(number of repeated ``_seq`` values, smallest, largest) of the staged patients.
+
+    The numbers are read once into numpy (one column scan, about 25 ms for 10^6 rows instead
+    of 65 ms for a GROUP BY): numbers that rise by one from row to row are distinct with no
+    further work (the rows :func:`stage` registers always are); otherwise the distinct values
+    are counted.
+    """
+    got = con.execute("SELECT _seq FROM _stage_patients").fetchnumpy()["_seq"]
+    if np.ma.is_masked(got):
+        raise ValueError("staged patients without a number; nothing written")
+    seq = np.asarray(got, dtype=np.int64)
+    if seq.size == 0:
+        return 0, None, None
+    lo, hi = int(seq.min()), int(seq.max())
+    if bool((np.diff(seq) == 1).all()):
+        return 0, lo, hi
+    return int(seq.size - np.unique(seq).size), lo, hi
+
+
 def insert_from_stage(
     con: Connection,
     cohort_id: str,
@@ -162,17 +182,16 @@ def insert_from_stage(
     n_patients: int,
     version: str,
     width: int = 4,
+    n_treatments: int | None = None,
 ) -> None:
     """Insert the staged rows under ``cohort_id`` (one INSERT ... SELECT per table), the file's
     patient ids replaced by study pseudonyms ``<cohort>-<_seq, zero-padded to width>``, and
-    the ``cohorts`` row."""
+    the ``cohorts`` row. ``n_treatments``: the staged treatments' count when known (checked by
+    :func:`failed_staging_check`); 0 skips the treatments' INSERT and its join."""
     # The table has no key index: (cohort_id, patient_id) is unique because each staged row
     # has its own number (checked here; stage() checks they are 1..n in file order), each
     # number gives one pseudonym that fits the width, and no other row of the cohort is there.
-    (dup, lo, hi) = con.execute(  # a parallel GROUP BY, not a count(DISTINCT)
-        "SELECT coalesce(sum(k) - count(*), 0), min(_seq), max(_seq) FROM "
-        "(SELECT _seq, count(*) AS k FROM _stage_patients GROUP BY _seq)"
-    ).fetchone()
+    dup, lo, hi = _seq_duplicates(con)
     if dup:
         raise ValueError(f"{dup} duplicate patient ids in cohort {cohort_id}; nothing written")
     if hi is not None and (lo < 0 or len(str(hi)) > width):
@@ -192,12 +211,13 @@ def insert_from_stage(
             f'the database already holds {stored - inserted} patient rows of cohort "{cohort_id}" '
             "without its cohorts entry; nothing written"
         )
-    con.execute(
-        f"INSERT INTO treatments (cohort_id, patient_id, {_T_COLS.split(', ', 1)[1]}) "
-        f"SELECT ?, {_STUDY_ID}, {_T_REST} FROM _stage_treatments t "
-        "JOIN _stage_patients p USING (patient_id)",
-        [cohort_id, cohort_id, width],
-    )
+    if n_treatments != 0:
+        con.execute(
+            f"INSERT INTO treatments (cohort_id, patient_id, {_T_COLS.split(', ', 1)[1]}) "
+            f"SELECT ?, {_STUDY_ID}, {_T_REST} FROM _stage_treatments t "
+            "JOIN _stage_patients p USING (patient_id)",
+            [cohort_id, cohort_id, width],
+        )
     con.execute(
         "INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [cohort_id, title, description, provenance, "", n_patients, version, _now()],
@@ -330,11 +350,26 @@ def duplicate_ids(st: Staging) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def rows_where(st: Staging, condition: str, *cols: str) -> dict[str, np.ndarray]:
-    """Rows of :data:`TYPED` meeting ``condition`` (built by :func:`cross_condition`)."""
-    names = ", ".join(f'"{c}"' for c in cols)
-    res = st.con.execute(f"SELECT _row, {names} FROM {TYPED} WHERE {condition}").fetchnumpy()
-    return {k: np.asarray(v) for k, v in res.items()}
+def rows_where_each(
+    st: Staging, checks: list[tuple[str, tuple[str, ...]]]
+) -> list[dict[str, np.ndarray]]:
+    """For each ``(condition, columns)`` (conditions built by :func:`cross_condition`), the
+    rows of :data:`TYPED` meeting it, in file order, with ``_row`` and those columns: every
+    check in one scan of the rows (a flag per check), split in numpy."""
+    if not checks:
+        return []
+    cols = list(dict.fromkeys(c for _, cs in checks for c in cs))
+    names = "".join(f', "{c}"' for c in cols)
+    flags = "".join(f", coalesce(({cond}), FALSE) AS _hit{i}" for i, (cond, _) in enumerate(checks))
+    where = " OR ".join(f"({cond})" for cond, _ in checks)
+    res = st.con.execute(
+        f"SELECT _row{names}{flags} FROM {TYPED} WHERE {where} ORDER BY _seq"
+    ).fetchnumpy()
+    out = []
+    for i, (_, cs) in enumerate(checks):
+        hit = np.asarray(res[f"_hit{i}"], dtype=bool)
+        out.append({k: np.asarray(res[k])[hit] for k in ("_row", *cs)})
+    return out
 
 
 _CROSS = {

@@ -225,3 +225,99 @@ def test_stored_types_are_the_tables_and_codes_stay_text_in_the_frame(db):
     assert query_rows(
         "SELECT sex::VARCHAR, os_event, n_treatments FROM patients WHERE cohort_id = 'ty'", path=db
     ) == [("male", 1, 3)]
+
+
+# Third pass (issue 16 item 4): cheaper exact checks, the target's check while reading.
+
+
+def test_rising_ids_are_distinct_without_hashing_and_other_ids_are_hashed(monkeypatch):
+    import pyarrow.compute as pc
+
+    calls: list[int] = []
+    real = pc.unique
+
+    def spy(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(pc, "unique", spy)
+    assert importer._all_distinct(pa.array(["a1", "a2", "b1"])) and calls == []
+    assert not importer._all_distinct(pa.array(["a", "b", "b"])) and calls == [1]
+    assert importer._all_distinct(pa.array(["b", "a", "c"]))
+    assert not importer._all_distinct(pa.array(["b", "a", "b"]))
+    assert importer._all_distinct(pa.array(["a", None, "b"]))
+    assert not importer._all_distinct(pa.array(["a", None, "a"]))
+    got = messages(check(csv("p1,10,1", "p2,20,0", "p1,5,1")).problems)
+    assert got == ['patient_id row 4: value "p1": duplicate patient_id (first seen in row 2)']
+
+
+@pytest.mark.parametrize(
+    ("seq", "dup"), [([1, 2, 3], 0), ([2, 1, 3], 0), ([1, 3, 3, 2], 1), ([5, 5, 5], 2), ([], 0)]
+)
+def test_staged_numbers_are_checked_exactly_in_any_order(seq, dup):
+    con = duckdb.connect()
+    try:
+        con.register("_stage_patients", pa.table({"_seq": pa.array(seq, pa.int64())}))
+        got, lo, hi = import_sql._seq_duplicates(con)
+        assert got == dup
+        assert (lo, hi) == ((min(seq), max(seq)) if seq else (None, None))
+        con.register("_stage_patients", pa.table({"_seq": pa.array([1, None], pa.int64())}))
+        with pytest.raises(ValueError, match="without a number"):
+            import_sql._seq_duplicates(con)
+    finally:
+        con.close()
+
+
+def test_the_target_is_checked_while_the_file_is_read_with_the_same_messages(db, tmp_path):
+    bad = csv("p1,10,1", "p2,-5,1")
+    assert import_file(bad, "kept", filename="p.csv", db=db).ok is False
+    assert import_file(csv("p1,10,1"), "kept", filename="p.csv", db=db).ok
+    before = sha(db)
+    r = import_file(bad, "kept", filename="p.csv", db=db)
+    assert messages(r.problems) == [
+        'cohort_id: value "kept": cohort "kept" already exists; use --replace (on the page: '
+        "'Replace the existing cohort') to replace it",
+        'os_days row 3: value "-5": days must be >= 0',
+    ]
+    assert sha(db) == before
+    with pytest.raises(importer.core_db.DatabaseUnavailable, match="does not exist"):
+        import_file(csv("p1,10,1"), "x", filename="p.csv", db=tmp_path / "missing.duckdb")
+    given = importer._Problems()
+    given.add("cohort_id", "refused by the caller's check", "error", None, "kept2")
+    r = importer.commit(check(csv("p1,10,1")), "kept2", db=db, target=given.frame())
+    assert not r.ok and messages(r.problems) == [
+        'cohort_id: value "kept2": refused by the caller\'s check'
+    ]
+    assert sha(db) == before
+
+
+def test_every_cross_field_rule_comes_from_one_scan_in_the_rules_order(monkeypatch):
+    head = (
+        HEAD + ",pfs_imaging_days,pfs_imaging_event,imaging_response_days,"
+        "first_activity_mbq,cumulative_activity_mbq,death_cause"
+    )
+    data = csv(
+        "p1,400,1,401,,500,7400,7000,",  # pfs after os, event missing, response after os, cum
+        "p2,10,0,,1,,1000,2000,net_related",  # event without time, cause for an alive patient
+        "p3,50,1,20,0,30,,,",
+        head=head,
+    )
+    scans: list[int] = []
+    real = import_sql.rows_where_each
+
+    def spy(st, checks):
+        scans.append(len(checks))
+        return real(st, checks)
+
+    monkeypatch.setattr(import_sql, "rows_where_each", spy)
+    got = messages(check(data).problems)
+    assert scans == [6]  # 2 pfs_imaging rules, 2 after os_days, the cause, cumulative: 1 scan
+    assert got == [
+        'pfs_imaging_days row 2: value "401": time given without pfs_imaging_event',
+        'pfs_imaging_days row 2: value "401": must not be after os_days (400)',
+        'imaging_response_days row 2: value "500": must not be after os_days (400)',
+        'cumulative_activity_mbq row 2: value "7000": must not be less than first_activity_mbq '
+        "(7400)",
+        'pfs_imaging_event row 3: value "1": event given without pfs_imaging_days',
+        'death_cause row 3: value "net_related": ' + importer.death_cause.RULE,
+    ]
