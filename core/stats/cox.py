@@ -1009,30 +1009,13 @@ class _FactorRisk:
         S1 = self.risk[1:] * wl  # (p, K): level j's row is S1_j and the diagonal of S2
         A0 = w @ self.dead
         A1 = self.dead[1:] * wl
-        dk = self.dk
-        efron = ties is Ties.EFRON
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if efron:
-                a0, a1, b0, b1, b2, lg = _efron_sums_bulk(
-                    S0, A0, dk, self.ptab, self.d_row, self.pk
-                )
-                logden = float(lg.sum())
-                mean_sum = S1 * a0 - A1 * a1
-            else:
-                a0 = dk / S0
-                b0 = a0 / S0
-                b1 = b2 = None
-                logden = _vdot(dk, np.log(S0))
-                mean_sum = S1 * a0
-            loglik = _vdot(self.d_level, b) - (logden + shift * float(dk.sum()))
+            a0, a1, b0, b1, b2, logden = _grouped_tie_sums(self, S0, A0, ties)
+            mean_sum = S1 * a0 if a1 is None else S1 * a0 - A1 * a1
+            loglik = _vdot(self.d_level, b) - (logden + shift * float(self.dk.sum()))
             expected = mean_sum.sum(axis=1)
             score = self.d_level[1:] - expected
-            info = np.diag(expected)
-            info -= (S1 * b0) @ S1.T
-            if efron:
-                cross = (S1 * b1) @ A1.T
-                info += cross + cross.T
-                info -= (A1 * b2) @ A1.T
+            info = _minus_outer(np.diag(expected), S1, A1, b0, b1, b2)
         empty = np.empty((0, beta.size))
         return _Derivs(loglik, (score,), ((info + info.T) / 2,), empty, empty)
 
@@ -1069,32 +1052,49 @@ class _PatternRisk:
         A0 = w @ self.dead
         S1 = Xw.T @ self.risk  # (p, K)
         A1 = Xw.T @ self.dead
-        dk = self.dk
-        efron = ties is Ties.EFRON
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if efron:
-                a0, a1, b0, b1, b2, lg = _efron_sums_bulk(
-                    S0, A0, dk, self.ptab, self.d_row, self.pk
-                )
-                logden = float(lg.sum())
+            a0, a1, b0, b1, b2, logden = _grouped_tie_sums(self, S0, A0, ties)
+            if a1 is None:
+                mean_sum, s2w = S1 * a0, w * (self.risk @ a0)
+            else:
                 mean_sum = S1 * a0 - A1 * a1
                 s2w = w * (self.risk @ a0 - self.dead @ a1)
-            else:
-                a0 = dk / S0
-                b0 = a0 / S0
-                logden = _vdot(dk, np.log(S0))
-                mean_sum = S1 * a0
-                s2w = w * (self.risk @ a0)
-            loglik = _vdot(self.d_level, eta) - (logden + shift * float(dk.sum()))
+            loglik = _vdot(self.d_level, eta) - (logden + shift * float(self.dk.sum()))
             score = X.T @ self.d_level - mean_sum.sum(axis=1)
-            info = (X * s2w[:, None]).T @ X
-            info -= (S1 * b0) @ S1.T
-            if efron:
-                cross = (S1 * b1) @ A1.T
-                info += cross + cross.T
-                info -= (A1 * b2) @ A1.T
+            info = _minus_outer((X * s2w[:, None]).T @ X, S1, A1, b0, b1, b2)
         empty = np.empty((0, beta.size))
         return _Derivs(loglik, (score,), ((info + info.T) / 2,), empty, empty)
+
+
+def _grouped_tie_sums(
+    g: _FactorRisk | _PatternRisk, S0: np.ndarray, A0: np.ndarray, ties: Ties
+) -> tuple[Any, ...]:
+    """Per event time ``a0, a1, b0, b1, b2`` and the summed log denominators of the grouped
+    derivatives: Efron's sums over the tied events (:func:`_efron_sums_bulk`), or Breslow's
+    ``a0 = d / S0``, ``b0 = a0 / S0`` (``a1``, ``b1``, ``b2`` None)."""
+    if ties is Ties.EFRON:
+        a0, a1, b0, b1, b2, lg = _efron_sums_bulk(S0, A0, g.dk, g.ptab, g.d_row, g.pk)
+        return a0, a1, b0, b1, b2, float(lg.sum())
+    a0 = g.dk / S0
+    return a0, None, a0 / S0, None, None, _vdot(g.dk, np.log(S0))
+
+
+def _minus_outer(
+    info: np.ndarray,
+    S1: np.ndarray,
+    A1: np.ndarray,
+    b0: np.ndarray,
+    b1: np.ndarray | None,
+    b2: np.ndarray | None,
+) -> np.ndarray:
+    """``info`` minus the information's outer-product part over the event times, in place:
+    ``sum_k [S1 S1' b0 - (S1 A1' + A1 S1') b1 + A1 A1' b2]`` (Breslow: the first term only)."""
+    info -= (S1 * b0) @ S1.T
+    if b1 is not None:
+        cross = (S1 * b1) @ A1.T
+        info += cross + cross.T
+        info -= (A1 * b2) @ A1.T
+    return info
 
 
 _PATTERNS_MAX = 64  # covariate patterns up to this many are fitted by pattern (_PatternRisk)
