@@ -48,9 +48,8 @@ def db_stamp() -> str:
     return f"{p}:{st_.st_mtime_ns}:{st_.st_size}"
 
 
-# Read on every rerun, shared between sessions: a dictionary read instead of Streamlit's cache
-# (~0.2 ms of hashing a call; ~5 ms a Survival rerun). Keys start with the stamp; the newest
-# 4 x MAX_ENTRIES stay (a view has ~5: analysis, figure, tables, export outline); clear() empties.
+# Shared between sessions, read every rerun (a dict read, not Streamlit's ~0.2 ms hash per call).
+# Keys start with the stamp; the newest 4 x MAX_ENTRIES stay (~5 per view); clear() empties it.
 _shared: OrderedDict[tuple, object] = OrderedDict()
 _lock = threading.Lock()
 
@@ -84,12 +83,11 @@ def key(*values: object) -> str:
 
 def count(filters: Filters) -> int:
     """Exact size of the selection as opened for this viewer (for empty states only)."""
-    m = _mode()
+    m = _mode()  # in the key, as in every key of a patient-reading result
     return _reused((db_stamp(), "count", key(filters, m)), lambda: selection_size(filters, m))
 
 
-# One cached entry point for analyses: ``name`` is "module:function" in core.analyses, called as
-# function(*args, mode=Mode). Keyed on the database file, the arguments' repr and the viewer's mode.
+# One entry point: ``name`` = "module:function" of core.analyses, called with mode=; keyed as above
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def _analysis(stamp: str, name: str, k: str, _args: tuple, mode: str):
     module, function = name.split(":")
@@ -99,13 +97,16 @@ def _analysis(stamp: str, name: str, k: str, _args: tuple, mode: str):
 
 def analysis(name: str, *args: object):
     """``core.analyses.<module>.<function>(*args, mode=<this viewer's mode>)``, cached."""
-    m = _mode()
+    return analysis_as(_mode(), name, *args)
+
+
+def analysis_as(m: Mode, name: str, *args: object):
+    """:func:`analysis` in a mode read on the script thread: for files made on click (off it)."""
     return _analysis(db_stamp(), name, key(name, args, m), args, m.value)
 
 
 def shared(name: str, *args: object):
-    """:func:`analysis`, kept in the in-process map: no unpickled copy per rerun (for frozen
-    results that pages only read, e.g. the Cox page's model)."""
+    """:func:`analysis` in the in-process map: no unpickled copy per rerun (read-only results)."""
     m = _mode()
     return _reused((db_stamp(), name, key(args, m)), lambda: analysis(name, *args))
 
@@ -149,7 +150,7 @@ def view(make: functools.partial[T], of: Callable[..., object], *args: object) -
     of frozen values: they, its function's name, ``of`` and ``args`` key it with the mode."""
     m, f = _mode(), make.func
     parts = (f.__module__, f.__qualname__, make.args, sorted(make.keywords.items()))
-    k = (db_stamp(), of.__name__, key(args, m, parts))
+    k = (db_stamp(), of.__module__, of.__qualname__, key(args, m, parts))  # not the name alone
     return _reused(k, lambda: make(of(*args)))
 
 
@@ -180,8 +181,7 @@ def _validation(stamp: str, mode: str) -> pd.DataFrame:
     return validation_views.to_frame(validation_views.validate(db_path(), mode=Mode(mode)))
 
 
-def validation() -> pd.DataFrame:
-    """The published figures against the app's values, for this viewer's mode."""
+def validation() -> pd.DataFrame:  # the published figures against the app's, for this mode
     return _validation(db_stamp(), _mode().value)
 
 

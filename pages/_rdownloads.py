@@ -11,7 +11,7 @@ from core.analyses.table1 import Table1
 from core.data.filters import Filters
 from core.present import export
 from core.present.rcode import DATA_FILE, analysis_csv, response_script_of, table1_script_of
-from pages import _data, _ui
+from pages import _access, _data, _ui
 
 
 def buttons(
@@ -33,8 +33,10 @@ def buttons(
         st.caption(refusal)
         return
 
+    mode = _access.mode()  # now, on the script thread: the click runs off it
+
     def rows() -> bytes:
-        return analysis_csv(_data.analysis(analysis, *args).frame, lines).encode("utf-8")
+        return analysis_csv(_data.analysis_as(mode, analysis, *args).frame, lines).encode("utf-8")
 
     st.download_button(
         "Analysis data for R (CSV)",

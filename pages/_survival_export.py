@@ -15,13 +15,14 @@ from functools import partial
 
 import streamlit as st
 
+from core.analyses.disclosure import Mode
 from core.analyses.rdata import rows_refusal
 from core.analyses.survival import SurvivalAnalysis, reference_group
 from core.present import export
 from core.present.bundle import ExportBundle, outline, survival_bundle
 from core.vocab.methods import TimeUnit
 from core.vocab.schema import CohortInfo
-from pages import _data, _export, _ui
+from pages import _access, _data, _export, _ui
 
 
 def _hazard_ratios(analysis: SurvivalAnalysis):
@@ -38,10 +39,12 @@ def _bundle(
     multiplicity: str,
     hazard_ratios: object,
     cohorts: Sequence[CohortInfo],
+    mode: Mode,
     **page: object,
 ) -> ExportBundle:
     """The view's bundle (``page``: the page's chart and link, when given). Calls no Streamlit
-    function, so it may run on click, off the script thread."""
+    function, so it may run on click, off the script thread (``mode``: the viewer's, decided
+    on the script thread, for the R data rows)."""
     filters, spec = analysis.filters, analysis.spec
     return survival_bundle(
         analysis,
@@ -50,7 +53,7 @@ def _bundle(
         hazard_ratios=hazard_ratios,
         figure_stem=f"km_{spec.endpoint.value}",
         clean=True,  # the figure without its caption, provenance in PNG text and a sidecar
-        r_rows=lambda: _data.analysis("rdata:analysis_data", filters, spec).frame,
+        r_rows=lambda: _data.analysis_as(mode, "rdata:analysis_data", filters, spec).frame,
         r_refusal=rows_refusal(analysis),
         multiplicity=multiplicity,
         **page,  # type: ignore[arg-type]
@@ -61,8 +64,16 @@ def _outline(analysis: SurvivalAnalysis, *, unit: TimeUnit, multiplicity: str):
     """What the buttons and paragraphs need (no time, no link, no figure): keyed per view."""
     cohorts = _ui.selected_infos(analysis.filters)
     hrs = _hazard_ratios(analysis)
+    mode = _access.mode()
     return outline(
-        _bundle(analysis, unit=unit, multiplicity=multiplicity, hazard_ratios=hrs, cohorts=cohorts)
+        _bundle(
+            analysis,
+            unit=unit,
+            multiplicity=multiplicity,
+            hazard_ratios=hrs,
+            cohorts=cohorts,
+            mode=mode,
+        )
     )
 
 
@@ -90,6 +101,7 @@ def render(
         multiplicity=multiplicity,
         hazard_ratios=_hazard_ratios(analysis),
         cohorts=tuple(_ui.selected_infos(filters)),
+        mode=_access.mode(),
         chart=chart,
         link=link,
     )
