@@ -947,11 +947,29 @@ def _read_sheet(ws: Any, p: _Problems) -> Sheet | None:
     names = [_cell(v) for v in header]
     width = len(names)
     body: list[list[str]] = []
+    beyond: list[tuple[int, int]] = []  # (row, column number) of values right of the header
     for r in rows:
         if len(body) >= MAX_ROWS:
             p.add(label, f"has more than {MAX_ROWS:,} rows; refused (use CSV for large files)")
             return None
+        if len(r) > width:
+            extra = [j for j, v in enumerate(r[width:]) if v is not None and str(v).strip()]
+            if extra:
+                beyond.append((start + 1 + len(body), width + extra[0] + 1))
         body.append([_cell(v) for v in r[:width]] + [""] * (width - len(r)))
+    if beyond:  # nothing is dropped unseen: a value needs a column name (as a CSV's extra value)
+        from openpyxl.utils import get_column_letter
+
+        row, col = beyond[0]
+        k = len(beyond) - 1
+        more = f" (and {k} more row{'s' if k > 1 else ''})" if k else ""
+        p.add(
+            label,
+            f"row {row} has a value in column {get_column_letter(col)}, right of the header's "
+            f"last column {get_column_letter(width)}{more}: give that column a name in the "
+            "header row or delete the value",
+        )
+        return None
     df = pd.DataFrame(body, columns=[f"\x00{i}" for i in range(width)], dtype=object)
     return _sheet_from_frame(_finish_frame(names, df, start + 1, label, p))
 

@@ -100,7 +100,9 @@ def _insert(
 
 
 def _write(path: Path, fill: Callable[[duckdb.DuckDBPyConnection], None]) -> Path:
-    """Write a fresh database to a temporary file via ``fill``, then move it into place."""
+    """Write a fresh database to a temporary file via ``fill``, then move it into place (over
+    the file a symlink points to, when ``path`` is one: the link stays)."""
+    given, path = path, path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     for stale in (tmp, Path(str(tmp) + ".wal")):
@@ -121,7 +123,7 @@ def _write(path: Path, fill: Callable[[duckdb.DuckDBPyConnection], None]) -> Pat
     con.close()
     close_all()
     os.replace(tmp, path)
-    return path
+    return given
 
 
 def build_default(path: Path | None = None, progress: Progress | None = None) -> Path:

@@ -169,8 +169,11 @@ def _writer_lock(path: Path, wait: bool) -> Iterator[None]:
 def write_transaction(
     path: Path | str | None = None, *, wait: bool = True
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Yield a read-write connection on a copy of the database; publish it only on success."""
-    target = Path(path) if path is not None else default_db_path()
+    """Yield a read-write connection on a copy of the database; publish it only on success.
+
+    A path that is a symlink is followed: the copy is made beside the file it points to and
+    renamed over that file, so the link stays a link and shows the new version."""
+    target = (Path(path) if path is not None else default_db_path()).resolve()
     if not target.exists():
         raise FileNotFoundError(f"{target} does not exist; build it first")
     with _writer_lock(target, wait):

@@ -181,6 +181,28 @@ def test_xlsx_with_treatments_sheet_and_an_excel_date_cell():
     assert p.patients["cumulative_activity_mbq"].tolist()[0] == 37000
 
 
+def test_xlsx_values_right_of_the_header_are_refused_not_dropped():
+    """A cell to the right of the header's last column has no column to go to; it was dropped
+    without a word. Now the sheet is refused naming the first such row and column (as a CSV
+    row with more values than the header), and blank or space-only cells there are fine."""
+    data = _xlsx(
+        [
+            ["patient_id", "os_days", "os_event"],
+            ["a1", 400, 1, None, "   "],
+            ["a2", 300, 0, None, "G2"],
+            ["a3", 250, 1, "note"],
+        ]
+    )
+    p = check(data, filename="cohort.xlsx")
+    assert messages(p.problems) == [
+        "sheet patients: row 3 has a value in column E, right of the header's last column C "
+        "(and 1 more row): give that column a name in the header row or delete the value"
+    ]
+    fine = check(_xlsx([["patient_id", "os_days", "os_event"], ["a1", 400, 1, None, "  "]]),
+                 filename="cohort.xlsx")  # fmt: skip
+    assert messages(fine.problems) == [] and len(fine.patients) == 1
+
+
 # ------------------------------------------------------------------------------ mapping
 
 

@@ -102,3 +102,39 @@ def test_the_commit_checkpoints_the_copy_without_a_write_ahead_log(db):
         assert con.execute("SELECT count(*) FROM t").fetchone() == (200000,)
     finally:
         con.close()
+
+
+def test_a_database_reached_through_a_symlink_stays_a_symlink(db, tmp_path):
+    """A deployment that points at its database through a symlink (a release folder, a mounted
+    volume) keeps the link: the copy is made beside the file the link points to and renamed
+    over that file, so the link shows the new version (it was replaced by a regular file,
+    leaving the real file stale)."""
+    link = tmp_path / "current.duckdb"
+    link.symlink_to(db)
+    with store.write_transaction(link) as con:
+        con.execute("CREATE TABLE marker AS SELECT 42 AS answer")
+    assert link.is_symlink() and link.resolve() == db.resolve()
+    assert strays(db) == [] and not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT answer FROM marker").fetchone() == (42,)
+    finally:
+        con.close()
+
+
+def test_a_build_through_a_symlink_keeps_the_link(tmp_path):
+    from core.data.build import build_synthetic
+
+    real = tmp_path / "real" / "synth.duckdb"
+    real.parent.mkdir()
+    real.write_bytes(b"")  # an empty placeholder the link points at
+    link = tmp_path / "link.duckdb"
+    link.symlink_to(real)
+    build_synthetic(60, link)
+    close_all()
+    assert link.is_symlink() and real.stat().st_size > 0
+    con = duckdb.connect(str(real), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM patients").fetchone() == (60,)
+    finally:
+        con.close()
