@@ -65,8 +65,10 @@ SOFTWARE = (
 
 
 # ------------------------------------------------------------------ versions and time
+@functools.cache
 def app_version() -> str:
-    """This app's version from pyproject.toml (or the installed distribution)."""
+    """This app's version from pyproject.toml (or the installed distribution), read once per
+    process (a deployment restarts its processes; every export stamps it)."""
     try:
         with (ROOT / "pyproject.toml").open("rb") as fh:
             return str(tomllib.load(fh)["project"]["version"])
