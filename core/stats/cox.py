@@ -1132,10 +1132,10 @@ def _pattern_risk(
         if np.any(code_e < 0):
             return None
         entries = (code_e, split[1], split[2])
-    n_times = _event_times(t[d > 0])[0].size
-    if pats.size * n_times > _PATTERN_CELLS_PER_ROW * t.size:  # the row-level sums are cheaper
+    times = _event_times(t[d > 0])
+    if pats.size * times[0].size > _PATTERN_CELLS_PER_ROW * t.size:  # the row sums are cheaper
         return None
-    risk, dead, _ = _level_tables(lookup[key], t, d, c, pats.size, entry, entries)
+    risk, dead, _ = _level_tables(lookup[key], t, d, c, pats.size, entry, entries, times)
     dk = dead.sum(axis=0)
     d_uniq, d_row = np.unique(np.round(dk).astype(np.int64), return_inverse=True)
     ptab = _power_sum_table(d_uniq)
@@ -1215,10 +1215,12 @@ def _level_tables(
     G: int,
     entry: np.ndarray | None = None,
     entries: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    times: tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Patients at risk and events per level (``G`` rows) at each event time (columns), and
-    the patients per level, from exit rows and entries as :func:`_factor_risk` takes them."""
-    ev_time, n_upto = _event_times(t[d > 0])
+    the patients per level, from exit rows and entries as :func:`_factor_risk` takes them
+    (``times``: :func:`_event_times` of the event rows, when the caller has it already)."""
+    ev_time, n_upto = times if times is not None else _event_times(t[d > 0])
     K = ev_time.size
     # net patients per level whose last (for exits) / first-excluded (for entries) event-time
     # index is h; at risk at t_k = sum over h > k
